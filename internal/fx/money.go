@@ -1,0 +1,80 @@
+package fx
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Rounding names the rounding rule of converted amounts, as stored on receipts.
+const Rounding = "half_even"
+
+// MaxIntegerDigits bounds the integer part of an amount a client may send.
+const MaxIntegerDigits = 18
+
+// ParseAmount parses a client amount exactly from its decimal text. It
+// refuses exponent notation, signs, NaN and infinities, zero, more integer
+// digits than MaxIntegerDigits, and more decimals than the currency's minor units.
+func ParseAmount(text string, c Currency) (decimal.Decimal, error) {
+	if text == "" {
+		return decimal.Decimal{}, fmt.Errorf("%w: empty", ErrInvalidAmount)
+	}
+	intPart, frac, hasDot := strings.Cut(text, ".")
+	if intPart == "" || (hasDot && frac == "") {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q is not a plain decimal number", ErrInvalidAmount, text)
+	}
+	for _, part := range []string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				if part[i] == '-' {
+					return decimal.Decimal{}, fmt.Errorf("%w: %q must be positive", ErrInvalidAmount, text)
+				}
+				return decimal.Decimal{}, fmt.Errorf("%w: %q is not a plain decimal number (digits and one dot only)", ErrInvalidAmount, text)
+			}
+		}
+	}
+	if len(strings.TrimLeft(intPart, "0")) > MaxIntegerDigits {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q has more than %d integer digits", ErrInvalidAmount, text, MaxIntegerDigits)
+	}
+	if !c.HasMinorUnits() {
+		return decimal.Decimal{}, fmt.Errorf("%w: %s has no minor unit in ISO 4217 and cannot be converted", ErrInvalidCurrency, c.Code)
+	}
+	if len(strings.TrimRight(frac, "0")) > c.MinorUnits {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q has more decimals than %s allows (%d)", ErrInvalidAmount, text, c.Code, c.MinorUnits)
+	}
+	d, err := decimal.NewFromString(text)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q: %v", ErrInvalidAmount, text, err)
+	}
+	if !d.IsPositive() {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q must be greater than zero", ErrInvalidAmount, text)
+	}
+	return d, nil
+}
+
+// Conversion is the arithmetic of one conversion, before it is recorded.
+type Conversion struct {
+	Amount          decimal.Decimal
+	MidRate         decimal.Decimal
+	Margin          decimal.Decimal
+	AppliedRate     decimal.Decimal
+	ConvertedAmount decimal.Decimal
+}
+
+// Convert applies margin to mid and converts amount into to:
+// applied = mid × (1 − margin), exactly; converted = amount × applied,
+// rounded half-even to the minor units of to.
+func Convert(amount, mid, margin decimal.Decimal, to Currency) (Conversion, error) {
+	if !to.HasMinorUnits() {
+		return Conversion{}, fmt.Errorf("%w: %s has no minor unit in ISO 4217 and cannot be converted", ErrInvalidCurrency, to.Code)
+	}
+	applied := mid.Mul(decimal.NewFromInt(1).Sub(margin))
+	return Conversion{
+		Amount:          amount,
+		MidRate:         mid,
+		Margin:          margin,
+		AppliedRate:     applied,
+		ConvertedAmount: amount.Mul(applied).RoundBank(int32(to.MinorUnits)),
+	}, nil
+}

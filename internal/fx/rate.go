@@ -1,0 +1,159 @@
+package fx
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Rate is one stored observation: 1 unit of Base buys Value units of Quote,
+// as published by Provider at AsOf.
+type Rate struct {
+	ID        int64
+	Provider  string
+	Base      string
+	Quote     string
+	Value     decimal.Decimal
+	AsOf      time.Time
+	FetchedAt time.Time
+}
+
+// QuotedRate is one quote inside a provider's payload, before storage.
+type QuotedRate struct {
+	Quote string
+	Value decimal.Decimal
+}
+
+// RateSet is everything one provider payload says: the quotes against Base
+// published at AsOf. Skipped lists the codes the payload carried that are
+// not ISO 4217 currencies (crypto, offshore or local codes).
+type RateSet struct {
+	Provider    string
+	Base        string
+	AsOf        time.Time
+	Rates       []QuotedRate
+	Skipped     []string
+	PayloadHash string
+}
+
+// maxRate bounds what CES accepts as a plausible exchange rate. The largest
+// real quotes (VES, IRR, LBP against gold-backed or strong bases) stay well
+// below a billion; anything larger is a broken payload, not a price.
+var maxRate = decimal.New(1, 12)
+
+// ValidateRate checks that a provider-supplied value is a usable rate.
+func ValidateRate(v decimal.Decimal) error {
+	if !v.IsPositive() {
+		return fmt.Errorf("%w: %s is not positive", ErrInvalidRate, v)
+	}
+	if v.GreaterThan(maxRate) {
+		return fmt.Errorf("%w: %s is implausibly large", ErrInvalidRate, v)
+	}
+	return nil
+}
+
+// DerivedSignificantDigits is the precision of every rate CES computes
+// rather than stores: inverses and cross rates are rounded half-even to
+// this many significant digits. Direct rates keep the provider's digits.
+const DerivedSignificantDigits = 20
+
+// DivideRates returns a/b rounded half-even to DerivedSignificantDigits
+// significant digits. It is the single rounding rule for derived rates.
+// Both operands must be positive.
+func DivideRates(a, b decimal.Decimal) decimal.Decimal {
+	// Find the magnitude of the quotient from a generous approximation,
+	// then compute the exact truncated quotient and its remainder at the
+	// wanted scale, so the final rounding sees every digit (no double rounding).
+	approx := a.DivRound(b, 40)
+	msd := int32(len(approx.Coefficient().String())) + approx.Exponent() - 1
+	places := DerivedSignificantDigits - 1 - msd
+	q, r := a.QuoRem(b, places)
+	// q has `places` decimals and 0 <= r < b*10^-places. Compare 2r with one ulp of b.
+	ulpB := b.Shift(-places)
+	switch r.Mul(decimal.NewFromInt(2)).Cmp(ulpB) {
+	case 1:
+		q = q.Add(decimal.New(1, -places))
+	case 0:
+		// A tie: round to the even last digit.
+		if q.Shift(places).BigInt().Bit(0) == 1 {
+			q = q.Add(decimal.New(1, -places))
+		}
+	}
+	return q
+}
+
+// Quote is the answer to "how many To for one From", with the stored rows it
+// was computed from. AsOf and FetchedAt are those of the oldest leg, so a
+// cross rate never claims to be fresher than its stalest input.
+type Quote struct {
+	From      string
+	To        string
+	Value     decimal.Decimal
+	Provider  string
+	AsOf      time.Time
+	FetchedAt time.Time
+	Legs      []Rate
+}
+
+// DeriveQuote computes From→To from rates quoted against base (the
+// provider's base currency). get returns the stored base→quote rate; it
+// reports false when the provider does not quote that currency.
+//
+//   - From == To: 1, no legs.
+//   - From == base: the stored base→To rate, exactly as published.
+//   - To == base: 1 ÷ (base→From).
+//   - otherwise: (base→To) ÷ (base→From), a cross rate through base.
+func DeriveQuote(from, to, base string, get func(quote string) (Rate, bool)) (Quote, error) {
+	q := Quote{From: from, To: to}
+	if from == to {
+		q.Value = decimal.NewFromInt(1)
+		return q, nil
+	}
+	leg := func(code string) (Rate, error) {
+		r, ok := get(code)
+		if !ok {
+			return Rate{}, fmt.Errorf("%w: no %s rate for %s", ErrRateNotFound, base, code)
+		}
+		return r, nil
+	}
+	switch {
+	case from == base:
+		r, err := leg(to)
+		if err != nil {
+			return Quote{}, err
+		}
+		q.Value = r.Value
+		q.Legs = []Rate{r}
+	case to == base:
+		r, err := leg(from)
+		if err != nil {
+			return Quote{}, err
+		}
+		q.Value = DivideRates(decimal.NewFromInt(1), r.Value)
+		q.Legs = []Rate{r}
+	default:
+		rTo, err := leg(to)
+		if err != nil {
+			return Quote{}, err
+		}
+		rFrom, err := leg(from)
+		if err != nil {
+			return Quote{}, err
+		}
+		q.Value = DivideRates(rTo.Value, rFrom.Value)
+		// Legs are listed in the order the formula reads: numerator, denominator.
+		q.Legs = []Rate{rTo, rFrom}
+	}
+	q.Provider = q.Legs[0].Provider
+	q.AsOf, q.FetchedAt = q.Legs[0].AsOf, q.Legs[0].FetchedAt
+	for _, l := range q.Legs[1:] {
+		if l.AsOf.Before(q.AsOf) {
+			q.AsOf = l.AsOf
+		}
+		if l.FetchedAt.Before(q.FetchedAt) {
+			q.FetchedAt = l.FetchedAt
+		}
+	}
+	return q, nil
+}
