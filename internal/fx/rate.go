@@ -157,3 +157,13 @@ func DeriveQuote(from, to, base string, get func(quote string) (Rate, bool)) (Qu
 	}
 	return q, nil
 }
+
+// Exact formats d with every digit it was given, trailing zeros included
+// ("0.80750" stays "0.80750"), so a stored or published rate reads exactly
+// as the provider wrote it. decimal's String trims trailing zeros.
+func Exact(d decimal.Decimal) string {
+	if e := d.Exponent(); e < 0 {
+		return d.StringFixed(-e)
+	}
+	return d.String()
+}

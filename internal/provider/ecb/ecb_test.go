@@ -1,0 +1,197 @@
+package ecb_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/provider"
+	"ces/internal/provider/ecb"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../../testdata/ecb/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// serve answers every eurofxref file name with the given payloads.
+func serve(t *testing.T, files map[string][]byte) *ecb.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[strings.TrimPrefix(r.URL.Path, "/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return ecb.NewClient(srv.URL, srv.Client())
+}
+
+func rateOf(t *testing.T, set fx.RateSet, code string) string {
+	t.Helper()
+	for _, r := range set.Rates {
+		if r.Quote == code {
+			return fx.Exact(r.Value)
+		}
+	}
+	t.Fatalf("no %s in set", code)
+	return ""
+}
+
+func TestFetchLatestDaily(t *testing.T) {
+	c := serve(t, map[string][]byte{"eurofxref-daily.xml": fixture(t, "eurofxref-daily-2014-06-10.xml")})
+	set, err := c.Fetch(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Provider != "ecb" || set.Base != "EUR" {
+		t.Fatalf("provider/base = %s/%s", set.Provider, set.Base)
+	}
+	// 16:00 CEST on 2014-06-10 is 14:00 UTC.
+	if want := time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC); !set.AsOf.Equal(want) {
+		t.Fatalf("as_of = %s, want %s", set.AsOf, want)
+	}
+	if len(set.Rates) != 32 || len(set.Skipped) != 0 {
+		t.Fatalf("rates = %d, skipped = %v; want 32 and none", len(set.Rates), set.Skipped)
+	}
+	for code, want := range map[string]string{"USD": "1.3547", "JPY": "138.63", "GBP": "0.80750", "LTL": "3.4528", "IDR": "15994.24"} {
+		if got := rateOf(t, set, code); got != want {
+			t.Errorf("%s = %s, want %s (exact digits)", code, got, want)
+		}
+	}
+	if len(set.PayloadHash) != 64 {
+		t.Errorf("payload hash %q", set.PayloadHash)
+	}
+}
+
+func TestParseHistory90d(t *testing.T) {
+	sets, err := ecb.Parse("ecb", fixture(t, "eurofxref-hist-90d-2017.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) != 64 {
+		t.Fatalf("days = %d, want 64", len(sets))
+	}
+	newest, oldest := sets[0], sets[len(sets)-1]
+	// 16:00 CET in winter is 15:00 UTC.
+	if want := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC); !newest.AsOf.Equal(want) {
+		t.Fatalf("newest as_of = %s, want %s", newest.AsOf, want)
+	}
+	if want := time.Date(2016, 12, 5, 15, 0, 0, 0, time.UTC); !oldest.AsOf.Equal(want) {
+		t.Fatalf("oldest as_of = %s, want %s", oldest.AsOf, want)
+	}
+	if len(newest.Rates) != 31 {
+		t.Fatalf("rates on newest day = %d, want 31", len(newest.Rates))
+	}
+	for code, want := range map[string]string{"USD": "1.0565", "JPY": "120.83", "GBP": "0.86355"} {
+		if got := rateOf(t, newest, code); got != want {
+			t.Errorf("%s = %s, want %s", code, got, want)
+		}
+	}
+}
+
+func TestForDate(t *testing.T) {
+	sets, err := ecb.Parse("ecb", fixture(t, "eurofxref-hist-90d-2017.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		day     string
+		want    string
+		wantErr bool
+	}{
+		{"working day", "2017-03-03", "2017-03-03", false},
+		{"saturday carries friday", "2017-03-04", "2017-03-03", false},
+		{"sunday carries friday", "2017-03-05", "2017-03-03", false},
+		{"first day", "2016-12-05", "2016-12-05", false},
+		{"before the file", "2016-12-04", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			day, _ := time.Parse(time.DateOnly, tt.day)
+			set, err := ecb.ForDate("ecb", sets, day)
+			if tt.wantErr {
+				var pe *provider.PermanentError
+				if !errors.As(err, &pe) || pe.Type != provider.TypeNoRatesForDate {
+					t.Fatalf("err = %v, want %s", err, provider.TypeNoRatesForDate)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := set.AsOf.Format(time.DateOnly); got != tt.want {
+				t.Fatalf("day = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFetchHistoricalUsesHistoryFile(t *testing.T) {
+	c := serve(t, map[string][]byte{"eurofxref-hist.xml": fixture(t, "eurofxref-hist-90d-2017.xml")})
+	set, err := c.Fetch(context.Background(), time.Date(2017, 1, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.AsOf.Format(time.DateOnly); got != "2017-01-02" {
+		t.Fatalf("day = %s", got)
+	}
+}
+
+func TestParseBroken(t *testing.T) {
+	const head = `<?xml version="1.0"?><gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref"><Cube>`
+	const tail = `</Cube></gesmes:Envelope>`
+	tests := []struct {
+		name    string
+		payload string
+	}{
+		{"not xml", `{"rates":{}}`},
+		{"truncated", head + `<Cube time="2017-03-03"><Cube currency="USD" rate="1.0565"/>`},
+		{"no day", head + tail},
+		{"bad date", head + `<Cube time="03/03/2017"><Cube currency="USD" rate="1.0565"/></Cube>` + tail},
+		{"zero rate", head + `<Cube time="2017-03-03"><Cube currency="USD" rate="0"/></Cube>` + tail},
+		{"negative rate", head + `<Cube time="2017-03-03"><Cube currency="USD" rate="-1.05"/></Cube>` + tail},
+		{"NaN rate", head + `<Cube time="2017-03-03"><Cube currency="USD" rate="NaN"/></Cube>` + tail},
+		{"absurd rate", head + `<Cube time="2017-03-03"><Cube currency="USD" rate="1e20"/></Cube>` + tail},
+		{"text rate", head + `<Cube time="2017-03-03"><Cube currency="USD" rate="n/a"/></Cube>` + tail},
+		{"duplicate currency", head + `<Cube time="2017-03-03"><Cube currency="USD" rate="1.05"/><Cube currency="USD" rate="1.06"/></Cube>` + tail},
+		{"only unknown codes", head + `<Cube time="2017-03-03"><Cube currency="BTC" rate="0.0001"/></Cube>` + tail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ecb.Parse("ecb", []byte(tt.payload))
+			var pe *provider.PermanentError
+			if !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
+				t.Fatalf("err = %v, want %s", err, provider.TypeInvalidPayload)
+			}
+		})
+	}
+}
+
+func TestExactDigitsSurviveParsing(t *testing.T) {
+	sets, err := ecb.Parse("ecb", fixture(t, "eurofxref-daily-2014-06-10.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sets[0].Rates {
+		if r.Quote == "GBP" && !r.Value.Equal(decimal.RequireFromString("0.8075")) {
+			t.Fatalf("GBP = %s", r.Value)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+// Package provider holds what the FX-rate provider adapters share: the
+// classification of their failures into retryable and permanent ones, and
+// a careful HTTP GET. Each adapter lives in its own sub-package and is the
+// only code that knows its vendor's format.
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	"ces/internal/fx"
+)
+
+// Permanent failure types. They are the contract with the ingestion
+// workflow's retry policy, which names them as non-retryable.
+const (
+	// TypeInvalidPayload: the provider answered, but with something CES
+	// cannot trust (unparseable, missing base, non-positive or absurd rate).
+	TypeInvalidPayload = "InvalidProviderPayload"
+	// TypeAuthFailed: the provider refused the API key (401, 403).
+	TypeAuthFailed = "ProviderAuthFailed"
+	// TypeNoRatesForDate: the provider has no publication for the asked date.
+	TypeNoRatesForDate = "NoRatesForDate"
+	// TypeRequestRejected: any other 4xx; repeating the request cannot help.
+	TypeRequestRejected = "ProviderRequestRejected"
+)
+
+// PermanentTypes lists every permanent failure type.
+var PermanentTypes = []string{TypeInvalidPayload, TypeAuthFailed, TypeNoRatesForDate, TypeRequestRejected}
+
+// PermanentError is a failure that retrying cannot fix.
+type PermanentError struct {
+	Type string
+	Err  error
+}
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent returns a PermanentError of type typ.
+func Permanent(typ string, err error) error { return &PermanentError{Type: typ, Err: err} }
+
+// Invalid returns a TypeInvalidPayload error with a formatted message.
+func Invalid(format string, args ...any) error {
+	return Permanent(TypeInvalidPayload, fmt.Errorf(format, args...))
+}
+
+// maxPayload bounds a provider response; the ECB's full history is about
+// 8 MB uncompressed, so this leaves room without trusting the peer blindly.
+const maxPayload = 64 << 20
+
+// Get fetches u with client and classifies the outcome: 2xx returns the
+// body; 401/403 and other 4xx (but 408 and 429) are permanent; 5xx, 408,
+// 429, timeouts and connection errors are returned as plain (retryable)
+// errors. name prefixes messages; errors never contain u's query string,
+// which may carry an API key.
+func Get(ctx context.Context, client *http.Client, name, u string) ([]byte, error) {
+	shown := redact(u)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: build request for %s", name, shown))
+	}
+	req.Header.Set("User-Agent", "ces/1 (+currency exchange service)")
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error quotes the full URL, key included
+		}
+		return nil, fmt.Errorf("provider %s: GET %s: %w", name, shown, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPayload+1))
+	if err != nil {
+		return nil, fmt.Errorf("provider %s: read %s: %w", name, shown, err)
+	}
+	if len(body) > maxPayload {
+		return nil, Invalid("provider %s: %s: response larger than %d bytes", name, shown, maxPayload)
+	}
+	switch c := resp.StatusCode; {
+	case c >= 200 && c < 300:
+		return body, nil
+	case c == http.StatusUnauthorized || c == http.StatusForbidden:
+		return nil, Permanent(TypeAuthFailed, fmt.Errorf("provider %s: %s: HTTP %d: the API key was refused", name, shown, c))
+	case c == http.StatusTooManyRequests || c == http.StatusRequestTimeout || c >= 500:
+		return nil, fmt.Errorf("provider %s: %s: HTTP %d", name, shown, c)
+	case c == http.StatusNotFound:
+		return nil, Permanent(TypeNoRatesForDate, fmt.Errorf("provider %s: %s: HTTP 404", name, shown))
+	default:
+		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: %s: HTTP %d", name, shown, c))
+	}
+}
+
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	p.User = nil
+	p.RawQuery = ""
+	return p.String()
+}
+
+// NewHTTPClient returns the client adapters use: bounded in time so a hung
+// provider becomes a retryable timeout instead of a stuck activity.
+func NewHTTPClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// Hash returns the hex SHA-256 of a raw payload, stored with every row it yields.
+func Hash(payload []byte) string {
+	sum := sha256.Sum256(payload)
+	return hex.EncodeToString(sum[:])
+}
+
+// Builder collects the quotes of one payload, enforcing what every
+// adapter must: ISO 4217 codes only (others skipped and counted), no
+// duplicates, and sane values. The base currency quoting itself is dropped.
+type Builder struct {
+	set  fx.RateSet
+	seen map[string]bool
+}
+
+// NewBuilder starts a RateSet for provider and base published at asOf.
+func NewBuilder(provider, base string, asOf time.Time, payload []byte) (*Builder, error) {
+	if _, ok := fx.LookupCurrency(base); !ok {
+		return nil, Invalid("provider %s: base %q is not an ISO 4217 currency", provider, base)
+	}
+	if asOf.IsZero() {
+		return nil, Invalid("provider %s: payload has no publication time", provider)
+	}
+	return &Builder{
+		set:  fx.RateSet{Provider: provider, Base: base, AsOf: asOf.UTC(), PayloadHash: Hash(payload)},
+		seen: map[string]bool{},
+	}, nil
+}
+
+// Add records one quote given as text. Malformed or implausible values
+// make the whole payload invalid: a provider that sends one broken rate
+// cannot be trusted for the others in the same payload.
+func (b *Builder) Add(code, value string) error {
+	if b.seen[code] {
+		return Invalid("provider %s: %s appears twice", b.set.Provider, code)
+	}
+	b.seen[code] = true
+	d, err := parseRate(value)
+	if err != nil {
+		return Invalid("provider %s: %s rate %q: %v", b.set.Provider, code, value, err)
+	}
+	if err := fx.ValidateRate(d); err != nil {
+		return Invalid("provider %s: %s: %v", b.set.Provider, code, err)
+	}
+	if code == b.set.Base {
+		return nil
+	}
+	if _, ok := fx.LookupCurrency(code); !ok {
+		b.set.Skipped = append(b.set.Skipped, code)
+		return nil
+	}
+	b.set.Rates = append(b.set.Rates, fx.QuotedRate{Quote: code, Value: d})
+	return nil
+}
+
+// Build returns the set, quotes sorted by code. An empty set is invalid.
+func (b *Builder) Build() (fx.RateSet, error) {
+	if len(b.set.Rates) == 0 {
+		return fx.RateSet{}, Invalid("provider %s: payload has no usable rates", b.set.Provider)
+	}
+	sort.Slice(b.set.Rates, func(i, j int) bool { return b.set.Rates[i].Quote < b.set.Rates[j].Quote })
+	sort.Strings(b.set.Skipped)
+	return b.set, nil
+}
