@@ -84,8 +84,10 @@ func (s *Store) InsertRates(ctx context.Context, set fx.RateSet, origin Origin) 
 		if err != nil {
 			return fmt.Errorf("rows affected: %w", err)
 		}
+		// bun rescans RETURNING into rows, which ON CONFLICT DO NOTHING
+		// shortens to the inserted ones: count against the set instead.
 		res.Inserted = int(n)
-		res.AlreadyPresent = len(rows) - int(n)
+		res.AlreadyPresent = len(set.Rates) - int(n)
 
 		quotes := make([]string, len(set.Rates))
 		for i, q := range set.Rates {

@@ -1,0 +1,94 @@
+package cache_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"ces/internal/cache"
+	"ces/internal/fx"
+	"ces/internal/testenv"
+)
+
+func rate(id int64, quote, v string, asOf time.Time) fx.Rate {
+	return fx.Rate{ID: id, Provider: "ecb", Base: "EUR", Quote: quote, Value: decimal.RequireFromString(v), AsOf: asOf, FetchedAt: asOf.Add(time.Minute)}
+}
+
+func TestSetLatestNeverRegresses(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := testenv.Redis(t)
+	c := cache.New(rdb, prefix)
+	sub := rdb.Subscribe(ctx, c.UpdatesChannel())
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil { // subscription confirmation
+		t.Fatal(err)
+	}
+
+	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
+	d2 := d1.Add(24 * time.Hour)
+	steps := []struct {
+		name    string
+		rates   []fx.Rate
+		updated int
+		wantUSD string
+		wantID  int64
+	}{
+		{"first write", []fx.Rate{rate(1, "USD", "1.0540", d1), rate(2, "GBP", "0.86", d1)}, 2, "1.0540", 1},
+		{"newer replaces", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 1, "1.0565", 3},
+		{"older is ignored (backfill)", []fx.Rate{rate(1, "USD", "1.0540", d1)}, 0, "1.0565", 3},
+		{"same as_of is a no-op", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 0, "1.0565", 3},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			n, err := c.SetLatest(ctx, "ecb", "EUR", s.rates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != s.updated {
+				t.Fatalf("updated = %d, want %d", n, s.updated)
+			}
+			got, err := c.Latest(ctx, "ecb", "EUR", "USD", "NGN")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := got["NGN"]; ok {
+				t.Fatal("NGN should be a miss")
+			}
+			usd := got["USD"]
+			if fx.Exact(usd.Value) != s.wantUSD || usd.ID != s.wantID {
+				t.Fatalf("USD = %s (id %d), want %s (id %d)", fx.Exact(usd.Value), usd.ID, s.wantUSD, s.wantID)
+			}
+		})
+	}
+	base, err := c.Base(ctx, "ecb")
+	if err != nil || base != "EUR" {
+		t.Fatalf("base = %q, %v", base, err)
+	}
+	all, err := c.All(ctx, "ecb", "EUR")
+	if err != nil || len(all) != 2 {
+		t.Fatalf("all = %v, %v", all, err)
+	}
+	// Two of the four steps changed something, so two announcements.
+	for i := 0; i < 2; i++ {
+		msgCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		msg, err := sub.ReceiveMessage(msgCtx)
+		cancel()
+		if err != nil || msg.Payload != "ecb" {
+			t.Fatalf("announcement %d: %v %v", i, msg, err)
+		}
+	}
+}
+
+func TestUnreachableRedisFailsFast(t *testing.T) {
+	rdb, err := cache.NewClient("redis://127.0.0.1:1/0", cache.APITimeouts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	c := cache.New(rdb, "x:")
+	if _, err := c.Latest(context.Background(), "ecb", "EUR", "USD"); err == nil {
+		t.Fatal("want an error from an unreachable Redis")
+	}
+}

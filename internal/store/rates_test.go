@@ -1,0 +1,156 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/store"
+	"ces/internal/testenv"
+)
+
+func sampleSet(asOf time.Time, rates map[string]string) fx.RateSet {
+	set := fx.RateSet{Provider: "ecb", Base: "EUR", AsOf: asOf, PayloadHash: strings.Repeat("a", 64)}
+	for q, v := range rates {
+		set.Rates = append(set.Rates, fx.QuotedRate{Quote: q, Value: decimal.RequireFromString(v)})
+	}
+	return set
+}
+
+func TestInsertRatesIsIdempotentAndKeepsDigits(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	asOf := time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC)
+	origin := store.Origin{WorkflowID: "ingest-rates/ecb/test", RunID: "run-1", FetchedAt: asOf.Add(time.Minute)}
+	set := sampleSet(asOf, map[string]string{"USD": "1.3547", "GBP": "0.80750"})
+
+	first, err := st.InsertRates(ctx, set, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Inserted != 2 || first.AlreadyPresent != 0 || len(first.Stored) != 2 {
+		t.Fatalf("first insert = %+v", first)
+	}
+	second, err := st.InsertRates(ctx, set, store.Origin{WorkflowID: "w2", RunID: "run-2", FetchedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Inserted != 0 || second.AlreadyPresent != 2 {
+		t.Fatalf("second insert = %+v", second)
+	}
+	if second.Stored[0].ID != first.Stored[0].ID {
+		t.Fatalf("second insert returned other rows: %d vs %d", second.Stored[0].ID, first.Stored[0].ID)
+	}
+	// The provider revises GBP for the same publication: history keeps the
+	// first value and the revision is reported.
+	revised := sampleSet(asOf, map[string]string{"USD": "1.3547", "GBP": "0.8076"})
+	third, err := st.InsertRates(ctx, revised, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(third.Conflicts) != 1 || third.Conflicts[0] != "GBP" {
+		t.Fatalf("conflicts = %v, want [GBP]", third.Conflicts)
+	}
+	var text string
+	if err := st.DB().NewRaw("SELECT rate::text FROM exchange_rates WHERE quote = 'GBP'").Scan(ctx, &text); err != nil {
+		t.Fatal(err)
+	}
+	if text != "0.80750" {
+		t.Fatalf("stored GBP = %s, want the provider's exact 0.80750", text)
+	}
+	n, err := st.CountRates(ctx, "ecb")
+	if err != nil || n != 2 {
+		t.Fatalf("count = %d, %v; want 2", n, err)
+	}
+}
+
+func TestExchangeRatesRefuseChanges(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	asOf := time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC)
+	if _, err := st.InsertRates(ctx, sampleSet(asOf, map[string]string{"USD": "1.3547"}), store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		sql  string
+	}{
+		{"update", "UPDATE exchange_rates SET rate = 2"},
+		{"update matching nothing", "UPDATE exchange_rates SET rate = 2 WHERE false"},
+		{"delete", "DELETE FROM exchange_rates"},
+		{"truncate", "TRUNCATE exchange_rates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := st.DB().ExecContext(ctx, tt.sql)
+			if err == nil {
+				t.Fatalf("%s succeeded", tt.sql)
+			}
+			if !strings.Contains(err.Error(), "append-only") {
+				t.Fatalf("%s failed for another reason: %v", tt.sql, err)
+			}
+		})
+	}
+	var rate string
+	if err := st.DB().NewRaw("SELECT rate::text FROM exchange_rates").Scan(ctx, &rate); err != nil || rate != "1.3547" {
+		t.Fatalf("row changed: %q, %v", rate, err)
+	}
+}
+
+func TestDatabaseRefusesBadRates(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.DB(t)
+	for _, v := range []string{"0", "-1", "NaN", "Infinity"} {
+		t.Run(v, func(t *testing.T) {
+			_, err := db.ExecContext(ctx, `INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
+				VALUES ('ecb', 'EUR', 'USD', ?::numeric, now(), now(), 'w', 'r', repeat('a', 64))`, v)
+			if err == nil {
+				t.Fatalf("rate %s was accepted", v)
+			}
+		})
+	}
+}
+
+func TestRateAt(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
+	d2 := d1.Add(24 * time.Hour)
+	for _, s := range []fx.RateSet{sampleSet(d1, map[string]string{"USD": "1.0540"}), sampleSet(d2, map[string]string{"USD": "1.0565"})} {
+		if _, err := st.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		at   time.Time
+		want string
+		err  bool
+	}{
+		{"latest", time.Time{}, "1.0565", false},
+		{"exactly at d2", d2, "1.0565", false},
+		{"just before d2", d2.Add(-time.Second), "1.054", false},
+		{"before history", d1.Add(-time.Second), "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := st.RateAt(ctx, "ecb", "EUR", "USD", tt.at)
+			if tt.err {
+				if err == nil {
+					t.Fatalf("got %s, want not found", r.Value)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Value.Equal(decimal.RequireFromString(tt.want)) {
+				t.Fatalf("rate = %s, want %s", r.Value, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make test: start the services the integration tests need (reusing
+# PostgreSQL and Redis when they already answer), then run every test with
+# the race detector. Extra arguments go to `go test`.
+source "$(dirname "$0")/lib.sh"
+trap stop_started EXIT INT TERM
+
+need_go
+ensure_temporal_cli
+ensure_postgres "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
+tport=$(free_port)
+say "starting a Temporal dev server for the tests on 127.0.0.1:$tport (in memory, headless)"
+start_temporal "$tport" none
+
+export CES_TEST_DATABASE_URL=$PG_URL
+export CES_TEST_REDIS_URL=$REDIS_URL_OK
+export CES_TEST_TEMPORAL_ADDRESS=127.0.0.1:$tport
+export CES_TEST_TEMPORAL_CLI=$BIN/temporal
+cd "$ROOT"
+say "go test -race ./... (PostgreSQL, Redis and Temporal are real)"
+if [ $# -eq 0 ]; then set -- ./...; fi
+go test -race -count=1 "$@"
