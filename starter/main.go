@@ -1,0 +1,177 @@
+// Command starter runs one-off operations against CES:
+//
+//	starter migrate                          apply database migrations
+//	starter schedule                         create or update the ingestion schedule
+//	starter trigger [--date YYYY-MM-DD]      run one ingestion now and wait for it
+//	starter backfill --from D --to D         have the schedule ingest a past period
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"ces/internal/config"
+	"ces/internal/logging"
+	"ces/internal/store"
+	"ces/migrations"
+	"ces/workflows"
+)
+
+const usage = `usage: starter <command> [flags]
+
+commands:
+  migrate                         apply pending database migrations (idempotent)
+  schedule                        create or update the Temporal Schedule ingest-rates-<provider>
+  trigger [--date YYYY-MM-DD]     run one IngestRates now and print its result
+  backfill --from D --to D        ask the schedule to ingest the days from D to D (inclusive)
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	log := logging.New("starter")
+	cfg, err := config.Load()
+	if err != nil {
+		logging.Fatal(log, "configuration", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	cmd, args := os.Args[1], os.Args[2:]
+	switch cmd {
+	case "migrate":
+		err = migrate(ctx, log, cfg)
+	case "schedule":
+		err = schedule(ctx, log, cfg)
+	case "trigger":
+		err = trigger(ctx, log, cfg, args)
+	case "backfill":
+		err = backfill(ctx, log, cfg, args)
+	default:
+		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		logging.Fatal(log, cmd, err)
+	}
+}
+
+func migrate(ctx context.Context, log *slog.Logger, cfg config.Config) error {
+	db, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := migrations.Run(ctx, db, time.Minute)
+	if err != nil {
+		return err
+	}
+	if len(r.Applied) == 0 {
+		log.Info("database is up to date; no migration applied")
+		return nil
+	}
+	log.Info("migrations applied", "group", r.Group, "migrations", r.Applied)
+	return nil
+}
+
+func dial(log *slog.Logger, cfg config.Config) (client.Client, error) {
+	c, err := client.Dial(client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+func schedule(ctx context.Context, log *slog.Logger, cfg config.Config) error {
+	c, err := dial(log, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	created, err := workflows.EnsureSchedule(ctx, c, workflows.ScheduleOptions{
+		Provider: cfg.FXProvider, TaskQueue: cfg.TaskQueue, Interval: cfg.IngestInterval,
+	})
+	if err != nil {
+		return err
+	}
+	verb := "updated"
+	if created {
+		verb = "created"
+	}
+	log.Info("schedule "+verb, "schedule_id", workflows.ScheduleID(cfg.FXProvider), "interval", cfg.IngestInterval.String())
+	return nil
+}
+
+func trigger(ctx context.Context, log *slog.Logger, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
+	date := fs.String("date", "", "ingest the rates in force on this day (YYYY-MM-DD) instead of the latest")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := dial(log, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := fmt.Sprintf("%s/manual-%s", workflows.WorkflowIDPrefix(cfg.FXProvider), time.Now().UTC().Format("20060102T150405.000Z"))
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: cfg.TaskQueue, WorkflowExecutionTimeout: 35 * time.Minute,
+	}, workflows.IngestRatesName, workflows.IngestInput{Provider: cfg.FXProvider, Date: *date})
+	if err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
+	log.Info("ingestion started; waiting for its result", "workflow_id", id, "run_id", run.GetRunID())
+	var res workflows.IngestResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("ingestion %s: %w", id, err)
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+func backfill(ctx context.Context, log *slog.Logger, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	from := fs.String("from", "", "first day to ingest (YYYY-MM-DD)")
+	to := fs.String("to", "", "last day to ingest (YYYY-MM-DD, inclusive)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start, err1 := time.Parse(time.DateOnly, *from)
+	end, err2 := time.Parse(time.DateOnly, *to)
+	if err := errors.Join(err1, err2); err != nil {
+		return errors.New("--from and --to are required, as YYYY-MM-DD")
+	}
+	if end.Before(start) {
+		return errors.New("--to is before --from")
+	}
+	if time.Since(end) < 3*time.Hour {
+		return errors.New("--to must be a past day; today's rates come from the schedule itself")
+	}
+	c, err := dial(log, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// Runs scheduled in [start, end+1d) each ingest their own day.
+	if err := workflows.Backfill(ctx, c, cfg.FXProvider, start, end.Add(24*time.Hour)); err != nil {
+		return err
+	}
+	log.Info("backfill requested; watch it with: temporal workflow list --query \"WorkflowType='IngestRates' AND FxProvider='"+cfg.FXProvider+"'\"",
+		"schedule_id", workflows.ScheduleID(cfg.FXProvider), "from", *from, "to", *to)
+	return nil
+}

@@ -1,0 +1,70 @@
+// Command worker runs the CES Temporal worker: it executes IngestRates and
+// its activities until SIGINT or SIGTERM, then lets running activities
+// finish (up to WorkerStopTimeout) before exiting.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"ces/activities"
+	"ces/internal/cache"
+	"ces/internal/config"
+	"ces/internal/logging"
+	"ces/internal/store"
+	"ces/workflows"
+)
+
+func main() {
+	log := logging.New("worker")
+	cfg, err := config.Load()
+	if err != nil {
+		logging.Fatal(log, "configuration", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		logging.Fatal(log, "database", err)
+	}
+	defer db.Close()
+	rdb, err := cache.NewClient(cfg.RedisURL, cache.WorkerTimeouts)
+	if err != nil {
+		logging.Fatal(log, "redis", err)
+	}
+	defer rdb.Close()
+	tc, err := client.Dial(client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log),
+	})
+	if err != nil {
+		logging.Fatal(log, "temporal", err)
+	}
+	defer tc.Close()
+
+	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
+	w.RegisterWorkflowWithOptions(workflows.IngestRates, workflow.RegisterOptions{Name: workflows.IngestRatesName})
+	w.RegisterActivity(&activities.Activities{
+		Providers: map[string]activities.Fetcher{cfg.FXProvider: activities.NewFetcher(cfg)},
+		Store:     store.New(db),
+		Cache:     cache.New(rdb, "ces:"),
+		Now:       time.Now,
+	})
+	log.Info("worker starting", "task_queue", cfg.TaskQueue, "provider", cfg.FXProvider,
+		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+	interrupt := make(chan any)
+	go func() { <-ctx.Done(); close(interrupt) }()
+	if err := w.Run(interrupt); err != nil {
+		logging.Fatal(log, "worker", err)
+	}
+	slog.Info("worker stopped")
+}

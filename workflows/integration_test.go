@@ -1,0 +1,221 @@
+package workflows_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"ces/activities"
+	"ces/internal/cache"
+	"ces/internal/fx"
+	"ces/internal/provider"
+	"ces/internal/provider/oxr"
+	"ces/internal/store"
+	"ces/internal/testenv"
+	"ces/workflows"
+)
+
+// fakeOXR serves the recorded Open Exchange Rates payload, or HTTP 500
+// while failing is set, and counts requests.
+type fakeOXR struct {
+	payload []byte
+	failing atomic.Bool
+	hits    atomic.Int64
+}
+
+func (f *fakeOXR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.hits.Add(1)
+	if r.URL.Query().Get("app_id") != "test-app-id" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if f.failing.Load() {
+		http.Error(w, "upstream exploded", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(f.payload)
+}
+
+type stack struct {
+	tc       client.Client
+	st       *store.Store
+	cache    *cache.Cache
+	oxr      *fakeOXR
+	queue    string
+	schedule client.ScheduleHandle
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	payload, err := os.ReadFile("../testdata/oxr/latest-2022-09-01.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{oxr: &fakeOXR{payload: payload}}
+	srv := httptest.NewServer(s.oxr)
+	t.Cleanup(srv.Close)
+
+	s.st = store.New(testenv.DB(t))
+	rdb, prefix := testenv.Redis(t)
+	s.cache = cache.New(rdb, prefix)
+	s.tc = testenv.Temporal(t)
+	s.queue = testenv.TaskQueue(t)
+
+	w := worker.New(s.tc, s.queue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.IngestRates, workflow.RegisterOptions{Name: workflows.IngestRatesName})
+	w.RegisterActivity(&activities.Activities{
+		Providers: map[string]activities.Fetcher{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient())},
+		Store:     s.st, Cache: s.cache, Now: time.Now,
+	})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	ctx := context.Background()
+	id := "ingest-rates-test-" + testenv.Suffix()
+	if _, err := workflows.EnsureSchedule(ctx, s.tc, workflows.ScheduleOptions{
+		ID: id, Provider: oxr.Name, TaskQueue: s.queue, Interval: 24 * time.Hour,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.schedule = s.tc.ScheduleClient().GetHandle(ctx, id)
+	t.Cleanup(func() { s.schedule.Delete(context.Background()) })
+	return s
+}
+
+// trigger fires the schedule once and returns the run it started.
+func (s *stack) trigger(t *testing.T) client.WorkflowRun {
+	t.Helper()
+	ctx := context.Background()
+	before, err := s.schedule.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.schedule.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		d, err := s.schedule.Describe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(d.Info.RecentActions); n > len(before.Info.RecentActions) {
+			r := d.Info.RecentActions[n-1].StartWorkflowResult
+			return s.tc.GetWorkflow(ctx, r.WorkflowID, r.FirstExecutionRunID)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the schedule did not start a run after Trigger")
+	return nil
+}
+
+func (s *stack) cached(t *testing.T) map[string]fx.Rate {
+	t.Helper()
+	m, err := s.cache.All(context.Background(), oxr.Name, "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestScheduledIngestionEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t)
+
+	// First trigger: one full set in PostgreSQL, the same values in Redis.
+	var first workflows.IngestResult
+	run := s.trigger(t)
+	if err := run.Get(ctx, &first); err != nil {
+		t.Fatalf("first ingestion: %v", err)
+	}
+	if first.Inserted != 163 || first.AlreadyPresent != 0 || first.Fetched != 163 || len(first.Skipped) != 5 {
+		t.Fatalf("first ingestion = %+v", first)
+	}
+	if n, err := s.st.CountRates(ctx, oxr.Name); err != nil || n != 163 {
+		t.Fatalf("stored rows = %d, %v; want 163", n, err)
+	}
+	stored, err := s.st.LatestRates(ctx, oxr.Name, "USD", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := s.cached(t)
+	if len(cached) != len(stored) {
+		t.Fatalf("cached %d rates, stored %d", len(cached), len(stored))
+	}
+	for _, r := range stored {
+		c, ok := cached[r.Quote]
+		if !ok || c.ID != r.ID || fx.Exact(c.Value) != fx.Exact(r.Value) || !c.AsOf.Equal(r.AsOf) {
+			t.Fatalf("%s: cached %+v, stored %+v", r.Quote, c, r)
+		}
+	}
+	if ngn := cached["NGN"]; fx.Exact(ngn.Value) != "418.065024" {
+		t.Fatalf("NGN = %s", fx.Exact(ngn.Value))
+	}
+	var wfID string
+	if err := s.st.DB().NewRaw("SELECT DISTINCT workflow_id FROM exchange_rates").Scan(ctx, &wfID); err != nil || wfID != run.GetID() {
+		t.Fatalf("rows record workflow %q, want %q (%v)", wfID, run.GetID(), err)
+	}
+
+	// Second trigger with the same provider data: nothing new.
+	var second workflows.IngestResult
+	if err := s.trigger(t).Get(ctx, &second); err != nil {
+		t.Fatalf("second ingestion: %v", err)
+	}
+	if second.Inserted != 0 || second.AlreadyPresent != 163 || second.CacheUpdated != 0 {
+		t.Fatalf("second ingestion = %+v", second)
+	}
+	if n, _ := s.st.CountRates(ctx, oxr.Name); n != 163 {
+		t.Fatalf("stored rows after repeat = %d, want 163", n)
+	}
+
+	// The run is findable by its search attributes.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := s.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: "WorkflowType='IngestRates' AND FxProvider='openexchangerates' AND RatesInserted=163 AND TaskQueue='" + s.queue + "'",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Executions) == 1 && resp.Executions[0].Execution.WorkflowId == run.GetID() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("search attribute query found %d runs, want the first one", len(resp.Executions))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+
+	// Provider down: the run retries, and the cached rates stay untouched.
+	s.oxr.failing.Store(true)
+	hitsBefore := s.oxr.hits.Load()
+	failing := s.trigger(t)
+	deadline = time.Now().Add(20 * time.Second)
+	for s.oxr.hits.Load()-hitsBefore < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the failing fetch was not retried")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	after := s.cached(t)
+	for q, c := range cached {
+		if a := after[q]; a.ID != c.ID || !a.Value.Equal(c.Value) {
+			t.Fatalf("%s changed in Redis while the provider failed: %+v -> %+v", q, c, a)
+		}
+	}
+	if err := s.tc.TerminateWorkflow(ctx, failing.GetID(), failing.GetRunID(), "test done"); err != nil {
+		t.Fatal(err)
+	}
+}
