@@ -1,0 +1,90 @@
+// Command api serves the CES HTTP API until SIGINT or SIGTERM, then stops
+// accepting connections and lets in-flight requests finish.
+package main
+
+import (
+	"context"
+	"errors"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"ces/internal/cache"
+	"ces/internal/config"
+	"ces/internal/httpapi"
+	"ces/internal/logging"
+	"ces/internal/rates"
+	"ces/internal/store"
+	"ces/workflows"
+)
+
+func main() {
+	log := logging.New("api")
+	cfg, err := config.Load()
+	if err != nil {
+		logging.Fatal(log, "configuration", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		logging.Fatal(log, "database", err)
+	}
+	defer db.Close()
+	st := store.New(db)
+	rdb, err := cache.NewClient(cfg.RedisURL, cache.APITimeouts)
+	if err != nil {
+		logging.Fatal(log, "redis", err)
+	}
+	defer rdb.Close()
+	c := cache.New(rdb, "ces:")
+	// Lazy: the API serves rates while Temporal is down; readyz says so.
+	tc, err := client.NewLazyClient(client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
+	})
+	if err != nil {
+		logging.Fatal(log, "temporal", err)
+	}
+	defer tc.Close()
+
+	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log})
+	app := httpapi.New(httpapi.Deps{
+		Rates: svc,
+		Checks: map[string]httpapi.Check{
+			"postgres": st.Ping,
+			"redis":    c.Ping,
+			"temporal": func(ctx context.Context) error {
+				_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+				return err
+			},
+		},
+		Required: []string{"postgres"},
+		LastIngestionError: func(ctx context.Context) string {
+			ctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			return workflows.LastIngestionError(ctx, tc, cfg.FXProvider)
+		},
+		Log: log,
+	})
+
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listen(cfg.HTTPAddr) }()
+	log.Info("api listening", "addr", cfg.HTTPAddr, "provider", cfg.FXProvider)
+	select {
+	case err := <-errc:
+		if err != nil {
+			logging.Fatal(log, "listen", err)
+		}
+	case <-ctx.Done():
+		log.Info("shutting down; draining in-flight requests")
+		if err := app.ShutdownWithTimeout(20 * time.Second); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			log.Error("shutdown", "error", err.Error())
+		}
+	}
+	log.Info("api stopped")
+}

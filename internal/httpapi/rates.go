@@ -1,0 +1,272 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"ces/internal/fx"
+	"ces/internal/rates"
+)
+
+// MaxHistoryDays bounds a history request.
+const MaxHistoryDays = 366
+
+// legJSON is a stored exchange_rates row a rate derives from.
+type legJSON struct {
+	ID    int64  `json:"id"`
+	Base  string `json:"base"`
+	Quote string `json:"quote"`
+	Rate  string `json:"rate"`
+	AsOf  string `json:"as_of"`
+}
+
+// rateJSON is one from→to rate, the unit of every rates response.
+type rateJSON struct {
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Rate       string    `json:"rate"`
+	AsOf       string    `json:"as_of"`
+	FetchedAt  string    `json:"fetched_at"`
+	Provider   string    `json:"provider"`
+	Stale      bool      `json:"stale"`
+	AgeSeconds int64     `json:"age_seconds"`
+	Legs       []legJSON `json:"legs"`
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func legsJSON(legs []fx.Rate) []legJSON {
+	out := make([]legJSON, len(legs))
+	for i, l := range legs {
+		out[i] = legJSON{ID: l.ID, Base: l.Base, Quote: l.Quote, Rate: fx.Exact(l.Value), AsOf: rfc3339(l.AsOf)}
+	}
+	return out
+}
+
+func toJSON(r rates.Result) rateJSON {
+	return rateJSON{
+		From: r.From, To: r.To, Rate: fx.Exact(r.Value), AsOf: rfc3339(r.AsOf), FetchedAt: rfc3339(r.FetchedAt),
+		Provider: r.Provider, Stale: r.Stale, AgeSeconds: int64(r.Age / time.Second), Legs: legsJSON(r.Legs),
+	}
+}
+
+// currency reads and validates one currency query parameter. Fiber's
+// query strings are only valid during the handler; the code is copied.
+func currency(c *fiber.Ctx, field string, required bool) (string, error) {
+	v := strings.Clone(c.Query(field))
+	if v == "" {
+		if required {
+			return "", invalid(CodeInvalidCurrency, field, field+" is required: a three-letter ISO 4217 code such as USD")
+		}
+		return "", nil
+	}
+	cur, err := fx.ParseCurrency(v)
+	if err != nil {
+		return "", &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidCurrency, Field: field, Message: err.Error()}
+	}
+	return cur.Code, nil
+}
+
+// parseInstant reads an RFC 3339 time or a YYYY-MM-DD date. A date means
+// the end of that day in UTC when endOfDay is set (the rate in force on
+// that day), its start otherwise.
+func parseInstant(c *fiber.Ctx, field string, endOfDay bool) (time.Time, error) {
+	v := c.Query(field)
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), nil
+	}
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		if endOfDay {
+			return d.Add(24*time.Hour - time.Nanosecond), nil
+		}
+		return d, nil
+	}
+	return time.Time{}, invalid(CodeInvalidParameter, field, fmt.Sprintf("%s must be an RFC 3339 time (2026-11-01T12:00:00Z) or a date (2026-11-01)", field))
+}
+
+// sendCached writes body as JSON with a weak ETag over its stable part
+// (etagKey: the rows it derives from) and answers 304 when the client has it.
+func sendCached(c *fiber.Ctx, body any, etagKey, cacheControl string) error {
+	sum := sha256.Sum256([]byte(etagKey))
+	etag := `W/"` + hex.EncodeToString(sum[:12]) + `"`
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderCacheControl, cacheControl)
+	if match := c.Get(fiber.HeaderIfNoneMatch); match != "" {
+		for _, m := range strings.Split(match, ",") {
+			m = strings.TrimSpace(m)
+			if m == etag || m == "*" || strings.TrimPrefix(m, "W/") == strings.TrimPrefix(etag, "W/") {
+				return c.SendStatus(fiber.StatusNotModified)
+			}
+		}
+	}
+	return c.JSON(body)
+}
+
+// Cache policies: the latest rate changes with any ingestion, so clients
+// revalidate (cheaply, with If-None-Match); the past changes only by backfill.
+const (
+	cacheLatest  = "public, max-age=0, must-revalidate"
+	cacheHistory = "public, max-age=300"
+)
+
+func etagOf(rs ...rates.Result) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(r.From + r.To + fx.Exact(r.Value) + strconv.FormatBool(r.Stale))
+		for _, l := range r.Legs {
+			b.WriteString("|" + strconv.FormatInt(l.ID, 10))
+		}
+		b.WriteString(";")
+	}
+	return b.String()
+}
+
+type ratesListJSON struct {
+	From     string     `json:"from"`
+	Provider string     `json:"provider"`
+	Rates    []rateJSON `json:"rates"`
+}
+
+// rates serves GET /api/v1/rates: one pair (latest or at=), or every
+// quote of from.
+func (h *handlers) rates(c *fiber.Ctx) error {
+	from, err := currency(c, "from", true)
+	if err != nil {
+		return err
+	}
+	to, err := currency(c, "to", false)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	if c.Query("at") != "" {
+		if to == "" {
+			return invalid(CodeInvalidParameter, "to", "at= needs a pair: give to as well")
+		}
+		at, err := parseInstant(c, "at", true)
+		if err != nil {
+			return err
+		}
+		r, err := h.d.Rates.At(ctx, from, to, at)
+		if err != nil {
+			return h.explain(c, err)
+		}
+		return sendCached(c, toJSON(r), "at"+etagOf(r), cacheHistory)
+	}
+	if to == "" {
+		all, err := h.d.Rates.All(ctx, from)
+		if err != nil {
+			return h.explain(c, err)
+		}
+		body := ratesListJSON{From: from, Provider: h.d.Rates.Provider(), Rates: make([]rateJSON, len(all))}
+		for i, r := range all {
+			body.Rates[i] = toJSON(r)
+		}
+		return sendCached(c, body, "all"+etagOf(all...), cacheLatest)
+	}
+	r, err := h.d.Rates.Latest(ctx, from, to)
+	if err != nil {
+		return h.explain(c, err)
+	}
+	return sendCached(c, toJSON(r), "latest"+etagOf(r), cacheLatest)
+}
+
+// explain adds the last ingestion failure to a no_rates_yet answer, so a
+// client of an empty service learns why it is empty.
+func (h *handlers) explain(c *fiber.Ctx, err error) error {
+	ae := classify(err)
+	if ae == nil || ae.Code != CodeNoRatesYet || h.d.LastIngestionError == nil {
+		return err
+	}
+	msg := ae.Message
+	if last := h.d.LastIngestionError(c.UserContext()); last != "" {
+		msg += "; last ingestion error: " + last
+	}
+	return &apiError{Status: ae.Status, Code: ae.Code, Message: msg}
+}
+
+type pointJSON struct {
+	Rate string    `json:"rate"`
+	AsOf string    `json:"as_of"`
+	Legs []legJSON `json:"legs"`
+}
+
+type historyJSON struct {
+	From     string      `json:"from"`
+	To       string      `json:"to"`
+	Provider string      `json:"provider"`
+	Start    string      `json:"start"`
+	End      string      `json:"end"`
+	Points   []pointJSON `json:"points"`
+}
+
+// history serves GET /api/v1/rates/history: the stored series of a pair
+// between start and end (dates are whole days; end's day included).
+func (h *handlers) history(c *fiber.Ctx) error {
+	from, err := currency(c, "from", true)
+	if err != nil {
+		return err
+	}
+	to, err := currency(c, "to", true)
+	if err != nil {
+		return err
+	}
+	if c.Query("start") == "" || c.Query("end") == "" {
+		field := "start"
+		if c.Query("start") != "" {
+			field = "end"
+		}
+		return invalid(CodeInvalidParameter, field, "start and end are required (RFC 3339 times or dates)")
+	}
+	start, err := parseInstant(c, "start", false)
+	if err != nil {
+		return err
+	}
+	end, err := parseInstant(c, "end", true)
+	if err != nil {
+		return err
+	}
+	if !end.After(start) {
+		return invalid(CodeInvalidParameter, "end", "end must be after start")
+	}
+	if end.Sub(start) > MaxHistoryDays*24*time.Hour {
+		return invalid(CodeInvalidParameter, "end", fmt.Sprintf("the range is longer than %d days; ask for several shorter ranges", MaxHistoryDays))
+	}
+	series, err := h.d.Rates.History(c.UserContext(), from, to, start, end.Add(time.Nanosecond))
+	if err != nil {
+		return h.explain(c, err)
+	}
+	body := historyJSON{From: from, To: to, Provider: h.d.Rates.Provider(), Start: rfc3339(start), End: end.UTC().Format(time.RFC3339Nano), Points: make([]pointJSON, len(series))}
+	var key strings.Builder
+	key.WriteString("history" + from + to + body.Start + body.End)
+	for i, q := range series {
+		body.Points[i] = pointJSON{Rate: fx.Exact(q.Value), AsOf: rfc3339(q.AsOf), Legs: legsJSON(q.Legs)}
+		for _, l := range q.Legs {
+			key.WriteString("|" + strconv.FormatInt(l.ID, 10))
+		}
+	}
+	return sendCached(c, body, key.String(), cacheHistory)
+}
+
+type currenciesJSON struct {
+	Currencies []fx.Currency `json:"currencies"`
+}
+
+// currencies serves GET /api/v1/currencies.
+func (h *handlers) currencies(c *fiber.Ctx) error {
+	list, err := h.d.Rates.Currencies(c.UserContext())
+	if err != nil {
+		return h.explain(c, err)
+	}
+	var key strings.Builder
+	for _, cur := range list {
+		key.WriteString(cur.Code)
+	}
+	return sendCached(c, currenciesJSON{Currencies: list}, "currencies"+key.String(), cacheLatest)
+}

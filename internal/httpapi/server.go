@@ -1,0 +1,124 @@
+// Package httpapi is CES's HTTP interface on Fiber: the public /api/v1
+// endpoints, health and readiness, and the error contract every handler
+// shares.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"ces/internal/rates"
+)
+
+// Check reports whether one dependency works.
+type Check func(ctx context.Context) error
+
+// Deps is what the API needs.
+type Deps struct {
+	Rates *rates.Service
+	// Checks are the readiness checks by dependency name; Required names
+	// those without which the API cannot serve (readyz answers 503).
+	Checks   map[string]Check
+	Required []string
+	// LastIngestionError explains an empty database to clients; it may be nil.
+	LastIngestionError func(ctx context.Context) string
+	Log                *slog.Logger
+	Now                func() time.Time
+	// Metrics observes every request; nil disables it.
+	Metrics RequestObserver
+}
+
+// RequestObserver records one finished request.
+type RequestObserver interface {
+	Request(route, method string, status int, elapsed time.Duration)
+}
+
+// BodyLimit bounds request bodies; conversion requests are a few hundred bytes.
+const BodyLimit = 16 << 10
+
+// New builds the Fiber app for main and for tests.
+func New(d Deps) *fiber.App {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "ces",
+		ErrorHandler:          errorHandler(d.Log),
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	app.Use(recover.New())
+	app.Use(requestid.New())
+	app.Use(accessLog(d.Log, d.Metrics))
+
+	h := &handlers{d: d}
+	app.Get("/healthz", h.healthz)
+	app.Get("/readyz", h.readyz)
+	v1 := app.Group("/api/v1")
+	v1.Get("/openapi.json", h.openapi)
+	v1.Get("/rates", h.rates)
+	v1.Get("/rates/history", h.history)
+	v1.Get("/currencies", h.currencies)
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app
+}
+
+type handlers struct {
+	d Deps
+}
+
+// requestID returns the id the requestid middleware gave this request.
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	return id
+}
+
+// accessLog writes one structured line per request, with the request id,
+// and feeds the metrics. The route is the matched pattern, so metrics do
+// not explode with query strings or ids.
+func accessLog(log *slog.Logger, m RequestObserver) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			// Let the error handler write the response now, so the status is final.
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				c.Status(fiber.StatusInternalServerError)
+			}
+		}
+		elapsed := time.Since(start)
+		status := c.Response().StatusCode()
+		route := c.Route().Path
+		if m != nil {
+			m.Request(route, c.Method(), status, elapsed)
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		log.LogAttrs(c.UserContext(), level, "request",
+			slog.String("request_id", requestID(c)),
+			slog.String("method", c.Method()),
+			slog.String("route", route),
+			slog.String("path", c.Path()),
+			slog.Int("status", status),
+			slog.Duration("elapsed", elapsed),
+			slog.String("client", c.IP()),
+		)
+		return nil
+	}
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make up: run the whole CES stack on this machine in one command. Uses
+# DATABASE_URL / REDIS_URL when they answer and otherwise starts its own
+# PostgreSQL and Redis under .data/; runs a persistent Temporal dev server
+# (Web UI on :8233), migrates, starts worker and api, creates the schedule
+# and triggers a first ingestion. Ctrl-C stops everything it started.
+source "$(dirname "$0")/lib.sh"
+trap 'say "stopping"; stop_started' EXIT
+trap 'exit 130' INT TERM
+
+need_go
+ensure_temporal_cli
+
+ensure_postgres "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ces?sslmode=disable}"
+# Our own cluster comes with only the postgres database: create ces in it.
+if [ -z "${DATABASE_URL:-}" ] || [ "$PG_URL" != "${DATABASE_URL:-}" ]; then
+	admin=$PG_URL
+	PG_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/ces")))' "$admin")
+	admin=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/postgres")))' "$admin")
+	if command -v psql >/dev/null 2>&1; then
+		psql -q "$admin" -tc "SELECT 1 FROM pg_database WHERE datname = 'ces'" | grep -q 1 ||
+			psql -q "$admin" -c "CREATE DATABASE ces" >/dev/null
+	fi
+fi
+ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export DATABASE_URL=$PG_URL REDIS_URL=$REDIS_URL_OK
+
+TPORT=${CES_TEMPORAL_PORT:-7233}
+export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TPORT}
+if port_open 127.0.0.1 "$TPORT"; then
+	say "a Temporal server already answers on 127.0.0.1:$TPORT; using it"
+else
+	say "starting the Temporal dev server (state in .data/temporal.db)"
+	start_temporal "$TPORT" 8233 "$DATA/temporal.db"
+fi
+
+say "building worker, starter and api into bin/"
+(cd "$ROOT" && go build -o "$BIN/" ./worker ./starter ./api)
+
+"$BIN/starter" migrate
+"$BIN/worker" >>"$DATA/worker.log" 2>&1 &
+STARTED_PIDS+=($!)
+"$BIN/api" >>"$DATA/api.log" 2>&1 &
+STARTED_PIDS+=($!)
+"$BIN/starter" schedule
+provider=${FX_PROVIDER:-}
+if [ -z "$provider" ]; then provider=ecb; [ -n "${FX_API_KEY:-}" ] && provider=openexchangerates; fi
+"$BIN/temporal" schedule trigger --address "$TEMPORAL_ADDRESS" --schedule-id "ingest-rates-$provider" >/dev/null
+addr=${HTTP_ADDR:-127.0.0.1:8080}
+wait_for 20 "the API on $addr" curl -fsS "http://$addr/healthz"
+
+cat <<INFO
+
+CES is running (provider: $provider). Ctrl-C stops everything started here.
+  API             http://$addr/api/v1/rates?from=EUR&to=USD
+  readiness       http://$addr/readyz
+  Temporal UI     http://127.0.0.1:8233/namespaces/default/schedules/ingest-rates-$provider
+  logs            .data/worker.log, .data/api.log
+  CLI             bin/temporal workflow list --query "WorkflowType='IngestRates'"
+
+INFO
+wait
