@@ -113,7 +113,7 @@ func DeriveQuote(from, to, base string, get func(quote string) (Rate, bool)) (Qu
 	leg := func(code string) (Rate, error) {
 		r, ok := get(code)
 		if !ok {
-			return Rate{}, fmt.Errorf("%w: no %s rate for %s", ErrRateNotFound, base, code)
+			return Rate{}, fmt.Errorf("%w: no %s/%s rate is stored, so %s/%s cannot be priced", ErrRateNotFound, base, code, from, to)
 		}
 		return r, nil
 	}

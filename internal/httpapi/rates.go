@@ -242,7 +242,7 @@ func (h *handlers) history(c *fiber.Ctx) error {
 	if err != nil {
 		return h.explain(c, err)
 	}
-	body := historyJSON{From: from, To: to, Provider: h.d.Rates.Provider(), Start: rfc3339(start), End: end.UTC().Format(time.RFC3339Nano), Points: make([]pointJSON, len(series))}
+	body := historyJSON{From: from, To: to, Provider: h.d.Rates.Provider(), Start: rfc3339(start), End: rfc3339(end), Points: make([]pointJSON, len(series))}
 	var key strings.Builder
 	key.WriteString("history" + from + to + body.Start + body.End)
 	for i, q := range series {

@@ -1,0 +1,196 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"ces/internal/cache"
+	"ces/internal/fx"
+	"ces/internal/httpapi"
+	"ces/internal/provider/ecb"
+	"ces/internal/provider/oxr"
+	"ces/internal/rates"
+	"ces/internal/store"
+	"ces/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// queryCounter counts SQL statements through a bun hook.
+type queryCounter struct{ n atomic.Int64 }
+
+func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	q.n.Add(1)
+	return ctx
+}
+func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// world is a CES API over a real database and Redis.
+type world struct {
+	app     *fiber.App
+	db      *bun.DB
+	st      *store.Store
+	cache   *cache.Cache
+	queries *queryCounter
+	now     time.Time
+}
+
+type options struct {
+	provider   string
+	redisURL   string // empty: the test Redis
+	now        time.Time
+	lastError  string
+	staleAfter time.Duration
+}
+
+func newWorld(t *testing.T, o options) *world {
+	t.Helper()
+	if o.provider == "" {
+		o.provider = ecb.Name
+	}
+	if o.now.IsZero() {
+		o.now = time.Date(2017, 3, 6, 12, 0, 0, 0, time.UTC) // the Monday after the newest ECB day
+	}
+	if o.staleAfter == 0 {
+		o.staleAfter = 97 * time.Hour
+	}
+	w := &world{db: testenv.DB(t), queries: &queryCounter{}, now: o.now}
+	w.db.AddQueryHook(w.queries)
+	w.st = store.New(w.db)
+	if o.redisURL == "" {
+		rdb, prefix := testenv.Redis(t)
+		w.cache = cache.New(rdb, prefix)
+	} else {
+		rdb, err := cache.NewClient(o.redisURL, cache.APITimeouts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rdb.Close() })
+		w.cache = cache.New(rdb, "unreachable:")
+	}
+	svc := rates.New(w.st, w.cache, rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }})
+	w.app = httpapi.New(httpapi.Deps{
+		Rates: svc,
+		Checks: map[string]httpapi.Check{
+			"postgres": w.st.Ping,
+			"redis":    w.cache.Ping,
+		},
+		Required:           []string{"postgres"},
+		LastIngestionError: func(context.Context) string { return o.lastError },
+	})
+	return w
+}
+
+// ingest stores sets oldest first, the way successive ingestions would,
+// and caches the newest.
+func (w *world) ingest(t *testing.T, sets ...fx.RateSet) {
+	t.Helper()
+	ctx := context.Background()
+	var newest store.InsertResult
+	var newestSet fx.RateSet
+	for i := len(sets) - 1; i >= 0; i-- {
+		res, err := w.st.InsertRates(ctx, sets[i], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: sets[i].AsOf.Add(5 * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if newestSet.AsOf.IsZero() || sets[i].AsOf.After(newestSet.AsOf) {
+			newest, newestSet = res, sets[i]
+		}
+	}
+	if w.cache != nil {
+		if _, err := w.cache.SetLatest(ctx, newestSet.Provider, newestSet.Base, newest.Stored); err != nil {
+			t.Logf("cache not seeded: %v", err)
+		}
+	}
+}
+
+func readFixture(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func ecbHistory(t *testing.T) []fx.RateSet {
+	sets, err := ecb.Parse(ecb.Name, readFixture(t, "ecb/eurofxref-hist-90d-2017.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sets
+}
+
+func oxrLatest(t *testing.T) fx.RateSet {
+	set, err := oxr.Parse(oxr.Name, readFixture(t, "oxr/latest-2022-09-01.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (w *world) get(t *testing.T, target string, headers ...string) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := w.app.Test(req, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+}
+
+// golden compares a response with testdata/golden/name.json: status, the
+// headers that are part of the contract, and the body, pretty-printed.
+func golden(t *testing.T, name string, r response) {
+	t.Helper()
+	var body any
+	if len(r.Body) > 0 {
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatalf("body is not JSON: %s", r.Body)
+		}
+	}
+	got := map[string]any{"status": r.Status, "body": body}
+	for _, h := range []string{"Content-Type", "Cache-Control", "Etag", "Retry-After"} {
+		if v := r.Header.Get(h); v != "" {
+			got[h] = v
+		}
+	}
+	b, _ := json.MarshalIndent(got, "", "  ")
+	b = append(b, '\n')
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *update {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != string(b) {
+		t.Fatalf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, b, want)
+	}
+}

@@ -1,0 +1,159 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
+	w := newWorld(t, options{})
+	w.ingest(t, ecbHistory(t)...)
+	for _, target := range []string{
+		"/api/v1/rates?from=EUR&to=USD",
+		"/api/v1/rates?from=USD&to=EUR",
+		"/api/v1/rates?from=USD&to=GBP",
+		"/api/v1/rates?from=USD",
+		"/api/v1/currencies",
+	} {
+		t.Run(target, func(t *testing.T) {
+			before := w.queries.n.Load()
+			if r := w.get(t, target); r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+			if n := w.queries.n.Load() - before; n != 0 {
+				t.Fatalf("a warm-cache lookup ran %d SQL statements", n)
+			}
+		})
+	}
+	// A historical lookup must read PostgreSQL: the counter does count.
+	before := w.queries.n.Load()
+	w.get(t, "/api/v1/rates?from=USD&to=GBP&at=2017-01-10")
+	if w.queries.n.Load() == before {
+		t.Fatal("the query counter saw no SQL for an at= lookup; it counts nothing")
+	}
+}
+
+func TestLookupsSurviveUnreachableRedis(t *testing.T) {
+	// Nothing listens on port 1: every Redis call fails at once.
+	w := newWorld(t, options{redisURL: "redis://127.0.0.1:1/0"})
+	w.ingest(t, ecbHistory(t)...)
+	tests := []struct{ target, rate string }{
+		{"/api/v1/rates?from=EUR&to=USD", "1.0565"},
+		{"/api/v1/rates?from=USD&to=GBP", "0.81736867013724562234"},
+		{"/api/v1/rates?from=USD&to=GBP&at=2017-03-03T15:00:00Z", "0.81736867013724562234"},
+		{"/api/v1/rates?from=USD&to=GBP&at=2017-03-03T14:59:59Z", "0.81377211337264599582"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			r := w.get(t, tt.target)
+			var body struct {
+				Rate string `json:"rate"`
+			}
+			if err := json.Unmarshal(r.Body, &body); err != nil || r.Status != 200 || body.Rate != tt.rate {
+				t.Fatalf("%d %s, want 200 with rate %s", r.Status, r.Body, tt.rate)
+			}
+		})
+	}
+	if r := w.get(t, "/api/v1/rates?from=USD"); r.Status != 200 {
+		t.Fatalf("all rates: %d %s", r.Status, r.Body)
+	}
+	r := w.get(t, "/readyz")
+	var ready struct {
+		Status string `json:"status"`
+		Checks map[string]struct {
+			Status string `json:"status"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal(r.Body, &ready); err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 200 || ready.Status != "degraded" || ready.Checks["redis"].Status != "failing" || ready.Checks["postgres"].Status != "ok" {
+		t.Fatalf("readyz = %d %s", r.Status, r.Body)
+	}
+}
+
+func TestReadyzUnavailableWithoutPostgres(t *testing.T) {
+	w := newWorld(t, options{})
+	w.db.Close()
+	r := w.get(t, "/readyz")
+	if r.Status != 503 || !strings.Contains(string(r.Body), `"postgres":{"status":"failing"`) {
+		t.Fatalf("readyz = %d %s", r.Status, r.Body)
+	}
+}
+
+// TestResponsesMatchOpenAPI validates the document, then checks real
+// responses of every endpoint against it.
+func TestResponsesMatchOpenAPI(t *testing.T) {
+	w := newWorld(t, options{})
+	docBytes := w.get(t, "/api/v1/openapi.json").Body
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(docBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi document is invalid: %v", err)
+	}
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, target string, wantStatus int) {
+		t.Helper()
+		r := w.get(t, target)
+		if r.Status != wantStatus {
+			t.Fatalf("%s: status %d, want %d: %s", target, r.Status, wantStatus, r.Body)
+		}
+		req, _ := http.NewRequest(http.MethodGet, "http://ces.test"+target, nil)
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatalf("%s: not in the document: %v", target, err)
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		out := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: in, Status: r.Status, Header: r.Header,
+			Body: readCloser(r.Body), Options: &openapi3filter.Options{IncludeResponseStatus: true},
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Fatalf("%s: response does not match the document: %v", target, err)
+		}
+	}
+	// Before any ingestion: the 503.
+	check(t, "/api/v1/rates?from=USD&to=EUR", 503)
+	w.ingest(t, ecbHistory(t)...)
+	for _, c := range []struct {
+		target string
+		status int
+	}{
+		{"/healthz", 200},
+		{"/readyz", 200},
+		{"/api/v1/rates?from=EUR&to=USD", 200},
+		{"/api/v1/rates?from=USD&to=GBP", 200},
+		{"/api/v1/rates?from=USD&to=USD", 200},
+		{"/api/v1/rates?from=USD", 200},
+		{"/api/v1/rates?from=USD&to=GBP&at=2017-01-10", 200},
+		{"/api/v1/rates/history?from=USD&to=GBP&start=2017-02-01&end=2017-03-03", 200},
+		{"/api/v1/currencies", 200},
+		{"/api/v1/rates?from=usd&to=GBP", 400},
+		{"/api/v1/rates?from=USD&to=GBP&at=soon", 400},
+		{"/api/v1/rates?from=USD&to=NGN", 404},
+	} {
+		t.Run(c.target, func(t *testing.T) { check(t, c.target, c.status) })
+	}
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+func readCloser(b []byte) nopCloser { return nopCloser{bytes.NewReader(b)} }
