@@ -11,14 +11,14 @@ import (
 
 // Error codes of the error contract.
 const (
-	CodeInvalidCurrency   = "invalid_currency"
-	CodeInvalidParameter  = "invalid_parameter"
-	CodeRateNotFound      = "rate_not_found"
-	CodeNoRatesYet        = "no_rates_yet"
-	CodeNotFound          = "not_found"
-	CodeMethodNotAllowed  = "method_not_allowed"
-	CodeBodyTooLarge      = "body_too_large"
-	CodeInternal          = "internal_error"
+	CodeInvalidCurrency  = "invalid_currency"
+	CodeInvalidParameter = "invalid_parameter"
+	CodeRateNotFound     = "rate_not_found"
+	CodeNoRatesYet       = "no_rates_yet"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeBodyTooLarge     = "body_too_large"
+	CodeInternal         = "internal_error"
 	CodeUnavailable      = "service_unavailable"
 )
 

@@ -274,7 +274,6 @@ func (s *Service) Currencies(ctx context.Context) ([]fx.Currency, error) {
 	return out, nil
 }
 
-
 // History returns the from→to series published in [start, end), oldest
 // first: one point per publication for which every leg was published.
 func (s *Service) History(ctx context.Context, from, to string, start, end time.Time) ([]fx.Quote, error) {
