@@ -90,7 +90,7 @@ func (a *Activities) FetchRates(ctx context.Context, in FetchRatesInput) (FetchR
 		return FetchRatesResult{}, fmt.Errorf("fetch rates: %w", err)
 	}
 	out := FetchRatesResult{
-		Provider: set.Provider, Base: set.Base, AsOf: set.AsOf.UTC(), FetchedAt: a.Now().UTC(),
+		Provider: set.Provider, Base: set.Base, AsOf: set.AsOf.UTC(), FetchedAt: a.now().UTC(),
 		PayloadSHA256: set.PayloadHash, Skipped: set.Skipped,
 	}
 	for _, r := range set.Rates {

@@ -14,6 +14,7 @@ import (
 
 	"ces/internal/cache"
 	"ces/internal/config"
+	"ces/internal/conversions"
 	"ces/internal/httpapi"
 	"ces/internal/logging"
 	"ces/internal/rates"
@@ -53,8 +54,10 @@ func main() {
 	defer tc.Close()
 
 	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log})
+	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge(cfg.FXProvider)})
 	app := httpapi.New(httpapi.Deps{
-		Rates: svc,
+		Rates:       svc,
+		Conversions: conv,
 		Checks: map[string]httpapi.Check{
 			"postgres": st.Ping,
 			"redis":    c.Ping,

@@ -4,6 +4,7 @@
 //	starter schedule                         create or update the ingestion schedule
 //	starter trigger [--date YYYY-MM-DD]      run one ingestion now and wait for it
 //	starter backfill --from D --to D         have the schedule ingest a past period
+//	starter verify-audit                     check the audit log's hashes and seal chain
 package main
 
 import (
@@ -35,6 +36,7 @@ commands:
   schedule                        create or update the Temporal Schedule ingest-rates-<provider>
   trigger [--date YYYY-MM-DD]     run one IngestRates now and print its result
   backfill --from D --to D        ask the schedule to ingest the days from D to D (inclusive)
+  verify-audit                    recompute every audit row hash and seal; exit 1 at the first mismatch
 `
 
 func main() {
@@ -60,6 +62,8 @@ func main() {
 		err = trigger(ctx, log, cfg, args)
 	case "backfill":
 		err = backfill(ctx, log, cfg, args)
+	case "verify-audit":
+		err = verifyAudit(ctx, log, cfg)
 	default:
 		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
@@ -110,11 +114,40 @@ func schedule(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	verb := "updated"
-	if created {
-		verb = "created"
+	log.Info("schedule "+verb(created), "schedule_id", workflows.ScheduleID(cfg.FXProvider), "interval", cfg.IngestInterval.String())
+	created, err = workflows.EnsureSealSchedule(ctx, c, "", cfg.TaskQueue)
+	if err != nil {
+		return err
 	}
-	log.Info("schedule "+verb, "schedule_id", workflows.ScheduleID(cfg.FXProvider), "interval", cfg.IngestInterval.String())
+	log.Info("schedule "+verb(created), "schedule_id", workflows.SealScheduleID, "interval", workflows.SealInterval.String())
+	return nil
+}
+
+func verb(created bool) string {
+	if created {
+		return "created"
+	}
+	return "updated"
+}
+
+// errAuditMismatch makes verify-audit exit non-zero after printing its report.
+var errAuditMismatch = errors.New("the audit log does not verify")
+
+func verifyAudit(ctx context.Context, log *slog.Logger, cfg config.Config) error {
+	db, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := store.New(db).VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		fmt.Fprintf(os.Stderr, "verify-audit: FAILED: %s\n", rep.Problem)
+		return fmt.Errorf("%w: %s", errAuditMismatch, rep.Problem)
+	}
+	fmt.Printf("verify-audit: ok: %d audit rows, %d seals, %d rows not sealed yet\n", rep.Rows, rep.Seals, rep.Unsealed)
 	return nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"ces/activities"
 	"ces/internal/cache"
@@ -52,8 +51,7 @@ func main() {
 	defer tc.Close()
 
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
-	w.RegisterWorkflowWithOptions(workflows.IngestRates, workflow.RegisterOptions{Name: workflows.IngestRatesName})
-	w.RegisterActivity(&activities.Activities{
+	workflows.Register(w, &activities.Activities{
 		Providers: map[string]activities.Fetcher{cfg.FXProvider: activities.NewFetcher(cfg)},
 		Store:     store.New(db),
 		Cache:     cache.New(rdb, "ces:"),

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"ces/activities"
 	"ces/internal/cache"
@@ -72,8 +71,7 @@ func newStack(t *testing.T) *stack {
 	s.queue = testenv.TaskQueue(t)
 
 	w := worker.New(s.tc, s.queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.IngestRates, workflow.RegisterOptions{Name: workflows.IngestRatesName})
-	w.RegisterActivity(&activities.Activities{
+	workflows.Register(w, &activities.Activities{
 		Providers: map[string]activities.Fetcher{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient())},
 		Store:     s.st, Cache: s.cache, Now: time.Now,
 	})

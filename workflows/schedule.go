@@ -56,10 +56,28 @@ func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) (cr
 	if id == "" {
 		id = ScheduleID(o.Provider)
 	}
-	_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+	return ensure(ctx, c, id, o.spec(), o.action())
+}
+
+// EnsureSealSchedule creates or updates the schedule that runs
+// SealAuditLog every SealInterval. id overrides SealScheduleID (tests).
+func EnsureSealSchedule(ctx context.Context, c client.Client, id, taskQueue string) (bool, error) {
+	if id == "" {
+		id = SealScheduleID
+	}
+	return ensure(ctx, c, id,
+		client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: SealInterval}}},
+		&client.ScheduleWorkflowAction{
+			ID: "seal-audit-log", Workflow: SealAuditLogName, TaskQueue: taskQueue,
+			WorkflowExecutionTimeout: 15 * time.Minute,
+		})
+}
+
+func ensure(ctx context.Context, c client.Client, id string, spec client.ScheduleSpec, action *client.ScheduleWorkflowAction) (bool, error) {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:            id,
-		Spec:          o.spec(),
-		Action:        o.action(),
+		Spec:          spec,
+		Action:        action,
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		CatchupWindow: CatchupWindow,
 		Note:          "created by starter schedule",
@@ -70,13 +88,11 @@ func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) (cr
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return false, fmt.Errorf("schedule %s: create: %w", id, err)
 	}
-	h := c.ScheduleClient().GetHandle(ctx, id)
-	err = h.Update(ctx, client.ScheduleUpdateOptions{
+	err = c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
-			spec := o.spec()
 			s.Spec = &spec
-			s.Action = o.action()
+			s.Action = action
 			s.Policy = &client.SchedulePolicies{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: CatchupWindow}
 			return &client.ScheduleUpdate{Schedule: &s}, nil
 		},

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,17 @@ var APITimeouts = Timeouts{Dial: 250 * time.Millisecond, Read: 100 * time.Millis
 
 // WorkerTimeouts suit activities, which are retried anyway.
 var WorkerTimeouts = Timeouts{Dial: 2 * time.Second, Read: 2 * time.Second, Write: 2 * time.Second}
+
+// slogPrinter routes go-redis's internal messages (dial failures, pool
+// events) to slog at debug level: callers already report Redis failures
+// once, with context, and an outage must not flood the logs.
+type slogPrinter struct{}
+
+func (slogPrinter) Printf(ctx context.Context, format string, v ...any) {
+	slog.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+func init() { redis.SetLogger(slogPrinter{}) }
 
 // NewClient returns a go-redis client for url with explicit timeouts that
 // also honour context deadlines. Errors never quote url.

@@ -16,3 +16,17 @@ var (
 	// ErrInvalidRate is returned for a rate that is not a positive, sane number.
 	ErrInvalidRate = errors.New("invalid rate")
 )
+
+// Conversion errors.
+var (
+	// ErrRateUnavailable is returned when no rate is fresh enough to convert with.
+	ErrRateUnavailable = errors.New("rate unavailable")
+	// ErrIdempotencyKeyReused is returned when a key comes back with another request.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrIdempotencyKeyInUse is returned while the first request with a key is in flight.
+	ErrIdempotencyKeyInUse = errors.New("idempotency key in use by a request in flight")
+	// ErrConversionNotFound is returned for an unknown receipt id.
+	ErrConversionNotFound = errors.New("conversion not found")
+	// ErrDatabaseUnavailable is returned when the system of record cannot be reached.
+	ErrDatabaseUnavailable = errors.New("database unavailable")
+)

@@ -11,15 +11,21 @@ import (
 
 // Error codes of the error contract.
 const (
-	CodeInvalidCurrency  = "invalid_currency"
-	CodeInvalidParameter = "invalid_parameter"
-	CodeRateNotFound     = "rate_not_found"
-	CodeNoRatesYet       = "no_rates_yet"
-	CodeNotFound         = "not_found"
-	CodeMethodNotAllowed = "method_not_allowed"
-	CodeBodyTooLarge     = "body_too_large"
-	CodeInternal         = "internal_error"
-	CodeUnavailable      = "service_unavailable"
+	CodeInvalidCurrency   = "invalid_currency"
+	CodeInvalidParameter  = "invalid_parameter"
+	CodeRateNotFound      = "rate_not_found"
+	CodeNoRatesYet        = "no_rates_yet"
+	CodeNotFound          = "not_found"
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeBodyTooLarge      = "body_too_large"
+	CodeInternal          = "internal_error"
+	CodeInvalidAmount     = "invalid_amount"
+	CodeMalformedBody     = "malformed_body"
+	CodeKeyReused         = "idempotency_key_reused"
+	CodeKeyInUse          = "idempotency_key_in_use"
+	CodeRateUnavailable   = "rate_unavailable"
+	CodeDatabaseDown      = "database_unavailable"
+	CodeConversionMissing = "conversion_not_found"
 )
 
 // apiError is an error with its place in the contract: status, code,
@@ -68,13 +74,33 @@ func classify(err error) *apiError {
 			return &apiError{Status: fe.Code, Code: CodeInvalidParameter, Message: fe.Message}
 		}
 	}
+	var field string
+	var fe2 interface{ Field() string }
+	if errors.As(err, &fe2) {
+		field = fe2.Field()
+	}
 	switch {
 	case errors.Is(err, fx.ErrInvalidCurrency):
-		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidCurrency, Message: err.Error()}
+		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidCurrency, Field: field, Message: err.Error()}
+	case errors.Is(err, fx.ErrInvalidAmount):
+		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidAmount, Field: field, Message: err.Error()}
 	case errors.Is(err, fx.ErrRateNotFound):
 		return &apiError{Status: fiber.StatusNotFound, Code: CodeRateNotFound, Message: err.Error()}
 	case errors.Is(err, fx.ErrNoRates):
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeNoRatesYet, Message: "no rates have been ingested yet"}
+	case errors.Is(err, fx.ErrIdempotencyKeyReused):
+		return &apiError{Status: fiber.StatusUnprocessableEntity, Code: CodeKeyReused, Field: "Idempotency-Key",
+			Message: "this Idempotency-Key was used with a different request; use a new key for a new conversion"}
+	case errors.Is(err, fx.ErrIdempotencyKeyInUse):
+		return &apiError{Status: fiber.StatusConflict, Code: CodeKeyInUse, Field: "Idempotency-Key",
+			Message: "a request with this Idempotency-Key is still being processed; retry shortly"}
+	case errors.Is(err, fx.ErrRateUnavailable):
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeRateUnavailable, Message: err.Error()}
+	case errors.Is(err, fx.ErrDatabaseUnavailable):
+		// The cause is logged, not shown: it names hosts and drivers.
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeDatabaseDown, Message: "the database is unavailable; nothing was recorded, retry later"}
+	case errors.Is(err, fx.ErrConversionNotFound):
+		return &apiError{Status: fiber.StatusNotFound, Code: CodeConversionMissing, Message: err.Error()}
 	}
 	return nil
 }
@@ -82,6 +108,9 @@ func classify(err error) *apiError {
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		ae := classify(err)
+		if ae != nil && ae.Code == CodeDatabaseDown {
+			log.ErrorContext(c.UserContext(), "database unavailable", "request_id", requestID(c), "path", c.Path(), "error", err.Error())
+		}
 		if ae == nil {
 			// Not the client's doing: say little, log everything.
 			log.ErrorContext(c.UserContext(), "request failed", "request_id", requestID(c), "path", c.Path(), "error", err.Error())

@@ -5,17 +5,21 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
 	"ces/internal/cache"
+	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/httpapi"
 	"ces/internal/provider/ecb"
@@ -26,6 +30,9 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
+
+// quiet keeps access logs out of test output.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // queryCounter counts SQL statements through a bun hook.
 type queryCounter struct{ n atomic.Int64 }
@@ -44,6 +51,7 @@ type world struct {
 	cache   *cache.Cache
 	queries *queryCounter
 	now     time.Time
+	conv    *conversions.Service
 }
 
 type options struct {
@@ -52,6 +60,8 @@ type options struct {
 	now        time.Time
 	lastError  string
 	staleAfter time.Duration
+	margin     string
+	maxAge     time.Duration
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -79,15 +89,26 @@ func newWorld(t *testing.T, o options) *world {
 		t.Cleanup(func() { rdb.Close() })
 		w.cache = cache.New(rdb, "unreachable:")
 	}
-	svc := rates.New(w.st, w.cache, rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }})
+	svc := rates.New(w.st, w.cache, rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }, Log: quiet})
+	if o.margin == "" {
+		o.margin = "0.005"
+	}
+	if o.maxAge == 0 {
+		o.maxAge = o.staleAfter
+	}
+	w.conv = conversions.New(svc, w.st, conversions.Options{
+		Margin: decimal.RequireFromString(o.margin), MaxRateAge: o.maxAge, Now: func() time.Time { return w.now },
+	})
 	w.app = httpapi.New(httpapi.Deps{
-		Rates: svc,
+		Rates:       svc,
+		Conversions: w.conv,
 		Checks: map[string]httpapi.Check{
 			"postgres": w.st.Ping,
 			"redis":    w.cache.Ping,
 		},
 		Required:           []string{"postgres"},
 		LastIngestionError: func(context.Context) string { return o.lastError },
+		Log:                quiet,
 	})
 	return w
 }
@@ -148,7 +169,21 @@ type response struct {
 
 func (w *world) get(t *testing.T, target string, headers ...string) response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	return w.do(t, http.MethodGet, target, "", headers...)
+}
+
+func (w *world) post(t *testing.T, target, body string, headers ...string) response {
+	t.Helper()
+	return w.do(t, http.MethodPost, target, body, append([]string{"Content-Type", "application/json"}, headers...)...)
+}
+
+func (w *world) do(t *testing.T, method, target, body string, headers ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, target, rd)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -157,8 +192,8 @@ func (w *world) get(t *testing.T, target string, headers ...string) response {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	got, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: got}
 }
 
 // golden compares a response with testdata/golden/name.json: status, the

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
+	"ces/internal/conversions"
 	"ces/internal/rates"
 )
 
@@ -21,7 +22,8 @@ type Check func(ctx context.Context) error
 
 // Deps is what the API needs.
 type Deps struct {
-	Rates *rates.Service
+	Rates       *rates.Service
+	Conversions *conversions.Service
 	// Checks are the readiness checks by dependency name; Required names
 	// those without which the API cannot serve (readyz answers 503).
 	Checks   map[string]Check
@@ -73,6 +75,10 @@ func New(d Deps) *fiber.App {
 	v1.Get("/rates", h.rates)
 	v1.Get("/rates/history", h.history)
 	v1.Get("/currencies", h.currencies)
+	if d.Conversions != nil {
+		v1.Post("/convert", h.convert)
+		v1.Get("/conversions/:id", h.conversion)
+	}
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }

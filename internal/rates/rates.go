@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"ces/internal/cache"
@@ -49,6 +50,20 @@ type Service struct {
 	now        func() time.Time
 	observer   Observer
 	log        *slog.Logger
+	// lastWarn throttles the "cache failed" warning to one per warnEvery:
+	// during a Redis outage every lookup falls back, and one line says it.
+	lastWarn atomic.Int64
+}
+
+const warnEvery = 10 * time.Second
+
+func (s *Service) warnCache(ctx context.Context, err error) {
+	now := time.Now().UnixNano()
+	last := s.lastWarn.Load()
+	if now-last < int64(warnEvery) || !s.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.WarnContext(ctx, "rate cache failed; reading PostgreSQL (repeats suppressed for 10s)", "error", err.Error())
 }
 
 // Options configure a Service.
@@ -123,7 +138,7 @@ func (s *Service) Latest(ctx context.Context, from, to string) (Result, error) {
 		return s.result(q, FromCache), nil
 	}
 	if !errors.Is(err, cache.ErrMiss) {
-		s.log.WarnContext(ctx, "rate cache failed; reading PostgreSQL", "error", err.Error())
+		s.warnCache(ctx, err)
 	}
 	s.observe(FromDatabase, err)
 	q, err = s.quoteAt(ctx, from, to, time.Time{})
@@ -236,7 +251,7 @@ func (s *Service) latestSet(ctx context.Context) (string, map[string]fx.Rate, So
 		}
 	}
 	if !errors.Is(err, cache.ErrMiss) {
-		s.log.WarnContext(ctx, "rate cache failed; reading PostgreSQL", "error", err.Error())
+		s.warnCache(ctx, err)
 	}
 	s.observe(FromDatabase, err)
 	base, err = s.store.ProviderBase(ctx, s.provider, time.Time{})

@@ -1,0 +1,177 @@
+// Package conversions prices and records conversions: it validates the
+// request, takes the latest rate, applies the margin and rounding of the
+// fx package, and records the receipt in the audit log in one transaction.
+package conversions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/rates"
+	"ces/internal/store"
+)
+
+// FieldError is a client error caused by one input field.
+type FieldError struct {
+	Name string
+	Err  error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Field names the input at fault.
+func (e *FieldError) Field() string { return e.Name }
+
+// Request is a conversion as the client asked for it.
+type Request struct {
+	// Amount is the exact decimal text the client sent.
+	Amount         string
+	From, To       string
+	IdempotencyKey string
+	RequestID      string
+	ClientAddress  string
+}
+
+// Service prices and records conversions.
+type Service struct {
+	rates  *rates.Service
+	store  *store.Store
+	margin decimal.Decimal
+	maxAge time.Duration
+	now    func() time.Time
+}
+
+// Options configure a Service.
+type Options struct {
+	Margin decimal.Decimal
+	// MaxRateAge is the oldest rate a conversion may be priced from.
+	MaxRateAge time.Duration
+	Now        func() time.Time
+}
+
+// New returns a Service.
+func New(r *rates.Service, st *store.Store, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, now: o.Now}
+}
+
+// Margin returns the configured conversion margin.
+func (s *Service) Margin() decimal.Decimal { return s.margin }
+
+func currencyField(name, code string) (fx.Currency, error) {
+	c, err := fx.ParseCurrency(code)
+	if err != nil {
+		return fx.Currency{}, &FieldError{Name: name, Err: err}
+	}
+	if c.Withdrawn {
+		return fx.Currency{}, &FieldError{Name: name, Err: fmt.Errorf("%w: %s is withdrawn from ISO 4217 and not offered for conversion", fx.ErrInvalidCurrency, c.Code)}
+	}
+	if !c.HasMinorUnits() {
+		return fx.Currency{}, &FieldError{Name: name, Err: fmt.Errorf("%w: %s has no minor unit in ISO 4217 and cannot be converted", fx.ErrInvalidCurrency, c.Code)}
+	}
+	return c, nil
+}
+
+// Validate checks a request without touching any store.
+func Validate(req Request) (amount decimal.Decimal, from, to fx.Currency, err error) {
+	if from, err = currencyField("from_currency", req.From); err != nil {
+		return
+	}
+	if to, err = currencyField("to_currency", req.To); err != nil {
+		return
+	}
+	if from.Code == to.Code {
+		err = &FieldError{Name: "to_currency", Err: fmt.Errorf("%w: to_currency must differ from from_currency", fx.ErrInvalidCurrency)}
+		return
+	}
+	if amount, err = fx.ParseAmount(req.Amount, from); err != nil {
+		err = &FieldError{Name: "amount", Err: err}
+	}
+	return
+}
+
+// Convert prices and records one conversion. With an idempotency key that
+// was used before it returns the original receipt (replayed true) for the
+// same request and fx.ErrIdempotencyKeyReused for another. Whatever fails,
+// nothing is written.
+func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, error) {
+	amount, from, to, err := Validate(req)
+	if err != nil {
+		return fx.Receipt{}, false, err
+	}
+	reqHash := fx.RequestHash(amount, from.Code, to.Code)
+	if req.IdempotencyKey != "" {
+		prev, err := s.store.ConversionByKey(ctx, req.IdempotencyKey)
+		switch {
+		case err == nil:
+			if prev.RequestSHA256 != reqHash {
+				return fx.Receipt{}, false, fx.ErrIdempotencyKeyReused
+			}
+			return prev, true, nil
+		case !errors.Is(err, fx.ErrConversionNotFound):
+			return fx.Receipt{}, false, unavailable(err)
+		}
+	}
+	quote, err := s.rates.Latest(ctx, from.Code, to.Code)
+	switch {
+	case errors.Is(err, fx.ErrRateNotFound):
+		return fx.Receipt{}, false, err
+	case errors.Is(err, fx.ErrNoRates):
+		return fx.Receipt{}, false, fmt.Errorf("%w: no rates have been ingested yet", fx.ErrRateUnavailable)
+	case err != nil:
+		return fx.Receipt{}, false, unavailable(err)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if age := now.Sub(quote.AsOf); age > s.maxAge {
+		return fx.Receipt{}, false, fmt.Errorf("%w: the newest %s/%s rate is from %s, older than the %s a conversion may use",
+			fx.ErrRateUnavailable, from.Code, to.Code, quote.AsOf.Format(time.RFC3339), s.maxAge)
+	}
+	conv, err := fx.Convert(amount, quote.Value, s.margin, to)
+	if err != nil {
+		return fx.Receipt{}, false, &FieldError{Name: "to_currency", Err: err}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fx.Receipt{}, false, fmt.Errorf("conversions: new id: %w", err)
+	}
+	r := fx.Receipt{
+		ID: id.String(), CreatedAt: now, Amount: amount, From: from.Code, To: to.Code,
+		MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
+		Rounding: fx.Rounding, Provider: quote.Provider, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
+		RequestID: req.RequestID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
+	}
+	r.Hash = r.ComputeHash()
+	stored, replayed, err := s.store.RecordConversion(ctx, r)
+	switch {
+	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused):
+		return fx.Receipt{}, false, err
+	case err != nil:
+		return fx.Receipt{}, false, unavailable(err)
+	}
+	return stored, replayed, nil
+}
+
+// Get returns a stored receipt.
+func (s *Service) Get(ctx context.Context, id string) (fx.Receipt, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return fx.Receipt{}, fmt.Errorf("%w: %q is not a conversion id", fx.ErrConversionNotFound, id)
+	}
+	r, err := s.store.ConversionByID(ctx, id)
+	if err != nil && !errors.Is(err, fx.ErrConversionNotFound) {
+		return fx.Receipt{}, unavailable(err)
+	}
+	return r, err
+}
+
+func unavailable(err error) error {
+	return fmt.Errorf("%w: %v", fx.ErrDatabaseUnavailable, err)
+}

@@ -1,0 +1,369 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+)
+
+type receipt struct {
+	ID              string `json:"id"`
+	CreatedAt       string `json:"created_at"`
+	Amount          string `json:"amount"`
+	FromCurrency    string `json:"from_currency"`
+	ToCurrency      string `json:"to_currency"`
+	MidRate         string `json:"mid_rate"`
+	Margin          string `json:"margin"`
+	AppliedRate     string `json:"applied_rate"`
+	ConvertedAmount string `json:"converted_amount"`
+	Rounding        string `json:"rounding"`
+	Provider        string `json:"provider"`
+	AsOf            string `json:"as_of"`
+	Legs            []struct {
+		ID    int64  `json:"id"`
+		Base  string `json:"base"`
+		Quote string `json:"quote"`
+		Rate  string `json:"rate"`
+	} `json:"legs"`
+	Hash string `json:"hash"`
+}
+
+func decodeReceipt(t *testing.T, r response) receipt {
+	t.Helper()
+	var rc receipt
+	if err := json.Unmarshal(r.Body, &rc); err != nil {
+		t.Fatalf("receipt: %v: %s", err, r.Body)
+	}
+	return rc
+}
+
+func (w *world) auditRows(t *testing.T) int64 {
+	t.Helper()
+	n, err := w.st.CountConversions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// oxrWorld serves the recorded Open Exchange Rates payload (USD base, has NGN).
+func oxrWorld(t *testing.T, o options) *world {
+	o.provider = "openexchangerates"
+	if o.now.IsZero() {
+		o.now = time.Date(2022, 9, 1, 4, 0, 0, 0, time.UTC)
+	}
+	if o.staleAfter == 0 {
+		o.staleAfter = 3 * time.Hour
+	}
+	w := newWorld(t, o)
+	w.ingest(t, oxrLatest(t))
+	return w
+}
+
+func TestConvertSeedExample(t *testing.T) {
+	w := oxrWorld(t, options{})
+	r := w.post(t, "/api/v1/convert", `{"amount": 500.00, "from_currency": "USD", "to_currency": "NGN"}`)
+	if r.Status != 201 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	rc := decodeReceipt(t, r)
+	// 418.065024 × (1 − 0.005) = 415.97469888; × 500 = 207987.34944 → 207987.35
+	want := receipt{Amount: "500.00", FromCurrency: "USD", ToCurrency: "NGN", MidRate: "418.065024", Margin: "0.005",
+		AppliedRate: "415.97469888", ConvertedAmount: "207987.35", Rounding: "half_even", Provider: "openexchangerates", AsOf: "2022-09-01T03:00:00Z"}
+	if rc.Amount != want.Amount || rc.MidRate != want.MidRate || rc.Margin != want.Margin || rc.AppliedRate != want.AppliedRate ||
+		rc.ConvertedAmount != want.ConvertedAmount || rc.Rounding != want.Rounding || rc.Provider != want.Provider || rc.AsOf != want.AsOf {
+		t.Fatalf("receipt = %+v\nwant      %+v", rc, want)
+	}
+	if len(rc.Legs) != 1 || rc.Legs[0].Quote != "NGN" || len(rc.Hash) != 64 {
+		t.Fatalf("legs/hash = %+v %q", rc.Legs, rc.Hash)
+	}
+	if loc := r.Header.Get("Location"); loc != "/api/v1/conversions/"+rc.ID {
+		t.Fatalf("Location = %q", loc)
+	}
+	again := w.get(t, "/api/v1/conversions/"+rc.ID)
+	if again.Status != 200 || string(again.Body) != string(r.Body) {
+		t.Fatalf("GET receipt = %d %s\nPOST gave %s", again.Status, again.Body, r.Body)
+	}
+}
+
+func TestConvertBadInputWritesNothing(t *testing.T) {
+	w := oxrWorld(t, options{})
+	tests := []struct {
+		name, body string
+		headers    []string
+		status     int
+		code       string
+		field      string
+	}{
+		{"zero", `{"amount":"0","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"negative string", `{"amount":"-5","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"negative number", `{"amount":-5,"from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"exponent string", `{"amount":"5e2","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"exponent number", `{"amount":5E2,"from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"NaN", `{"amount":"NaN","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"too many decimals", `{"amount":"1.001","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"decimals in JPY", `{"amount":"1.5","from_currency":"JPY","to_currency":"USD"}`, nil, 400, "invalid_amount", "amount"},
+		{"19 integer digits", `{"amount":"1000000000000000000","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"empty amount", `{"amount":"","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
+		{"lowercase currency", `{"amount":"1","from_currency":"usd","to_currency":"NGN"}`, nil, 400, "invalid_currency", "from_currency"},
+		{"unknown currency", `{"amount":"1","from_currency":"USD","to_currency":"BTC"}`, nil, 400, "invalid_currency", "to_currency"},
+		{"metal", `{"amount":"1","from_currency":"USD","to_currency":"XAU"}`, nil, 400, "invalid_currency", "to_currency"},
+		{"withdrawn", `{"amount":"1","from_currency":"USD","to_currency":"ZWL"}`, nil, 400, "invalid_currency", "to_currency"},
+		{"same currency", `{"amount":"1","from_currency":"USD","to_currency":"USD"}`, nil, 400, "invalid_currency", "to_currency"},
+		{"not json", `amount=1&from=USD`, nil, 400, "malformed_body", ""},
+		{"empty body", ``, nil, 400, "malformed_body", ""},
+		{"array", `[1,2]`, nil, 400, "malformed_body", ""},
+		{"unknown field", `{"amount":"1","from_currency":"USD","to_currency":"NGN","fee":"0"}`, nil, 400, "malformed_body", "fee"},
+		{"duplicate key", `{"amount":"1","amount":"2","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "malformed_body", "amount"},
+		{"amount bool", `{"amount":true,"from_currency":"USD","to_currency":"NGN"}`, nil, 400, "malformed_body", "amount"},
+		{"amount null", `{"amount":null,"from_currency":"USD","to_currency":"NGN"}`, nil, 400, "malformed_body", "amount"},
+		{"currency number", `{"amount":"1","from_currency":840,"to_currency":"NGN"}`, nil, 400, "malformed_body", "from_currency"},
+		{"currency object", `{"amount":"1","from_currency":{"code":"USD"},"to_currency":"NGN"}`, nil, 400, "malformed_body", "from_currency"},
+		{"missing to", `{"amount":"1","from_currency":"USD"}`, nil, 400, "malformed_body", "to_currency"},
+		{"trailing data", `{"amount":"1","from_currency":"USD","to_currency":"NGN"} {}`, nil, 400, "malformed_body", ""},
+		{"truncated", `{"amount":"1","from_currency":"USD"`, nil, 400, "malformed_body", ""},
+		{"bad idempotency key", `{"amount":"1","from_currency":"USD","to_currency":"NGN"}`, []string{"Idempotency-Key", strings.Repeat("k", 256)}, 400, "invalid_parameter", "Idempotency-Key"},
+		{"not quoted", `{"amount":"1","from_currency":"USD","to_currency":"USN"}`, nil, 404, "rate_not_found", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := w.auditRows(t)
+			r := w.post(t, "/api/v1/convert", tt.body, tt.headers...)
+			var e struct {
+				Error struct{ Code, Message, Field string } `json:"error"`
+			}
+			if err := json.Unmarshal(r.Body, &e); err != nil {
+				t.Fatalf("%d, body is not the error shape: %s", r.Status, r.Body)
+			}
+			if r.Status != tt.status || e.Error.Code != tt.code || e.Error.Field != tt.field || e.Error.Message == "" {
+				t.Fatalf("got %d %+v, want %d %s field %q", r.Status, e.Error, tt.status, tt.code, tt.field)
+			}
+			if after := w.auditRows(t); after != before {
+				t.Fatalf("a rejected request wrote %d audit rows", after-before)
+			}
+		})
+	}
+}
+
+// TestBodyTooLarge runs a real listener: fasthttp refuses an oversized
+// body before Fiber routes it, which app.Test cannot show.
+func TestBodyTooLarge(t *testing.T) {
+	w := oxrWorld(t, options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go w.app.Listener(ln)
+	t.Cleanup(func() { w.app.Shutdown() })
+	big := `{"amount": "1", "from_currency": "USD", "to_currency": "NGN", "pad": "` + strings.Repeat("x", 20<<10) + `"}`
+	resp, err := http.Post("http://"+ln.Addr().String()+"/api/v1/convert", "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 || !strings.Contains(string(body), `"code":"body_too_large"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if w.auditRows(t) != 0 {
+		t.Fatal("an oversized request wrote an audit row")
+	}
+}
+
+func TestConvertRateUnavailable(t *testing.T) {
+	t.Run("rate too old", func(t *testing.T) {
+		w := oxrWorld(t, options{maxAge: time.Hour, now: time.Date(2022, 9, 1, 5, 0, 1, 0, time.UTC)})
+		r := w.post(t, "/api/v1/convert", `{"amount":"1","from_currency":"USD","to_currency":"NGN"}`)
+		if r.Status != 503 || !strings.Contains(string(r.Body), `"rate_unavailable"`) || w.auditRows(t) != 0 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("nothing ingested", func(t *testing.T) {
+		w := newWorld(t, options{})
+		r := w.post(t, "/api/v1/convert", `{"amount":"1","from_currency":"USD","to_currency":"EUR"}`)
+		if r.Status != 503 || !strings.Contains(string(r.Body), `"rate_unavailable"`) {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+}
+
+func TestConvertIdempotency(t *testing.T) {
+	w := oxrWorld(t, options{})
+	body := `{"amount":"100.00","from_currency":"USD","to_currency":"EUR"}`
+	first := w.post(t, "/api/v1/convert", body, "Idempotency-Key", "order-42")
+	if first.Status != 201 {
+		t.Fatalf("%d %s", first.Status, first.Body)
+	}
+	// Same key, same request (100 and 100.00 are the same amount): the original receipt.
+	again := w.post(t, "/api/v1/convert", `{"amount":100,"from_currency":"USD","to_currency":"EUR"}`, "Idempotency-Key", "order-42")
+	if again.Status != 200 || again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(first.Body) {
+		t.Fatalf("replay = %d %q %s", again.Status, again.Header.Get("Idempotent-Replayed"), again.Body)
+	}
+	// Same key, another request: 422.
+	other := w.post(t, "/api/v1/convert", `{"amount":"101.00","from_currency":"USD","to_currency":"EUR"}`, "Idempotency-Key", "order-42")
+	if other.Status != 422 || !strings.Contains(string(other.Body), `"idempotency_key_reused"`) {
+		t.Fatalf("reuse = %d %s", other.Status, other.Body)
+	}
+	if n := w.auditRows(t); n != 1 {
+		t.Fatalf("audit rows = %d, want 1", n)
+	}
+
+	// While another request holds the key, a second one is told so.
+	ctx := context.Background()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", advisoryKey("order-43")); err != nil {
+		t.Fatal(err)
+	}
+	busy := w.post(t, "/api/v1/convert", body, "Idempotency-Key", "order-43")
+	if busy.Status != 409 || !strings.Contains(string(busy.Body), `"idempotency_key_in_use"`) {
+		t.Fatalf("in flight = %d %s", busy.Status, busy.Body)
+	}
+	if n := w.auditRows(t); n != 1 {
+		t.Fatalf("audit rows = %d, want 1", n)
+	}
+}
+
+func TestConcurrentRequestsWithOneKeyWriteOneRow(t *testing.T) {
+	w := oxrWorld(t, options{})
+	const n = 50
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := w.post(t, "/api/v1/convert", `{"amount":"250.00","from_currency":"USD","to_currency":"NGN"}`, "Idempotency-Key", "burst-1")
+			statuses[i] = r.Status
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, s := range statuses {
+		switch s {
+		case 201:
+			created++
+		case 200, 409:
+		default:
+			t.Fatalf("unexpected status %d among %v", s, statuses)
+		}
+	}
+	if created != 1 || w.auditRows(t) != 1 {
+		t.Fatalf("created %d receipts and %d audit rows, want 1 and 1 (%v)", created, w.auditRows(t), statuses)
+	}
+}
+
+func TestConvertWithRedisDown(t *testing.T) {
+	w := newWorld(t, options{redisURL: "redis://127.0.0.1:1/0"})
+	w.ingest(t, ecbHistory(t)...)
+	r := w.post(t, "/api/v1/convert", `{"amount":"100.00","from_currency":"USD","to_currency":"GBP"}`)
+	if r.Status != 201 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	if rc := decodeReceipt(t, r); rc.MidRate != "0.81736867013724562234" || len(rc.Legs) != 2 {
+		t.Fatalf("receipt = %+v", rc)
+	}
+}
+
+func TestConvertWithDatabaseDown(t *testing.T) {
+	w := oxrWorld(t, options{})
+	w.db.Close() // the rate still comes from Redis; recording it cannot happen
+	r := w.post(t, "/api/v1/convert", `{"amount":"1","from_currency":"USD","to_currency":"NGN"}`)
+	if r.Status != 503 || !strings.Contains(string(r.Body), `"database_unavailable"`) {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	if strings.Contains(string(r.Body), "127.0.0.1") || strings.Contains(string(r.Body), "sql:") {
+		t.Fatalf("the error leaks internals: %s", r.Body)
+	}
+}
+
+func TestReceiptNotFound(t *testing.T) {
+	w := oxrWorld(t, options{})
+	for _, id := range []string{"0192f3a0-0000-7000-8000-000000000000", "not-a-uuid"} {
+		if r := w.get(t, "/api/v1/conversions/"+id); r.Status != 404 || !strings.Contains(string(r.Body), `"conversion_not_found"`) {
+			t.Fatalf("%s: %d %s", id, r.Status, r.Body)
+		}
+	}
+}
+
+// TestReceiptsRecompute converts many random amounts over many pairs and
+// recomputes every receipt from the rate rows it references, the margin and
+// the rounding rule: the numbers must agree to the last digit.
+func TestReceiptsRecompute(t *testing.T) {
+	w := oxrWorld(t, options{margin: "0.0125"})
+	codes := []string{"USD", "EUR", "NGN", "JPY", "KWD", "GBP", "CLF", "BHD", "ISK", "INR"}
+	rng := rand.New(rand.NewSource(20261128))
+	ctx := context.Background()
+	for i := 0; i < 120; i++ {
+		from, to := codes[rng.Intn(len(codes))], codes[rng.Intn(len(codes))]
+		if from == to {
+			continue
+		}
+		cur, _ := fx.LookupCurrency(from)
+		// An integer number of minor units, up to 10^12 of them.
+		units := rng.Int63n(1_000_000_000_000) + 1
+		amount := decimal.New(units, -int32(cur.MinorUnits))
+		r := w.post(t, "/api/v1/convert", fmt.Sprintf(`{"amount":%q,"from_currency":%q,"to_currency":%q}`, amount.StringFixed(int32(cur.MinorUnits)), from, to))
+		if r.Status != 201 {
+			t.Fatalf("%s %s→%s: %d %s", amount, from, to, r.Status, r.Body)
+		}
+		rc := decodeReceipt(t, r)
+		ids := make([]int64, len(rc.Legs))
+		for j, l := range rc.Legs {
+			ids[j] = l.ID
+		}
+		rows, err := w.st.RatesByID(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "USD"
+		q, err := fx.DeriveQuote(from, to, base, func(c string) (fx.Rate, bool) {
+			for _, row := range rows {
+				if row.Quote == c {
+					return row, true
+				}
+			}
+			return fx.Rate{}, false
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toCur, _ := fx.LookupCurrency(to)
+		conv, err := fx.Convert(amount, q.Value, decimal.RequireFromString("0.0125"), toCur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.MidRate != fx.Exact(conv.MidRate) || rc.AppliedRate != conv.AppliedRate.String() ||
+			rc.ConvertedAmount != conv.ConvertedAmount.StringFixed(int32(toCur.MinorUnits)) {
+			t.Fatalf("%s %s→%s: receipt %s/%s/%s, recomputed %s/%s/%s", amount, from, to,
+				rc.MidRate, rc.AppliedRate, rc.ConvertedAmount, conv.MidRate, conv.AppliedRate, conv.ConvertedAmount)
+		}
+		stored, err := w.st.ConversionByID(ctx, rc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.ComputeHash() != rc.Hash {
+			t.Fatalf("receipt %s: stored content does not hash to the receipt's hash", rc.ID)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"ces/internal/fx"
+)
+
+// auditRow is one row of conversion_audits.
+type auditRow struct {
+	bun.BaseModel `bun:"table:conversion_audits"`
+
+	Seq             int64     `bun:"seq,scanonly"`
+	ID              string    `bun:"id,pk,type:uuid"`
+	CreatedAt       time.Time `bun:"created_at,notnull"`
+	Amount          string    `bun:"amount,type:numeric,notnull"`
+	FromCurrency    string    `bun:"from_currency,notnull"`
+	ToCurrency      string    `bun:"to_currency,notnull"`
+	MidRate         string    `bun:"mid_rate,type:numeric,notnull"`
+	Margin          string    `bun:"margin,type:numeric,notnull"`
+	AppliedRate     string    `bun:"applied_rate,type:numeric,notnull"`
+	ConvertedAmount string    `bun:"converted_amount,type:numeric,notnull"`
+	Rounding        string    `bun:"rounding,notnull"`
+	Provider        string    `bun:"provider,notnull"`
+	AsOf            time.Time `bun:"as_of,notnull"`
+	Leg1RateID      *int64    `bun:"leg1_rate_id"`
+	Leg2RateID      *int64    `bun:"leg2_rate_id"`
+	RequestID       string    `bun:"request_id,notnull"`
+	IdempotencyKey  *string   `bun:"idempotency_key"`
+	RequestSHA256   string    `bun:"request_sha256,notnull"`
+	ClientAddress   string    `bun:"client_address,notnull"`
+	Hash            string    `bun:"hash,notnull"`
+}
+
+func toAuditRow(r fx.Receipt) auditRow {
+	row := auditRow{
+		ID: r.ID, CreatedAt: r.CreatedAt.UTC(), Amount: fx.Exact(r.Amount), FromCurrency: r.From, ToCurrency: r.To,
+		MidRate: fx.Exact(r.MidRate), Margin: fx.Exact(r.Margin), AppliedRate: fx.Exact(r.AppliedRate),
+		ConvertedAmount: fx.Exact(r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider, AsOf: r.AsOf.UTC(),
+		RequestID: r.RequestID, RequestSHA256: r.RequestSHA256, ClientAddress: r.ClientAddress, Hash: r.Hash,
+	}
+	if len(r.Legs) > 0 {
+		row.Leg1RateID = &r.Legs[0].ID
+	}
+	if len(r.Legs) > 1 {
+		row.Leg2RateID = &r.Legs[1].ID
+	}
+	if r.IdempotencyKey != "" {
+		k := r.IdempotencyKey
+		row.IdempotencyKey = &k
+	}
+	return row
+}
+
+func dec(s string) decimal.Decimal {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		// NUMERIC columns with CHECKs excluding NaN always parse.
+		panic(fmt.Sprintf("store: NUMERIC %q does not parse: %v", s, err))
+	}
+	return d
+}
+
+// receipt rebuilds the receipt of a row; legs carry only their ids until
+// withLegs fills them in.
+func (a auditRow) receipt() fx.Receipt {
+	r := fx.Receipt{
+		ID: a.ID, CreatedAt: a.CreatedAt.UTC(), Amount: dec(a.Amount), From: a.FromCurrency, To: a.ToCurrency,
+		MidRate: dec(a.MidRate), Margin: dec(a.Margin), AppliedRate: dec(a.AppliedRate), ConvertedAmount: dec(a.ConvertedAmount),
+		Rounding: a.Rounding, Provider: a.Provider, AsOf: a.AsOf.UTC(), RequestID: a.RequestID,
+		RequestSHA256: a.RequestSHA256, ClientAddress: a.ClientAddress, Hash: a.Hash,
+	}
+	if a.IdempotencyKey != nil {
+		r.IdempotencyKey = *a.IdempotencyKey
+	}
+	for _, id := range []*int64{a.Leg1RateID, a.Leg2RateID} {
+		if id != nil {
+			r.Legs = append(r.Legs, fx.Rate{ID: *id})
+		}
+	}
+	return r
+}
+
+func (s *Store) withLegs(ctx context.Context, db bun.IDB, r fx.Receipt) (fx.Receipt, error) {
+	if len(r.Legs) == 0 {
+		return r, nil
+	}
+	ids := make([]int64, len(r.Legs))
+	for i, l := range r.Legs {
+		ids[i] = l.ID
+	}
+	var rows []rateRow
+	if err := db.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return fx.Receipt{}, fmt.Errorf("store: legs of conversion %s: %w", r.ID, err)
+	}
+	byID := map[int64]fx.Rate{}
+	for _, row := range rows {
+		byID[row.ID] = row.rate()
+	}
+	for i, l := range r.Legs {
+		full, ok := byID[l.ID]
+		if !ok {
+			return fx.Receipt{}, fmt.Errorf("store: conversion %s references missing rate %d", r.ID, l.ID)
+		}
+		r.Legs[i] = full
+	}
+	return r, nil
+}
+
+// ConversionByID returns the stored receipt with its legs.
+func (s *Store) ConversionByID(ctx context.Context, id string) (fx.Receipt, error) {
+	return s.conversionWhere(ctx, s.db, "id = ?", id)
+}
+
+// ConversionByKey returns the receipt stored under an idempotency key.
+func (s *Store) ConversionByKey(ctx context.Context, key string) (fx.Receipt, error) {
+	return s.conversionWhere(ctx, s.db, "idempotency_key = ?", key)
+}
+
+func (s *Store) conversionWhere(ctx context.Context, db bun.IDB, where string, arg any) (fx.Receipt, error) {
+	var row auditRow
+	if err := db.NewSelect().Model(&row).Where(where, arg).Limit(1).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fx.Receipt{}, fx.ErrConversionNotFound
+		}
+		return fx.Receipt{}, fmt.Errorf("store: conversion: %w", err)
+	}
+	return s.withLegs(ctx, db, row.receipt())
+}
+
+// advisoryKey maps an idempotency key onto PostgreSQL's 64-bit advisory
+// lock space; a collision only makes two keys wait on each other.
+func advisoryKey(key string) int64 {
+	sum := sha256.Sum256([]byte("ces-idempotency:" + key))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// RecordConversion inserts r in one transaction. With an idempotency key
+// it first takes the key's transaction-scoped advisory lock without
+// waiting (fx.ErrIdempotencyKeyInUse when another request holds it), then
+// returns the stored receipt instead when the key was already used:
+// replayed is true for the same request, fx.ErrIdempotencyKeyReused for
+// another. Nothing is written unless r is.
+func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.Receipt, replayed bool, err error) {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if r.IdempotencyKey != "" {
+			var locked bool
+			if err := tx.NewRaw("SELECT pg_try_advisory_xact_lock(?)", advisoryKey(r.IdempotencyKey)).Scan(ctx, &locked); err != nil {
+				return fmt.Errorf("lock idempotency key: %w", err)
+			}
+			if !locked {
+				return fx.ErrIdempotencyKeyInUse
+			}
+			prev, err := s.conversionWhere(ctx, tx, "idempotency_key = ?", r.IdempotencyKey)
+			switch {
+			case err == nil:
+				if prev.RequestSHA256 != r.RequestSHA256 {
+					return fx.ErrIdempotencyKeyReused
+				}
+				stored, replayed = prev, true
+				return nil
+			case !errors.Is(err, fx.ErrConversionNotFound):
+				return err
+			}
+		}
+		row := toAuditRow(r)
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			return fmt.Errorf("insert conversion: %w", err)
+		}
+		stored = r
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, fx.ErrIdempotencyKeyInUse) || errors.Is(err, fx.ErrIdempotencyKeyReused) {
+			return fx.Receipt{}, false, err
+		}
+		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
+	}
+	return stored, replayed, nil
+}
+
+// CountConversions returns how many audit rows exist.
+func (s *Store) CountConversions(ctx context.Context) (int64, error) {
+	n, err := s.db.NewSelect().Model((*auditRow)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: count conversions: %w", err)
+	}
+	return int64(n), nil
+}

@@ -1,0 +1,15 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"ces/activities"
+)
+
+// Register puts every CES workflow and the activities on a worker.
+func Register(r worker.Registry, a *activities.Activities) {
+	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: IngestRatesName})
+	r.RegisterWorkflowWithOptions(SealAuditLog, workflow.RegisterOptions{Name: SealAuditLogName})
+	r.RegisterActivity(a)
+}

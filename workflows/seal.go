@@ -1,0 +1,40 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"ces/activities"
+)
+
+// SealAuditLogName is the workflow type of the audit sealer.
+const SealAuditLogName = "SealAuditLog"
+
+// SealScheduleID is the id of the schedule that seals the audit log.
+const SealScheduleID = "seal-audit-log"
+
+// SealInterval is how often the audit log is sealed.
+const SealInterval = time.Minute
+
+// One transaction that reads the rows since the last seal and appends one
+// row; on a busy log that is seconds. Retried briefly: the next scheduled
+// run seals anything a failed one left.
+var sealOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    2 * time.Minute,
+	ScheduleToCloseTimeout: 10 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    30 * time.Second,
+	},
+}
+
+// SealAuditLog appends one seal to the audit chain.
+func SealAuditLog(ctx workflow.Context) (activities.SealAuditResult, error) {
+	var a *activities.Activities
+	var res activities.SealAuditResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sealOptions), a.SealAudit).Get(ctx, &res)
+	return res, err
+}
