@@ -109,11 +109,22 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	}
 	check := func(t *testing.T, target string, wantStatus int) {
 		t.Helper()
-		r := w.get(t, target)
+		method, body := http.MethodGet, ""
+		if m, b, ok := strings.Cut(target, " "); ok { // "POST /path body"
+			p, rest, _ := strings.Cut(b, " ")
+			method, target, body = m, p, rest
+		}
+		var r response
+		if method == http.MethodPost {
+			r = w.post(t, target, body)
+		} else {
+			r = w.get(t, target)
+		}
 		if r.Status != wantStatus {
 			t.Fatalf("%s: status %d, want %d: %s", target, r.Status, wantStatus, r.Body)
 		}
-		req, _ := http.NewRequest(http.MethodGet, "http://ces.test"+target, nil)
+		req, _ := http.NewRequest(method, "http://ces.test"+target, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		route, params, err := router.FindRoute(req)
 		if err != nil {
 			t.Fatalf("%s: not in the document: %v", target, err)
@@ -147,9 +158,18 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"/api/v1/rates?from=usd&to=GBP", 400},
 		{"/api/v1/rates?from=USD&to=GBP&at=soon", 400},
 		{"/api/v1/rates?from=USD&to=NGN", 404},
+		{`POST /api/v1/convert {"amount":"500.00","from_currency":"USD","to_currency":"GBP"}`, 201},
+		{`POST /api/v1/convert {"amount":"1e3","from_currency":"USD","to_currency":"GBP"}`, 400},
+		{"/api/v1/conversions/0192f3a0-0000-7000-8000-000000000000", 404},
 	} {
 		t.Run(c.target, func(t *testing.T) { check(t, c.target, c.status) })
 	}
+	// A receipt read back matches the document too.
+	var created struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(w.post(t, "/api/v1/convert", `{"amount":"1.00","from_currency":"GBP","to_currency":"JPY"}`).Body, &created)
+	check(t, "/api/v1/conversions/"+created.ID, 200)
 }
 
 type nopCloser struct{ *bytes.Reader }

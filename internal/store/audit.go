@@ -223,7 +223,7 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*fx.Digest, st
 		for _, row := range rows {
 			computed := row.receipt().ComputeHash()
 			if computed != row.Hash {
-				return nil, fmt.Sprintf("audit row %s (seq %d): stored hash does not match its content", row.ID, row.Seq), nil
+				return out, fmt.Sprintf("audit row %s (seq %d): stored hash does not match its content", row.ID, row.Seq), nil
 			}
 			out.Add(fx.SealedRow{Seq: row.Seq, Hash: computed})
 			lastSeq = row.Seq

@@ -19,7 +19,7 @@ import (
 type auditRow struct {
 	bun.BaseModel `bun:"table:conversion_audits"`
 
-	Seq             int64     `bun:"seq,scanonly"`
+	Seq             int64     `bun:"seq"` // GENERATED ALWAYS: excluded from inserts
 	ID              string    `bun:"id,pk,type:uuid"`
 	CreatedAt       time.Time `bun:"created_at,notnull"`
 	Amount          string    `bun:"amount,type:numeric,notnull"`
@@ -173,7 +173,7 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 			}
 		}
 		row := toAuditRow(r)
-		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+		if _, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx); err != nil {
 			return fmt.Errorf("insert conversion: %w", err)
 		}
 		stored = r

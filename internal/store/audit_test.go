@@ -1,0 +1,200 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/store"
+	"ces/internal/testenv"
+)
+
+// seedReceipts stores a rate and n receipts that use it.
+func seedReceipts(t *testing.T, st *store.Store, n int) []fx.Receipt {
+	t.Helper()
+	ctx := context.Background()
+	asOf := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)
+	res, err := st.InsertRates(ctx, sampleSet(asOf, map[string]string{"USD": "1.0565"}), store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usd, _ := fx.LookupCurrency("USD")
+	var out []fx.Receipt
+	for i := 0; i < n; i++ {
+		amount := decimal.New(int64(100*(i+1)), -2)
+		conv, err := fx.Convert(amount, res.Stored[0].Value, decimal.RequireFromString("0.005"), usd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := fx.Receipt{
+			ID: uuid.NewString(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Amount: amount, From: "EUR", To: "USD",
+			MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
+			Rounding: fx.Rounding, Provider: "ecb", AsOf: asOf, Legs: res.Stored[:1], RequestID: fmt.Sprintf("req-%d", i),
+			RequestSHA256: fx.RequestHash(amount, "EUR", "USD"), ClientAddress: "127.0.0.1",
+		}
+		r.Hash = r.ComputeHash()
+		if _, _, err := st.RecordConversion(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestAuditTablesRefuseChanges(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	seedReceipts(t, st, 2)
+	if _, _, err := st.Seal(ctx, "w", "r", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"UPDATE conversion_audits SET amount = 1",
+		"DELETE FROM conversion_audits",
+		"TRUNCATE conversion_audits CASCADE",
+		"UPDATE audit_seals SET row_count = 1",
+		"DELETE FROM audit_seals",
+		"TRUNCATE audit_seals",
+	} {
+		t.Run(stmt, func(t *testing.T) {
+			_, err := st.DB().ExecContext(ctx, stmt)
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Fatalf("%s: err = %v, want a refusal", stmt, err)
+			}
+		})
+	}
+}
+
+func TestAppRoleMayOnlyReadAndAppend(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.DB(t)
+	st := store.New(db)
+	seedReceipts(t, st, 1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET ROLE ces_app"); err != nil {
+		t.Fatal(err)
+	}
+	allowed := []string{
+		"SELECT count(*) FROM conversion_audits",
+		"SELECT count(*) FROM audit_seals",
+		`INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
+		 VALUES ('ecb', 'EUR', 'GBP', 0.86, now(), now(), 'w', 'r', repeat('a', 64))`,
+	}
+	for _, stmt := range allowed {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("ces_app was refused %q: %v", stmt, err)
+		}
+	}
+	for _, stmt := range []string{
+		"UPDATE conversion_audits SET amount = 1",
+		"DELETE FROM exchange_rates",
+		"ALTER TABLE conversion_audits DISABLE TRIGGER USER",
+		"CREATE TABLE evil (id int)",
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err == nil || !strings.Contains(err.Error(), "denied") && !strings.Contains(err.Error(), "must be owner") {
+			t.Fatalf("ces_app was allowed %q (err %v)", stmt, err)
+		}
+	}
+	conn.ExecContext(ctx, "RESET ROLE")
+}
+
+func TestSealAndVerify(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+
+	rep, err := st.VerifyAudit(ctx)
+	if err != nil || !rep.OK() || rep.Rows != 0 {
+		t.Fatalf("empty log: %+v %v", rep, err)
+	}
+	receipts := seedReceipts(t, st, 3)
+	first, sealed, err := st.Seal(ctx, "seal-1", "run", time.Now())
+	if err != nil || !sealed || first.RowCount != 3 || first.PrevSealHash != fx.GenesisSealHash {
+		t.Fatalf("first seal = %+v, %v, %v", first, sealed, err)
+	}
+	if _, sealed, err := st.Seal(ctx, "seal-2", "run", time.Now()); err != nil || sealed {
+		t.Fatalf("a seal with nothing new: sealed=%v err=%v", sealed, err)
+	}
+	seedReceipts(t, st, 2)
+	second, sealed, err := st.Seal(ctx, "seal-3", "run", time.Now())
+	if err != nil || !sealed || second.RowCount != 2 || second.PrevSealHash != first.SealHash || second.XminFrom != first.XminTo {
+		t.Fatalf("second seal = %+v (first %+v), %v", second, first, err)
+	}
+	seedReceipts(t, st, 1)
+	rep, err = st.VerifyAudit(ctx)
+	if err != nil || !rep.OK() || rep.Rows != 6 || rep.Seals != 2 || rep.Unsealed != 1 {
+		t.Fatalf("verify = %+v, %v", rep, err)
+	}
+	latest, ok, err := st.LatestSeal(ctx)
+	if err != nil || !ok || latest.ID != second.ID {
+		t.Fatalf("latest seal = %+v %v %v", latest, ok, err)
+	}
+
+	tamper := func(t *testing.T, stmt string, args ...any) {
+		t.Helper()
+		conn, err := st.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// A superuser can switch triggers off; the hashes still notice.
+		if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, stmt, args...); err != nil {
+			t.Fatal(err)
+		}
+		conn.ExecContext(ctx, "SET session_replication_role = DEFAULT")
+	}
+	t.Run("a changed row is named", func(t *testing.T) {
+		tamper(t, "UPDATE conversion_audits SET converted_amount = converted_amount + 1 WHERE id = ?", receipts[1].ID)
+		rep, err := st.VerifyAudit(ctx)
+		if err != nil || rep.OK() || !strings.Contains(rep.Problem, receipts[1].ID) {
+			t.Fatalf("verify = %+v, %v; want it to name row %s", rep, err, receipts[1].ID)
+		}
+	})
+}
+
+func TestVerifyNamesTamperedSeal(t *testing.T) {
+	tests := []struct {
+		name, stmt, want string
+	}{
+		{"digest rewritten", "UPDATE audit_seals SET rows_sha256 = repeat('0', 64) WHERE id = (SELECT min(id) FROM audit_seals)", "seal "},
+		{"row deleted", "DELETE FROM conversion_audits WHERE seq = (SELECT min(seq) FROM conversion_audits)", "seal "},
+		{"hash rewritten with the row", "UPDATE conversion_audits SET amount = 2, hash = repeat('b', 64) WHERE seq = (SELECT min(seq) FROM conversion_audits)", "audit row"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := store.New(testenv.DB(t))
+			seedReceipts(t, st, 3)
+			if _, _, err := st.Seal(ctx, "w", "r", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			conn, err := st.DB().Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, tt.stmt); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := st.VerifyAudit(ctx)
+			if err != nil || rep.OK() || !strings.Contains(rep.Problem, tt.want) {
+				t.Fatalf("verify = %+v, %v; want a problem naming %q", rep, err, tt.want)
+			}
+		})
+	}
+}
