@@ -2,13 +2,16 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -215,5 +218,60 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 	}
 	if err := s.tc.TerminateWorkflow(ctx, failing.GetID(), failing.GetRunID(), "test done"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSealScheduleSealsTheAuditLog(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t)
+	if err := s.trigger(t).Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Two conversions to seal, recorded the way the API records them.
+	rates, err := s.st.LatestRates(ctx, oxr.Name, "USD", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rates[:2] {
+		rc := fx.Receipt{
+			ID: fmt.Sprintf("0192f3a0-0000-7000-8000-00000000000%d", i), CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+			Amount: decimal.NewFromInt(10), From: "USD", To: r.Quote, MidRate: r.Value, Margin: decimal.Zero, AppliedRate: r.Value,
+			ConvertedAmount: r.Value.Mul(decimal.NewFromInt(10)), Rounding: fx.Rounding, Provider: oxr.Name, AsOf: r.AsOf,
+			Legs: []fx.Rate{r}, RequestID: "req", RequestSHA256: strings.Repeat("c", 64), ClientAddress: "127.0.0.1",
+		}
+		rc.Hash = rc.ComputeHash()
+		if _, _, err := s.st.RecordConversion(ctx, rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := "seal-audit-log-test-" + testenv.Suffix()
+	if _, err := workflows.EnsureSealSchedule(ctx, s.tc, id, s.queue); err != nil {
+		t.Fatal(err)
+	}
+	h := s.tc.ScheduleClient().GetHandle(ctx, id)
+	t.Cleanup(func() { h.Delete(context.Background()) })
+	if err := h.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		seal, ok, err := s.st.LatestSeal(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			if seal.RowCount != 2 {
+				t.Fatalf("seal covers %d rows, want 2", seal.RowCount)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the seal schedule sealed nothing")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	rep, err := s.st.VerifyAudit(ctx)
+	if err != nil || !rep.OK() || rep.Seals != 1 || rep.Unsealed != 0 {
+		t.Fatalf("verify = %+v, %v", rep, err)
 	}
 }

@@ -2,55 +2,19 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
 
-// seedReceipts stores a rate and n receipts that use it.
-func seedReceipts(t *testing.T, st *store.Store, n int) []fx.Receipt {
-	t.Helper()
-	ctx := context.Background()
-	asOf := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)
-	res, err := st.InsertRates(ctx, sampleSet(asOf, map[string]string{"USD": "1.0565"}), store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	usd, _ := fx.LookupCurrency("USD")
-	var out []fx.Receipt
-	for i := 0; i < n; i++ {
-		amount := decimal.New(int64(100*(i+1)), -2)
-		conv, err := fx.Convert(amount, res.Stored[0].Value, decimal.RequireFromString("0.005"), usd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := fx.Receipt{
-			ID: uuid.NewString(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Amount: amount, From: "EUR", To: "USD",
-			MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
-			Rounding: fx.Rounding, Provider: "ecb", AsOf: asOf, Legs: res.Stored[:1], RequestID: fmt.Sprintf("req-%d", i),
-			RequestSHA256: fx.RequestHash(amount, "EUR", "USD"), ClientAddress: "127.0.0.1",
-		}
-		r.Hash = r.ComputeHash()
-		if _, _, err := st.RecordConversion(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
 func TestAuditTablesRefuseChanges(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
-	seedReceipts(t, st, 2)
+	testenv.SeedReceipts(t, st, 2)
 	if _, _, err := st.Seal(ctx, "w", "r", time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +39,7 @@ func TestAppRoleMayOnlyReadAndAppend(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.DB(t)
 	st := store.New(db)
-	seedReceipts(t, st, 1)
+	testenv.SeedReceipts(t, st, 1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +80,7 @@ func TestSealAndVerify(t *testing.T) {
 	if err != nil || !rep.OK() || rep.Rows != 0 {
 		t.Fatalf("empty log: %+v %v", rep, err)
 	}
-	receipts := seedReceipts(t, st, 3)
+	receipts := testenv.SeedReceipts(t, st, 3)
 	first, sealed, err := st.Seal(ctx, "seal-1", "run", time.Now())
 	if err != nil || !sealed || first.RowCount != 3 || first.PrevSealHash != fx.GenesisSealHash {
 		t.Fatalf("first seal = %+v, %v, %v", first, sealed, err)
@@ -124,12 +88,12 @@ func TestSealAndVerify(t *testing.T) {
 	if _, sealed, err := st.Seal(ctx, "seal-2", "run", time.Now()); err != nil || sealed {
 		t.Fatalf("a seal with nothing new: sealed=%v err=%v", sealed, err)
 	}
-	seedReceipts(t, st, 2)
+	testenv.SeedReceipts(t, st, 2)
 	second, sealed, err := st.Seal(ctx, "seal-3", "run", time.Now())
 	if err != nil || !sealed || second.RowCount != 2 || second.PrevSealHash != first.SealHash || second.XminFrom != first.XminTo {
 		t.Fatalf("second seal = %+v (first %+v), %v", second, first, err)
 	}
-	seedReceipts(t, st, 1)
+	testenv.SeedReceipts(t, st, 1)
 	rep, err = st.VerifyAudit(ctx)
 	if err != nil || !rep.OK() || rep.Rows != 6 || rep.Seals != 2 || rep.Unsealed != 1 {
 		t.Fatalf("verify = %+v, %v", rep, err)
@@ -176,7 +140,7 @@ func TestVerifyNamesTamperedSeal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			st := store.New(testenv.DB(t))
-			seedReceipts(t, st, 3)
+			testenv.SeedReceipts(t, st, 3)
 			if _, _, err := st.Seal(ctx, "w", "r", time.Now()); err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,50 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/store"
+)
+
+// SeedReceipts stores one EUR→USD rate and n conversions priced from it,
+// recorded the way the API records them.
+func SeedReceipts(t testing.TB, st *store.Store, n int) []fx.Receipt {
+	t.Helper()
+	ctx := context.Background()
+	asOf := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)
+	set := fx.RateSet{Provider: "ecb", Base: "EUR", AsOf: asOf, PayloadHash: strings.Repeat("a", 64),
+		Rates: []fx.QuotedRate{{Quote: "USD", Value: decimal.RequireFromString("1.0565")}}}
+	res, err := st.InsertRates(ctx, set, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usd, _ := fx.LookupCurrency("USD")
+	var out []fx.Receipt
+	for i := 0; i < n; i++ {
+		amount := decimal.New(int64(100*(i+1)), -2)
+		conv, err := fx.Convert(amount, res.Stored[0].Value, decimal.RequireFromString("0.005"), usd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := fx.Receipt{
+			ID: uuid.NewString(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Amount: amount, From: "EUR", To: "USD",
+			MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
+			Rounding: fx.Rounding, Provider: "ecb", AsOf: asOf, Legs: res.Stored[:1], RequestID: fmt.Sprintf("req-%d", i),
+			RequestSHA256: fx.RequestHash(amount, "EUR", "USD"), ClientAddress: "127.0.0.1",
+		}
+		r.Hash = r.ComputeHash()
+		if _, _, err := st.RecordConversion(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}

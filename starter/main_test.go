@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ces/internal/store"
+	"ces/internal/testenv"
+)
+
+// TestVerifyAuditCommand runs the built starter binary, as an operator
+// would, on a clean log and then on one tampered with by a superuser.
+func TestVerifyAuditCommand(t *testing.T) {
+	dsn := testenv.DatabaseURL(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := store.New(db)
+	receipts := testenv.SeedReceipts(t, st, 3)
+	if _, _, err := st.Seal(ctx, "w", "r", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	bin := filepath.Join(t.TempDir(), "starter")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build starter: %v\n%s", err, out)
+	}
+	run := func() (int, string) {
+		cmd := exec.Command(bin, "verify-audit")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), out.String()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, out.String()
+	}
+	if code, out := run(); code != 0 || !strings.Contains(out, "verify-audit: ok: 3 audit rows, 1 seals") {
+		t.Fatalf("clean log: exit %d\n%s", code, out)
+	}
+
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "UPDATE conversion_audits SET client_address = '10.6.6.6' WHERE id = ?", receipts[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	code, out := run()
+	if code == 0 || !strings.Contains(out, "audit row "+receipts[2].ID) {
+		t.Fatalf("tampered log: exit %d, want non-zero naming %s\n%s", code, receipts[2].ID, out)
+	}
+}
