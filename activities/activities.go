@@ -32,6 +32,16 @@ type Activities struct {
 	Store     *store.Store
 	Cache     *cache.Cache
 	Now       func() time.Time
+	// Metrics counts rates per provider; nil disables it.
+	Metrics IngestObserver
+}
+
+// IngestObserver counts what ingestions did, per provider.
+type IngestObserver interface {
+	Fetched(provider string, n int)
+	Skipped(provider string, n int)
+	Inserted(provider string, n int)
+	AlreadyPresent(provider string, n int)
 }
 
 // TypeUnknownProvider is the error type of a FetchRates call naming a
@@ -96,6 +106,10 @@ func (a *Activities) FetchRates(ctx context.Context, in FetchRatesInput) (FetchR
 	for _, r := range set.Rates {
 		out.Rates = append(out.Rates, Quote{Quote: r.Quote, Rate: fx.Exact(r.Value)})
 	}
+	if a.Metrics != nil {
+		a.Metrics.Fetched(set.Provider, len(set.Rates))
+		a.Metrics.Skipped(set.Provider, len(set.Skipped))
+	}
 	activity.GetLogger(ctx).Info("fetched rates", "provider", set.Provider, "base", set.Base,
 		"as_of", set.AsOf, "rates", len(set.Rates), "skipped", len(set.Skipped))
 	return out, nil
@@ -141,6 +155,10 @@ func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (Inse
 	if len(res.Conflicts) > 0 {
 		activity.GetLogger(ctx).Warn("provider revised published rates; history keeps the first values",
 			"provider", in.Provider, "as_of", in.AsOf, "quotes", res.Conflicts)
+	}
+	if a.Metrics != nil {
+		a.Metrics.Inserted(in.Provider, res.Inserted)
+		a.Metrics.AlreadyPresent(in.Provider, res.AlreadyPresent)
 	}
 	out := InsertRatesResult{Inserted: res.Inserted, AlreadyPresent: res.AlreadyPresent, Conflicts: res.Conflicts}
 	for _, r := range res.Stored {

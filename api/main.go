@@ -17,6 +17,7 @@ import (
 	"ces/internal/conversions"
 	"ces/internal/httpapi"
 	"ces/internal/logging"
+	"ces/internal/metrics"
 	"ces/internal/rates"
 	"ces/internal/store"
 	"ces/workflows"
@@ -53,7 +54,8 @@ func main() {
 	}
 	defer tc.Close()
 
-	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log})
+	m := metrics.NewAPI([]string{cfg.FXProvider}, st.NewestAsOf, time.Now)
+	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log, Observer: m})
 	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge(cfg.FXProvider)})
 	app := httpapi.New(httpapi.Deps{
 		Rates:       svc,
@@ -72,7 +74,9 @@ func main() {
 			defer cancel()
 			return workflows.LastIngestionError(ctx, tc, cfg.FXProvider)
 		},
-		Log: log,
+		Log:            log,
+		Metrics:        m,
+		MetricsHandler: m.Handler(),
 	})
 
 	errc := make(chan error, 1)

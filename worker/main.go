@@ -5,7 +5,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"ces/internal/cache"
 	"ces/internal/config"
 	"ces/internal/logging"
+	"ces/internal/metrics"
 	"ces/internal/store"
 	"ces/workflows"
 )
@@ -41,9 +44,20 @@ func main() {
 		logging.Fatal(log, "redis", err)
 	}
 	defer rdb.Close()
+	m, err := metrics.NewWorker(log)
+	if err != nil {
+		logging.Fatal(log, "metrics", err)
+	}
+	metricsSrv := &http.Server{Addr: cfg.MetricsAddr, Handler: metricsMux(m), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := metricsSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "addr", cfg.MetricsAddr, "error", err.Error())
+		}
+	}()
+	defer metricsSrv.Close()
 	tc, err := client.Dial(client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log),
+		Logger: tlog.NewStructuredLogger(log), MetricsHandler: m.Temporal(),
 	})
 	if err != nil {
 		logging.Fatal(log, "temporal", err)
@@ -56,8 +70,9 @@ func main() {
 		Store:     store.New(db),
 		Cache:     cache.New(rdb, "ces:"),
 		Now:       time.Now,
+		Metrics:   m,
 	})
-	log.Info("worker starting", "task_queue", cfg.TaskQueue, "provider", cfg.FXProvider,
+	log.Info("worker starting", "task_queue", cfg.TaskQueue, "provider", cfg.FXProvider, "metrics", cfg.MetricsAddr,
 		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 	interrupt := make(chan any)
 	go func() { <-ctx.Done(); close(interrupt) }()
@@ -65,4 +80,10 @@ func main() {
 		logging.Fatal(log, "worker", err)
 	}
 	slog.Info("worker stopped")
+}
+
+func metricsMux(m *metrics.Worker) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", m.Handler())
+	return mux
 }

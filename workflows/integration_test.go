@@ -3,6 +3,8 @@ package workflows_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"ces/activities"
 	"ces/internal/cache"
 	"ces/internal/fx"
+	"ces/internal/metrics"
 	"ces/internal/provider"
 	"ces/internal/provider/oxr"
 	"ces/internal/store"
@@ -50,6 +53,7 @@ func (f *fakeOXR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type stack struct {
 	tc       client.Client
+	metrics  *metrics.Worker
 	st       *store.Store
 	cache    *cache.Cache
 	oxr      *fakeOXR
@@ -72,11 +76,22 @@ func newStack(t *testing.T) *stack {
 	s.cache = cache.New(rdb, prefix)
 	s.tc = testenv.Temporal(t)
 	s.queue = testenv.TaskQueue(t)
+	m, err := metrics.NewWorker(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.metrics = m
+	// The worker's client reports the SDK's metrics, as in worker/main.go.
+	wc, err := client.NewClientFromExisting(s.tc, client.Options{MetricsHandler: m.Temporal()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wc.Close)
 
-	w := worker.New(s.tc, s.queue, worker.Options{})
+	w := worker.New(wc, s.queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
 		Providers: map[string]activities.Fetcher{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient())},
-		Store:     s.st, Cache: s.cache, Now: time.Now,
+		Store:     s.st, Cache: s.cache, Now: time.Now, Metrics: m,
 	})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -197,6 +212,24 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 			t.Fatalf("search attribute query found %d runs, want the first one", len(resp.Executions))
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+
+	// The worker's metrics saw it: 163 fetched twice, inserted once, and
+	// the SDK's own series are there.
+	rec := httptest.NewRecorder()
+	s.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	scrape := rec.Body.String()
+	for _, want := range []string{
+		`ces_rates_fetched_total{provider="openexchangerates"} 326`,
+		`ces_rates_inserted_total{provider="openexchangerates"} 163`,
+		`ces_rates_already_present_total{provider="openexchangerates"} 163`,
+		`ces_rates_skipped_total{provider="openexchangerates"} 10`,
+		`temporal_activity_execution_latency`,
+		`temporal_workflow_completed`,
+	} {
+		if !strings.Contains(scrape, want) {
+			t.Errorf("worker /metrics lacks %q", want)
+		}
 	}
 
 	// Provider down: the run retries, and the cached rates stay untouched.

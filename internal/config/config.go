@@ -39,7 +39,9 @@ type Config struct {
 	TaskQueue            string          `env:"TEMPORAL_TASK_QUEUE" envDefault:"ces-ingest"`
 	IngestInterval       time.Duration   `env:"INGEST_INTERVAL" envDefault:"1h"`
 	HTTPAddr             string          `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
-	DBMaxConns           int             `env:"DB_MAX_CONNS" envDefault:"16"`
+	// MetricsAddr is where the worker serves /metrics (the API serves it on HTTP_ADDR).
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9091"`
+	DBMaxConns  int    `env:"DB_MAX_CONNS" envDefault:"16"`
 	// RateStaleAfter overrides the provider's default staleness threshold
 	// (see StaleAfter); zero means "use the provider's default".
 	RateStaleAfter time.Duration `env:"RATE_STALE_AFTER"`

@@ -133,7 +133,22 @@ func toReceiptJSON(r fx.Receipt) receiptJSON {
 }
 
 // convert serves POST /api/v1/convert.
-func (h *handlers) convert(c *fiber.Ctx) error {
+func (h *handlers) convert(c *fiber.Ctx) (err error) {
+	if h.d.Metrics != nil {
+		defer func() {
+			outcome := "created"
+			switch {
+			case err != nil:
+				outcome = CodeInternal
+				if ae := classify(err); ae != nil {
+					outcome = ae.Code
+				}
+			case c.Response().StatusCode() == fiber.StatusOK:
+				outcome = "replayed"
+			}
+			h.d.Metrics.Conversion(outcome)
+		}()
+	}
 	key := strings.Clone(c.Get(HeaderIdempotencyKey))
 	if c.Request().Header.Peek(HeaderIdempotencyKey) != nil && !validIdempotencyKey(key) {
 		return invalid(CodeInvalidParameter, HeaderIdempotencyKey, "Idempotency-Key must be 1 to 255 printable ASCII characters")

@@ -109,11 +109,11 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		ae := classify(err)
 		if ae != nil && ae.Code == CodeDatabaseDown {
-			log.ErrorContext(c.UserContext(), "database unavailable", "request_id", requestID(c), "path", c.Path(), "error", err.Error())
+			log.ErrorContext(c.UserContext(), "database unavailable", "path", c.Path(), "error", err.Error())
 		}
 		if ae == nil {
 			// Not the client's doing: say little, log everything.
-			log.ErrorContext(c.UserContext(), "request failed", "request_id", requestID(c), "path", c.Path(), "error", err.Error())
+			log.ErrorContext(c.UserContext(), "request failed", "path", c.Path(), "error", err.Error())
 			ae = &apiError{Status: fiber.StatusInternalServerError, Code: CodeInternal, Message: "internal error; quote request id " + requestID(c)}
 		}
 		if ae.Status == fiber.StatusServiceUnavailable {

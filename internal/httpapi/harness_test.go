@@ -22,6 +22,7 @@ import (
 	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/httpapi"
+	"ces/internal/metrics"
 	"ces/internal/provider/ecb"
 	"ces/internal/provider/oxr"
 	"ces/internal/rates"
@@ -62,6 +63,7 @@ type options struct {
 	staleAfter time.Duration
 	margin     string
 	maxAge     time.Duration
+	metrics    bool
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -89,7 +91,13 @@ func newWorld(t *testing.T, o options) *world {
 		t.Cleanup(func() { rdb.Close() })
 		w.cache = cache.New(rdb, "unreachable:")
 	}
-	svc := rates.New(w.st, w.cache, rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }, Log: quiet})
+	var m *metrics.API
+	var observer rates.Observer
+	if o.metrics {
+		m = metrics.NewAPI([]string{o.provider}, w.st.NewestAsOf, func() time.Time { return w.now })
+		observer = m
+	}
+	svc := rates.New(w.st, w.cache, rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer})
 	if o.margin == "" {
 		o.margin = "0.005"
 	}
@@ -99,7 +107,7 @@ func newWorld(t *testing.T, o options) *world {
 	w.conv = conversions.New(svc, w.st, conversions.Options{
 		Margin: decimal.RequireFromString(o.margin), MaxRateAge: o.maxAge, Now: func() time.Time { return w.now },
 	})
-	w.app = httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		Rates:       svc,
 		Conversions: w.conv,
 		Checks: map[string]httpapi.Check{
@@ -109,7 +117,11 @@ func newWorld(t *testing.T, o options) *world {
 		Required:           []string{"postgres"},
 		LastIngestionError: func(context.Context) string { return o.lastError },
 		Log:                quiet,
-	})
+	}
+	if m != nil {
+		deps.Metrics, deps.MetricsHandler = m, m.Handler()
+	}
+	w.app = httpapi.New(deps)
 	return w
 }
 

@@ -7,13 +7,17 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"ces/internal/conversions"
+	"ces/internal/logging"
 	"ces/internal/rates"
 )
 
@@ -32,13 +36,16 @@ type Deps struct {
 	LastIngestionError func(ctx context.Context) string
 	Log                *slog.Logger
 	Now                func() time.Time
-	// Metrics observes every request; nil disables it.
-	Metrics RequestObserver
+	// Metrics observes requests and conversions; nil disables it.
+	Metrics Observer
+	// MetricsHandler serves /metrics; nil leaves it out.
+	MetricsHandler http.Handler
 }
 
-// RequestObserver records one finished request.
-type RequestObserver interface {
+// Observer records finished requests and conversion outcomes.
+type Observer interface {
 	Request(route, method string, status int, elapsed time.Duration)
+	Conversion(outcome string)
 }
 
 // BodyLimit bounds request bodies; conversion requests are a few hundred bytes.
@@ -65,11 +72,18 @@ func New(d Deps) *fiber.App {
 	})
 	app.Use(recover.New())
 	app.Use(requestid.New())
+	app.Use(func(c *fiber.Ctx) error {
+		c.SetUserContext(logging.WithRequestID(c.UserContext(), requestID(c)))
+		return c.Next()
+	})
 	app.Use(accessLog(d.Log, d.Metrics))
 
 	h := &handlers{d: d}
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
+	if d.MetricsHandler != nil {
+		app.Get("/metrics", adaptor.HTTPHandler(d.MetricsHandler))
+	}
 	v1 := app.Group("/api/v1")
 	v1.Get("/openapi.json", h.openapi)
 	v1.Get("/rates", h.rates)
@@ -96,7 +110,7 @@ func requestID(c *fiber.Ctx) string {
 // accessLog writes one structured line per request, with the request id,
 // and feeds the metrics. The route is the matched pattern, so metrics do
 // not explode with query strings or ids.
-func accessLog(log *slog.Logger, m RequestObserver) fiber.Handler {
+func accessLog(log *slog.Logger, m Observer) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
@@ -109,16 +123,18 @@ func accessLog(log *slog.Logger, m RequestObserver) fiber.Handler {
 		elapsed := time.Since(start)
 		status := c.Response().StatusCode()
 		route := c.Route().Path
+		// c.Method() aliases fasthttp's buffer, which the next request on the
+		// connection overwrites; a metric label outlives this request.
+		method := strings.Clone(c.Method())
 		if m != nil {
-			m.Request(route, c.Method(), status, elapsed)
+			m.Request(route, method, status, elapsed)
 		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
 		log.LogAttrs(c.UserContext(), level, "request",
-			slog.String("request_id", requestID(c)),
-			slog.String("method", c.Method()),
+			slog.String("method", method),
 			slog.String("route", route),
 			slog.String("path", c.Path()),
 			slog.Int("status", status),

@@ -1,10 +1,45 @@
-// Package logging sets up the JSON slog logger every CES process uses.
+// Package logging sets up the JSON slog logger every CES process uses, and
+// carries the request id through contexts so every line a request logs
+// names it.
 package logging
 
 import (
+	"context"
 	"log/slog"
 	"os"
 )
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id ctx carries, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// contextHandler adds request_id to every record logged with a context
+// that carries one.
+type contextHandler struct{ slog.Handler }
+
+func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return contextHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h contextHandler) WithGroup(name string) slog.Handler {
+	return contextHandler{h.Handler.WithGroup(name)}
+}
 
 // New returns a JSON logger on stderr naming the process, installed as
 // slog's default so library code that logs through slog agrees with it.
@@ -13,7 +48,7 @@ func New(process string) *slog.Logger {
 	if os.Getenv("LOG_LEVEL") == "debug" {
 		level = slog.LevelDebug
 	}
-	l := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("process", process)
+	l := slog.New(contextHandler{slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})}).With("process", process)
 	slog.SetDefault(l)
 	return l
 }

@@ -218,3 +218,18 @@ func (s *Store) CountRates(ctx context.Context, provider string) (int64, error) 
 	}
 	return n, nil
 }
+
+// NewestAsOf returns the as_of of the provider's newest row; false when
+// nothing is stored.
+func (s *Store) NewestAsOf(ctx context.Context, provider string) (time.Time, bool, error) {
+	var asOf time.Time
+	err := s.db.NewSelect().Model((*rateRow)(nil)).Column("as_of").
+		Where("provider = ?", provider).OrderExpr("as_of DESC").Limit(1).Scan(ctx, &asOf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: newest rate of %s: %w", provider, err)
+	}
+	return asOf.UTC(), true, nil
+}

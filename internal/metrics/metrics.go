@@ -1,0 +1,170 @@
+// Package metrics exposes CES's Prometheus metrics: HTTP latency, the rate
+// cache, conversions and rate age for the API; ingestion counts and the
+// Temporal SDK's own metrics for the worker.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	tclient "go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+
+	"ces/internal/cache"
+	"ces/internal/rates"
+)
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// API holds the API process's metrics.
+type API struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.HistogramVec
+	cacheHits   prometheus.Counter
+	cacheMisses prometheus.Counter
+	fallbacks   *prometheus.CounterVec
+	conversions *prometheus.CounterVec
+}
+
+// NewestRate reports the as_of of the newest stored rate of a provider.
+type NewestRate func(ctx context.Context, provider string) (time.Time, bool, error)
+
+// NewAPI registers the API metrics. newest feeds ces_rate_age_seconds for
+// each of providers at scrape time.
+func NewAPI(providers []string, newest NewestRate, now func() time.Time) *API {
+	m := &API{
+		reg: newRegistry(),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ces_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern, method and status.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "method", "status"}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ces_rate_cache_hits_total", Help: "Latest-rate lookups answered from Redis.",
+		}),
+		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ces_rate_cache_misses_total", Help: "Latest-rate lookups Redis could not answer (miss or error).",
+		}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ces_rate_db_fallbacks_total", Help: "Latest-rate lookups answered from PostgreSQL, by why Redis did not answer (miss, error).",
+		}, []string{"reason"}),
+		conversions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ces_conversions_total", Help: "Conversion requests by outcome (created, replayed, or the error code).",
+		}, []string{"outcome"}),
+	}
+	m.reg.MustRegister(m.requests, m.cacheHits, m.cacheMisses, m.fallbacks, m.conversions,
+		&rateAge{providers: providers, newest: newest, now: now,
+			desc: prometheus.NewDesc("ces_rate_age_seconds", "Age of the newest stored rate, by provider.", []string{"provider"}, nil)})
+	return m
+}
+
+// Request records one HTTP request.
+func (m *API) Request(route, method string, status int, elapsed time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(elapsed.Seconds())
+}
+
+// Lookup records where a latest-rate lookup was served from.
+func (m *API) Lookup(src rates.Source, cacheErr error) {
+	if src == rates.FromCache {
+		m.cacheHits.Inc()
+		return
+	}
+	m.cacheMisses.Inc()
+	reason := "error"
+	if cacheErr == nil || errors.Is(cacheErr, cache.ErrMiss) {
+		reason = "miss"
+	}
+	m.fallbacks.WithLabelValues(reason).Inc()
+}
+
+// Conversion records the outcome of one conversion request.
+func (m *API) Conversion(outcome string) { m.conversions.WithLabelValues(outcome).Inc() }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *API) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// rateAge is a collector that reads the newest rate's age when scraped.
+type rateAge struct {
+	providers []string
+	newest    NewestRate
+	now       func() time.Time
+	desc      *prometheus.Desc
+}
+
+func (r *rateAge) Describe(ch chan<- *prometheus.Desc) { ch <- r.desc }
+
+func (r *rateAge) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, p := range r.providers {
+		asOf, ok, err := r.newest(ctx, p)
+		if err != nil || !ok {
+			continue // no rate, or no database: the series is absent, not zero
+		}
+		ch <- prometheus.MustNewConstMetric(r.desc, prometheus.GaugeValue, r.now().Sub(asOf).Seconds(), p)
+	}
+}
+
+// Worker holds the worker process's metrics.
+type Worker struct {
+	reg      *prometheus.Registry
+	fetched  *prometheus.CounterVec
+	inserted *prometheus.CounterVec
+	present  *prometheus.CounterVec
+	skipped  *prometheus.CounterVec
+	temporal tclient.MetricsHandler
+}
+
+// NewWorker registers the worker metrics, including the Temporal SDK's,
+// which reach Prometheus through the SDK's OpenTelemetry metrics handler.
+func NewWorker(log *slog.Logger) (*Worker, error) {
+	m := &Worker{reg: newRegistry()}
+	counter := func(name, help string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"provider"})
+		m.reg.MustRegister(c)
+		return c
+	}
+	m.fetched = counter("ces_rates_fetched_total", "Rates read from the provider.")
+	m.inserted = counter("ces_rates_inserted_total", "Rates inserted into exchange_rates.")
+	m.present = counter("ces_rates_already_present_total", "Fetched rates that were already stored.")
+	m.skipped = counter("ces_rates_skipped_total", "Provider codes skipped as not ISO 4217.")
+	exporter, err := otelprom.New(otelprom.WithRegisterer(m.reg))
+	if err != nil {
+		return nil, err
+	}
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	m.temporal = temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
+		Meter:   provider.Meter("temporal-sdk-go"),
+		OnError: func(err error) { log.Warn("temporal metrics", "error", err.Error()) },
+	})
+	return m, nil
+}
+
+// Temporal is the handler to give the Temporal client.
+func (m *Worker) Temporal() tclient.MetricsHandler { return m.temporal }
+
+// Fetched, Inserted, AlreadyPresent and Skipped count one ingestion's rates.
+func (m *Worker) Fetched(provider string, n int) { m.fetched.WithLabelValues(provider).Add(float64(n)) }
+func (m *Worker) Inserted(provider string, n int) {
+	m.inserted.WithLabelValues(provider).Add(float64(n))
+}
+func (m *Worker) AlreadyPresent(provider string, n int) {
+	m.present.WithLabelValues(provider).Add(float64(n))
+}
+func (m *Worker) Skipped(provider string, n int) { m.skipped.WithLabelValues(provider).Add(float64(n)) }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Worker) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
