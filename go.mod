@@ -19,6 +19,7 @@ require (
 	go.temporal.io/api v1.64.3
 	go.temporal.io/sdk v1.51.0
 	go.temporal.io/sdk/contrib/opentelemetry v0.8.1
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -5,6 +5,9 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -28,6 +31,10 @@ func main() {
 	cfg, err := config.Load()
 	if err != nil {
 		logging.Fatal(log, "configuration", err)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		// For container healthchecks: the image has no curl.
+		os.Exit(healthcheck(cfg.HTTPAddr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -94,4 +101,26 @@ func main() {
 		}
 	}
 	log.Info("api stopped")
+}
+
+// healthcheck asks the API listening on addr for /healthz and returns the
+// process exit code: 0 when it answers 200.
+func healthcheck(addr string) int {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 1
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + net.JoinHostPort(host, port) + "/healthz")
+	if err != nil {
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
 }

@@ -7,6 +7,9 @@ trap stop_started EXIT INT TERM
 
 need_go
 ensure_temporal_cli
+# The compose-file test validates docker-compose.yml with Debian's docker-compose.
+command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose ||
+	say "docker-compose is not installed: the compose test will skip (and fail under CI)"
 ensure_postgres "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
 tport=$(free_port)
