@@ -42,6 +42,10 @@ type Config struct {
 	// MetricsAddr is where the worker serves /metrics (the API serves it on HTTP_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9091"`
 	DBMaxConns  int    `env:"DB_MAX_CONNS" envDefault:"16"`
+	// LogLevel is read by the logging package before the configuration
+	// (so configuration errors are logged too); it is declared here so it
+	// is validated and documented with the rest.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// RateStaleAfter overrides the provider's default staleness threshold
 	// (see StaleAfter); zero means "use the provider's default".
 	RateStaleAfter time.Duration `env:"RATE_STALE_AFTER"`
@@ -153,6 +157,11 @@ func (c *Config) validate() error {
 	}
 	if c.ConvertMaxRateAge < 0 {
 		return errors.New("config: CONVERT_MAX_RATE_AGE is malformed: negative")
+	}
+	switch c.LogLevel {
+	case "debug", "info":
+	default:
+		return fmt.Errorf("config: LOG_LEVEL is malformed: %q is not one of info, debug", c.LogLevel)
 	}
 	if c.DBMaxConns < 1 {
 		return errors.New("config: DB_MAX_CONNS is malformed: want at least 1")
