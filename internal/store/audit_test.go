@@ -15,9 +15,7 @@ func TestAuditTablesRefuseChanges(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	testenv.SeedReceipts(t, st, 2)
-	if _, _, err := st.Seal(ctx, "w", "r", time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SealAll(t, st)
 	for _, stmt := range []string{
 		"UPDATE conversion_audits SET amount = 1",
 		"DELETE FROM conversion_audits",
@@ -81,25 +79,33 @@ func TestSealAndVerify(t *testing.T) {
 		t.Fatalf("empty log: %+v %v", rep, err)
 	}
 	receipts := testenv.SeedReceipts(t, st, 3)
-	first, sealed, err := st.Seal(ctx, "seal-1", "run", time.Now())
-	if err != nil || !sealed || first.RowCount != 3 || first.PrevSealHash != fx.GenesisSealHash {
-		t.Fatalf("first seal = %+v, %v, %v", first, sealed, err)
+	first := testenv.SealAll(t, st)
+	if len(first) == 0 || first[0].PrevSealHash != fx.GenesisSealHash {
+		t.Fatalf("first seals = %+v", first)
 	}
 	if _, sealed, err := st.Seal(ctx, "seal-2", "run", time.Now()); err != nil || sealed {
 		t.Fatalf("a seal with nothing new: sealed=%v err=%v", sealed, err)
 	}
 	testenv.SeedReceipts(t, st, 2)
-	second, sealed, err := st.Seal(ctx, "seal-3", "run", time.Now())
-	if err != nil || !sealed || second.RowCount != 2 || second.PrevSealHash != first.SealHash || second.XminFrom != first.XminTo {
-		t.Fatalf("second seal = %+v (first %+v), %v", second, first, err)
+	second := testenv.SealAll(t, st)
+	last := first[len(first)-1]
+	if len(second) == 0 || second[0].PrevSealHash != last.SealHash || second[0].XminFrom != last.XminTo {
+		t.Fatalf("second seals = %+v (after %+v)", second, last)
+	}
+	var covered int64
+	for _, s := range append(first, second...) {
+		covered += s.RowCount
+	}
+	if covered != 5 {
+		t.Fatalf("seals cover %d rows, want 5", covered)
 	}
 	testenv.SeedReceipts(t, st, 1)
 	rep, err = st.VerifyAudit(ctx)
-	if err != nil || !rep.OK() || rep.Rows != 6 || rep.Seals != 2 || rep.Unsealed != 1 {
+	if err != nil || !rep.OK() || rep.Rows != 6 || rep.Seals != int64(len(first)+len(second)) || rep.Unsealed != 1 {
 		t.Fatalf("verify = %+v, %v", rep, err)
 	}
 	latest, ok, err := st.LatestSeal(ctx)
-	if err != nil || !ok || latest.ID != second.ID {
+	if err != nil || !ok || latest.ID != second[len(second)-1].ID {
 		t.Fatalf("latest seal = %+v %v %v", latest, ok, err)
 	}
 
@@ -141,9 +147,7 @@ func TestVerifyNamesTamperedSeal(t *testing.T) {
 			ctx := context.Background()
 			st := store.New(testenv.DB(t))
 			testenv.SeedReceipts(t, st, 3)
-			if _, _, err := st.Seal(ctx, "w", "r", time.Now()); err != nil {
-				t.Fatal(err)
-			}
+			testenv.SealAll(t, st)
 			conn, err := st.DB().Conn(ctx)
 			if err != nil {
 				t.Fatal(err)

@@ -48,3 +48,37 @@ func SeedReceipts(t testing.TB, st *store.Store, n int) []fx.Receipt {
 	}
 	return out
 }
+
+// SealAll seals until no audit row is left unsealed. A seal covers only
+// transactions that completed before the oldest one still running in the
+// whole PostgreSQL cluster, so while other tests run it may take a few
+// rounds; it returns the seals it made.
+func SealAll(t testing.TB, st *store.Store) []fx.Seal {
+	t.Helper()
+	ctx := context.Background()
+	var seals []fx.Seal
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		seal, sealed, err := st.Seal(ctx, "test-seal", "run", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sealed {
+			seals = append(seals, seal)
+		}
+		rep, err := st.VerifyAudit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() {
+			t.Fatalf("audit log does not verify while sealing: %s", rep.Problem)
+		}
+		if rep.Unsealed == 0 {
+			return seals
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d audit rows still unsealed after 30s", rep.Unsealed)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
