@@ -62,7 +62,8 @@ func main() {
 	defer tc.Close()
 
 	m := metrics.NewAPI([]string{cfg.FXProvider}, st.NewestAsOf, time.Now)
-	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log, Observer: m})
+	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL})
+	go svc.Watch(ctx)
 	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge(cfg.FXProvider)})
 	app := httpapi.New(httpapi.Deps{
 		Rates:       svc,

@@ -215,3 +215,24 @@ func (c *Cache) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Watch calls onUpdate with the provider name of every SetLatest that
+// changed something, until ctx ends. go-redis resubscribes after a lost
+// connection; announcements made meanwhile are lost, which is why readers
+// of a near cache also bound its age.
+func (c *Cache) Watch(ctx context.Context, onUpdate func(provider string)) {
+	sub := c.rdb.Subscribe(ctx, c.UpdatesChannel())
+	defer sub.Close()
+	ch := sub.Channel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
+			onUpdate(msg.Payload)
+		}
+	}
+}

@@ -64,6 +64,8 @@ type options struct {
 	margin     string
 	maxAge     time.Duration
 	metrics    bool
+	nearCache  bool // in-process copy with the 1 s bound, fed by pub/sub
+	noWatch    bool // with nearCache: no pub/sub, the bound alone
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -97,7 +99,16 @@ func newWorld(t *testing.T, o options) *world {
 		m = metrics.NewAPI([]string{o.provider}, w.st.NewestAsOf, func() time.Time { return w.now })
 		observer = m
 	}
-	svc := rates.New(w.st, w.cache, rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer})
+	ropts := rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer}
+	if o.nearCache {
+		ropts.NearCacheTTL = rates.NearCacheTTL
+	}
+	svc := rates.New(w.st, w.cache, ropts)
+	if o.nearCache && !o.noWatch {
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		go svc.Watch(ctx)
+	}
 	if o.margin == "" {
 		o.margin = "0.005"
 	}

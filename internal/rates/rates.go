@@ -50,6 +50,7 @@ type Service struct {
 	now        func() time.Time
 	observer   Observer
 	log        *slog.Logger
+	near       nearCache
 	// lastWarn throttles the "cache failed" warning to one per warnEvery:
 	// during a Redis outage every lookup falls back, and one line says it.
 	lastWarn atomic.Int64
@@ -73,6 +74,9 @@ type Options struct {
 	Now        func() time.Time
 	Observer   Observer
 	Log        *slog.Logger
+	// NearCacheTTL bounds the age of the in-process copy of the latest
+	// rates (see nearCache); zero reads Redis on every lookup.
+	NearCacheTTL time.Duration
 }
 
 // New returns a Service reading st and c.
@@ -83,7 +87,9 @@ func New(st *store.Store, c *cache.Cache, o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Service{provider: o.Provider, store: st, cache: c, staleAfter: o.StaleAfter, now: o.Now, observer: o.Observer, log: o.Log}
+	svc := &Service{provider: o.Provider, store: st, cache: c, staleAfter: o.StaleAfter, now: o.Now, observer: o.Observer, log: o.Log}
+	svc.near.ttl = o.NearCacheTTL
+	return svc
 }
 
 // Provider returns the provider the service reads.
@@ -149,19 +155,16 @@ func (s *Service) Latest(ctx context.Context, from, to string) (Result, error) {
 }
 
 func (s *Service) latestFromCache(ctx context.Context, from, to string) (fx.Quote, error) {
-	base, err := s.cache.Base(ctx, s.provider)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return fx.Quote{}, err
 	}
-	need := neededQuotes(from, to, base)
-	got, err := s.cache.Latest(ctx, s.provider, base, need...)
+	q, err := fx.DeriveQuote(from, to, snap.base, func(q string) (fx.Rate, bool) { r, ok := snap.rates[q]; return r, ok })
 	if err != nil {
-		return fx.Quote{}, err
-	}
-	if len(got) != len(need) {
+		// A pair the cache cannot price may still be in PostgreSQL.
 		return fx.Quote{}, cache.ErrMiss
 	}
-	return fx.DeriveQuote(from, to, base, func(q string) (fx.Rate, bool) { r, ok := got[q]; return r, ok })
+	return q, nil
 }
 
 // At returns the from→to rate in force at the instant at: derived from the
@@ -239,22 +242,16 @@ func (s *Service) All(ctx context.Context, from string) ([]Result, error) {
 
 // latestSet returns the provider's latest rate for every quote.
 func (s *Service) latestSet(ctx context.Context) (string, map[string]fx.Rate, Source, error) {
-	base, err := s.cache.Base(ctx, s.provider)
+	snap, err := s.snapshot(ctx)
 	if err == nil {
-		var all map[string]fx.Rate
-		if all, err = s.cache.All(ctx, s.provider, base); err == nil && len(all) > 0 {
-			s.observe(FromCache, nil)
-			return base, all, FromCache, nil
-		}
-		if err == nil {
-			err = cache.ErrMiss
-		}
+		s.observe(FromCache, nil)
+		return snap.base, snap.rates, FromCache, nil
 	}
 	if !errors.Is(err, cache.ErrMiss) {
 		s.warnCache(ctx, err)
 	}
 	s.observe(FromDatabase, err)
-	base, err = s.store.ProviderBase(ctx, s.provider, time.Time{})
+	base, err := s.store.ProviderBase(ctx, s.provider, time.Time{})
 	if err != nil {
 		return "", nil, "", err
 	}
