@@ -1,6 +1,6 @@
 # CES: make up runs the stack, make test runs every test against real
 # PostgreSQL, Redis and Temporal. Both set up what they need.
-.PHONY: up test build lint
+.PHONY: up test build lint bench
 
 up:
 	bash scripts/up.sh
@@ -13,3 +13,7 @@ build:
 
 lint:
 	gofmt -l . | (! grep .) && go vet ./...
+
+# make bench: CES against its floors on this machine (BENCH_QUICK=1: under a minute).
+bench:
+	bash scripts/bench.sh

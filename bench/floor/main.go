@@ -1,0 +1,73 @@
+// Command floor is the benchmark's floor: the least a CES endpoint could
+// cost on this machine. GET /rate answers a constant JSON body the size of
+// a rates response (the HTTP floor); POST /insert inserts one audit-shaped
+// row through the same driver and pool size as the API (the insert floor).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"ces/internal/store"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	size, _ := strconv.Atoi(os.Getenv("FLOOR_BODY_SIZE"))
+	if size < 2 {
+		size = 420
+	}
+	// A valid JSON document of exactly size bytes.
+	body := []byte(`{"p":"` + strings.Repeat("x", size-8) + `"}`)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	pool, _ := strconv.Atoi(os.Getenv("DB_MAX_CONNS"))
+	if pool < 1 {
+		pool = 16
+	}
+	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"), pool)
+	if err != nil {
+		log.Error("database", "error", err.Error())
+		os.Exit(1)
+	}
+	defer db.Close()
+	legID, _ := strconv.ParseInt(os.Getenv("FLOOR_RATE_ID"), 10, 64)
+
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/rate", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(body)
+	})
+	app.Post("/insert", func(c *fiber.Ctx) error {
+		// The columns and values of a real receipt; no computation.
+		_, err := db.ExecContext(c.UserContext(), `INSERT INTO conversion_audits
+			(id, created_at, amount, from_currency, to_currency, mid_rate, margin, applied_rate, converted_amount,
+			 rounding, provider, as_of, leg1_rate_id, request_id, request_sha256, client_address, hash)
+			VALUES (?, ?, '500.00', 'USD', 'NGN', '418.065024', '0.005', '415.97469888', '207987.35',
+			 'half_even', 'openexchangerates', '2022-09-01T03:00:00Z', ?, 'floor', repeat('a', 64), '127.0.0.1', repeat('b', 64))`,
+			uuid.NewString(), time.Now().UTC(), legID)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).Send(body)
+	})
+	go func() {
+		<-ctx.Done()
+		app.ShutdownWithTimeout(5 * time.Second)
+	}()
+	addr := os.Getenv("FLOOR_ADDR")
+	if err := app.Listen(addr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make bench: run the benchmark program against the real stack. Like make
+# test it reuses PostgreSQL and Redis when they answer (Redis database 15 is
+# flushed and used) and runs a private Temporal dev server. BENCH_QUICK=1
+# for a short run.
+source "$(dirname "$0")/lib.sh"
+trap stop_started EXIT INT TERM
+
+need_go
+ensure_temporal_cli
+ensure_postgres "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
+tport=$(free_port)
+start_temporal "$tport" none
+cd "$ROOT"
+say "building api and the floor server"
+go build -o "$BIN/" ./api
+go build -o "$BIN/floor" ./bench/floor
+export CES_BENCH_DATABASE_URL=$PG_URL
+export CES_BENCH_REDIS_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/15")))' "$REDIS_URL_OK")
+export CES_BENCH_TEMPORAL_ADDRESS=127.0.0.1:$tport
+export CES_BENCH_BIN=$BIN
+go run ./bench
