@@ -5,8 +5,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"ces/internal/admin"
 	"ces/internal/cache"
 	"ces/internal/config"
 	"ces/internal/conversions"
@@ -65,7 +68,15 @@ func main() {
 	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL})
 	go svc.Watch(ctx)
 	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge(cfg.FXProvider)})
+	console, err := admin.New(admin.Deps{
+		Store: st, Ingestion: workflows.NewControl(tc, cfg.FXProvider, ""), Provider: cfg.FXProvider,
+		StaleAfter: cfg.StaleAfter(cfg.FXProvider), TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
+	})
+	if err != nil {
+		logging.Fatal(log, "admin console", err)
+	}
 	app := httpapi.New(httpapi.Deps{
+		Admin:       console,
 		Rates:       svc,
 		Conversions: conv,
 		Checks: map[string]httpapi.Check{
@@ -87,6 +98,13 @@ func main() {
 		MetricsHandler: m.Handler(),
 	})
 
+	if cfg.PprofAddr != "" {
+		go func() {
+			// net/http/pprof registers on the default mux.
+			srv := &http.Server{Addr: cfg.PprofAddr, ReadHeaderTimeout: 5 * time.Second}
+			log.Info("pprof listening", "addr", cfg.PprofAddr, "error", fmt.Sprint(srv.ListenAndServe()))
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.HTTPAddr) }()
 	log.Info("api listening", "addr", cfg.HTTPAddr, "provider", cfg.FXProvider)

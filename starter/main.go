@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,12 +17,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"golang.org/x/term"
 
+	"ces/internal/admin"
 	"ces/internal/config"
 	"ces/internal/logging"
 	"ces/internal/store"
@@ -37,6 +41,8 @@ commands:
   trigger [--date YYYY-MM-DD]     run one IngestRates now and print its result
   backfill --from D --to D        ask the schedule to ingest the days from D to D (inclusive)
   verify-audit                    recompute every audit row hash and seal; exit 1 at the first mismatch
+  createsuperuser --username U    create an admin console user; the password is read from the
+                                  terminal without echo, or from the first line of stdin
 `
 
 func main() {
@@ -64,6 +70,8 @@ func main() {
 		err = backfill(ctx, log, cfg, args)
 	case "verify-audit":
 		err = verifyAudit(ctx, log, cfg)
+	case "createsuperuser":
+		err = createSuperuser(ctx, log, cfg, args, os.Stdin)
 	default:
 		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
@@ -207,4 +215,65 @@ func backfill(ctx context.Context, log *slog.Logger, cfg config.Config, args []s
 	log.Info("backfill requested; watch it with: temporal workflow list --query \"WorkflowType='IngestRates' AND FxProvider='"+cfg.FXProvider+"'\"",
 		"schedule_id", workflows.ScheduleID(cfg.FXProvider), "from", *from, "to", *to)
 	return nil
+}
+
+func createSuperuser(ctx context.Context, log *slog.Logger, cfg config.Config, args []string, stdin *os.File) error {
+	fs := flag.NewFlagSet("createsuperuser", flag.ContinueOnError)
+	username := fs.String("username", "", "the admin's username")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return errors.New("--username is required")
+	}
+	password, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	if len(password) < admin.MinPasswordLength {
+		return fmt.Errorf("the password must have at least %d characters", admin.MinPasswordLength)
+	}
+	hash, err := admin.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := store.New(db).CreateAdmin(ctx, *username, hash); err != nil {
+		return err
+	}
+	log.Info("admin user created; sign in at /admin", "username", *username)
+	return nil
+}
+
+// readPassword reads a password without echo from a terminal (asking
+// twice), or the first line of stdin when it is not a terminal (scripts).
+func readPassword(stdin *os.File) (string, error) {
+	fd := int(stdin.Fd())
+	if !term.IsTerminal(fd) {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", errors.New("no password on stdin")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	fmt.Fprint(os.Stderr, "Password: ")
+	first, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprint(os.Stderr, "Password (again): ")
+	second, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return "", err
+	}
+	if string(first) != string(second) {
+		return "", errors.New("the passwords differ")
+	}
+	return string(first), nil
 }

@@ -249,6 +249,10 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 			t.Fatalf("%s changed in Redis while the provider failed: %+v -> %+v", q, c, a)
 		}
 	}
+	// What the API tells a client of an empty service: the retrying error.
+	if msg := workflows.LastIngestionError(ctx, s.tc, oxr.Name); !strings.Contains(msg, "FetchRates is retrying") || !strings.Contains(msg, "HTTP 500") {
+		t.Fatalf("LastIngestionError = %q", msg)
+	}
 	if err := s.tc.TerminateWorkflow(ctx, failing.GetID(), failing.GetRunID(), "test done"); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 )
 
@@ -15,14 +14,11 @@ import (
 // of an activity a running one is retrying. It returns "" when the newest
 // run is fine or when Temporal cannot be asked.
 func LastIngestionError(ctx context.Context, c client.Client, provider string) string {
-	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		PageSize: 1,
-		Query:    fmt.Sprintf("WorkflowType='%s' AND FxProvider='%s' ORDER BY StartTime DESC", IngestRatesName, provider),
-	})
-	if err != nil || len(resp.Executions) == 0 {
+	execs, err := recentRuns(ctx, c, provider, 1)
+	if err != nil || len(execs) == 0 {
 		return ""
 	}
-	ex := resp.Executions[0]
+	ex := execs[0]
 	switch ex.Status {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 		d, err := c.DescribeWorkflowExecution(ctx, ex.Execution.WorkflowId, ex.Execution.RunId)

@@ -42,6 +42,11 @@ type Config struct {
 	// MetricsAddr is where the worker serves /metrics (the API serves it on HTTP_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9091"`
 	DBMaxConns  int    `env:"DB_MAX_CONNS" envDefault:"16"`
+	// TemporalUIURL is the Temporal Web UI the admin console links runs to.
+	TemporalUIURL string `env:"TEMPORAL_UI_URL" envDefault:"http://127.0.0.1:8233"`
+	// PprofAddr, when set, serves net/http/pprof there (api and worker);
+	// keep it on a loopback address.
+	PprofAddr string `env:"PPROF_ADDR"`
 	// LogLevel is read by the logging package before the configuration
 	// (so configuration errors are logged too); it is declared here so it
 	// is validated and documented with the rest.

@@ -40,6 +40,8 @@ type Deps struct {
 	Metrics Observer
 	// MetricsHandler serves /metrics; nil leaves it out.
 	MetricsHandler http.Handler
+	// Admin, when set, mounts the admin console under /admin.
+	Admin interface{ Mount(app *fiber.App) }
 }
 
 // Observer records finished requests and conversion outcomes.
@@ -92,6 +94,9 @@ func New(d Deps) *fiber.App {
 	if d.Conversions != nil {
 		v1.Post("/convert", h.convert)
 		v1.Get("/conversions/:id", h.conversion)
+	}
+	if d.Admin != nil {
+		d.Admin.Mount(app)
 	}
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app

@@ -1,0 +1,265 @@
+package admin
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"ces/internal/fx"
+	"ces/internal/store"
+)
+
+// PageSize is the number of rows per listing page.
+const PageSize = 50
+
+// parseDay reads an optional YYYY-MM-DD filter; end days are inclusive.
+func parseDay(v string, end bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", v)
+	}
+	if end {
+		d = d.Add(24 * time.Hour)
+	}
+	return d, nil
+}
+
+func code(v string) string { return strings.ToUpper(strings.TrimSpace(v)) }
+
+type rateFilterForm struct {
+	Provider, Base, Quote, From, To string
+}
+
+func (c *Console) rateFilter(ctx *fiber.Ctx) (store.RateFilter, rateFilterForm, error) {
+	form := rateFilterForm{
+		Provider: strings.Clone(ctx.Query("provider")), Base: code(ctx.Query("base")), Quote: code(ctx.Query("quote")),
+		From: strings.Clone(ctx.Query("from")), To: strings.Clone(ctx.Query("to")),
+	}
+	f := store.RateFilter{Provider: form.Provider, Base: form.Base, Quote: form.Quote}
+	var err1, err2 error
+	f.From, err1 = parseDay(form.From, false)
+	f.To, err2 = parseDay(form.To, true)
+	return f, form, errors.Join(err1, err2)
+}
+
+func (f rateFilterForm) query() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"provider": f.Provider, "base": f.Base, "quote": f.Quote, "from": f.From, "to": f.To} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+type ratesData struct {
+	Filter  rateFilterForm
+	Rows    []store.RateRecord
+	NextURL string
+	CSVURL  string
+}
+
+func encodeCursor(cur store.Cursor) string {
+	return strconv.FormatInt(cur.AsOf.UnixMicro(), 10) + "_" + strconv.FormatInt(cur.ID, 10)
+}
+
+func decodeCursor(s string) (*store.Cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	a, b, ok := strings.Cut(s, "_")
+	us, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, errors.New("bad page cursor")
+	}
+	return &store.Cursor{AsOf: time.UnixMicro(us).UTC(), ID: id}, nil
+}
+
+func (c *Console) rates(ctx *fiber.Ctx) error {
+	f, form, err := c.rateFilter(ctx)
+	d := ratesData{Filter: form}
+	if err != nil {
+		return c.render(ctx, fiber.StatusBadRequest, "rates", view{Title: "Rates", Error: err.Error(), Data: d})
+	}
+	after, err := decodeCursor(ctx.Query("after"))
+	if err != nil {
+		return c.render(ctx, fiber.StatusBadRequest, "rates", view{Title: "Rates", Error: err.Error(), Data: d})
+	}
+	if d.Rows, err = c.d.Store.RatesPage(ctx.UserContext(), f, after, PageSize); err != nil {
+		return err
+	}
+	q := form.query()
+	d.CSVURL = "/admin/rates.csv?" + q.Encode()
+	if len(d.Rows) == PageSize {
+		last := d.Rows[len(d.Rows)-1]
+		q.Set("after", encodeCursor(store.Cursor{AsOf: last.AsOf, ID: last.ID}))
+		d.NextURL = "/admin/rates?" + q.Encode()
+	}
+	return c.render(ctx, fiber.StatusOK, "rates", view{Title: "Rates", Data: d})
+}
+
+// ratesCSV streams every rate of the filter as CSV, page by page, so the
+// export never holds the result in memory.
+func (c *Console) ratesCSV(ctx *fiber.Ctx) error {
+	f, _, err := c.rateFilter(ctx)
+	if err != nil {
+		return ctx.Status(fiber.StatusBadRequest).SendString(err.Error())
+	}
+	ctx.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	ctx.Set(fiber.HeaderContentDisposition, `attachment; filename="ces-rates.csv"`)
+	// The stream outlives the handler: give it its own context, bounded.
+	st := c.d.Store
+	ctx.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		cx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		w.WriteString("id,provider,base,quote,rate,as_of,fetched_at,workflow_id,run_id,payload_sha256\n")
+		err := st.StreamRates(cx, f, func(r store.RateRecord) error {
+			fmt.Fprintf(w, "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", r.ID, csvField(r.Provider), r.Base, r.Quote, fx.Exact(r.Value),
+				r.AsOf.Format(time.RFC3339), r.FetchedAt.Format(time.RFC3339Nano), csvField(r.WorkflowID), csvField(r.RunID), r.PayloadSHA256)
+			return w.Flush()
+		})
+		if err != nil {
+			w.WriteString("# export interrupted: " + err.Error() + "\n")
+			w.Flush()
+		}
+	})
+	return nil
+}
+
+// csvField quotes a value that could break the CSV line.
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func (c *Console) rate(ctx *fiber.Ctx) error {
+	id, err := strconv.ParseInt(ctx.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	r, err := c.d.Store.RateRecordByID(ctx.UserContext(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return c.render(ctx, fiber.StatusOK, "rate", view{Title: fmt.Sprintf("Rate %d", id), Data: r})
+}
+
+type conversionFilterForm struct {
+	From, To, Since, Until, ID, Key string
+}
+
+type conversionsData struct {
+	Filter  conversionFilterForm
+	Rows    []fx.Receipt
+	NextURL string
+}
+
+func (c *Console) conversions(ctx *fiber.Ctx) error {
+	form := conversionFilterForm{
+		From: code(ctx.Query("from")), To: code(ctx.Query("to")), Since: strings.Clone(ctx.Query("since")),
+		Until: strings.Clone(ctx.Query("until")), ID: strings.Clone(strings.TrimSpace(ctx.Query("id"))),
+		Key: strings.Clone(ctx.Query("key")),
+	}
+	d := conversionsData{Filter: form}
+	since, err1 := parseDay(form.Since, false)
+	until, err2 := parseDay(form.Until, true)
+	before, err3 := strconv.ParseInt("0"+ctx.Query("before"), 10, 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return c.render(ctx, fiber.StatusBadRequest, "conversions", view{Title: "Conversions", Error: err.Error(), Data: d})
+	}
+	rows, seqs, err := c.d.Store.ConversionsPage(ctx.UserContext(), store.ConversionFilter{
+		From: form.From, To: form.To, Since: since, Until: until, ID: form.ID, IdempotencyKey: form.Key,
+	}, before, PageSize)
+	if err != nil {
+		return err
+	}
+	d.Rows = rows
+	if len(rows) == PageSize {
+		q := url.Values{}
+		for k, v := range map[string]string{"from": form.From, "to": form.To, "since": form.Since, "until": form.Until, "id": form.ID, "key": form.Key} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		q.Set("before", strconv.FormatInt(seqs[len(seqs)-1], 10))
+		d.NextURL = "/admin/conversions?" + q.Encode()
+	}
+	return c.render(ctx, fiber.StatusOK, "conversions", view{Title: "Conversions", Data: d})
+}
+
+type conversionData struct {
+	Receipt  fx.Receipt
+	Verified bool
+}
+
+func (c *Console) conversion(ctx *fiber.Ctx) error {
+	r, err := c.d.Store.ConversionByID(ctx.UserContext(), strings.Clone(ctx.Params("id")))
+	if errors.Is(err, fx.ErrConversionNotFound) {
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		// A malformed id is a PostgreSQL uuid error: not found either way.
+		if strings.Contains(err.Error(), "uuid") {
+			return fiber.ErrNotFound
+		}
+		return err
+	}
+	return c.render(ctx, fiber.StatusOK, "conversion", view{Title: "Conversion " + r.ID,
+		Data: conversionData{Receipt: r, Verified: r.ComputeHash() == r.Hash}})
+}
+
+type integrityData struct {
+	Seal    fx.Seal
+	HasSeal bool
+	Report  *store.VerifyReport
+	Actions []store.AdminAction
+}
+
+func (c *Console) integrity(ctx *fiber.Ctx) error {
+	return c.renderIntegrity(ctx, nil)
+}
+
+func (c *Console) renderIntegrity(ctx *fiber.Ctx, rep *store.VerifyReport) error {
+	d := integrityData{Report: rep}
+	var err error
+	if d.Seal, d.HasSeal, err = c.d.Store.LatestSeal(ctx.UserContext()); err != nil {
+		return err
+	}
+	return c.render(ctx, fiber.StatusOK, "integrity", view{Title: "Integrity", Data: d})
+}
+
+func (c *Console) verify(ctx *fiber.Ctx) error {
+	rep, err := c.d.Store.VerifyAudit(ctx.UserContext())
+	outcome := "ok"
+	switch {
+	case err != nil:
+		outcome = "failed: " + err.Error()
+	case !rep.OK():
+		outcome = "mismatch: " + rep.Problem
+	}
+	if rerr := c.d.Store.RecordAdminAction(ctx.UserContext(), store.AdminAction{
+		Username: c.user(ctx), Action: "verify-audit", Target: "conversion_audits", Outcome: outcome, Client: strings.Clone(ctx.IP()),
+	}); rerr != nil {
+		return rerr
+	}
+	if err != nil {
+		return err
+	}
+	return c.renderIntegrity(ctx, &rep)
+}
