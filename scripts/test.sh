@@ -7,9 +7,12 @@ trap stop_started EXIT INT TERM
 
 need_go
 ensure_temporal_cli
-# The compose-file test validates docker-compose.yml with Debian's docker-compose.
+# The compose-file test validates docker-compose.yml with Debian's
+# docker-compose; the admin console's browser test drives Debian's Chromium.
 command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose ||
 	say "docker-compose is not installed: the compose test will skip (and fail under CI)"
+command -v chromium >/dev/null 2>&1 || apt_install chromium ||
+	say "chromium is not installed: the browser test will skip (and fail under CI)"
 ensure_postgres "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
 tport=$(free_port)

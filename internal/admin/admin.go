@@ -165,9 +165,15 @@ func (c *Console) render(ctx *fiber.Ctx, status int, page string, v view) error 
 
 func (c *Console) secure(ctx *fiber.Ctx) bool { return ctx.Protocol() == "https" }
 
-func (c *Console) setCookie(ctx *fiber.Ctx, name, value string, expires time.Time) {
+// setCookie sets an admin cookie living ttl (negative: delete it). Max-Age
+// is relative, so the browser's clock and ours need not agree.
+func (c *Console) setCookie(ctx *fiber.Ctx, name, value string, ttl time.Duration) {
+	maxAge := int(ttl / time.Second)
+	if ttl < 0 {
+		maxAge = -1
+	}
 	ctx.Cookie(&fiber.Cookie{
-		Name: name, Value: value, Path: "/admin", Expires: expires,
+		Name: name, Value: value, Path: "/admin", MaxAge: maxAge,
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.secure(ctx),
 	})
 }
@@ -175,7 +181,7 @@ func (c *Console) setCookie(ctx *fiber.Ctx, name, value string, expires time.Tim
 // loginPage shows the sign-in form with a fresh double-submit CSRF token.
 func (c *Console) loginPage(ctx *fiber.Ctx) error {
 	token := randomToken()
-	c.setCookie(ctx, loginCSRF, token, c.d.Now().Add(time.Hour))
+	c.setCookie(ctx, loginCSRF, token, time.Hour)
 	return c.render(ctx, fiber.StatusOK, "login", view{Title: "Sign in", CSRF: token})
 }
 
@@ -188,7 +194,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	keys := []string{"user:" + username, "ip:" + ctx.IP()}
 	retry := func(status int, msg string) error {
 		token := randomToken()
-		c.setCookie(ctx, loginCSRF, token, c.d.Now().Add(time.Hour))
+		c.setCookie(ctx, loginCSRF, token, time.Hour)
 		return c.render(ctx, status, "login", view{Title: "Sign in", CSRF: token, Error: msg})
 	}
 	if until := c.limiter.lockedUntil(keys...); !until.IsZero() {
@@ -210,15 +216,15 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	if err := c.d.Store.CreateSession(ctx.UserContext(), sha256Hex(token), id, randomToken(), expires); err != nil {
 		return err
 	}
-	c.setCookie(ctx, sessionCookie, token, expires)
-	c.setCookie(ctx, loginCSRF, "", time.Unix(0, 0))
+	c.setCookie(ctx, sessionCookie, token, sessionTTL)
+	c.setCookie(ctx, loginCSRF, "", -1)
 	return ctx.Redirect("/admin/", fiber.StatusSeeOther)
 }
 
 func (c *Console) requireSession(ctx *fiber.Ctx) error {
 	token := ctx.Cookies(sessionCookie)
 	if token != "" {
-		s, err := c.d.Store.SessionByToken(ctx.UserContext(), sha256Hex(token))
+		s, err := c.d.Store.SessionByToken(ctx.UserContext(), sha256Hex(token), c.d.Now())
 		if err == nil {
 			ctx.Locals("session", s)
 			return ctx.Next()
@@ -239,10 +245,10 @@ func (c *Console) requireCSRF(ctx *fiber.Ctx) error {
 }
 
 func (c *Console) logout(ctx *fiber.Ctx) error {
-	if err := c.d.Store.DeleteSession(ctx.UserContext(), sha256Hex(ctx.Cookies(sessionCookie))); err != nil {
+	if err := c.d.Store.DeleteSession(ctx.UserContext(), sha256Hex(ctx.Cookies(sessionCookie)), c.d.Now()); err != nil {
 		return err
 	}
-	c.setCookie(ctx, sessionCookie, "", time.Unix(0, 0))
+	c.setCookie(ctx, sessionCookie, "", -1)
 	return ctx.Redirect("/admin/login", fiber.StatusSeeOther)
 }
 

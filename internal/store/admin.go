@@ -69,11 +69,11 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int6
 	return nil
 }
 
-// SessionByToken returns the unexpired session with that token hash.
-func (s *Store) SessionByToken(ctx context.Context, tokenHash string) (Session, error) {
+// SessionByToken returns the session with that token hash unexpired at now.
+func (s *Store) SessionByToken(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	var out Session
 	err := s.db.NewRaw(`SELECT u.username, s.csrf_token, s.expires_at FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id
-		WHERE s.token_sha256 = ? AND s.expires_at > now()`, tokenHash).Scan(ctx, &out.Username, &out.CSRFToken, &out.ExpiresAt)
+		WHERE s.token_sha256 = ? AND s.expires_at > ?`, tokenHash, now.UTC()).Scan(ctx, &out.Username, &out.CSRFToken, &out.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNotFound
 	}
@@ -83,9 +83,9 @@ func (s *Store) SessionByToken(ctx context.Context, tokenHash string) (Session, 
 	return out, nil
 }
 
-// DeleteSession signs a session out, and drops expired ones on the way.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	_, err := s.db.NewRaw(`DELETE FROM admin_sessions WHERE token_sha256 = ? OR expires_at < now()`, tokenHash).Exec(ctx)
+// DeleteSession signs a session out, and drops those expired at now.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string, now time.Time) error {
+	_, err := s.db.NewRaw(`DELETE FROM admin_sessions WHERE token_sha256 = ? OR expires_at < ?`, tokenHash, now.UTC()).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
