@@ -27,10 +27,7 @@ func TestVerifyAuditCommand(t *testing.T) {
 	receipts := testenv.SeedReceipts(t, st, 3)
 	testenv.SealAll(t, st)
 
-	bin := filepath.Join(t.TempDir(), "starter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build starter: %v\n%s", err, out)
-	}
+	bin := buildStarter(t)
 	run := func() (int, string) {
 		cmd := exec.Command(bin, "verify-audit")
 		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0")
@@ -63,5 +60,59 @@ func TestVerifyAuditCommand(t *testing.T) {
 	code, out := run()
 	if code == 0 || !strings.Contains(out, "audit row "+receipts[2].ID) {
 		t.Fatalf("tampered log: exit %d, want non-zero naming %s\n%s", code, receipts[2].ID, out)
+	}
+}
+
+func buildStarter(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "starter")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build starter: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestCreateSuperuserFromStdin(t *testing.T) {
+	dsn := testenv.DatabaseURL(t)
+	bin := buildStarter(t)
+	run := func(stdin string, args ...string) (int, string) {
+		cmd := exec.Command(bin, append([]string{"createsuperuser"}, args...)...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0")
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		}
+		return 0, string(out)
+	}
+	tests := []struct {
+		name, stdin string
+		args        []string
+		ok          bool
+	}{
+		{"no username", "a long enough password\n", nil, false},
+		{"short password", "short\n", []string{"--username", "ops"}, false},
+		{"created", "a long enough password\n", []string{"--username", "ops"}, true},
+		{"taken", "another long password\n", []string{"--username", "ops"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out := run(tt.stdin, tt.args...)
+			if (code == 0) != tt.ok {
+				t.Fatalf("exit %d, want ok=%v\n%s", code, tt.ok, out)
+			}
+			if strings.Contains(out, "long enough password") {
+				t.Fatalf("the password was echoed: %s", out)
+			}
+		})
+	}
+	db, err := store.Open(context.Background(), dsn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, hash, err := store.New(db).AdminPasswordHash(context.Background(), "ops")
+	if err != nil || !strings.HasPrefix(hash, "$2a$") {
+		t.Fatalf("stored hash %q, %v", hash, err)
 	}
 }
