@@ -175,7 +175,11 @@ func run(s settings) error {
 	}
 
 	apiAddr, floorAddr := freeAddr(), freeAddr()
+	if os.Getenv("BENCH_PROFILE") != "" {
+		pprofAddr = freeAddr()
+	}
 	api, err := startProcess(filepath.Join(binDir, "api"), apiAddr, []string{
+		"PPROF_ADDR=" + pprofAddr,
 		"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL, "TEMPORAL_ADDRESS=" + temporalAddr,
 		"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + apiAddr,
 		"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
@@ -244,6 +248,35 @@ func run(s settings) error {
 	return write(rep)
 }
 
+// pprofAddr is where the API serves pprof when BENCH_PROFILE is set.
+var pprofAddr string
+
+// profile fetches a CPU profile of the API while load runs, writes it to
+// bench/results/<name>.pprof and prints the top of it.
+func profile(name string, seconds int) chan struct{} {
+	done := make(chan struct{})
+	if pprofAddr == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		b, err := httpGet(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, seconds))
+		if err != nil {
+			say("profile %s: %v", name, err)
+			return
+		}
+		path := filepath.Join("bench", "results", name+".pprof")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			say("profile %s: %v", name, err)
+			return
+		}
+		out, _ := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", path).CombinedOutput()
+		say("CPU profile of the API under %s (%s):\n%s", name, path, out)
+	}()
+	return done
+}
+
 // scenarios measures the floors and every scenario once, on whatever the
 // database holds now.
 func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache, queue string, api *process, apiURL, floorURL, dbLabel string) ([]Result, error) {
@@ -268,7 +301,14 @@ func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache
 	}
 	for i, l := range lookups {
 		say("[%s] %s", dbLabel, l.name)
+		var profiled chan struct{}
+		if i == 0 && dbLabel == "small" {
+			profiled = profile("lookup", int(s.closedFor.Seconds()))
+		}
 		r := measure(s, l.name, get(apiURL+l.path), httpFloor.MaxRPS/2)
+		if profiled != nil {
+			<-profiled
+		}
 		r.Database, r.Floor, r.FloorRPS = dbLabel, "HTTP", httpFloor.MaxRPS
 		r.Ratio = r.MaxRPS / httpFloor.MaxRPS
 		if i == 0 {
@@ -287,7 +327,14 @@ func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache
 	out = append(out, insFloor)
 
 	say("[%s] POST /convert", dbLabel)
+	var profiled chan struct{}
+	if dbLabel == "small" {
+		profiled = profile("convert", int(s.closedFor.Seconds()))
+	}
 	conv := measure(s, "POST /convert", post(apiURL+"/api/v1/convert", `{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`), insFloor.MaxRPS/2)
+	if profiled != nil {
+		<-profiled
+	}
 	conv.Database, conv.Floor, conv.FloorRPS = dbLabel, "insert", insFloor.MaxRPS
 	conv.Ratio = conv.MaxRPS / insFloor.MaxRPS
 	ok := conv.Ratio >= 0.6 && conv.P99Ms <= 10
