@@ -31,6 +31,7 @@ import (
 
 func main() {
 	log := logging.New("api")
+	defer logging.Flush()
 	cfg, err := config.Load()
 	if err != nil {
 		logging.Fatal(log, "configuration", err)

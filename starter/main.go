@@ -51,6 +51,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := logging.New("starter")
+	defer logging.Flush()
 	cfg, err := config.Load()
 	if err != nil {
 		logging.Fatal(log, "configuration", err)

@@ -27,6 +27,7 @@ import (
 
 func main() {
 	log := logging.New("worker")
+	defer logging.Flush()
 	cfg, err := config.Load()
 	if err != nil {
 		logging.Fatal(log, "configuration", err)
