@@ -22,6 +22,11 @@ func Open(ctx context.Context, url string, maxConns int) (*bun.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: DATABASE_URL is not a valid PostgreSQL URL")
 	}
+	// bun writes every value into the SQL text itself, so each statement is
+	// new to pgx: with the default extended protocol that costs a Parse and
+	// Describe round trip per query and fills the statement cache with
+	// one-off texts. The simple protocol sends each statement once.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
