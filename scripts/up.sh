@@ -54,6 +54,8 @@ cat <<INFO
 CES is running (provider: $provider). Ctrl-C stops everything started here.
   API             http://$addr/api/v1/rates?from=EUR&to=USD
   readiness       http://$addr/readyz
+  metrics         http://$addr/metrics (api), http://127.0.0.1:9091/metrics (worker)
+  admin console   http://$addr/admin/ (create a user: bin/starter createsuperuser --username you)
   Temporal UI     http://127.0.0.1:8233/namespaces/default/schedules/ingest-rates-$provider
   logs            .data/worker.log, .data/api.log
   CLI             bin/temporal workflow list --query "WorkflowType='IngestRates'"
