@@ -47,6 +47,9 @@ provider=${FX_PROVIDER:-}
 if [ -z "$provider" ]; then provider=ecb; [ -n "${FX_API_KEY:-}" ] && provider=openexchangerates; fi
 "$BIN/temporal" schedule trigger --address "$TEMPORAL_ADDRESS" --schedule-id "ingest-rates-$provider" >/dev/null
 addr=${HTTP_ADDR:-127.0.0.1:8080}
+# The environment the stack runs with, for starter commands in another
+# shell (mode 0600: it may hold a password).
+(umask 077; { echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"; echo "FX_PROVIDER=$provider"; } >"$DATA/env")
 wait_for 20 "the API on $addr" curl -fsS "http://$addr/healthz"
 
 cat <<INFO
@@ -55,7 +58,8 @@ CES is running (provider: $provider). Ctrl-C stops everything started here.
   API             http://$addr/api/v1/rates?from=EUR&to=USD
   readiness       http://$addr/readyz
   metrics         http://$addr/metrics (api), http://127.0.0.1:9091/metrics (worker)
-  admin console   http://$addr/admin/ (create a user: bin/starter createsuperuser --username you)
+  admin console   http://$addr/admin/
+                  first create a user: set -a; . .data/env; set +a; bin/starter createsuperuser --username you
   Temporal UI     http://127.0.0.1:8233/namespaces/default/schedules/ingest-rates-$provider
   logs            .data/worker.log, .data/api.log
   CLI             bin/temporal workflow list --query "WorkflowType='IngestRates'"
