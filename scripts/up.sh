@@ -49,7 +49,7 @@ if [ -z "$provider" ]; then provider=ecb; [ -n "${FX_API_KEY:-}" ] && provider=o
 addr=${HTTP_ADDR:-127.0.0.1:8080}
 # The environment the stack runs with, for starter commands in another
 # shell (mode 0600: it may hold a password).
-(umask 077; { echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"; echo "FX_PROVIDER=$provider"; } >"$DATA/env")
+(umask 077; { echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"; echo "FX_PROVIDER=$provider"; echo "FX_FILE=${FX_FILE:-}"; echo "FX_API_KEY=${FX_API_KEY:-}"; } >"$DATA/env")
 wait_for 20 "the API on $addr" curl -fsS "http://$addr/healthz"
 
 cat <<INFO
