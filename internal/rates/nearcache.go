@@ -27,9 +27,9 @@ type nearCache struct {
 }
 
 // NearCacheTTL bounds how stale the in-process copy of the latest rates
-// may be when an announcement is lost: under 1 s, so that with the reload
-// (one Redis round trip) a new rate is still visible within 1 s.
-const NearCacheTTL = 900 * time.Millisecond
+// may be when an announcement is lost. It leaves a quarter of the 1 s
+// promise for the reload and the request itself, even on a loaded machine.
+const NearCacheTTL = 750 * time.Millisecond
 
 func (n *nearCache) fresh() *snapshot {
 	if s := n.cur.Load(); s != nil && time.Since(s.loaded) < n.ttl {
