@@ -6,6 +6,7 @@ package logging
 import (
 	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -67,7 +68,9 @@ func (b *bufferedWriter) flush() {
 	b.w.Flush()
 }
 
-var sink = &bufferedWriter{w: bufio.NewWriterSize(os.Stderr, 64<<10)}
+var sink = &bufferedWriter{w: newBuf(os.Stderr)}
+
+func newBuf(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }
 
 func init() {
 	go func() {
