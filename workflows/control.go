@@ -49,9 +49,6 @@ type IngestionStatus struct {
 	LastError  string
 }
 
-// ScheduleID returns the id of the controlled schedule.
-func (c *Control) ScheduleID() string { return c.scheduleID }
-
 // Status describes the schedule and the newest runs.
 func (c *Control) Status(ctx context.Context) (IngestionStatus, error) {
 	st := IngestionStatus{ScheduleID: c.scheduleID}

@@ -86,10 +86,7 @@ func New(d Deps) (*Console, error) {
 			return t.UTC().Format(time.RFC3339)
 		},
 		"exact": fx.Exact,
-		"fixed": func(code string, v interface{ StringFixed(int32) string }) string {
-			c, _ := fx.LookupCurrency(code)
-			return v.StringFixed(int32(max(c.MinorUnits, 0)))
-		},
+		"fixed": fx.FormatAmount,
 		"runURL": func(wid, rid string) string {
 			return strings.TrimRight(d.TemporalUI, "/") + "/namespaces/" + url.PathEscape(d.Namespace) + "/workflows/" + url.PathEscape(wid) + "/" + url.PathEscape(rid) + "/history"
 		},

@@ -249,3 +249,13 @@ func TestSignInLockout(t *testing.T) {
 		t.Fatalf("after %d failures: %d %q", admin.MaxFailures, r.status, r.header.Get("Retry-After"))
 	}
 }
+
+func TestUnknownConversionIsNotFound(t *testing.T) {
+	c := newConsole(t)
+	ck, _ := c.session(t)
+	for _, id := range []string{"not-a-uuid", "0192f3a0-0000-7000-8000-000000000000"} {
+		if r := c.do(t, "GET", "/admin/conversions/"+id, nil, ck); r.status != 404 {
+			t.Fatalf("%s: %d", id, r.status)
+		}
+	}
+}

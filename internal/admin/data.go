@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"ces/internal/fx"
 	"ces/internal/store"
@@ -209,15 +210,15 @@ type conversionData struct {
 }
 
 func (c *Console) conversion(ctx *fiber.Ctx) error {
-	r, err := c.d.Store.ConversionByID(ctx.UserContext(), strings.Clone(ctx.Params("id")))
+	id := strings.Clone(ctx.Params("id"))
+	if _, err := uuid.Parse(id); err != nil {
+		return fiber.ErrNotFound
+	}
+	r, err := c.d.Store.ConversionByID(ctx.UserContext(), id)
 	if errors.Is(err, fx.ErrConversionNotFound) {
 		return fiber.ErrNotFound
 	}
 	if err != nil {
-		// A malformed id is a PostgreSQL uuid error: not found either way.
-		if strings.Contains(err.Error(), "uuid") {
-			return fiber.ErrNotFound
-		}
 		return err
 	}
 	return c.render(ctx, fiber.StatusOK, "conversion", view{Title: "Conversion " + r.ID,

@@ -71,9 +71,6 @@ func New(rdb *redis.Client, prefix string) *Cache {
 	return &Cache{rdb: rdb, prefix: prefix}
 }
 
-// Client returns the underlying Redis client.
-func (c *Cache) Client() *redis.Client { return c.rdb }
-
 func (c *Cache) ratesKey(provider, base string) string {
 	return c.prefix + "rates:" + provider + ":" + base
 }

@@ -64,9 +64,6 @@ func New(r *rates.Service, st *store.Store, o Options) *Service {
 	return &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, now: o.Now}
 }
 
-// Margin returns the configured conversion margin.
-func (s *Service) Margin() decimal.Decimal { return s.margin }
-
 func currencyField(name, code string) (fx.Currency, error) {
 	c, err := fx.ParseCurrency(code)
 	if err != nil {

@@ -252,3 +252,17 @@ func TestCurrencyTableIsSorted(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatAmount(t *testing.T) {
+	tests := []struct{ code, in, want string }{
+		{"USD", "500", "500.00"},
+		{"JPY", "1530", "1530"},
+		{"KWD", "0.5", "0.500"},
+		{"XAU", "1.25", "1"}, // no minor unit: whole units
+	}
+	for _, tt := range tests {
+		if got := FormatAmount(tt.code, d(tt.in)); got != tt.want {
+			t.Errorf("FormatAmount(%s, %s) = %s, want %s", tt.code, tt.in, got, tt.want)
+		}
+	}
+}

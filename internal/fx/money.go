@@ -53,6 +53,13 @@ func ParseAmount(text string, c Currency) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// FormatAmount writes d with exactly the minor units of the currency code
+// ("500.00" USD, "1530" JPY); codes without minor units keep no decimals.
+func FormatAmount(code string, d decimal.Decimal) string {
+	c, _ := LookupCurrency(code)
+	return d.StringFixed(int32(max(c.MinorUnits, 0)))
+}
+
 // Conversion is the arithmetic of one conversion, before it is recorded.
 type Conversion struct {
 	Amount          decimal.Decimal

@@ -116,18 +116,12 @@ type receiptJSON struct {
 	Hash            string    `json:"hash"`
 }
 
-// fixed formats an amount with exactly the currency's minor units.
-func fixed(code string, v interface{ StringFixed(int32) string }) string {
-	c, _ := fx.LookupCurrency(code)
-	return v.StringFixed(int32(max(c.MinorUnits, 0)))
-}
-
 func toReceiptJSON(r fx.Receipt) receiptJSON {
 	return receiptJSON{
 		ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
-		Amount: fixed(r.From, r.Amount), FromCurrency: r.From, ToCurrency: r.To,
+		Amount: fx.FormatAmount(r.From, r.Amount), FromCurrency: r.From, ToCurrency: r.To,
 		MidRate: fx.Exact(r.MidRate), Margin: fx.Exact(r.Margin), AppliedRate: r.AppliedRate.String(),
-		ConvertedAmount: fixed(r.To, r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider,
+		ConvertedAmount: fx.FormatAmount(r.To, r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider,
 		AsOf: rfc3339(r.AsOf), Legs: legsJSON(r.Legs), Hash: r.Hash,
 	}
 }
