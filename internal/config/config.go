@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,21 +16,40 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Provider names accepted in FX_PROVIDER.
+// Provider names accepted in FX_PROVIDERS (and FX_PROVIDER).
 const (
 	ProviderECB               = "ecb"
+	ProviderCBN               = "cbn"
 	ProviderOpenExchangeRates = "openexchangerates"
 	ProviderFile              = "file"
 )
+
+// KnownProviders lists every provider name CES has an adapter for.
+var KnownProviders = []string{ProviderECB, ProviderCBN, ProviderOpenExchangeRates, ProviderFile}
 
 // Config is the whole configuration of the CES processes.
 type Config struct {
 	DatabaseURL string `env:"DATABASE_URL,required,notEmpty"`
 	RedisURL    string `env:"REDIS_URL,required,notEmpty"`
 	FXAPIKey    string `env:"FX_API_KEY"`
-	FXProvider  string `env:"FX_PROVIDER"`
-	FXBaseURL   string `env:"FX_BASE_URL"`
-	FXFile      string `env:"FX_FILE"`
+	// FXProviders is the list of providers ingested and served, parsed
+	// from FX_PROVIDERS (or FX_PROVIDER, its one-element form) by validate.
+	FXProviders     []string `env:"-"`
+	FXProvidersText string   `env:"FX_PROVIDERS"`
+	FXProvider      string   `env:"FX_PROVIDER"`
+	// FXBaseURL overrides the endpoint of the one configured provider.
+	FXBaseURL    string `env:"FX_BASE_URL"`
+	FXECBBaseURL string `env:"FX_ECB_BASE_URL"`
+	FXCBNBaseURL string `env:"FX_CBN_BASE_URL"`
+	FXOXRBaseURL string `env:"FX_OPENEXCHANGERATES_BASE_URL"`
+	FXFile       string `env:"FX_FILE"`
+	// SourcePriority orders the providers for the source policy (default:
+	// the order of FXProviders), parsed from FX_SOURCE_PRIORITY.
+	SourcePriority     []string `env:"-"`
+	SourcePriorityText string   `env:"FX_SOURCE_PRIORITY"`
+	// RateJumpLimit is the relative move that quarantines an incoming rate.
+	RateJumpLimit     decimal.Decimal `env:"-"`
+	RateJumpLimitText string          `env:"RATE_JUMP_LIMIT" envDefault:"0.25"`
 	// ConversionMargin is parsed from CONVERSION_MARGIN by validate, so that
 	// exponent notation is refused (decimal's own text parser accepts it).
 	ConversionMargin     decimal.Decimal `env:"-"`
@@ -37,8 +57,10 @@ type Config struct {
 	TemporalAddress      string          `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
 	TemporalNamespace    string          `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	TaskQueue            string          `env:"TEMPORAL_TASK_QUEUE" envDefault:"ces-ingest"`
-	IngestInterval       time.Duration   `env:"INGEST_INTERVAL" envDefault:"1h"`
-	HTTPAddr             string          `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// IngestInterval, when set, replaces every provider's own cadence
+	// (see Cadence) with one fixed interval.
+	IngestInterval time.Duration `env:"INGEST_INTERVAL"`
+	HTTPAddr       string        `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	// MetricsAddr is where the worker serves /metrics (the API serves it on HTTP_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9091"`
 	DBMaxConns  int    `env:"DB_MAX_CONNS" envDefault:"16"`
@@ -122,29 +144,8 @@ func (c *Config) validate() error {
 	if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss"); err != nil {
 		return err
 	}
-	if c.FXProvider == "" {
-		c.FXProvider = ProviderECB
-		if c.FXAPIKey != "" {
-			c.FXProvider = ProviderOpenExchangeRates
-		}
-	}
-	switch c.FXProvider {
-	case ProviderECB:
-	case ProviderOpenExchangeRates:
-		if c.FXAPIKey == "" {
-			return errors.New("config: FX_API_KEY is required when FX_PROVIDER is openexchangerates")
-		}
-	case ProviderFile:
-		if c.FXFile == "" {
-			return errors.New("config: FX_FILE is required when FX_PROVIDER is file")
-		}
-	default:
-		return fmt.Errorf("config: FX_PROVIDER is malformed: %q is not one of ecb, openexchangerates, file", c.FXProvider)
-	}
-	if c.FXBaseURL != "" {
-		if err := checkURL("FX_BASE_URL", c.FXBaseURL, "http", "https"); err != nil {
-			return err
-		}
+	if err := c.validateProviders(); err != nil {
+		return err
 	}
 	m, err := decimal.NewFromString(c.ConversionMarginText)
 	if err != nil || strings.ContainsAny(c.ConversionMarginText, "eE") {
@@ -154,7 +155,7 @@ func (c *Config) validate() error {
 	if c.ConversionMargin.IsNegative() || c.ConversionMargin.GreaterThanOrEqual(decimal.NewFromInt(1)) {
 		return fmt.Errorf("config: CONVERSION_MARGIN is malformed: %s is outside [0, 1)", c.ConversionMargin)
 	}
-	if c.IngestInterval < time.Minute {
+	if c.IngestInterval != 0 && c.IngestInterval < time.Minute {
 		return fmt.Errorf("config: INGEST_INTERVAL is malformed: %s is shorter than 1m", c.IngestInterval)
 	}
 	if c.RateStaleAfter < 0 {
@@ -177,6 +178,152 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// validateProviders parses FX_PROVIDERS (or FX_PROVIDER) and
+// FX_SOURCE_PRIORITY and checks each provider has what it needs.
+func (c *Config) validateProviders() error {
+	key, text := "FX_PROVIDERS", c.FXProvidersText
+	switch {
+	case text != "" && c.FXProvider != "":
+		return errors.New("config: FX_PROVIDER and FX_PROVIDERS are both set: keep FX_PROVIDERS only")
+	case text == "" && c.FXProvider != "":
+		key, text = "FX_PROVIDER", c.FXProvider
+	case text == "":
+		text = ProviderECB + "," + ProviderCBN
+		if c.FXAPIKey != "" {
+			text += "," + ProviderOpenExchangeRates
+		}
+	}
+	list, err := providerList(key, text)
+	if err != nil {
+		return err
+	}
+	c.FXProviders = list
+	c.FXProvider = list[0]
+	for _, p := range list {
+		switch p {
+		case ProviderOpenExchangeRates:
+			if c.FXAPIKey == "" {
+				return fmt.Errorf("config: FX_API_KEY is required when %s lists openexchangerates", key)
+			}
+		case ProviderFile:
+			if c.FXFile == "" {
+				return fmt.Errorf("config: FX_FILE is required when %s lists file", key)
+			}
+		}
+	}
+	if c.FXBaseURL != "" && len(list) > 1 {
+		return fmt.Errorf("config: FX_BASE_URL is ambiguous with %d providers: use FX_<NAME>_BASE_URL (for example FX_ECB_BASE_URL)", len(list))
+	}
+	for _, u := range []struct{ key, val string }{
+		{"FX_BASE_URL", c.FXBaseURL}, {"FX_ECB_BASE_URL", c.FXECBBaseURL},
+		{"FX_CBN_BASE_URL", c.FXCBNBaseURL}, {"FX_OPENEXCHANGERATES_BASE_URL", c.FXOXRBaseURL},
+	} {
+		if u.val != "" {
+			if err := checkURL(u.key, u.val, "http", "https", "file"); err != nil {
+				return err
+			}
+		}
+	}
+	c.SourcePriority = list
+	if c.SourcePriorityText != "" {
+		prio, err := providerList("FX_SOURCE_PRIORITY", c.SourcePriorityText)
+		if err != nil {
+			return err
+		}
+		for _, p := range prio {
+			if !slices.Contains(list, p) {
+				return fmt.Errorf("config: FX_SOURCE_PRIORITY is malformed: %s is not in %s", p, key)
+			}
+		}
+		// Configured providers left out of the priority come last, in order.
+		for _, p := range list {
+			if !slices.Contains(prio, p) {
+				prio = append(prio, p)
+			}
+		}
+		c.SourcePriority = prio
+	}
+	lim, err := decimal.NewFromString(c.RateJumpLimitText)
+	if err != nil || strings.ContainsAny(c.RateJumpLimitText, "eE") || !lim.IsPositive() {
+		return errors.New("config: RATE_JUMP_LIMIT is malformed: want a positive decimal such as 0.25 (a relative change)")
+	}
+	c.RateJumpLimit = lim
+	return nil
+}
+
+// providerList parses a comma-separated list of provider names, refusing
+// unknown names, duplicates and an empty list.
+func providerList(key, text string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(text, ",") {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(KnownProviders, p) {
+			return nil, fmt.Errorf("config: %s is malformed: %q is not one of %s", key, p, strings.Join(KnownProviders, ", "))
+		}
+		if slices.Contains(out, p) {
+			return nil, fmt.Errorf("config: %s is malformed: %s is listed twice", key, p)
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("config: %s is malformed: the list is empty", key)
+	}
+	return out, nil
+}
+
+// BaseURL is the endpoint override of provider ("" for its default).
+func (c Config) BaseURL(provider string) string {
+	var u string
+	switch provider {
+	case ProviderECB:
+		u = c.FXECBBaseURL
+	case ProviderCBN:
+		u = c.FXCBNBaseURL
+	case ProviderOpenExchangeRates:
+		u = c.FXOXRBaseURL
+	}
+	if u == "" && len(c.FXProviders) == 1 && c.FXProviders[0] == provider {
+		u = c.FXBaseURL
+	}
+	return u
+}
+
+// Cadence is when a provider's ingestion schedule fires: a fixed
+// Interval, or cron expressions (UTC) that follow its publication rhythm.
+type Cadence struct {
+	Interval time.Duration
+	Cron     []string
+}
+
+// String describes the cadence for logs.
+func (c Cadence) String() string {
+	if c.Interval > 0 {
+		return "every " + c.Interval.String()
+	}
+	return "cron " + strings.Join(c.Cron, "; ")
+}
+
+// Cadence returns provider's schedule. INGEST_INTERVAL replaces them all.
+func (c Config) Cadence(provider string) Cadence {
+	if c.IngestInterval > 0 {
+		return Cadence{Interval: c.IngestInterval}
+	}
+	switch provider {
+	case ProviderECB:
+		// The ECB publishes on TARGET working days at about 16:00 CET
+		// (14:00 or 15:00 UTC); four tries cover late publications.
+		return Cadence{Cron: []string{"10 14-17 * * 1-5"}}
+	case ProviderCBN:
+		// The CBN updates its rates during the Lagos business day (UTC+1).
+		return Cadence{Cron: []string{"20 8-18 * * 1-5"}}
+	}
+	// Open Exchange Rates updates hourly; a file is re-read hourly.
+	return Cadence{Interval: time.Hour}
+}
+
 // checkURL validates a URL without ever putting it, or the parser's error
 // (which quotes the input), into the returned error.
 func checkURL(key, raw string, schemes ...string) error {
@@ -186,7 +333,7 @@ func checkURL(key, raw string, schemes ...string) error {
 	}
 	for _, s := range schemes {
 		if u.Scheme == s {
-			if u.Host == "" && u.Scheme != "postgres" && u.Scheme != "postgresql" {
+			if u.Host == "" && u.Scheme != "postgres" && u.Scheme != "postgresql" && u.Scheme != "file" {
 				return fmt.Errorf("config: %s is malformed: no host", key)
 			}
 			return nil
@@ -211,6 +358,7 @@ func (c Config) StaleAfter(provider string) time.Duration {
 	case ProviderOpenExchangeRates:
 		return 3 * time.Hour
 	}
+	// The CBN, like the ECB, publishes on business days only.
 	return 4*24*time.Hour + time.Hour
 }
 
@@ -234,8 +382,8 @@ func RedactURL(raw string) string {
 
 // String keeps secrets out of any log line or error that prints a Config.
 func (c Config) String() string {
-	return fmt.Sprintf("Config{DatabaseURL:%s RedisURL:%s FXProvider:%s FXBaseURL:%s FXFile:%s FXAPIKey:%s ConversionMargin:%s TemporalAddress:%s TemporalNamespace:%s IngestInterval:%s HTTPAddr:%s}",
-		RedactURL(c.DatabaseURL), RedactURL(c.RedisURL), c.FXProvider, RedactURL(c.FXBaseURL), c.FXFile,
+	return fmt.Sprintf("Config{DatabaseURL:%s RedisURL:%s FXProviders:%s FXBaseURL:%s FXFile:%s FXAPIKey:%s ConversionMargin:%s TemporalAddress:%s TemporalNamespace:%s IngestInterval:%s HTTPAddr:%s}",
+		RedactURL(c.DatabaseURL), RedactURL(c.RedisURL), strings.Join(c.FXProviders, ","), RedactURL(c.FXBaseURL), c.FXFile,
 		redactSecret(c.FXAPIKey), c.ConversionMargin, c.TemporalAddress, c.TemporalNamespace, c.IngestInterval, c.HTTPAddr)
 }
 

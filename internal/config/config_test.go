@@ -40,11 +40,22 @@ func TestLoadErrors(t *testing.T) {
 		{"negative margin", with("CONVERSION_MARGIN", "-0.01"), "config: CONVERSION_MARGIN is malformed"},
 		{"margin of one", with("CONVERSION_MARGIN", "1"), "config: CONVERSION_MARGIN is malformed"},
 		{"unknown provider", with("FX_PROVIDER", "yahoo"), "config: FX_PROVIDER is malformed"},
+		{"unknown provider in the list", with("FX_PROVIDERS", "ecb,yahoo"), "config: FX_PROVIDERS is malformed: \"yahoo\" is not one of"},
+		{"duplicate provider", with("FX_PROVIDERS", "ecb,cbn,ecb"), "config: FX_PROVIDERS is malformed: ecb is listed twice"},
+		{"empty list", with("FX_PROVIDERS", " , "), "config: FX_PROVIDERS is malformed: the list is empty"},
+		{"both spellings", with("FX_PROVIDERS", "ecb", "FX_PROVIDER", "cbn"), "config: FX_PROVIDER and FX_PROVIDERS are both set"},
+		{"priority names an unknown provider", with("FX_SOURCE_PRIORITY", "yahoo"), "config: FX_SOURCE_PRIORITY is malformed: \"yahoo\""},
+		{"priority names an unconfigured provider", with("FX_PROVIDERS", "ecb", "FX_SOURCE_PRIORITY", "cbn"), "config: FX_SOURCE_PRIORITY is malformed: cbn is not in FX_PROVIDERS"},
+		{"priority duplicate", with("FX_SOURCE_PRIORITY", "cbn,cbn"), "config: FX_SOURCE_PRIORITY is malformed: cbn is listed twice"},
+		{"one base url for two providers", with("FX_BASE_URL", "http://127.0.0.1:1"), "config: FX_BASE_URL is ambiguous"},
+		{"bad provider base url", with("FX_CBN_BASE_URL", "ftp://mirror"), "config: FX_CBN_BASE_URL is malformed"},
+		{"bad jump limit", with("RATE_JUMP_LIMIT", "lots"), "config: RATE_JUMP_LIMIT is malformed"},
+		{"zero jump limit", with("RATE_JUMP_LIMIT", "0"), "config: RATE_JUMP_LIMIT is malformed"},
 		{"oxr without key", with("FX_PROVIDER", "openexchangerates"), "config: FX_API_KEY is required"},
 		{"file without path", with("FX_PROVIDER", "file"), "config: FX_FILE is required"},
 		{"wrong database scheme", with("DATABASE_URL", "mysql://root:s3cretpw@localhost/ces"), "config: DATABASE_URL is malformed"},
 		{"unparseable database url", with("DATABASE_URL", "postgres://u:s3cretpw@[::1"), "config: DATABASE_URL is malformed: not a URL"},
-		{"bad base url", with("FX_BASE_URL", "ftp://mirror"), "config: FX_BASE_URL is malformed"},
+		{"bad base url", with("FX_PROVIDER", "ecb", "FX_BASE_URL", "ftp://mirror"), "config: FX_BASE_URL is malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,14 +81,17 @@ func TestLoadErrors(t *testing.T) {
 
 func TestLoadDefaults(t *testing.T) {
 	tests := []struct {
-		name     string
-		env      map[string]string
-		provider string
+		name      string
+		env       map[string]string
+		providers string
+		priority  string
 	}{
-		{"ecb without key", base(), ProviderECB},
-		{"oxr with key", with("FX_API_KEY", "k-123"), ProviderOpenExchangeRates},
-		{"explicit wins", with("FX_API_KEY", "k-123", "FX_PROVIDER", "ecb"), ProviderECB},
-		{"file", with("FX_PROVIDER", "file", "FX_FILE", "testdata/x.xml"), ProviderFile},
+		{"ecb and cbn without key", base(), "ecb,cbn", "ecb,cbn"},
+		{"oxr joins with a key", with("FX_API_KEY", "k-123"), "ecb,cbn,openexchangerates", "ecb,cbn,openexchangerates"},
+		{"FX_PROVIDER is a one-element list", with("FX_API_KEY", "k-123", "FX_PROVIDER", "ecb"), "ecb", "ecb"},
+		{"file", with("FX_PROVIDER", "file", "FX_FILE", "testdata/x.xml"), "file", "file"},
+		{"list with spaces and case", with("FX_PROVIDERS", " CBN , ecb "), "cbn,ecb", "cbn,ecb"},
+		{"priority reorders, the rest follow", with("FX_API_KEY", "k", "FX_SOURCE_PRIORITY", "openexchangerates"), "ecb,cbn,openexchangerates", "openexchangerates,ecb,cbn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,16 +99,39 @@ func TestLoadDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.FXProvider != tt.provider {
-				t.Fatalf("provider = %q, want %q", c.FXProvider, tt.provider)
+			if got := strings.Join(c.FXProviders, ","); got != tt.providers {
+				t.Fatalf("providers = %q, want %q", got, tt.providers)
 			}
-			if c.IngestInterval != time.Hour {
-				t.Fatalf("interval = %s, want 1h", c.IngestInterval)
+			if got := strings.Join(c.SourcePriority, ","); got != tt.priority {
+				t.Fatalf("priority = %q, want %q", got, tt.priority)
+			}
+			if c.IngestInterval != 0 || c.Cadence(ProviderOpenExchangeRates).Interval != time.Hour || len(c.Cadence(ProviderECB).Cron) != 1 {
+				t.Fatalf("cadence: interval %s, oxr %s, ecb %v", c.IngestInterval, c.Cadence(ProviderOpenExchangeRates), c.Cadence(ProviderECB))
+			}
+			if c.RateJumpLimit.String() != "0.25" {
+				t.Fatalf("jump limit = %s, want 0.25", c.RateJumpLimit)
 			}
 			if !c.ConversionMargin.IsZero() {
 				t.Fatalf("margin = %s, want 0", c.ConversionMargin)
 			}
 		})
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	c, err := LoadFrom(with("FX_PROVIDERS", "ecb,cbn", "FX_CBN_BASE_URL", "file:///srv/cbn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL(ProviderCBN) != "file:///srv/cbn" || c.BaseURL(ProviderECB) != "" {
+		t.Fatalf("BaseURL: cbn %q, ecb %q", c.BaseURL(ProviderCBN), c.BaseURL(ProviderECB))
+	}
+	c, err = LoadFrom(with("FX_PROVIDER", "ecb", "FX_BASE_URL", "http://127.0.0.1:9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL(ProviderECB) != "http://127.0.0.1:9" {
+		t.Fatalf("FX_BASE_URL of the one provider: %q", c.BaseURL(ProviderECB))
 	}
 }
 

@@ -94,6 +94,10 @@ type Quote struct {
 	AsOf      time.Time
 	FetchedAt time.Time
 	Legs      []Rate
+	// Rule names the source-policy rule that chose the legs (direct,
+	// inverse, cross, cross_provider); Via is the common currency of a cross.
+	Rule string
+	Via  string
 }
 
 // DeriveQuote computes From→To from rates quoted against base (the

@@ -1,0 +1,78 @@
+package policy
+
+import (
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+)
+
+// DefaultJumpLimit is the relative move beyond which an incoming rate is
+// quarantined unless configured otherwise (RATE_JUMP_LIMIT).
+var DefaultJumpLimit = decimal.RequireFromString("0.25")
+
+// Comparisons a quarantine names.
+const (
+	// AgainstPrevious: the same provider's previous released rate of the pair.
+	AgainstPrevious = "previous"
+	// AgainstProvider: another provider's rate of the pair in force then.
+	AgainstProvider = "provider"
+)
+
+// Finding is why the gate holds a rate back: the reference it was
+// compared with and the relative change it showed.
+type Finding struct {
+	Against   string
+	Reference fx.Rate
+	// ReferenceValue is Reference oriented like the incoming rate
+	// (inverted when the other provider quotes the pair the other way).
+	ReferenceValue decimal.Decimal
+	Change         decimal.Decimal
+	Limit          decimal.Decimal
+}
+
+// RelativeChange is |value − ref| ÷ ref, rounded like every derived rate.
+func RelativeChange(value, ref decimal.Decimal) decimal.Decimal {
+	return fx.DivideRates(value.Sub(ref).Abs(), ref)
+}
+
+// Check is the quality gate for one incoming rate. It compares the rate
+// with previous (the same provider's newest released rate of the pair
+// before it; nil for a first publication) and with others (other
+// providers' rates of the pair in force at its publication, either way
+// round). The first comparison that moves more than limit is returned;
+// ok is false when the rate may be published.
+func Check(in fx.Rate, previous *fx.Rate, others []fx.Rate, limit decimal.Decimal) (Finding, bool) {
+	if !in.Value.IsPositive() {
+		return Finding{}, false
+	}
+	try := func(against string, ref fx.Rate) (Finding, bool) {
+		v := ref.Value
+		if ref.Base == in.Quote && ref.Quote == in.Base {
+			v = fx.DivideRates(decimal.NewFromInt(1), ref.Value)
+		} else if ref.Base != in.Base || ref.Quote != in.Quote {
+			return Finding{}, false // not the same pair
+		}
+		if !v.IsPositive() {
+			return Finding{}, false
+		}
+		ch := RelativeChange(in.Value, v)
+		if ch.GreaterThan(limit) {
+			return Finding{Against: against, Reference: ref, ReferenceValue: v, Change: ch, Limit: limit}, true
+		}
+		return Finding{}, false
+	}
+	if previous != nil {
+		if f, held := try(AgainstPrevious, *previous); held {
+			return f, true
+		}
+	}
+	for _, o := range others {
+		if o.Provider == in.Provider {
+			continue
+		}
+		if f, held := try(AgainstProvider, o); held {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
