@@ -11,11 +11,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"ces/internal/fx"
+	"ces/internal/policy"
 )
 
 // rateRow is one row of exchange_rates.
 type rateRow struct {
-	bun.BaseModel `bun:"table:exchange_rates"`
+	bun.BaseModel `bun:"table:exchange_rates,alias:r"`
 
 	ID       int64  `bun:"id,pk,autoincrement"`
 	Provider string `bun:"provider,notnull"`
@@ -43,6 +44,8 @@ type Origin struct {
 	WorkflowID string
 	RunID      string
 	FetchedAt  time.Time
+	// JumpLimit, when positive, runs the quality gate on every new row.
+	JumpLimit decimal.Decimal
 }
 
 // InsertResult reports what InsertRates did.
@@ -54,122 +57,181 @@ type InsertResult struct {
 	// Conflicts lists quotes whose stored value differs from the one just
 	// fetched for the same as_of: the provider revised a published rate.
 	// History keeps the first value; the revision is reported, not applied.
+	// Each entry is BASE/QUOTE when the sets had several bases.
 	Conflicts []string
-	// Stored are the rows now in the table for this set, with their ids,
+	// Stored are the rows now in the table for these sets, with their ids,
 	// whoever inserted them.
 	Stored []fx.Rate
+	// Quarantined are the rows this call inserted that the quality gate held back.
+	Quarantined []Quarantine
 }
 
-// InsertRates stores set with ON CONFLICT DO NOTHING, so repeating it
-// inserts nothing twice, and returns the stored rows for the set.
+// InsertRates stores one set; see InsertSets.
 func (s *Store) InsertRates(ctx context.Context, set fx.RateSet, origin Origin) (InsertResult, error) {
+	return s.InsertSets(ctx, []fx.RateSet{set}, origin)
+}
+
+// InsertSets stores sets in one transaction with ON CONFLICT DO NOTHING,
+// so repeating it inserts nothing twice, and returns the stored rows.
+// When origin.JumpLimit is positive every newly inserted row goes through
+// the quality gate (policy.Check) against the same provider's previous
+// released rate and other providers' rates of the pair in force at its
+// as_of; a row that moved too far is recorded in rate_quarantines in the
+// same transaction, so it is never priced, not even for an instant.
+// Sets are inserted in the order given: pass a backfill oldest first so
+// each day is compared with the one before it.
+func (s *Store) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin) (InsertResult, error) {
+	var res InsertResult
+	several := false
+	for _, set := range sets[min(1, len(sets)):] {
+		if set.Base != sets[0].Base {
+			several = true
+		}
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, set := range sets {
+			if err := insertSet(ctx, tx, set, origin, several, &res); err != nil {
+				return fmt.Errorf("%s/%s at %s: %w", set.Provider, set.Base, set.AsOf.Format(time.RFC3339), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return InsertResult{}, fmt.Errorf("store: insert rates: %w", err)
+	}
+	return res, nil
+}
+
+func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, several bool, res *InsertResult) error {
 	if len(set.Rates) == 0 {
-		return InsertResult{}, nil
+		return nil
 	}
 	rows := make([]rateRow, len(set.Rates))
+	quotes := make([]string, len(set.Rates))
+	want := make(map[string]decimal.Decimal, len(set.Rates))
 	for i, q := range set.Rates {
 		rows[i] = rateRow{
 			Provider: set.Provider, Base: set.Base, Quote: q.Quote, Rate: fx.Exact(q.Value),
 			AsOf: set.AsOf.UTC(), FetchedAt: origin.FetchedAt.UTC(),
 			WorkflowID: origin.WorkflowID, RunID: origin.RunID, PayloadSHA256: set.PayloadHash,
 		}
+		quotes[i] = q.Quote
+		want[q.Quote] = q.Value
 	}
-	var res InsertResult
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		r, err := tx.NewInsert().Model(&rows).Ignore().Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("rows affected: %w", err)
-		}
-		// bun rescans RETURNING into rows, which ON CONFLICT DO NOTHING
-		// shortens to the inserted ones: count against the set instead.
-		res.Inserted = int(n)
-		res.AlreadyPresent = len(set.Rates) - int(n)
-
-		quotes := make([]string, len(set.Rates))
-		for i, q := range set.Rates {
-			quotes[i] = q.Quote
-		}
-		var stored []rateRow
-		if err := tx.NewSelect().Model(&stored).
-			Where("provider = ? AND base = ? AND as_of = ?", set.Provider, set.Base, set.AsOf.UTC()).
-			Where("quote IN (?)", bun.In(quotes)).
-			Order("quote").Scan(ctx); err != nil {
-			return fmt.Errorf("read back: %w", err)
-		}
-		want := make(map[string]decimal.Decimal, len(set.Rates))
-		for _, q := range set.Rates {
-			want[q.Quote] = q.Value
-		}
-		for _, row := range stored {
-			if !decimal.RequireFromString(row.Rate).Equal(want[row.Quote]) {
-				res.Conflicts = append(res.Conflicts, row.Quote)
+	var inserted []int64
+	if err := tx.NewInsert().Model(&rows).Ignore().Returning("id").Scan(ctx, &inserted); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("insert: %w", err)
+	}
+	res.Inserted += len(inserted)
+	res.AlreadyPresent += len(set.Rates) - len(inserted)
+	isNew := make(map[int64]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	var stored []rateRow
+	if err := tx.NewSelect().Model(&stored).
+		Where("provider = ? AND base = ? AND as_of = ?", set.Provider, set.Base, set.AsOf.UTC()).
+		Where("quote IN (?)", bun.In(quotes)).
+		Order("quote").Scan(ctx); err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	for _, row := range stored {
+		if !decimal.RequireFromString(row.Rate).Equal(want[row.Quote]) {
+			c := row.Quote
+			if several {
+				c = row.Base + "/" + row.Quote
 			}
-			res.Stored = append(res.Stored, row.rate())
+			res.Conflicts = append(res.Conflicts, c)
 		}
-		return nil
-	})
-	if err != nil {
-		return InsertResult{}, fmt.Errorf("store: insert rates %s/%s at %s: %w", set.Provider, set.Base, set.AsOf.Format(time.RFC3339), err)
+		r := row.rate()
+		res.Stored = append(res.Stored, r)
+		if isNew[r.ID] && origin.JumpLimit.IsPositive() {
+			q, held, err := gate(ctx, tx, r, origin.JumpLimit)
+			if err != nil {
+				return err
+			}
+			if held {
+				res.Quarantined = append(res.Quarantined, q)
+			}
+		}
 	}
-	return res, nil
+	return nil
 }
 
-// RateAt returns the newest stored provider rate base→quote with
-// as_of ≤ at, the rate in force at that instant. A zero at means "now and
-// ever after": the newest row.
-func (s *Store) RateAt(ctx context.Context, provider, base, quote string, at time.Time) (fx.Rate, error) {
-	var row rateRow
-	q := s.db.NewSelect().Model(&row).
-		Where("provider = ? AND base = ? AND quote = ?", provider, base, quote).
-		OrderExpr("as_of DESC").Limit(1)
+// servable is the condition on exchange_rates rows (alias r) that may be
+// priced: not held by a quarantine without a release.
+const servable = `NOT EXISTS (SELECT 1 FROM rate_quarantines rq WHERE rq.rate_id = r.id
+  AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id AND rd.decision = 'released'))`
+
+// gate runs the quality gate on one freshly inserted row.
+func gate(ctx context.Context, tx bun.Tx, in fx.Rate, limit decimal.Decimal) (Quarantine, bool, error) {
+	var prev []rateRow
+	if err := tx.NewSelect().Model(&prev).
+		Where("provider = ? AND base = ? AND quote = ? AND as_of < ?", in.Provider, in.Base, in.Quote, in.AsOf).
+		Where(servable).OrderExpr("as_of DESC").Limit(1).Scan(ctx); err != nil {
+		return Quarantine{}, false, fmt.Errorf("gate: previous rate: %w", err)
+	}
+	var others []rateRow
+	if err := tx.NewSelect().Model(&others).DistinctOn("provider, base, quote").
+		Where("provider <> ?", in.Provider).
+		Where("((base = ? AND quote = ?) OR (base = ? AND quote = ?))", in.Base, in.Quote, in.Quote, in.Base).
+		Where("as_of <= ?", in.AsOf).Where(servable).
+		OrderExpr("provider, base, quote, as_of DESC").Scan(ctx); err != nil {
+		return Quarantine{}, false, fmt.Errorf("gate: other providers: %w", err)
+	}
+	var previous *fx.Rate
+	if len(prev) == 1 {
+		p := prev[0].rate()
+		previous = &p
+	}
+	refs := make([]fx.Rate, len(others))
+	for i, o := range others {
+		refs[i] = o.rate()
+	}
+	f, held := policy.Check(in, previous, refs, limit)
+	if !held {
+		return Quarantine{}, false, nil
+	}
+	row := quarantineRow{
+		RateID: in.ID, Against: f.Against, ReferenceRateID: f.Reference.ID,
+		ReferenceValue: fx.Exact(f.ReferenceValue), Change: f.Change.String(), JumpLimit: f.Limit.String(),
+	}
+	if _, err := tx.NewInsert().Model(&row).Returning("id, created_at").Exec(ctx); err != nil {
+		return Quarantine{}, false, fmt.Errorf("gate: record quarantine: %w", err)
+	}
+	return Quarantine{
+		ID: row.ID, Rate: in, Against: f.Against, Reference: f.Reference, ReferenceValue: f.ReferenceValue,
+		Change: f.Change, JumpLimit: f.Limit, CreatedAt: row.CreatedAt.UTC(), Status: QuarantineHeld,
+	}, true, nil
+}
+
+// LatestServable returns, for every stored series of the given providers
+// (all when none), the newest released row with as_of ≤ at (zero: now).
+// With codes, only series that touch one of them are read: every leg the
+// source policy can use for a pair touches one of its two currencies.
+// Each series is one backward index probe, whatever the history length.
+func (s *Store) LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error) {
+	series := s.db.NewSelect().Table("rate_series").Column("provider", "base", "quote")
+	if len(providers) > 0 {
+		series = series.Where("provider IN (?)", bun.In(providers))
+	}
+	if len(codes) > 0 {
+		series = series.Where("(base IN (?) OR quote IN (?))", bun.In(codes), bun.In(codes))
+	}
+	inner := s.db.NewSelect().Model((*rateRow)(nil)).
+		Where("r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote").
+		Where(servable).OrderExpr("r.as_of DESC").Limit(1)
 	if !at.IsZero() {
-		q = q.Where("as_of <= ?", at.UTC())
+		inner = inner.Where("r.as_of <= ?", at.UTC())
 	}
-	if err := q.Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fx.Rate{}, fmt.Errorf("store: rate %s %s/%s: %w", provider, base, quote, fx.ErrRateNotFound)
-		}
-		return fx.Rate{}, fmt.Errorf("store: rate %s %s/%s: %w", provider, base, quote, err)
-	}
-	return row.rate(), nil
-}
-
-// ProviderBase returns the base currency of the provider's newest rows as of
-// at (zero: now). It reports fx.ErrNoRates when nothing is stored.
-func (s *Store) ProviderBase(ctx context.Context, provider string, at time.Time) (string, error) {
-	var base string
-	q := s.db.NewSelect().Model((*rateRow)(nil)).Column("base").
-		Where("provider = ?", provider).OrderExpr("as_of DESC").Limit(1)
-	if !at.IsZero() {
-		q = q.Where("as_of <= ?", at.UTC())
-	}
-	if err := q.Scan(ctx, &base); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("store: base of %s: %w", provider, fx.ErrNoRates)
-		}
-		return "", fmt.Errorf("store: base of %s: %w", provider, err)
-	}
-	return base, nil
-}
-
-// LatestRates returns, for every quote the provider has published against
-// base, the newest row with as_of ≤ at (zero: now), sorted by quote.
-func (s *Store) LatestRates(ctx context.Context, provider, base string, at time.Time) ([]fx.Rate, error) {
 	var rows []rateRow
-	// DISTINCT ON walks the natural-key index: one row per quote.
-	q := s.db.NewSelect().Model(&rows).
-		DistinctOn("quote").
-		Where("provider = ? AND base = ?", provider, base).
-		OrderExpr("quote, as_of DESC")
-	if !at.IsZero() {
-		q = q.Where("as_of <= ?", at.UTC())
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: latest rates %s/%s: %w", provider, base, err)
+	if err := s.db.NewSelect().
+		TableExpr("(?) AS rs", series).
+		TableExpr("LATERAL (?) AS x", inner).
+		ColumnExpr("x.*").
+		OrderExpr("x.provider, x.base, x.quote").
+		Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: latest rates: %w", err)
 	}
 	out := make([]fx.Rate, len(rows))
 	for i, r := range rows {
@@ -178,12 +240,13 @@ func (s *Store) LatestRates(ctx context.Context, provider, base string, at time.
 	return out, nil
 }
 
-// History returns the stored provider rows base→quote with start ≤ as_of < end, oldest first.
+// History returns the released rows of one series with start ≤ as_of < end, oldest first.
 func (s *Store) History(ctx context.Context, provider, base, quote string, start, end time.Time) ([]fx.Rate, error) {
 	var rows []rateRow
 	if err := s.db.NewSelect().Model(&rows).
 		Where("provider = ? AND base = ? AND quote = ?", provider, base, quote).
 		Where("as_of >= ? AND as_of < ?", start.UTC(), end.UTC()).
+		Where(servable).
 		OrderExpr("as_of").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: history %s %s/%s: %w", provider, base, quote, err)
 	}

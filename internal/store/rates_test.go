@@ -115,7 +115,7 @@ func TestDatabaseRefusesBadRates(t *testing.T) {
 	}
 }
 
-func TestRateAt(t *testing.T) {
+func TestLatestServableAt(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
@@ -138,17 +138,20 @@ func TestRateAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := st.RateAt(ctx, "ecb", "EUR", "USD", tt.at)
-			if tt.err {
-				if err == nil {
-					t.Fatalf("got %s, want not found", r.Value)
-				}
-				return
-			}
+			rs, err := st.LatestServable(ctx, []string{"ecb"}, []string{"USD"}, tt.at)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !r.Value.Equal(decimal.RequireFromString(tt.want)) {
+			if tt.err {
+				if len(rs) != 0 {
+					t.Fatalf("got %v, want nothing", rs)
+				}
+				return
+			}
+			if len(rs) != 1 {
+				t.Fatalf("got %d rows, want 1", len(rs))
+			}
+			if r := rs[0]; !r.Value.Equal(decimal.RequireFromString(tt.want)) {
 				t.Fatalf("rate = %s, want %s", r.Value, tt.want)
 			}
 		})

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"ces/internal/fx"
+)
+
+// Quarantine states.
+const (
+	QuarantineHeld     = "held"
+	QuarantineReleased = "released"
+	QuarantineRejected = "rejected"
+)
+
+// ErrQuarantineNotFound is returned for an unknown quarantine id.
+var ErrQuarantineNotFound = errors.New("store: no such quarantine")
+
+// ErrAlreadyDecided is returned when a quarantine was released or rejected before.
+var ErrAlreadyDecided = errors.New("store: the quarantine was already decided")
+
+// ErrReasonRequired is returned when a decision or suspension has no reason.
+var ErrReasonRequired = errors.New("store: a reason is required")
+
+type quarantineRow struct {
+	bun.BaseModel `bun:"table:rate_quarantines,alias:rq"`
+
+	ID              int64     `bun:"id,pk,autoincrement"`
+	RateID          int64     `bun:"rate_id,notnull"`
+	Against         string    `bun:"against,notnull"`
+	ReferenceRateID int64     `bun:"reference_rate_id,notnull"`
+	ReferenceValue  string    `bun:"reference_value,type:numeric,notnull"`
+	Change          string    `bun:"change,type:numeric,notnull"`
+	JumpLimit       string    `bun:"jump_limit,type:numeric,notnull"`
+	CreatedAt       time.Time `bun:"created_at,nullzero,notnull,default:now()"`
+}
+
+type decisionRow struct {
+	bun.BaseModel `bun:"table:rate_quarantine_decisions,alias:rd"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	QuarantineID int64     `bun:"quarantine_id,notnull"`
+	Decision     string    `bun:"decision,notnull"`
+	Reason       string    `bun:"reason,notnull"`
+	Username     string    `bun:"username,notnull"`
+	DecidedAt    time.Time `bun:"decided_at,nullzero,notnull,default:now()"`
+}
+
+// Quarantine is a rate the quality gate held back, with the comparison
+// that triggered it and, once taken, the operator's decision.
+type Quarantine struct {
+	ID             int64
+	Rate           fx.Rate
+	Against        string
+	Reference      fx.Rate
+	ReferenceValue decimal.Decimal
+	Change         decimal.Decimal
+	JumpLimit      decimal.Decimal
+	CreatedAt      time.Time
+	Status         string
+	Reason         string
+	DecidedBy      string
+	DecidedAt      time.Time
+}
+
+// Quarantines returns the newest quarantines first; held only when pending.
+func (s *Store) Quarantines(ctx context.Context, pending bool, limit int) ([]Quarantine, error) {
+	q := s.db.NewSelect().Model((*quarantineRow)(nil)).Column("rq.id").OrderExpr("rq.id DESC").Limit(int64(limit))
+	if pending {
+		q = q.Where("NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)")
+	}
+	var ids []int64
+	if err := q.Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("store: quarantines: %w", err)
+	}
+	out := make([]Quarantine, 0, len(ids))
+	for _, id := range ids {
+		qr, err := s.quarantine(ctx, s.db, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, qr)
+	}
+	return out, nil
+}
+
+// Quarantine returns one quarantine.
+func (s *Store) Quarantine(ctx context.Context, id int64) (Quarantine, error) {
+	return s.quarantine(ctx, s.db, id)
+}
+
+func (s *Store) quarantine(ctx context.Context, db bun.IDB, id int64) (Quarantine, error) {
+	var row quarantineRow
+	if err := db.NewSelect().Model(&row).Where("rq.id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Quarantine{}, ErrQuarantineNotFound
+		}
+		return Quarantine{}, fmt.Errorf("store: quarantine %d: %w", id, err)
+	}
+	var rates []rateRow
+	if err := db.NewSelect().Model(&rates).Where("id IN (?)", bun.In([]int64{row.RateID, row.ReferenceRateID})).Scan(ctx); err != nil {
+		return Quarantine{}, fmt.Errorf("store: quarantine %d rates: %w", id, err)
+	}
+	q := Quarantine{
+		ID: row.ID, Against: row.Against, ReferenceValue: decimal.RequireFromString(row.ReferenceValue),
+		Change: decimal.RequireFromString(row.Change), JumpLimit: decimal.RequireFromString(row.JumpLimit),
+		CreatedAt: row.CreatedAt.UTC(), Status: QuarantineHeld,
+	}
+	for _, r := range rates {
+		if r.ID == row.RateID {
+			q.Rate = r.rate()
+		}
+		if r.ID == row.ReferenceRateID {
+			q.Reference = r.rate()
+		}
+	}
+	var d []decisionRow
+	if err := db.NewSelect().Model(&d).Where("quarantine_id = ?", id).Scan(ctx); err != nil {
+		return Quarantine{}, fmt.Errorf("store: quarantine %d decision: %w", id, err)
+	}
+	if len(d) == 1 {
+		q.Status, q.Reason, q.DecidedBy, q.DecidedAt = d[0].Decision, d[0].Reason, d[0].Username, d[0].DecidedAt.UTC()
+	}
+	return q, nil
+}
+
+// DecideQuarantine releases (the rate becomes priceable) or rejects (it
+// never will be) a held rate, once, with a reason.
+func (s *Store) DecideQuarantine(ctx context.Context, id int64, release bool, reason, username string) (Quarantine, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Quarantine{}, ErrReasonRequired
+	}
+	decision := QuarantineRejected
+	if release {
+		decision = QuarantineReleased
+	}
+	var out Quarantine
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q, err := s.quarantine(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if q.Status != QuarantineHeld {
+			return ErrAlreadyDecided
+		}
+		row := decisionRow{QuarantineID: id, Decision: decision, Reason: strings.TrimSpace(reason), Username: username}
+		res, err := tx.NewInsert().Model(&row).Ignore().Returning("decided_at").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("store: decide quarantine %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrAlreadyDecided // a concurrent decision won
+		}
+		q.Status, q.Reason, q.DecidedBy, q.DecidedAt = decision, row.Reason, username, row.DecidedAt.UTC()
+		out = q
+		return nil
+	})
+	return out, err
+}
+
+// CountHeld returns how many quarantines await a decision.
+func (s *Store) CountHeld(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*quarantineRow)(nil)).
+		Where("NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)").Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: count quarantines: %w", err)
+	}
+	return int(n), nil
+}
+
+type suspensionRow struct {
+	bun.BaseModel `bun:"table:pair_suspensions,alias:ps"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	Base      string    `bun:"base,notnull"`
+	Quote     string    `bun:"quote,notnull"`
+	Suspended bool      `bun:"suspended,notnull"`
+	Reason    string    `bun:"reason,notnull"`
+	Username  string    `bun:"username,notnull"`
+	At        time.Time `bun:"at,nullzero,notnull,default:now()"`
+}
+
+// Suspension is a pair an operator took out of pricing, either way round.
+type Suspension struct {
+	Base, Quote string
+	Reason      string
+	Username    string
+	At          time.Time
+}
+
+// pairKey orders a pair so that A/B and B/A are one suspension.
+func pairKey(a, b string) (string, string) {
+	if a > b {
+		return b, a
+	}
+	return a, b
+}
+
+// SetSuspension suspends (or resumes) the pair a/b in both directions.
+func (s *Store) SetSuspension(ctx context.Context, a, b string, suspended bool, reason, username string) error {
+	if strings.TrimSpace(reason) == "" {
+		return ErrReasonRequired
+	}
+	base, quote := pairKey(a, b)
+	row := suspensionRow{Base: base, Quote: quote, Suspended: suspended, Reason: strings.TrimSpace(reason), Username: username}
+	if _, err := s.db.NewInsert().Model(&row).Exec(ctx); err != nil {
+		return fmt.Errorf("store: suspend %s/%s: %w", base, quote, err)
+	}
+	return nil
+}
+
+// Suspensions returns the pairs suspended now, sorted.
+func (s *Store) Suspensions(ctx context.Context) ([]Suspension, error) {
+	var rows []suspensionRow
+	if err := s.db.NewSelect().TableExpr("(?) AS ps",
+		s.db.NewSelect().Model((*suspensionRow)(nil)).DistinctOn("base, quote").OrderExpr("base, quote, id DESC")).
+		ColumnExpr("ps.*").Where("ps.suspended").OrderExpr("ps.base, ps.quote").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: suspensions: %w", err)
+	}
+	out := make([]Suspension, len(rows))
+	for i, r := range rows {
+		out[i] = Suspension{Base: r.Base, Quote: r.Quote, Reason: r.Reason, Username: r.Username, At: r.At.UTC()}
+	}
+	return out, nil
+}
+
+// SuspendedKey is how a suspended pair is named in caches: the two codes
+// in alphabetical order, "EUR/USD" for either direction.
+func SuspendedKey(a, b string) string {
+	x, y := pairKey(a, b)
+	return x + "/" + y
+}

@@ -1,0 +1,141 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/store"
+	"ces/internal/testenv"
+)
+
+func TestQualityGateQuarantinesAndReleases(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	d1 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	d2 := d1.Add(24 * time.Hour)
+	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: d2, JumpLimit: decimal.RequireFromString("0.25")}
+	if _, err := st.InsertRates(ctx, sampleSet(d1, map[string]string{"JPY": "149.00", "USD": "1.0540"}), gate); err != nil {
+		t.Fatal(err)
+	}
+	// JPY arrives as 1.49 instead of 149: a 99% move.
+	res, err := st.InsertRates(ctx, sampleSet(d2, map[string]string{"JPY": "1.49", "USD": "1.0565"}), gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inserted != 2 || len(res.Quarantined) != 1 {
+		t.Fatalf("insert = %+v, want 2 rows and 1 quarantine", res)
+	}
+	q := res.Quarantined[0]
+	if q.Rate.Quote != "JPY" || q.Against != "previous" || q.Change.String() != "0.99" || q.Reference.Value.String() != "149" {
+		t.Fatalf("quarantine = %+v", q)
+	}
+	latest := func() map[string]string {
+		t.Helper()
+		rs, err := st.LatestServable(ctx, nil, nil, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, r := range rs {
+			out[r.Quote] = fx.Exact(r.Value)
+		}
+		return out
+	}
+	if got := latest(); got["JPY"] != "149.00" || got["USD"] != "1.0565" {
+		t.Fatalf("latest while held = %v, want JPY still 149.00", got)
+	}
+	hist, err := st.History(ctx, "ecb", "EUR", "JPY", d1, d2.Add(time.Hour))
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history while held = %v, %v; want only the released day", hist, err)
+	}
+	if n, err := st.CountHeld(ctx); err != nil || n != 1 {
+		t.Fatalf("held = %d, %v", n, err)
+	}
+
+	tests := []struct {
+		name    string
+		id      int64
+		release bool
+		reason  string
+		want    error
+	}{
+		{"no reason", q.ID, true, "  ", store.ErrReasonRequired},
+		{"unknown id", q.ID + 1000, true, "checked", store.ErrQuarantineNotFound},
+		{"release", q.ID, true, "confirmed with the ECB's page", nil},
+		{"second decision", q.ID, false, "changed my mind", store.ErrAlreadyDecided},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := st.DecideQuarantine(ctx, tt.id, tt.release, tt.reason, "ops")
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("DecideQuarantine = %+v, %v; want %v", d, err, tt.want)
+			}
+		})
+	}
+	if got := latest(); got["JPY"] != "1.49" {
+		t.Fatalf("latest after release = %v, want JPY 1.49", got)
+	}
+	if n, err := st.CountHeld(ctx); err != nil || n != 0 {
+		t.Fatalf("held after release = %d, %v", n, err)
+	}
+	// Decisions are insert-only like the rest of the audit trail.
+	if _, err := st.DB().ExecContext(ctx, "UPDATE rate_quarantine_decisions SET decision = 'rejected'"); err == nil {
+		t.Fatal("a decision was rewritten")
+	}
+}
+
+func TestQualityGateComparesProviders(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: at, JumpLimit: decimal.RequireFromString("0.25")}
+	oxr := fx.RateSet{Provider: "openexchangerates", Base: "USD", AsOf: at.Add(-time.Hour), PayloadHash: sampleSet(at, nil).PayloadHash,
+		Rates: []fx.QuotedRate{{Quote: "EUR", Value: decimal.RequireFromString("0.95")}}}
+	if _, err := st.InsertRates(ctx, oxr, gate); err != nil {
+		t.Fatal(err)
+	}
+	// The ECB's first EUR→USD: no previous rate, but OXR's USD→EUR 0.95
+	// says about 1.05, so 2.1 is held and 1.06 passes.
+	res, err := st.InsertRates(ctx, sampleSet(at, map[string]string{"USD": "2.1", "GBP": "0.85"}), gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Quarantined) != 1 || res.Quarantined[0].Against != "provider" || res.Quarantined[0].Reference.Provider != "openexchangerates" {
+		t.Fatalf("quarantined = %+v, want USD against openexchangerates", res.Quarantined)
+	}
+}
+
+func TestSuspensions(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	if err := st.SetSuspension(ctx, "USD", "NGN", true, "", "ops"); !errors.Is(err, store.ErrReasonRequired) {
+		t.Fatalf("suspension without reason: %v", err)
+	}
+	steps := []struct {
+		a, b      string
+		suspended bool
+		want      int
+	}{
+		{"USD", "NGN", true, 1},
+		{"NGN", "USD", true, 1}, // the same pair the other way round
+		{"EUR", "SEK", true, 2},
+		{"NGN", "USD", false, 1},
+	}
+	for _, s := range steps {
+		if err := st.SetSuspension(ctx, s.a, s.b, s.suspended, "investigating", "ops"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Suspensions(ctx)
+		if err != nil || len(got) != s.want {
+			t.Fatalf("after %s/%s %v: %+v, %v; want %d", s.a, s.b, s.suspended, got, err, s.want)
+		}
+	}
+	if got, _ := st.Suspensions(ctx); got[0].Base != "EUR" || got[0].Quote != "SEK" {
+		t.Fatalf("suspensions = %+v, want EUR/SEK only", got)
+	}
+}
