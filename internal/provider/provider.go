@@ -1,6 +1,7 @@
 // Package provider holds what the FX-rate provider adapters share: the
-// classification of their failures into retryable and permanent ones, and
-// a careful HTTP GET. Each adapter lives in its own sub-package and is the
+// classification of their failures into retryable and permanent ones, a
+// careful HTTP GET (which also reads file URLs), and the Source interface
+// ingestion uses them through. Each adapter lives in its own sub-package and is the
 // only code that knows its vendor's format.
 package provider
 
@@ -11,9 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"ces/internal/fx"
@@ -62,8 +66,15 @@ const maxPayload = 64 << 20
 // 429, timeouts and connection errors are returned as plain (retryable)
 // errors. name prefixes messages; errors never contain u's query string,
 // which may carry an API key.
+//
+// A file URL (file:///abs/dir/eurofxref-daily.xml) reads the local file
+// at its path instead, under the same size bound, so an offline demo can
+// point a provider's base URL at a folder of recorded payloads.
 func Get(ctx context.Context, client *http.Client, name, u string) ([]byte, error) {
 	shown := redact(u)
+	if p, err := url.Parse(u); err == nil && strings.EqualFold(p.Scheme, "file") {
+		return getFile(ctx, name, shown, p)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: build request for %s", name, shown))
@@ -97,6 +108,49 @@ func Get(ctx context.Context, client *http.Client, name, u string) ([]byte, erro
 	default:
 		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: %s: HTTP %d", name, shown, c))
 	}
+}
+
+// getFile reads the file a file URL names. A missing or unreadable file
+// is retryable (the operator may be copying it into place); a file over
+// the size bound is an invalid payload, as an oversized response is; a
+// directory, or a URL naming another host, is rejected (CES reads only
+// local files).
+func getFile(ctx context.Context, name, shown string, p *url.URL) ([]byte, error) {
+	if p.Host != "" && !strings.EqualFold(p.Host, "localhost") {
+		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: %s: file URLs must name a local path", name, shown))
+	}
+	if p.Path == "" {
+		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: %s: file URL has no path", name, shown))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("provider %s: read %s: %w", name, shown, err)
+	}
+	f, err := os.Open(p.Path)
+	if err != nil {
+		return nil, fmt.Errorf("provider %s: read %s: %w", name, shown, unwrapPath(err))
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: %s is a directory", name, shown))
+	}
+	body, err := io.ReadAll(io.LimitReader(f, maxPayload+1))
+	if err != nil {
+		return nil, fmt.Errorf("provider %s: read %s: %w", name, shown, unwrapPath(err))
+	}
+	if len(body) > maxPayload {
+		return nil, Invalid("provider %s: %s: file larger than %d bytes", name, shown, maxPayload)
+	}
+	return body, nil
+}
+
+// unwrapPath drops an fs.PathError's path, which the message already shows
+// as the redacted URL; errors.Is(err, fs.ErrNotExist) still holds.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func redact(u string) string {

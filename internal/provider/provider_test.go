@@ -3,8 +3,12 @@ package provider_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -95,4 +99,89 @@ func TestGetTimeoutAndConnectionErrorsAreRetryable(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestGetFileURL(t *testing.T) {
+	dir := t.TempDir()
+	payload := []byte(`<?xml version="1.0"?><gesmes:Envelope/>`)
+	if err := os.WriteFile(filepath.Join(dir, "eurofxref-daily.xml"), payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spaced := filepath.Join(dir, "with space")
+	if err := os.Mkdir(spaced, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(spaced, "GetAllExchangeRates"), []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.xml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(64<<20 + 1); err != nil { // sparse: costs no disk
+		t.Fatal(err)
+	}
+	f.Close()
+	fileURL := func(p string) string { return (&url.URL{Scheme: "file", Path: p}).String() }
+
+	tests := []struct {
+		name     string
+		url      string
+		want     string
+		wantType string // "" success; "retryable" a plain error
+		notExist bool
+	}{
+		{"reads the file", fileURL(filepath.Join(dir, "eurofxref-daily.xml")), string(payload), "", false},
+		{"localhost host", "file://localhost" + filepath.ToSlash(filepath.Join(dir, "eurofxref-daily.xml")), string(payload), "", false},
+		{"escaped path", fileURL(filepath.Join(spaced, "GetAllExchangeRates")), "[]", "", false},
+		{"query ignored and not echoed", fileURL(filepath.Join(dir, "eurofxref-daily.xml")) + "?app_id=sekrit-key", string(payload), "", false},
+		{"missing file is retryable", fileURL(filepath.Join(dir, "absent.xml")) + "?app_id=sekrit-key", "", "retryable", true},
+		{"a directory is rejected", fileURL(dir) + "?app_id=sekrit-key", "", provider.TypeRequestRejected, false},
+		{"too large", fileURL(big) + "?app_id=sekrit-key", "", provider.TypeInvalidPayload, false},
+		{"remote host rejected", "file://example.com/etc/passwd?app_id=sekrit-key", "", provider.TypeRequestRejected, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := provider.Get(context.Background(), nil, "test", tt.url)
+			switch tt.wantType {
+			case "":
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(body) != tt.want {
+					t.Fatalf("body = %q, want %q", body, tt.want)
+				}
+				return
+			case "retryable":
+				var pe *provider.PermanentError
+				if err == nil || errors.As(err, &pe) {
+					t.Fatalf("err = %v, want retryable", err)
+				}
+			default:
+				var pe *provider.PermanentError
+				if !errors.As(err, &pe) || pe.Type != tt.wantType {
+					t.Fatalf("err = %v, want %s", err, tt.wantType)
+				}
+			}
+			if tt.notExist && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("err = %v, want fs.ErrNotExist", err)
+			}
+			if strings.Contains(err.Error(), "sekrit-key") {
+				t.Fatalf("error leaks the API key: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "provider test: ") {
+				t.Fatalf("error %q lacks the provider prefix", err)
+			}
+		})
+	}
+
+	t.Run("cancelled context", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := provider.Get(ctx, nil, "test", fileURL(filepath.Join(dir, "eurofxref-daily.xml")))
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
 }

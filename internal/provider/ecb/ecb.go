@@ -137,18 +137,9 @@ func (c *Client) Name() string { return Name }
 func (c *Client) Fetch(ctx context.Context, day time.Time) (fx.RateSet, error) {
 	file := "eurofxref-daily.xml"
 	if !day.IsZero() {
-		file = "eurofxref-hist-90d.xml"
-		// The 90-day file covers 90 calendar days back from its newest day;
-		// keep a margin so a date near its edge goes to the full history.
-		if c.now().Sub(day) > 85*24*time.Hour {
-			file = "eurofxref-hist.xml"
-		}
+		file = c.historyFile(day)
 	}
-	body, err := provider.Get(ctx, c.http, Name, c.baseURL+"/"+file)
-	if err != nil {
-		return fx.RateSet{}, err
-	}
-	sets, err := Parse(Name, body)
+	sets, err := c.get(ctx, file)
 	if err != nil {
 		return fx.RateSet{}, err
 	}
@@ -156,4 +147,46 @@ func (c *Client) Fetch(ctx context.Context, day time.Time) (fx.RateSet, error) {
 		return sets[0], nil
 	}
 	return ForDate(Name, sets, day)
+}
+
+// Latest returns the newest reference day, from the daily file.
+func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
+	sets, err := c.get(ctx, "eurofxref-daily.xml")
+	if err != nil {
+		return nil, err
+	}
+	return sets[:1], nil
+}
+
+// History returns the reference days dated from to to (inclusive), oldest
+// first, with exactly one request: the 90-day file when from is recent
+// enough, otherwise the full history file. Weekends and TARGET holidays
+// are absent.
+func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet, error) {
+	if err := provider.CheckRange(Name, from, to); err != nil {
+		return nil, err
+	}
+	sets, err := c.get(ctx, c.historyFile(provider.Date(from)))
+	if err != nil {
+		return nil, err
+	}
+	return provider.Between(sets, from, to), nil
+}
+
+// historyFile names the smallest file that reaches back to day. The 90-day
+// file covers 90 calendar days back from its newest day; keep a margin so
+// a date near its edge goes to the full history.
+func (c *Client) historyFile(day time.Time) string {
+	if c.now().Sub(day) > 85*24*time.Hour {
+		return "eurofxref-hist.xml"
+	}
+	return "eurofxref-hist-90d.xml"
+}
+
+func (c *Client) get(ctx context.Context, file string) ([]fx.RateSet, error) {
+	body, err := provider.Get(ctx, c.http, Name, c.baseURL+"/"+file)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(Name, body)
 }

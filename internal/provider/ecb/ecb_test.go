@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,5 +196,147 @@ func TestExactDigitsSurviveParsing(t *testing.T) {
 		if r.Quote == "GBP" && !r.Value.Equal(decimal.RequireFromString("0.8075")) {
 			t.Fatalf("GBP = %s", r.Value)
 		}
+	}
+}
+
+var _ provider.Source = (*ecb.Client)(nil)
+
+// counting serves files like serve and counts the requests per file.
+func counting(t *testing.T, files map[string][]byte, now time.Time) (*ecb.Client, map[string]int, func() int) {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		mu.Lock()
+		got[name]++
+		mu.Unlock()
+		b, ok := files[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	c := ecb.NewClient(srv.URL, srv.Client())
+	ecb.SetClock(c, func() time.Time { return now })
+	total := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, v := range got {
+			n += v
+		}
+		return n
+	}
+	return c, got, total
+}
+
+func TestHistory(t *testing.T) {
+	hist := fixture(t, "eurofxref-hist-90d-2017.xml")
+	// The 2017 recording was published on 2017-03-03; the clock says so.
+	now := time.Date(2017, 3, 3, 17, 0, 0, 0, time.UTC)
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	tests := []struct {
+		name     string
+		from, to string
+		file     string
+		first    string
+		last     string
+		days     int
+		wantType string
+	}{
+		{"recent range reads the 90-day file", "2017-01-02", "2017-01-09", "eurofxref-hist-90d.xml", "2017-01-02", "2017-01-09", 6, ""},
+		{"a week, weekends absent", "2017-02-20", "2017-02-28", "eurofxref-hist-90d.xml", "2017-02-20", "2017-02-28", 7, ""},
+		{"one day", "2017-03-03", "2017-03-03", "eurofxref-hist-90d.xml", "2017-03-03", "2017-03-03", 1, ""},
+		{"weekend only", "2017-02-25", "2017-02-26", "eurofxref-hist-90d.xml", "", "", 0, ""},
+		{"to beyond the newest day", "2017-03-01", "2017-03-31", "eurofxref-hist-90d.xml", "2017-03-01", "2017-03-03", 3, ""},
+		{"old range reads the full history", "2016-12-01", "2016-12-09", "eurofxref-hist.xml", "2016-12-05", "2016-12-09", 5, ""},
+		{"85-day margin: 86 days back reads the full history", "2016-12-07", "2016-12-07", "eurofxref-hist.xml", "2016-12-07", "2016-12-07", 1, ""},
+		{"the whole recording", "2016-01-01", "2017-12-31", "eurofxref-hist.xml", "2016-12-05", "2017-03-03", 64, ""},
+		{"reversed range", "2017-03-03", "2017-03-01", "", "", "", 0, provider.TypeRequestRejected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, got, total := counting(t, map[string][]byte{"eurofxref-hist-90d.xml": hist, "eurofxref-hist.xml": hist}, now)
+			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			if tt.wantType != "" {
+				var pe *provider.PermanentError
+				if !errors.As(err, &pe) || pe.Type != tt.wantType {
+					t.Fatalf("err = %v, want %s", err, tt.wantType)
+				}
+				if total() != 0 {
+					t.Fatalf("%d requests for a rejected range", total())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total() != 1 || got[tt.file] != 1 {
+				t.Fatalf("requests = %v, want exactly one of %s", got, tt.file)
+			}
+			if len(sets) != tt.days {
+				t.Fatalf("days = %d, want %d", len(sets), tt.days)
+			}
+			for i := 1; i < len(sets); i++ {
+				if !sets[i-1].AsOf.Before(sets[i].AsOf) {
+					t.Fatalf("not oldest first at %d: %s then %s", i, sets[i-1].AsOf, sets[i].AsOf)
+				}
+			}
+			if tt.days == 0 {
+				return
+			}
+			if f, l := sets[0].AsOf.Format(time.DateOnly), sets[len(sets)-1].AsOf.Format(time.DateOnly); f != tt.first || l != tt.last {
+				t.Fatalf("range = %s..%s, want %s..%s", f, l, tt.first, tt.last)
+			}
+		})
+	}
+}
+
+func TestLatest(t *testing.T) {
+	c, got, total := counting(t, map[string][]byte{"eurofxref-daily.xml": fixture(t, "eurofxref-daily-2014-06-10.xml")}, time.Now())
+	sets, err := c.Latest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total() != 1 || got["eurofxref-daily.xml"] != 1 {
+		t.Fatalf("requests = %v", got)
+	}
+	if len(sets) != 1 || len(sets[0].Rates) != 32 || rateOf(t, sets[0], "USD") != "1.3547" {
+		t.Fatalf("latest = %d sets", len(sets))
+	}
+}
+
+// TestFileBaseURL is the offline demo: FX_ECB_BASE_URL=file:///dir reads
+// the eurofxref files from dir.
+func TestFileBaseURL(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{"eurofxref-daily.xml": "eurofxref-daily-2014-06-10.xml", "eurofxref-hist.xml": "eurofxref-hist-90d-2017.xml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), fixture(t, src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := ecb.NewClient((&url.URL{Scheme: "file", Path: dir}).String(), nil)
+	latest, err := c.Latest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := latest[0].AsOf.Format(time.DateOnly); got != "2014-06-10" {
+		t.Fatalf("latest day = %s", got)
+	}
+	hist, err := c.History(context.Background(), time.Date(2017, 1, 2, 0, 0, 0, 0, time.UTC), time.Date(2017, 1, 6, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 5 {
+		t.Fatalf("history days = %d, want 5", len(hist))
 	}
 }
