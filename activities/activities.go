@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -19,19 +20,18 @@ import (
 	"ces/internal/store"
 )
 
-// Fetcher is what an ingestion needs of a provider adapter: the latest
-// rates when day is zero, otherwise those in force on day.
-type Fetcher interface {
-	Fetch(ctx context.Context, day time.Time) (fx.RateSet, error)
-}
-
 // Activities are the ingestion activities with their dependencies. The
 // worker registers one value; the workflow calls its methods by reference.
 type Activities struct {
-	Providers map[string]Fetcher
+	// Providers are the adapters by name; every worker holds every
+	// configured provider, so any worker can run any provider's ingestion.
+	Providers map[string]provider.Source
 	Store     *store.Store
 	Cache     *cache.Cache
 	Now       func() time.Time
+	// JumpLimit is the quality gate's band (RATE_JUMP_LIMIT); zero turns
+	// the gate off.
+	JumpLimit decimal.Decimal
 	// Metrics counts rates per provider; nil disables it.
 	Metrics IngestObserver
 }
@@ -42,6 +42,7 @@ type IngestObserver interface {
 	Skipped(provider string, n int)
 	Inserted(provider string, n int)
 	AlreadyPresent(provider string, n int)
+	Quarantined(provider string, n int)
 }
 
 // TypeUnknownProvider is the error type of a FetchRates call naming a
@@ -49,10 +50,14 @@ type IngestObserver interface {
 const TypeUnknownProvider = "UnknownProvider"
 
 // Quote is a rate as text with every digit the provider sent; decimal's
-// JSON form would drop trailing zeros on the way through Temporal.
+// JSON form would drop trailing zeros on the way through Temporal. Base
+// and AsOf are set where they differ from the result's (the CBN publishes
+// one series per foreign currency, all against NGN).
 type Quote struct {
-	Quote string `json:"quote"`
-	Rate  string `json:"rate"`
+	Quote string    `json:"quote"`
+	Rate  string    `json:"rate"`
+	Base  string    `json:"base,omitempty"`
+	AsOf  time.Time `json:"as_of,omitzero"`
 }
 
 // FetchRatesInput names the provider and, for a backfill, the day.
@@ -62,7 +67,8 @@ type FetchRatesInput struct {
 	Date string `json:"date,omitempty"`
 }
 
-// FetchRatesResult is one provider publication.
+// FetchRatesResult is one provider publication. Base and AsOf are those
+// of its first set and its newest as_of.
 type FetchRatesResult struct {
 	Provider      string    `json:"provider"`
 	Base          string    `json:"base"`
@@ -73,46 +79,124 @@ type FetchRatesResult struct {
 	Skipped       []string  `json:"skipped,omitempty"`
 }
 
-// FetchRates reads one publication from the provider. Permanent provider
+// FetchRates reads one publication from the provider: the latest, or
+// the one of Date (NoRatesForDate when the provider published nothing
+// that day; a weekend is not carried forward). Permanent provider
 // failures come back as non-retryable application errors whose type is
 // the provider's failure type; everything else is retried.
 func (a *Activities) FetchRates(ctx context.Context, in FetchRatesInput) (FetchRatesResult, error) {
-	p, ok := a.Providers[in.Provider]
-	if !ok {
-		return FetchRatesResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("fetch rates: this worker has no provider %q", in.Provider), TypeUnknownProvider, nil)
+	p, err := a.source(in.Provider)
+	if err != nil {
+		return FetchRatesResult{}, err
 	}
-	var day time.Time
+	var sets []fx.RateSet
 	if in.Date != "" {
-		d, err := time.Parse(time.DateOnly, in.Date)
+		day, err := time.Parse(time.DateOnly, in.Date)
 		if err != nil {
 			return FetchRatesResult{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("fetch rates: date %q is not YYYY-MM-DD", in.Date), provider.TypeRequestRejected, nil)
 		}
-		day = d
-	}
-	set, err := p.Fetch(ctx, day)
-	if err != nil {
-		var pe *provider.PermanentError
-		if errors.As(err, &pe) {
-			return FetchRatesResult{}, temporal.NewNonRetryableApplicationError(pe.Error(), pe.Type, nil)
+		sets, err = p.History(ctx, day, day)
+		if err == nil && len(sets) == 0 {
+			err = provider.Permanent(provider.TypeNoRatesForDate,
+				fmt.Errorf("provider %s published no rates on %s", in.Provider, in.Date))
 		}
-		return FetchRatesResult{}, fmt.Errorf("fetch rates: %w", err)
+	} else {
+		sets, err = p.Latest(ctx)
 	}
-	out := FetchRatesResult{
-		Provider: set.Provider, Base: set.Base, AsOf: set.AsOf.UTC(), FetchedAt: a.now().UTC(),
-		PayloadSHA256: set.PayloadHash, Skipped: set.Skipped,
+	if err != nil {
+		return FetchRatesResult{}, providerError("fetch rates", err)
 	}
-	for _, r := range set.Rates {
-		out.Rates = append(out.Rates, Quote{Quote: r.Quote, Rate: fx.Exact(r.Value)})
-	}
+	out := toResult(in.Provider, sets, a.now())
 	if a.Metrics != nil {
-		a.Metrics.Fetched(set.Provider, len(set.Rates))
-		a.Metrics.Skipped(set.Provider, len(set.Skipped))
+		a.Metrics.Fetched(in.Provider, len(out.Rates))
+		a.Metrics.Skipped(in.Provider, len(out.Skipped))
 	}
-	activity.GetLogger(ctx).Info("fetched rates", "provider", set.Provider, "base", set.Base,
-		"as_of", set.AsOf, "rates", len(set.Rates), "skipped", len(set.Skipped))
+	activity.GetLogger(ctx).Info("fetched rates", "provider", in.Provider, "base", out.Base,
+		"as_of", out.AsOf, "rates", len(out.Rates), "skipped", len(out.Skipped))
 	return out, nil
+}
+
+func (a *Activities) source(name string) (provider.Source, error) {
+	p, ok := a.Providers[name]
+	if !ok {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("this worker has no provider %q", name), TypeUnknownProvider, nil)
+	}
+	return p, nil
+}
+
+// providerError turns a provider failure into a Temporal error: permanent
+// ones are non-retryable with the provider's failure type.
+func providerError(op string, err error) error {
+	var pe *provider.PermanentError
+	if errors.As(err, &pe) {
+		return temporal.NewNonRetryableApplicationError(pe.Error(), pe.Type, nil)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// toResult flattens sets into one result.
+func toResult(name string, sets []fx.RateSet, fetched time.Time) FetchRatesResult {
+	out := FetchRatesResult{Provider: name, FetchedAt: fetched.UTC()}
+	skipped := map[string]bool{}
+	for i, set := range sets {
+		if i == 0 {
+			out.Base, out.PayloadSHA256 = set.Base, set.PayloadHash
+		}
+		if set.AsOf.After(out.AsOf) {
+			out.AsOf = set.AsOf.UTC()
+		}
+		for _, sk := range set.Skipped {
+			if !skipped[sk] {
+				skipped[sk] = true
+				out.Skipped = append(out.Skipped, sk)
+			}
+		}
+	}
+	for _, set := range sets {
+		for _, r := range set.Rates {
+			q := Quote{Quote: r.Quote, Rate: fx.Exact(r.Value)}
+			if set.Base != out.Base {
+				q.Base = set.Base
+			}
+			if !set.AsOf.Equal(out.AsOf) {
+				q.AsOf = set.AsOf.UTC()
+			}
+			out.Rates = append(out.Rates, q)
+		}
+	}
+	return out
+}
+
+// toSets groups a result back into one set per (base, as_of).
+func toSets(in FetchRatesResult) ([]fx.RateSet, error) {
+	var sets []fx.RateSet
+	index := map[string]int{}
+	for _, q := range in.Rates {
+		v, err := decimal.NewFromString(q.Rate)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("%s rate %q is not a decimal", q.Quote, q.Rate), provider.TypeInvalidPayload, nil)
+		}
+		base, asOf := in.Base, in.AsOf
+		if q.Base != "" {
+			base = q.Base
+		}
+		if !q.AsOf.IsZero() {
+			asOf = q.AsOf
+		}
+		k := base + "|" + asOf.UTC().Format(time.RFC3339Nano)
+		i, ok := index[k]
+		if !ok {
+			i = len(sets)
+			index[k] = i
+			sets = append(sets, fx.RateSet{Provider: in.Provider, Base: base, AsOf: asOf.UTC(), PayloadHash: in.PayloadSHA256})
+		}
+		sets[i].Rates = append(sets[i].Rates, fx.QuotedRate{Quote: q.Quote, Value: v})
+	}
+	sort.SliceStable(sets, func(i, j int) bool { return sets[i].AsOf.Before(sets[j].AsOf) })
+	return sets, nil
 }
 
 // StoredRate is a row of exchange_rates as the cache needs it.
@@ -126,72 +210,105 @@ type StoredRate struct {
 
 // InsertRatesResult reports what InsertRates did.
 type InsertRatesResult struct {
-	Inserted       int          `json:"inserted"`
-	AlreadyPresent int          `json:"already_present"`
-	Conflicts      []string     `json:"conflicts,omitempty"`
-	Stored         []StoredRate `json:"stored"`
+	Inserted       int               `json:"inserted"`
+	AlreadyPresent int               `json:"already_present"`
+	Conflicts      []string          `json:"conflicts,omitempty"`
+	Stored         []StoredRate      `json:"stored"`
+	Quarantined    []QuarantinedRate `json:"quarantined,omitempty"`
+}
+
+// QuarantinedRate is a stored rate the quality gate held back.
+type QuarantinedRate struct {
+	QuarantineID      int64  `json:"quarantine_id"`
+	RateID            int64  `json:"rate_id"`
+	Base              string `json:"base"`
+	Quote             string `json:"quote"`
+	Rate              string `json:"rate"`
+	Against           string `json:"against"`
+	ReferenceProvider string `json:"reference_provider"`
+	ReferenceRate     string `json:"reference_rate"`
+	Change            string `json:"change"`
 }
 
 // InsertRates stores a publication, recording the workflow run that did
-// it. A retry, or a later run that fetches the same publication, inserts
+// it, and runs the quality gate on every new row in the same transaction.
+// A retry, or a later run that fetches the same publication, inserts
 // nothing and gets back the rows already stored.
 func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (InsertRatesResult, error) {
-	set := fx.RateSet{Provider: in.Provider, Base: in.Base, AsOf: in.AsOf, PayloadHash: in.PayloadSHA256}
-	for _, q := range in.Rates {
-		v, err := decimal.NewFromString(q.Rate)
-		if err != nil {
-			return InsertRatesResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("insert rates: %s rate %q is not a decimal", q.Quote, q.Rate), provider.TypeInvalidPayload, nil)
-		}
-		set.Rates = append(set.Rates, fx.QuotedRate{Quote: q.Quote, Value: v})
+	sets, err := toSets(in)
+	if err != nil {
+		return InsertRatesResult{}, err
 	}
 	info := activity.GetInfo(ctx)
-	res, err := a.Store.InsertRates(ctx, set, store.Origin{
-		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: in.FetchedAt,
+	res, err := a.Store.InsertSets(ctx, sets, store.Origin{
+		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: in.FetchedAt, JumpLimit: a.JumpLimit,
 	})
 	if err != nil {
 		return InsertRatesResult{}, err
 	}
-	if len(res.Conflicts) > 0 {
-		activity.GetLogger(ctx).Warn("provider revised published rates; history keeps the first values",
-			"provider", in.Provider, "as_of", in.AsOf, "quotes", res.Conflicts)
-	}
-	if a.Metrics != nil {
-		a.Metrics.Inserted(in.Provider, res.Inserted)
-		a.Metrics.AlreadyPresent(in.Provider, res.AlreadyPresent)
-	}
-	out := InsertRatesResult{Inserted: res.Inserted, AlreadyPresent: res.AlreadyPresent, Conflicts: res.Conflicts}
+	a.report(ctx, in.Provider, res)
+	out := InsertRatesResult{Inserted: res.Inserted, AlreadyPresent: res.AlreadyPresent, Conflicts: res.Conflicts,
+		Quarantined: quarantined(res.Quarantined)}
 	for _, r := range res.Stored {
 		out.Stored = append(out.Stored, StoredRate{ID: r.ID, Quote: r.Quote, Rate: fx.Exact(r.Value), AsOf: r.AsOf, FetchedAt: r.FetchedAt})
 	}
 	return out, nil
 }
 
-// CacheRatesInput is what CacheRates writes.
-type CacheRatesInput struct {
-	Provider string       `json:"provider"`
-	Base     string       `json:"base"`
-	Rates    []StoredRate `json:"rates"`
+func quarantined(qs []store.Quarantine) []QuarantinedRate {
+	var out []QuarantinedRate
+	for _, q := range qs {
+		out = append(out, QuarantinedRate{
+			QuarantineID: q.ID, RateID: q.Rate.ID, Base: q.Rate.Base, Quote: q.Rate.Quote, Rate: fx.Exact(q.Rate.Value),
+			Against: q.Against, ReferenceProvider: q.Reference.Provider, ReferenceRate: fx.Exact(q.ReferenceValue), Change: q.Change.String(),
+		})
+	}
+	return out
 }
 
-// CacheRatesResult reports how many cached quotes changed.
+// report logs and counts what an insert did.
+func (a *Activities) report(ctx context.Context, name string, res store.InsertResult) {
+	log := activity.GetLogger(ctx)
+	if len(res.Conflicts) > 0 {
+		log.Warn("provider revised published rates; history keeps the first values", "provider", name, "quotes", res.Conflicts)
+	}
+	for _, q := range res.Quarantined {
+		log.Warn("rate quarantined by the quality gate; an operator must release or reject it",
+			"provider", name, "pair", q.Rate.Base+"/"+q.Rate.Quote, "rate", fx.Exact(q.Rate.Value), "against", q.Against,
+			"reference", fx.Exact(q.ReferenceValue), "change", q.Change.String(), "quarantine_id", q.ID)
+	}
+	if a.Metrics != nil {
+		a.Metrics.Inserted(name, res.Inserted)
+		a.Metrics.AlreadyPresent(name, res.AlreadyPresent)
+		a.Metrics.Quarantined(name, len(res.Quarantined))
+	}
+}
+
+// CacheRatesInput names the provider whose latest rates CacheRates
+// publishes. Base and Rates are kept for histories recorded before
+// CacheRates read them from PostgreSQL; they are ignored.
+type CacheRatesInput struct {
+	Provider string       `json:"provider"`
+	Base     string       `json:"base,omitempty"`
+	Rates    []StoredRate `json:"rates,omitempty"`
+}
+
+// CacheRatesResult reports how many cached series changed.
 type CacheRatesResult struct {
 	Updated int `json:"updated"`
 }
 
-// CacheRates makes stored rates the cached latest where they are newer
-// than what Redis holds; an older publication (a backfill) changes nothing.
+// CacheRates makes PostgreSQL's newest released rates of the provider the
+// cached latest where they are newer than what Redis holds. Reading them
+// from PostgreSQL rather than taking the rows just inserted is what keeps
+// the cache from going back in time (an older day ingested into an
+// emptied Redis) and keeps quarantined rates out of it.
 func (a *Activities) CacheRates(ctx context.Context, in CacheRatesInput) (CacheRatesResult, error) {
-	rates := make([]fx.Rate, 0, len(in.Rates))
-	for _, r := range in.Rates {
-		v, err := decimal.NewFromString(r.Rate)
-		if err != nil {
-			return CacheRatesResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("cache rates: %s rate %q is not a decimal", r.Quote, r.Rate), provider.TypeInvalidPayload, nil)
-		}
-		rates = append(rates, fx.Rate{ID: r.ID, Provider: in.Provider, Base: in.Base, Quote: r.Quote, Value: v, AsOf: r.AsOf, FetchedAt: r.FetchedAt})
+	rows, err := a.Store.LatestServable(ctx, []string{in.Provider}, nil, time.Time{})
+	if err != nil {
+		return CacheRatesResult{}, err
 	}
-	n, err := a.Cache.SetLatest(ctx, in.Provider, in.Base, rates)
+	n, err := a.Cache.SetLatest(ctx, in.Provider, rows)
 	if err != nil {
 		return CacheRatesResult{}, err
 	}

@@ -3,19 +3,27 @@ package activities
 import (
 	"ces/internal/config"
 	"ces/internal/provider"
+	"ces/internal/provider/cbn"
 	"ces/internal/provider/ecb"
 	"ces/internal/provider/file"
 	"ces/internal/provider/oxr"
 )
 
-// NewFetcher returns the adapter of the configured provider.
-func NewFetcher(cfg config.Config) Fetcher {
-	switch cfg.FXProvider {
-	case config.ProviderOpenExchangeRates:
-		return oxr.NewClient(cfg.FXBaseURL, cfg.FXAPIKey, provider.NewHTTPClient())
-	case config.ProviderFile:
-		return file.NewClient(cfg.FXFile)
-	default:
-		return ecb.NewClient(cfg.FXBaseURL, provider.NewHTTPClient())
+// NewSources returns the adapter of every configured provider, by name.
+func NewSources(cfg config.Config) map[string]provider.Source {
+	out := make(map[string]provider.Source, len(cfg.FXProviders))
+	for _, name := range cfg.FXProviders {
+		hc := provider.NewHTTPClient()
+		switch name {
+		case config.ProviderECB:
+			out[name] = ecb.NewClient(cfg.BaseURL(name), hc)
+		case config.ProviderCBN:
+			out[name] = cbn.NewClient(cfg.BaseURL(name), hc)
+		case config.ProviderOpenExchangeRates:
+			out[name] = oxr.NewClient(cfg.BaseURL(name), cfg.FXAPIKey, hc)
+		case config.ProviderFile:
+			out[name] = file.NewClient(cfg.FXFile)
+		}
 	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,11 +23,11 @@ import (
 	"ces/internal/config"
 	"ces/internal/conversions"
 	"ces/internal/httpapi"
+	"ces/internal/ingestion"
 	"ces/internal/logging"
 	"ces/internal/metrics"
 	"ces/internal/rates"
 	"ces/internal/store"
-	"ces/workflows"
 )
 
 func main() {
@@ -65,13 +66,20 @@ func main() {
 	}
 	defer tc.Close()
 
-	m := metrics.NewAPI([]string{cfg.FXProvider}, st.NewestAsOf, time.Now)
-	svc := rates.New(st, c, rates.Options{Provider: cfg.FXProvider, StaleAfter: cfg.StaleAfter(cfg.FXProvider), Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL})
+	m := metrics.NewAPI(cfg.FXProviders, st.NewestAsOf, time.Now)
+	svc := rates.New(st, c, rates.Options{
+		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, StaleAfter: cfg.StaleAfter,
+		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL,
+	})
 	go svc.Watch(ctx)
-	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge(cfg.FXProvider)})
+	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge})
+	controls := map[string]admin.Ingestion{}
+	for _, p := range cfg.FXProviders {
+		controls[p] = ingestion.NewControl(tc, p, "")
+	}
 	console, err := admin.New(admin.Deps{
-		Store: st, Ingestion: workflows.NewControl(tc, cfg.FXProvider, ""), Provider: cfg.FXProvider,
-		StaleAfter: cfg.StaleAfter(cfg.FXProvider), TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
+		Store: st, Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
+		StaleAfter: cfg.StaleAfter, TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
 	})
 	if err != nil {
 		logging.Fatal(log, "admin console", err)
@@ -92,7 +100,13 @@ func main() {
 		LastIngestionError: func(ctx context.Context) string {
 			ctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()
-			return workflows.LastIngestionError(ctx, tc, cfg.FXProvider)
+			var msgs []string
+			for _, p := range cfg.FXProviders {
+				if msg := ingestion.LastIngestionError(ctx, tc, p); msg != "" {
+					msgs = append(msgs, p+": "+msg)
+				}
+			}
+			return strings.Join(msgs, "; ")
 		},
 		Log:            log,
 		Metrics:        m,
@@ -108,7 +122,7 @@ func main() {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.HTTPAddr) }()
-	log.Info("api listening", "addr", cfg.HTTPAddr, "provider", cfg.FXProvider)
+	log.Info("api listening", "addr", cfg.HTTPAddr, "providers", strings.Join(cfg.FXProviders, ","), "priority", strings.Join(cfg.SourcePriority, ","))
 	select {
 	case err := <-errc:
 		if err != nil {

@@ -163,7 +163,7 @@ func run(s settings) error {
 	queue := fmt.Sprintf("ces-bench-%d", time.Now().UnixNano())
 	w := worker.New(tc, queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
-		Providers: map[string]activities.Fetcher{oxr.Name: oxr.NewClient(fake.URL, "bench", provider.NewHTTPClient())},
+		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "bench", provider.NewHTTPClient())},
 		Store:     st, Cache: c, Now: time.Now,
 	})
 	if err := w.Start(); err != nil {
@@ -405,10 +405,24 @@ func measure(s settings, name string, t vegeta.Targeter, rate float64) Result {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// ngnAsOf is the as_of of the cached USD→NGN rate (zero when absent).
+func ngnAsOf(ctx context.Context, c *cache.Cache) time.Time {
+	all, err := c.Latest(ctx, []string{oxr.Name})
+	if err != nil {
+		return time.Time{}
+	}
+	for _, r := range all[oxr.Name] {
+		if r.Base == "USD" && r.Quote == "NGN" {
+			return r.AsOf
+		}
+	}
+	return time.Time{}
+}
+
 // ingest starts IngestRates and returns how long until Redis holds the new
 // NGN rate, the moment readers can see it.
 func ingest(ctx context.Context, tc client.Client, c *cache.Cache, queue string) (time.Duration, error) {
-	before, _ := c.Latest(ctx, oxr.Name, "USD", "NGN")
+	before := ngnAsOf(ctx, c)
 	start := time.Now()
 	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: fmt.Sprintf("ingest-rates/bench-%d", start.UnixNano())},
 		workflows.IngestRatesName, workflows.IngestInput{Provider: oxr.Name})
@@ -416,8 +430,7 @@ func ingest(ctx context.Context, tc client.Client, c *cache.Cache, queue string)
 		return 0, err
 	}
 	for {
-		now, err := c.Latest(ctx, oxr.Name, "USD", "NGN")
-		if err == nil && now["NGN"].AsOf.After(before["NGN"].AsOf) {
+		if now := ngnAsOf(ctx, c); now.After(before) {
 			d := time.Since(start)
 			return d, run.Get(ctx, nil)
 		}

@@ -1,9 +1,9 @@
 // Command starter runs one-off operations against CES:
 //
 //	starter migrate                          apply database migrations
-//	starter schedule                         create or update the ingestion schedule
-//	starter trigger [--date YYYY-MM-DD]      run one ingestion now and wait for it
-//	starter backfill --from D --to D         have the schedule ingest a past period
+//	starter schedule                                   reconcile the ingestion schedules with FX_PROVIDERS
+//	starter trigger [--provider P] [--date YYYY-MM-DD] run one ingestion now and wait for it
+//	starter backfill --provider P --from D --to D      ingest a past period from one download
 //	starter verify-audit                     check the audit log's hashes and seal chain
 package main
 
@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -25,8 +26,10 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"golang.org/x/term"
 
+	"ces/activities"
 	"ces/internal/admin"
 	"ces/internal/config"
+	"ces/internal/ingestion"
 	"ces/internal/logging"
 	"ces/internal/store"
 	"ces/migrations"
@@ -37,9 +40,12 @@ const usage = `usage: starter <command> [flags]
 
 commands:
   migrate                         apply pending database migrations (idempotent)
-  schedule                        create or update the Temporal Schedule ingest-rates-<provider>
-  trigger [--date YYYY-MM-DD]     run one IngestRates now and print its result
-  backfill --from D --to D        ask the schedule to ingest the days from D to D (inclusive)
+  schedule                        create or update the Temporal Schedule ingest-rates-<provider> of
+                                  every provider in FX_PROVIDERS; pause those of providers removed
+  trigger [--provider P] [--date YYYY-MM-DD]
+                                  run one IngestRates now and print its result
+  backfill --provider P --from D --to D [--wait=false]
+                                  run BackfillRates: the days P published from D to D (inclusive)
   verify-audit                    recompute every audit row hash and seal; exit 1 at the first mismatch
   createsuperuser --username U    create an admin console user; the password is read from the
                                   terminal without echo, or from the first line of stdin
@@ -117,14 +123,24 @@ func schedule(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 		return err
 	}
 	defer c.Close()
-	created, err := workflows.EnsureSchedule(ctx, c, workflows.ScheduleOptions{
-		Provider: cfg.FXProvider, TaskQueue: cfg.TaskQueue, Interval: cfg.IngestInterval,
-	})
+	for _, p := range cfg.FXProviders {
+		cad := cfg.Cadence(p)
+		created, err := ingestion.EnsureSchedule(ctx, c, ingestion.ScheduleOptions{
+			Provider: p, TaskQueue: cfg.TaskQueue, Interval: cad.Interval, Cron: cad.Cron,
+		})
+		if err != nil {
+			return err
+		}
+		log.Info("schedule "+verb(created), "schedule_id", ingestion.ScheduleID(p), "cadence", cad.String())
+	}
+	paused, err := ingestion.Reconcile(ctx, c, "", config.KnownProviders, cfg.FXProviders)
 	if err != nil {
 		return err
 	}
-	log.Info("schedule "+verb(created), "schedule_id", workflows.ScheduleID(cfg.FXProvider), "interval", cfg.IngestInterval.String())
-	created, err = workflows.EnsureSealSchedule(ctx, c, "", cfg.TaskQueue)
+	for _, id := range paused {
+		log.Warn("schedule paused: its provider is no longer configured", "schedule_id", id, "providers", strings.Join(cfg.FXProviders, ","))
+	}
+	created, err := ingestion.EnsureSealSchedule(ctx, c, "", cfg.TaskQueue)
 	if err != nil {
 		return err
 	}
@@ -162,19 +178,23 @@ func verifyAudit(ctx context.Context, log *slog.Logger, cfg config.Config) error
 
 func trigger(ctx context.Context, log *slog.Logger, cfg config.Config, args []string) error {
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
-	date := fs.String("date", "", "ingest the rates in force on this day (YYYY-MM-DD) instead of the latest")
+	date := fs.String("date", "", "ingest the rates the provider published on this day (YYYY-MM-DD) instead of the latest")
+	prov := fs.String("provider", cfg.FXProvider, "the provider to ingest (one of FX_PROVIDERS)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !slices.Contains(cfg.FXProviders, *prov) {
+		return fmt.Errorf("--provider %q is not one of FX_PROVIDERS (%s)", *prov, strings.Join(cfg.FXProviders, ","))
 	}
 	c, err := dial(log, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	id := fmt.Sprintf("%s/manual-%s", workflows.WorkflowIDPrefix(cfg.FXProvider), time.Now().UTC().Format("20060102T150405.000Z"))
+	id := fmt.Sprintf("%s/manual-%s", ingestion.WorkflowIDPrefix(*prov), time.Now().UTC().Format("20060102T150405.000Z"))
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: cfg.TaskQueue, WorkflowExecutionTimeout: 35 * time.Minute,
-	}, workflows.IngestRatesName, workflows.IngestInput{Provider: cfg.FXProvider, Date: *date})
+	}, workflows.IngestRatesName, workflows.IngestInput{Provider: *prov, Date: *date})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", id, err)
 	}
@@ -188,10 +208,15 @@ func trigger(ctx context.Context, log *slog.Logger, cfg config.Config, args []st
 
 func backfill(ctx context.Context, log *slog.Logger, cfg config.Config, args []string) error {
 	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	prov := fs.String("provider", cfg.FXProvider, "the provider whose history to ingest (one of FX_PROVIDERS)")
 	from := fs.String("from", "", "first day to ingest (YYYY-MM-DD)")
 	to := fs.String("to", "", "last day to ingest (YYYY-MM-DD, inclusive)")
+	wait := fs.Bool("wait", true, "wait for the backfill to finish and print its result")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !slices.Contains(cfg.FXProviders, *prov) {
+		return fmt.Errorf("--provider %q is not one of FX_PROVIDERS (%s)", *prov, strings.Join(cfg.FXProviders, ","))
 	}
 	start, err1 := time.Parse(time.DateOnly, *from)
 	end, err2 := time.Parse(time.DateOnly, *to)
@@ -201,21 +226,28 @@ func backfill(ctx context.Context, log *slog.Logger, cfg config.Config, args []s
 	if end.Before(start) {
 		return errors.New("--to is before --from")
 	}
-	if time.Since(end) < 3*time.Hour {
-		return errors.New("--to must be a past day; today's rates come from the schedule itself")
+	if end.Sub(start) > workflows.MaxBackfillDays*24*time.Hour {
+		return fmt.Errorf("the range is longer than %d days; split it", workflows.MaxBackfillDays)
 	}
 	c, err := dial(log, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	// Runs scheduled in [start, end+1d) each ingest their own day.
-	if err := workflows.Backfill(ctx, c, cfg.FXProvider, start, end.Add(24*time.Hour)); err != nil {
+	in := workflows.BackfillInput{Provider: *prov, From: *from, To: *to}
+	run, err := ingestion.StartBackfill(ctx, c, cfg.TaskQueue, in)
+	if err != nil {
 		return err
 	}
-	log.Info("backfill requested; watch it with: temporal workflow list --query \"WorkflowType='IngestRates' AND FxProvider='"+cfg.FXProvider+"'\"",
-		"schedule_id", workflows.ScheduleID(cfg.FXProvider), "from", *from, "to", *to)
-	return nil
+	log.Info("backfill started; the live schedule keeps running", "workflow_id", run.GetID(), "run_id", run.GetRunID())
+	if !*wait {
+		return nil
+	}
+	var res activities.BackfillResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("backfill %s: %w", run.GetID(), err)
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
 }
 
 func createSuperuser(ctx context.Context, log *slog.Logger, cfg config.Config, args []string, stdin *os.File) error {

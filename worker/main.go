@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,13 +68,14 @@ func main() {
 
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
 	workflows.Register(w, &activities.Activities{
-		Providers: map[string]activities.Fetcher{cfg.FXProvider: activities.NewFetcher(cfg)},
+		Providers: activities.NewSources(cfg),
 		Store:     store.New(db),
 		Cache:     cache.New(rdb, "ces:"),
 		Now:       time.Now,
+		JumpLimit: cfg.RateJumpLimit,
 		Metrics:   m,
 	})
-	log.Info("worker starting", "task_queue", cfg.TaskQueue, "provider", cfg.FXProvider, "metrics", cfg.MetricsAddr,
+	log.Info("worker starting", "task_queue", cfg.TaskQueue, "providers", strings.Join(cfg.FXProviders, ","), "metrics", cfg.MetricsAddr,
 		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 	interrupt := make(chan any)
 	go func() { <-ctx.Done(); close(interrupt) }()

@@ -22,6 +22,9 @@ const IngestRatesName = "IngestRates"
 var (
 	FxProviderKey    = temporal.NewSearchAttributeKeyKeyword("FxProvider")
 	RatesInsertedKey = temporal.NewSearchAttributeKeyInt64("RatesInserted")
+	// RatesQuarantinedKey counts the rates the quality gate held back:
+	// temporal workflow list --query "RatesQuarantined > 0".
+	RatesQuarantinedKey = temporal.NewSearchAttributeKeyInt64("RatesQuarantined")
 	// scheduledStartKey is set by Temporal on runs started by a schedule.
 	scheduledStartKey = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
 )
@@ -92,10 +95,18 @@ type IngestResult struct {
 	CacheUpdated   int       `json:"cache_updated"`
 	Skipped        []string  `json:"skipped,omitempty"`
 	Conflicts      []string  `json:"conflicts,omitempty"`
+	// Quarantined lists the rates the quality gate held back: stored, but
+	// neither cached nor priced until an operator releases them.
+	Quarantined []activities.QuarantinedRate `json:"quarantined,omitempty"`
 }
 
+// qualityGateVersion marks runs that report quarantines in the
+// RatesQuarantined search attribute; older histories replay without it.
+const qualityGateVersion = "quality-gate"
+
 // IngestRates fetches one publication from a provider, inserts it into
-// PostgreSQL and makes it the cached latest rate where it is newer.
+// PostgreSQL through the quality gate, and makes PostgreSQL's newest
+// released rates the cached latest where they are newer.
 func IngestRates(ctx workflow.Context, in IngestInput) (IngestResult, error) {
 	if in.Provider == "" {
 		return IngestResult{}, temporal.NewNonRetryableApplicationError("ingest: no provider named", "InvalidInput", nil)
@@ -129,20 +140,25 @@ func IngestRates(ctx workflow.Context, in IngestInput) (IngestResult, error) {
 		a.InsertRates, fetched).Get(ctx, &inserted); err != nil {
 		return IngestResult{}, err
 	}
+	gate := workflow.GetVersion(ctx, qualityGateVersion, workflow.DefaultVersion, 1)
 	var cached activities.CacheRatesResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, cacheOptions),
-		a.CacheRates, activities.CacheRatesInput{Provider: fetched.Provider, Base: fetched.Base, Rates: inserted.Stored}).Get(ctx, &cached); err != nil {
+		a.CacheRates, activities.CacheRatesInput{Provider: in.Provider}).Get(ctx, &cached); err != nil {
 		return IngestResult{}, err
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, RatesInsertedKey.ValueSet(int64(inserted.Inserted))); err != nil {
+	attrs := []temporal.SearchAttributeUpdate{RatesInsertedKey.ValueSet(int64(inserted.Inserted))}
+	if gate >= 1 {
+		attrs = append(attrs, RatesQuarantinedKey.ValueSet(int64(len(inserted.Quarantined))))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, attrs...); err != nil {
 		return IngestResult{}, err
 	}
 	res := IngestResult{
-		Provider: fetched.Provider, Base: fetched.Base, AsOf: fetched.AsOf, Date: date,
+		Provider: in.Provider, Base: fetched.Base, AsOf: fetched.AsOf, Date: date,
 		Fetched: len(fetched.Rates), Inserted: inserted.Inserted, AlreadyPresent: inserted.AlreadyPresent,
-		CacheUpdated: cached.Updated, Skipped: fetched.Skipped, Conflicts: inserted.Conflicts,
+		CacheUpdated: cached.Updated, Skipped: fetched.Skipped, Conflicts: inserted.Conflicts, Quarantined: inserted.Quarantined,
 	}
 	logger.Info("ingested rates", "provider", res.Provider, "as_of", res.AsOf, "fetched", res.Fetched,
-		"inserted", res.Inserted, "already_present", res.AlreadyPresent, "cache_updated", res.CacheUpdated)
+		"inserted", res.Inserted, "already_present", res.AlreadyPresent, "quarantined", len(res.Quarantined), "cache_updated", res.CacheUpdated)
 	return res, nil
 }

@@ -46,7 +46,7 @@ func TestIngestRatesHappyPathRunsActivitiesInOrder(t *testing.T) {
 		Run(func(mock.Arguments) { order = append(order, "FetchRates") }).Return(fetched, nil).Once()
 	env.OnActivity(a.InsertRates, mock.Anything, fetched).
 		Run(func(mock.Arguments) { order = append(order, "InsertRates") }).Return(stored, nil).Once()
-	env.OnActivity(a.CacheRates, mock.Anything, activities.CacheRatesInput{Provider: "ecb", Base: "EUR", Rates: stored.Stored}).
+	env.OnActivity(a.CacheRates, mock.Anything, activities.CacheRatesInput{Provider: "ecb"}).
 		Run(func(mock.Arguments) { order = append(order, "CacheRates") }).Return(activities.CacheRatesResult{Updated: 2}, nil).Once()
 
 	var upserts []temporal.SearchAttributes
@@ -78,6 +78,36 @@ func TestIngestRatesHappyPathRunsActivitiesInOrder(t *testing.T) {
 	}
 	if n, _ := upserts[1].GetInt64(RatesInsertedKey); n != 2 {
 		t.Errorf("RatesInserted = %d", n)
+	}
+	if n, ok := upserts[1].GetInt64(RatesQuarantinedKey); !ok || n != 0 {
+		t.Errorf("RatesQuarantined = %d, %v; want 0", n, ok)
+	}
+}
+
+func TestIngestRatesReportsQuarantines(t *testing.T) {
+	env := newEnv(t)
+	var a *activities.Activities
+	held := stored
+	held.Quarantined = []activities.QuarantinedRate{{QuarantineID: 7, RateID: 2, Base: "EUR", Quote: "USD", Rate: "0.10565",
+		Against: "previous", ReferenceProvider: "ecb", ReferenceRate: "1.0565", Change: "0.9"}}
+	env.OnActivity(a.FetchRates, mock.Anything, mock.Anything).Return(fetched, nil).Once()
+	env.OnActivity(a.InsertRates, mock.Anything, fetched).Return(held, nil).Once()
+	// CacheRates still runs: it publishes PostgreSQL's released rates,
+	// which leave the held one out.
+	env.OnActivity(a.CacheRates, mock.Anything, activities.CacheRatesInput{Provider: "ecb"}).Return(activities.CacheRatesResult{Updated: 1}, nil).Once()
+	var quarantined int64 = -1
+	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		if n, ok := args.Get(0).(temporal.SearchAttributes).GetInt64(RatesQuarantinedKey); ok {
+			quarantined = n
+		}
+	}).Return(nil)
+	env.ExecuteWorkflow(IngestRates, IngestInput{Provider: "ecb"})
+	var res IngestResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Quarantined) != 1 || res.Quarantined[0].QuarantineID != 7 || quarantined != 1 {
+		t.Fatalf("result quarantined = %+v, search attribute = %d; want one and 1", res.Quarantined, quarantined)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"ces/activities"
 	"ces/internal/cache"
 	"ces/internal/fx"
+	"ces/internal/ingestion"
 	"ces/internal/metrics"
 	"ces/internal/provider"
 	"ces/internal/provider/oxr"
@@ -90,7 +91,7 @@ func newStack(t *testing.T) *stack {
 
 	w := worker.New(wc, s.queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
-		Providers: map[string]activities.Fetcher{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient())},
+		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient())},
 		Store:     s.st, Cache: s.cache, Now: time.Now, Metrics: m,
 	})
 	if err := w.Start(); err != nil {
@@ -100,7 +101,7 @@ func newStack(t *testing.T) *stack {
 
 	ctx := context.Background()
 	id := "ingest-rates-test-" + testenv.Suffix()
-	if _, err := workflows.EnsureSchedule(ctx, s.tc, workflows.ScheduleOptions{
+	if _, err := ingestion.EnsureSchedule(ctx, s.tc, ingestion.ScheduleOptions{
 		ID: id, Provider: oxr.Name, TaskQueue: s.queue, Interval: 24 * time.Hour,
 	}); err != nil {
 		t.Fatal(err)
@@ -139,9 +140,13 @@ func (s *stack) trigger(t *testing.T) client.WorkflowRun {
 
 func (s *stack) cached(t *testing.T) map[string]fx.Rate {
 	t.Helper()
-	m, err := s.cache.All(context.Background(), oxr.Name, "USD")
+	all, err := s.cache.Latest(context.Background(), []string{oxr.Name})
 	if err != nil {
 		t.Fatal(err)
+	}
+	m := map[string]fx.Rate{}
+	for _, r := range all[oxr.Name] {
+		m[r.Quote] = r
 	}
 	return m
 }
@@ -162,7 +167,7 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 	if n, err := s.st.CountRates(ctx, oxr.Name); err != nil || n != 163 {
 		t.Fatalf("stored rows = %d, %v; want 163", n, err)
 	}
-	stored, err := s.st.LatestRates(ctx, oxr.Name, "USD", time.Time{})
+	stored, err := s.st.LatestServable(ctx, []string{oxr.Name}, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +255,7 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 		}
 	}
 	// What the API tells a client of an empty service: the retrying error.
-	if msg := workflows.LastIngestionError(ctx, s.tc, oxr.Name); !strings.Contains(msg, "FetchRates is retrying") || !strings.Contains(msg, "HTTP 500") {
+	if msg := ingestion.LastIngestionError(ctx, s.tc, oxr.Name); !strings.Contains(msg, "FetchRates is retrying") || !strings.Contains(msg, "HTTP 500") {
 		t.Fatalf("LastIngestionError = %q", msg)
 	}
 	if err := s.tc.TerminateWorkflow(ctx, failing.GetID(), failing.GetRunID(), "test done"); err != nil {
@@ -265,7 +270,7 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two conversions to seal, recorded the way the API records them.
-	rates, err := s.st.LatestRates(ctx, oxr.Name, "USD", time.Time{})
+	rates, err := s.st.LatestServable(ctx, []string{oxr.Name}, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +287,7 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 		}
 	}
 	id := "seal-audit-log-test-" + testenv.Suffix()
-	if _, err := workflows.EnsureSealSchedule(ctx, s.tc, id, s.queue); err != nil {
+	if _, err := ingestion.EnsureSealSchedule(ctx, s.tc, id, s.queue); err != nil {
 		t.Fatal(err)
 	}
 	h := s.tc.ScheduleClient().GetHandle(ctx, id)

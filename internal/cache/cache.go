@@ -1,7 +1,8 @@
 // Package cache is the only package that speaks Redis. Redis holds, for
-// each (provider, base, quote), the latest stored rate with its id, value,
-// as_of and fetched_at, with no expiry: it is the last known good value,
-// served while a provider is failing.
+// each (provider, base, quote), the latest released rate with its id,
+// value, as_of and fetched_at, with no expiry: it is the last known good
+// value, served while a provider is failing. It also holds the set of
+// suspended pairs.
 package cache
 
 import (
@@ -71,14 +72,14 @@ func New(rdb *redis.Client, prefix string) *Cache {
 	return &Cache{rdb: rdb, prefix: prefix}
 }
 
-func (c *Cache) ratesKey(provider, base string) string {
-	return c.prefix + "rates:" + provider + ":" + base
-}
+// latestKey holds one provider's latest rates, one field per series
+// ("EUR/USD"): the CBN publishes against NGN under many bases.
+func (c *Cache) latestKey(provider string) string { return c.prefix + "latest:" + provider }
 
-func (c *Cache) baseKey(provider string) string { return c.prefix + "base:" + provider }
+func (c *Cache) suspensionsKey() string { return c.prefix + "suspended" }
 
 // UpdatesChannel is the pub/sub channel that carries the provider name
-// whenever SetLatest changed something.
+// whenever SetLatest changed something ("" for suspensions).
 func (c *Cache) UpdatesChannel() string { return c.prefix + "rates:updated" }
 
 // encode packs a rate as "asOfMillis|id|rate|fetchedAtMillis". as_of comes
@@ -88,17 +89,18 @@ func encode(r fx.Rate) string {
 		fx.Exact(r.Value) + "|" + strconv.FormatInt(r.FetchedAt.UnixMilli(), 10)
 }
 
-func decode(provider, base, quote, v string) (fx.Rate, error) {
+func decode(provider, field, v string) (fx.Rate, error) {
+	base, quote, ok := strings.Cut(field, "/")
 	parts := strings.Split(v, "|")
-	if len(parts) != 4 {
-		return fx.Rate{}, fmt.Errorf("cache: malformed entry for %s %s/%s", provider, base, quote)
+	if !ok || len(parts) != 4 {
+		return fx.Rate{}, fmt.Errorf("cache: malformed entry for %s %s", provider, field)
 	}
 	asOf, err1 := strconv.ParseInt(parts[0], 10, 64)
 	id, err2 := strconv.ParseInt(parts[1], 10, 64)
 	val, err3 := decimal.NewFromString(parts[2])
 	fetched, err4 := strconv.ParseInt(parts[3], 10, 64)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return fx.Rate{}, fmt.Errorf("cache: malformed entry for %s %s/%s: %w", provider, base, quote, err)
+		return fx.Rate{}, fmt.Errorf("cache: malformed entry for %s %s: %w", provider, field, err)
 	}
 	return fx.Rate{
 		ID: id, Provider: provider, Base: base, Quote: quote, Value: val,
@@ -106,42 +108,38 @@ func decode(provider, base, quote, v string) (fx.Rate, error) {
 	}, nil
 }
 
-// setLatest writes each quote only if the cache holds nothing for it or
+// setLatest writes each series only if the cache holds nothing for it or
 // something strictly older, in one atomic step, so a backfill or a late
-// retry can never replace what readers see with an older rate. The base
-// key follows the newest write. Millisecond epochs fit Lua's doubles exactly.
+// retry can never replace what readers see with an older rate.
+// Millisecond epochs fit Lua's doubles exactly.
 var setLatest = redis.NewScript(`
 local updated = 0
-for i = 2, #ARGV, 2 do
-  local quote, value = ARGV[i], ARGV[i + 1]
+for i = 1, #ARGV, 2 do
+  local field, value = ARGV[i], ARGV[i + 1]
   local newAsOf = tonumber(string.match(value, '^(%d+)|'))
-  local old = redis.call('HGET', KEYS[1], quote)
+  local old = redis.call('HGET', KEYS[1], field)
   if (not old) or tonumber(string.match(old, '^(%d+)|')) < newAsOf then
-    redis.call('HSET', KEYS[1], quote, value)
+    redis.call('HSET', KEYS[1], field, value)
     updated = updated + 1
   end
-end
-if updated > 0 or redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('SET', KEYS[2], ARGV[1])
 end
 return updated
 `)
 
-// SetLatest caches rates (all of provider against base) where they are
-// newer than what is cached, announces the change on UpdatesChannel, and
-// returns how many quotes it replaced.
-func (c *Cache) SetLatest(ctx context.Context, provider, base string, rates []fx.Rate) (int, error) {
+// SetLatest caches rates of provider (any bases) where they are newer than
+// what is cached, announces the change on UpdatesChannel, and returns how
+// many series it replaced.
+func (c *Cache) SetLatest(ctx context.Context, provider string, rates []fx.Rate) (int, error) {
 	if len(rates) == 0 {
 		return 0, nil
 	}
-	args := make([]any, 0, 1+2*len(rates))
-	args = append(args, base)
+	args := make([]any, 0, 2*len(rates))
 	for _, r := range rates {
-		args = append(args, r.Quote, encode(r))
+		args = append(args, r.Base+"/"+r.Quote, encode(r))
 	}
-	n, err := setLatest.Run(ctx, c.rdb, []string{c.ratesKey(provider, base), c.baseKey(provider)}, args...).Int()
+	n, err := setLatest.Run(ctx, c.rdb, []string{c.latestKey(provider)}, args...).Int()
 	if err != nil {
-		return 0, fmt.Errorf("cache: set latest %s/%s: %w", provider, base, err)
+		return 0, fmt.Errorf("cache: set latest %s: %w", provider, err)
 	}
 	if n > 0 {
 		if err := c.rdb.Publish(ctx, c.UpdatesChannel(), provider).Err(); err != nil {
@@ -154,53 +152,76 @@ func (c *Cache) SetLatest(ctx context.Context, provider, base string, rates []fx
 // ErrMiss is returned when the cache does not hold what was asked.
 var ErrMiss = errors.New("cache: miss")
 
-// Base returns the provider's base currency, or ErrMiss.
-func (c *Cache) Base(ctx context.Context, provider string) (string, error) {
-	b, err := c.rdb.Get(ctx, c.baseKey(provider)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", ErrMiss
-	}
+// Latest returns the cached latest rates of each provider, in one round
+// trip. A provider the cache holds nothing for is absent from the map.
+func (c *Cache) Latest(ctx context.Context, providers []string) (map[string][]fx.Rate, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(providers))
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, prov := range providers {
+			cmds[i] = p.HGetAll(ctx, c.latestKey(prov))
+		}
+		return nil
+	})
 	if err != nil {
-		return "", fmt.Errorf("cache: base of %s: %w", provider, err)
+		return nil, fmt.Errorf("cache: latest: %w", err)
 	}
-	return b, nil
-}
-
-// Latest returns the cached rates base→quote for the given quotes in one
-// round trip. A quote the cache lacks is absent from the map.
-func (c *Cache) Latest(ctx context.Context, provider, base string, quotes ...string) (map[string]fx.Rate, error) {
-	vals, err := c.rdb.HMGet(ctx, c.ratesKey(provider, base), quotes...).Result()
-	if err != nil {
-		return nil, fmt.Errorf("cache: latest %s/%s: %w", provider, base, err)
-	}
-	out := make(map[string]fx.Rate, len(quotes))
-	for i, v := range vals {
-		s, ok := v.(string)
-		if !ok {
+	out := make(map[string][]fx.Rate, len(providers))
+	for i, prov := range providers {
+		vals := cmds[i].Val()
+		if len(vals) == 0 {
 			continue
 		}
-		r, err := decode(provider, base, quotes[i], s)
-		if err != nil {
-			return nil, err
+		list := make([]fx.Rate, 0, len(vals))
+		for f, v := range vals {
+			r, err := decode(prov, f, v)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, r)
 		}
-		out[quotes[i]] = r
+		out[prov] = list
 	}
 	return out, nil
 }
 
-// All returns every cached rate of provider against base.
-func (c *Cache) All(ctx context.Context, provider, base string) (map[string]fx.Rate, error) {
-	vals, err := c.rdb.HGetAll(ctx, c.ratesKey(provider, base)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("cache: all %s/%s: %w", provider, base, err)
+// suspendedSentinel keeps the suspensions hash present when no pair is
+// suspended, so "none" and "not cached" differ.
+const suspendedSentinel = "-"
+
+// SetSuspensions replaces the cached set of suspended pairs (keys such as
+// "EUR/USD") and announces it.
+func (c *Cache) SetSuspensions(ctx context.Context, pairs []string) error {
+	vals := []any{suspendedSentinel, "1"}
+	for _, p := range pairs {
+		vals = append(vals, p, "1")
 	}
-	out := make(map[string]fx.Rate, len(vals))
-	for q, v := range vals {
-		r, err := decode(provider, base, q, v)
-		if err != nil {
-			return nil, err
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, c.suspensionsKey())
+		p.HSet(ctx, c.suspensionsKey(), vals...)
+		p.Publish(ctx, c.UpdatesChannel(), "")
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cache: set suspensions: %w", err)
+	}
+	return nil
+}
+
+// Suspensions returns the cached suspended pairs, or ErrMiss when the
+// cache does not hold the set (Redis was emptied).
+func (c *Cache) Suspensions(ctx context.Context) (map[string]bool, error) {
+	vals, err := c.rdb.HGetAll(ctx, c.suspensionsKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("cache: suspensions: %w", err)
+	}
+	if len(vals) == 0 {
+		return nil, ErrMiss
+	}
+	out := make(map[string]bool, len(vals))
+	for k := range vals {
+		if k != suspendedSentinel {
+			out[k] = true
 		}
-		out[q] = r
 	}
 	return out, nil
 }

@@ -42,19 +42,23 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			n, err := c.SetLatest(ctx, "ecb", "EUR", s.rates)
+			n, err := c.SetLatest(ctx, "ecb", s.rates)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if n != s.updated {
 				t.Fatalf("updated = %d, want %d", n, s.updated)
 			}
-			got, err := c.Latest(ctx, "ecb", "EUR", "USD", "NGN")
+			all, err := c.Latest(ctx, []string{"ecb", "cbn"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := got["NGN"]; ok {
-				t.Fatal("NGN should be a miss")
+			if _, ok := all["cbn"]; ok {
+				t.Fatal("cbn should be a miss")
+			}
+			got := map[string]fx.Rate{}
+			for _, r := range all["ecb"] {
+				got[r.Quote] = r
 			}
 			usd := got["USD"]
 			if fx.Exact(usd.Value) != s.wantUSD || usd.ID != s.wantID {
@@ -62,12 +66,8 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 			}
 		})
 	}
-	base, err := c.Base(ctx, "ecb")
-	if err != nil || base != "EUR" {
-		t.Fatalf("base = %q, %v", base, err)
-	}
-	all, err := c.All(ctx, "ecb", "EUR")
-	if err != nil || len(all) != 2 {
+	all, err := c.Latest(ctx, []string{"ecb"})
+	if err != nil || len(all["ecb"]) != 2 || all["ecb"][0].Base != "EUR" {
 		t.Fatalf("all = %v, %v", all, err)
 	}
 	// Two of the four steps changed something, so two announcements.
@@ -88,7 +88,31 @@ func TestUnreachableRedisFailsFast(t *testing.T) {
 	}
 	defer rdb.Close()
 	c := cache.New(rdb, "x:")
-	if _, err := c.Latest(context.Background(), "ecb", "EUR", "USD"); err == nil {
+	if _, err := c.Latest(context.Background(), []string{"ecb"}); err == nil {
 		t.Fatal("want an error from an unreachable Redis")
+	}
+}
+
+func TestSuspensions(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := testenv.Redis(t)
+	c := cache.New(rdb, prefix)
+	if _, err := c.Suspensions(ctx); err != cache.ErrMiss {
+		t.Fatalf("empty Redis: %v, want ErrMiss", err)
+	}
+	steps := [][]string{{"NGN/USD"}, {}, {"EUR/SEK", "NGN/USD"}}
+	for _, pairs := range steps {
+		if err := c.SetSuspensions(ctx, pairs); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Suspensions(ctx)
+		if err != nil || len(got) != len(pairs) {
+			t.Fatalf("after %v: %v, %v", pairs, got, err)
+		}
+		for _, p := range pairs {
+			if !got[p] {
+				t.Fatalf("after %v: %v lacks %s", pairs, got, p)
+			}
+		}
 	}
 }

@@ -44,15 +44,16 @@ type Service struct {
 	rates  *rates.Service
 	store  *store.Store
 	margin decimal.Decimal
-	maxAge time.Duration
+	maxAge func(provider string) time.Duration
 	now    func() time.Time
 }
 
 // Options configure a Service.
 type Options struct {
 	Margin decimal.Decimal
-	// MaxRateAge is the oldest rate a conversion may be priced from.
-	MaxRateAge time.Duration
+	// MaxRateAge is the oldest rate of each provider a conversion may be
+	// priced from; every leg must be younger than its provider's limit.
+	MaxRateAge func(provider string) time.Duration
 	Now        func() time.Time
 }
 
@@ -118,9 +119,9 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 			return fx.Receipt{}, false, unavailable(err)
 		}
 	}
-	quote, err := s.rates.Latest(ctx, from.Code, to.Code)
+	quote, err := s.rates.Latest(ctx, from.Code, to.Code, "")
 	switch {
-	case errors.Is(err, fx.ErrRateNotFound):
+	case errors.Is(err, fx.ErrRateNotFound), errors.Is(err, fx.ErrPairSuspended), errors.Is(err, fx.ErrInvalidCurrency):
 		return fx.Receipt{}, false, err
 	case errors.Is(err, fx.ErrNoRates):
 		return fx.Receipt{}, false, fmt.Errorf("%w: no rates have been ingested yet", fx.ErrRateUnavailable)
@@ -128,9 +129,11 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 		return fx.Receipt{}, false, unavailable(err)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	if age := now.Sub(quote.AsOf); age > s.maxAge {
-		return fx.Receipt{}, false, fmt.Errorf("%w: the newest %s/%s rate is from %s, older than the %s a conversion may use",
-			fx.ErrRateUnavailable, from.Code, to.Code, quote.AsOf.Format(time.RFC3339), s.maxAge)
+	for _, l := range quote.Legs {
+		if limit := s.maxAge(l.Provider); now.Sub(l.AsOf) > limit {
+			return fx.Receipt{}, false, fmt.Errorf("%w: the newest %s/%s rate uses %s's %s/%s from %s, older than the %s a conversion may use (CONVERT_MAX_RATE_AGE)",
+				fx.ErrRateUnavailable, from.Code, to.Code, l.Provider, l.Base, l.Quote, l.AsOf.Format(time.RFC3339), limit)
+		}
 	}
 	conv, err := fx.Convert(amount, quote.Value, s.margin, to)
 	if err != nil {
@@ -143,7 +146,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 	r := fx.Receipt{
 		ID: id.String(), CreatedAt: now, Amount: amount, From: from.Code, To: to.Code,
 		MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
-		Rounding: fx.Rounding, Provider: quote.Provider, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
+		Rounding: fx.Rounding, Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
 		RequestID: req.RequestID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
 	}
 	r.Hash = r.ComputeHash()

@@ -15,6 +15,10 @@ var (
 	ErrInvalidAmount = errors.New("invalid amount")
 	// ErrInvalidRate is returned for a rate that is not a positive, sane number.
 	ErrInvalidRate = errors.New("invalid rate")
+	// ErrUnknownProvider is returned when a client pins a provider CES does not serve.
+	ErrUnknownProvider = errors.New("unknown provider")
+	// ErrPairSuspended is returned for a pair an operator took out of pricing.
+	ErrPairSuspended = errors.New("pair suspended")
 )
 
 // Conversion errors.

@@ -25,13 +25,16 @@ type Receipt struct {
 	ConvertedAmount decimal.Decimal
 	Rounding        string
 	Provider        string
-	AsOf            time.Time
-	Legs            []Rate
-	RequestID       string
-	IdempotencyKey  string
-	RequestSHA256   string
-	ClientAddress   string
-	Hash            string
+	// Rule is the source-policy rule that chose the legs; receipts made
+	// before there was a policy have none (and hash as v1).
+	Rule           string
+	AsOf           time.Time
+	Legs           []Rate
+	RequestID      string
+	IdempotencyKey string
+	RequestSHA256  string
+	ClientAddress  string
+	Hash           string
 }
 
 // canonicalTime fixes the textual form of times in hashed content.
@@ -40,10 +43,16 @@ func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano)
 // Canonical is the exact text Hash covers: one "name=value" line per field
 // in a fixed order. Decimals are in their shortest exact form, so the
 // text is the same whether a value comes from memory or from NUMERIC.
+// Version 2 adds the pricing rule; a receipt without one stays version 1,
+// so receipts written before the rule existed still verify.
 func (r Receipt) Canonical() string {
 	var b strings.Builder
 	line := func(k, v string) { b.WriteString(k + "=" + v + "\n") }
-	line("ces-receipt", "v1")
+	if r.Rule == "" {
+		line("ces-receipt", "v1")
+	} else {
+		line("ces-receipt", "v2")
+	}
 	line("id", r.ID)
 	line("created_at", canonicalTime(r.CreatedAt))
 	line("amount", r.Amount.String())
@@ -55,6 +64,9 @@ func (r Receipt) Canonical() string {
 	line("converted_amount", r.ConvertedAmount.String())
 	line("rounding", r.Rounding)
 	line("provider", r.Provider)
+	if r.Rule != "" {
+		line("rule", r.Rule)
+	}
 	line("as_of", canonicalTime(r.AsOf))
 	for i, l := range r.Legs {
 		line("leg"+strconv.Itoa(i+1), strconv.FormatInt(l.ID, 10))

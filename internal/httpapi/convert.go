@@ -111,6 +111,7 @@ type receiptJSON struct {
 	ConvertedAmount string    `json:"converted_amount"`
 	Rounding        string    `json:"rounding"`
 	Provider        string    `json:"provider"`
+	Rule            string    `json:"rule,omitempty"`
 	AsOf            string    `json:"as_of"`
 	Legs            []legJSON `json:"legs"`
 	Hash            string    `json:"hash"`
@@ -121,7 +122,7 @@ func toReceiptJSON(r fx.Receipt) receiptJSON {
 		ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
 		Amount: fx.FormatAmount(r.From, r.Amount), FromCurrency: r.From, ToCurrency: r.To,
 		MidRate: fx.Exact(r.MidRate), Margin: fx.Exact(r.Margin), AppliedRate: r.AppliedRate.String(),
-		ConvertedAmount: fx.FormatAmount(r.To, r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider,
+		ConvertedAmount: fx.FormatAmount(r.To, r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider, Rule: r.Rule,
 		AsOf: rfc3339(r.AsOf), Legs: legsJSON(r.Legs), Hash: r.Hash,
 	}
 }

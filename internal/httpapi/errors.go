@@ -26,6 +26,7 @@ const (
 	CodeRateUnavailable   = "rate_unavailable"
 	CodeDatabaseDown      = "database_unavailable"
 	CodeConversionMissing = "conversion_not_found"
+	CodePairSuspended     = "pair_suspended"
 )
 
 // apiError is an error with its place in the contract: status, code,
@@ -84,6 +85,10 @@ func classify(err error) *apiError {
 		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidCurrency, Field: field, Message: err.Error()}
 	case errors.Is(err, fx.ErrInvalidAmount):
 		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidAmount, Field: field, Message: err.Error()}
+	case errors.Is(err, fx.ErrUnknownProvider):
+		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidParameter, Field: "provider", Message: err.Error()}
+	case errors.Is(err, fx.ErrPairSuspended):
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodePairSuspended, Message: err.Error()}
 	case errors.Is(err, fx.ErrRateNotFound):
 		return &apiError{Status: fiber.StatusNotFound, Code: CodeRateNotFound, Message: err.Error()}
 	case errors.Is(err, fx.ErrNoRates):

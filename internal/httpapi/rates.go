@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ces/internal/fx"
+	"ces/internal/policy"
 	"ces/internal/rates"
 )
 
@@ -19,11 +20,12 @@ const MaxHistoryDays = 366
 
 // legJSON is a stored exchange_rates row a rate derives from.
 type legJSON struct {
-	ID    int64  `json:"id"`
-	Base  string `json:"base"`
-	Quote string `json:"quote"`
-	Rate  string `json:"rate"`
-	AsOf  string `json:"as_of"`
+	ID       int64  `json:"id"`
+	Provider string `json:"provider"`
+	Base     string `json:"base"`
+	Quote    string `json:"quote"`
+	Rate     string `json:"rate"`
+	AsOf     string `json:"as_of"`
 }
 
 // rateJSON is one from→to rate, the unit of every rates response.
@@ -34,6 +36,8 @@ type rateJSON struct {
 	AsOf       string    `json:"as_of"`
 	FetchedAt  string    `json:"fetched_at"`
 	Provider   string    `json:"provider"`
+	Rule       string    `json:"rule"`
+	Via        string    `json:"via,omitempty"`
 	Stale      bool      `json:"stale"`
 	AgeSeconds int64     `json:"age_seconds"`
 	Legs       []legJSON `json:"legs"`
@@ -44,7 +48,7 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func legsJSON(legs []fx.Rate) []legJSON {
 	out := make([]legJSON, len(legs))
 	for i, l := range legs {
-		out[i] = legJSON{ID: l.ID, Base: l.Base, Quote: l.Quote, Rate: fx.Exact(l.Value), AsOf: rfc3339(l.AsOf)}
+		out[i] = legJSON{ID: l.ID, Provider: l.Provider, Base: l.Base, Quote: l.Quote, Rate: fx.Exact(l.Value), AsOf: rfc3339(l.AsOf)}
 	}
 	return out
 }
@@ -52,7 +56,7 @@ func legsJSON(legs []fx.Rate) []legJSON {
 func toJSON(r rates.Result) rateJSON {
 	return rateJSON{
 		From: r.From, To: r.To, Rate: fx.Exact(r.Value), AsOf: rfc3339(r.AsOf), FetchedAt: rfc3339(r.FetchedAt),
-		Provider: r.Provider, Stale: r.Stale, AgeSeconds: int64(r.Age / time.Second), Legs: legsJSON(r.Legs),
+		Provider: r.Provider, Rule: r.Rule, Via: r.Via, Stale: r.Stale, AgeSeconds: int64(r.Age / time.Second), Legs: legsJSON(r.Legs),
 	}
 }
 
@@ -118,7 +122,7 @@ const (
 func etagOf(rs ...rates.Result) string {
 	var b strings.Builder
 	for _, r := range rs {
-		b.WriteString(r.From + r.To + fx.Exact(r.Value) + strconv.FormatBool(r.Stale))
+		b.WriteString(r.From + r.To + r.Rule + fx.Exact(r.Value) + strconv.FormatBool(r.Stale))
 		for _, l := range r.Legs {
 			b.WriteString("|" + strconv.FormatInt(l.ID, 10))
 		}
@@ -128,10 +132,15 @@ func etagOf(rs ...rates.Result) string {
 }
 
 type ratesListJSON struct {
-	From     string     `json:"from"`
+	From string `json:"from"`
+	// Provider is the pinned provider, or "" when the source policy chose.
 	Provider string     `json:"provider"`
 	Rates    []rateJSON `json:"rates"`
 }
+
+// pinned reads the optional provider= parameter; the rates service
+// refuses a provider it does not serve.
+func pinned(c *fiber.Ctx) string { return strings.ToLower(strings.Clone(c.Query("provider"))) }
 
 // rates serves GET /api/v1/rates: one pair (latest or at=), or every
 // quote of from.
@@ -153,24 +162,24 @@ func (h *handlers) rates(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		r, err := h.d.Rates.At(ctx, from, to, at)
+		r, err := h.d.Rates.At(ctx, from, to, at, pinned(c))
 		if err != nil {
 			return h.explain(c, err)
 		}
 		return sendCached(c, toJSON(r), "at"+etagOf(r), cacheHistory)
 	}
 	if to == "" {
-		all, err := h.d.Rates.All(ctx, from)
+		all, err := h.d.Rates.All(ctx, from, pinned(c))
 		if err != nil {
 			return h.explain(c, err)
 		}
-		body := ratesListJSON{From: from, Provider: h.d.Rates.Provider(), Rates: make([]rateJSON, len(all))}
+		body := ratesListJSON{From: from, Provider: pinned(c), Rates: make([]rateJSON, len(all))}
 		for i, r := range all {
 			body.Rates[i] = toJSON(r)
 		}
 		return sendCached(c, body, "all"+etagOf(all...), cacheLatest)
 	}
-	r, err := h.d.Rates.Latest(ctx, from, to)
+	r, err := h.d.Rates.Latest(ctx, from, to, pinned(c))
 	if err != nil {
 		return h.explain(c, err)
 	}
@@ -201,6 +210,8 @@ type historyJSON struct {
 	From     string      `json:"from"`
 	To       string      `json:"to"`
 	Provider string      `json:"provider"`
+	Rule     string      `json:"rule"`
+	Via      string      `json:"via,omitempty"`
 	Start    string      `json:"start"`
 	End      string      `json:"end"`
 	Points   []pointJSON `json:"points"`
@@ -238,11 +249,17 @@ func (h *handlers) history(c *fiber.Ctx) error {
 	if end.Sub(start) > MaxHistoryDays*24*time.Hour {
 		return invalid(CodeInvalidParameter, "end", fmt.Sprintf("the range is longer than %d days; ask for several shorter ranges", MaxHistoryDays))
 	}
-	series, err := h.d.Rates.History(c.UserContext(), from, to, start, end.Add(time.Nanosecond))
+	series, err := h.d.Rates.History(c.UserContext(), from, to, start, end.Add(time.Nanosecond), pinned(c))
 	if err != nil {
 		return h.explain(c, err)
 	}
-	body := historyJSON{From: from, To: to, Provider: h.d.Rates.Provider(), Start: rfc3339(start), End: rfc3339(end), Points: make([]pointJSON, len(series))}
+	body := historyJSON{From: from, To: to, Provider: pinned(c), Start: rfc3339(start), End: rfc3339(end), Points: make([]pointJSON, len(series))}
+	if from == to {
+		body.Rule = policy.RuleIdentity
+	}
+	if len(series) > 0 {
+		body.Provider, body.Rule, body.Via = series[0].Provider, series[0].Rule, series[0].Via
+	}
 	var key strings.Builder
 	key.WriteString("history" + from + to + body.Start + body.End)
 	for i, q := range series {
@@ -255,7 +272,7 @@ func (h *handlers) history(c *fiber.Ctx) error {
 }
 
 type currenciesJSON struct {
-	Currencies []fx.Currency `json:"currencies"`
+	Currencies []rates.Currency `json:"currencies"`
 }
 
 // currencies serves GET /api/v1/currencies.
@@ -266,7 +283,7 @@ func (h *handlers) currencies(c *fiber.Ctx) error {
 	}
 	var key strings.Builder
 	for _, cur := range list {
-		key.WriteString(cur.Code)
+		key.WriteString(cur.Code + strings.Join(cur.Providers, ","))
 	}
 	return sendCached(c, currenciesJSON{Currencies: list}, "currencies"+key.String(), cacheLatest)
 }

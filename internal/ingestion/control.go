@@ -1,4 +1,8 @@
-package workflows
+// Package ingestion is the client side of CES's Temporal workflows, for
+// the starter, the API and the admin console: schedules (one per
+// provider, reconciled with the configuration), backfills, and the state
+// of ingestion. Nothing here runs on a worker.
+package ingestion
 
 import (
 	"context"
@@ -11,6 +15,8 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+
+	"ces/workflows"
 )
 
 // Control operates one provider's ingestion through Temporal: the
@@ -81,7 +87,7 @@ func (c *Control) Status(ctx context.Context) (IngestionStatus, error) {
 func recentRuns(ctx context.Context, c client.Client, provider string, n int) ([]*workflowpb.WorkflowExecutionInfo, error) {
 	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 		PageSize: 100,
-		Query:    fmt.Sprintf("WorkflowType='%s' AND FxProvider='%s'", IngestRatesName, provider),
+		Query:    fmt.Sprintf("WorkflowType='%s' AND FxProvider='%s'", workflows.IngestRatesName, provider),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)

@@ -1,14 +1,18 @@
-package workflows
+package ingestion
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"ces/workflows"
 )
 
 // ScheduleID is the id of the Temporal Schedule that ingests provider's rates.
@@ -29,46 +33,101 @@ type ScheduleOptions struct {
 	ID        string
 	Provider  string
 	TaskQueue string
-	Interval  time.Duration
+	// Interval, or else Cron (UTC), is when the schedule fires.
+	Interval time.Duration
+	Cron     []string
 }
 
 func (o ScheduleOptions) action() *client.ScheduleWorkflowAction {
 	return &client.ScheduleWorkflowAction{
 		ID:        WorkflowIDPrefix(o.Provider),
-		Workflow:  IngestRatesName,
-		Args:      []any{IngestInput{Provider: o.Provider}},
+		Workflow:  workflows.IngestRatesName,
+		Args:      []any{workflows.IngestInput{Provider: o.Provider}},
 		TaskQueue: o.TaskQueue,
-		// A run may not outlive its interval: overlap is skipped anyway.
+		// A run may not outlive the gap to the next one: overlap is skipped anyway.
 		WorkflowExecutionTimeout: max(o.Interval, 35*time.Minute),
-		TypedSearchAttributes:    temporal.NewSearchAttributes(FxProviderKey.ValueSet(o.Provider)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.FxProviderKey.ValueSet(o.Provider)),
 	}
 }
 
 func (o ScheduleOptions) spec() client.ScheduleSpec {
-	return client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: o.Interval}}}
+	if o.Interval > 0 {
+		return client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: o.Interval}}}
+	}
+	return client.ScheduleSpec{CronExpressions: o.Cron}
 }
 
 // EnsureSchedule creates the ingestion schedule, or brings an existing one
-// up to date (interval, action, policies) without touching its paused
-// state. It reports whether it created the schedule.
+// up to date (cadence, action, policies). A schedule that Reconcile paused
+// because its provider had left the configuration is resumed; one an
+// operator paused stays paused. It reports whether it created the schedule.
 func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) (created bool, err error) {
 	id := o.ID
 	if id == "" {
 		id = ScheduleID(o.Provider)
 	}
-	return ensure(ctx, c, id, o.spec(), o.action())
+	created, err = ensure(ctx, c, id, o.spec(), o.action())
+	if err != nil || created {
+		return created, err
+	}
+	h := c.ScheduleClient().GetHandle(ctx, id)
+	d, err := h.Describe(ctx)
+	if err != nil {
+		return false, fmt.Errorf("schedule %s: describe: %w", id, err)
+	}
+	if st := d.Schedule.State; st != nil && st.Paused && strings.HasPrefix(st.Note, unconfiguredNote) {
+		if err := h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: "resumed by starter schedule: " + o.Provider + " is configured again"}); err != nil {
+			return false, fmt.Errorf("schedule %s: resume: %w", id, err)
+		}
+	}
+	return false, nil
+}
+
+// unconfiguredNote starts the note of a schedule Reconcile paused.
+const unconfiguredNote = "paused by starter schedule: "
+
+// Reconcile pauses, with a note saying why, the ingestion schedule
+// (prefix + name; prefix "" means ScheduleID's) of every provider in known
+// but not in configured, so a provider removed from FX_PROVIDERS stops
+// firing (and failing) without losing its history. Schedules of names it
+// does not know are left alone. It returns the schedule ids it paused.
+func Reconcile(ctx context.Context, c client.Client, prefix string, known, configured []string) ([]string, error) {
+	if prefix == "" {
+		prefix = ScheduleID("")
+	}
+	it, err := c.ScheduleClient().List(ctx, client.ScheduleListOptions{PageSize: 100})
+	if err != nil {
+		return nil, fmt.Errorf("list schedules: %w", err)
+	}
+	var paused []string
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return paused, fmt.Errorf("list schedules: %w", err)
+		}
+		name, ok := strings.CutPrefix(e.ID, prefix)
+		if !ok || !slices.Contains(known, name) || slices.Contains(configured, name) || e.Paused {
+			continue
+		}
+		note := unconfiguredNote + name + " is no longer in FX_PROVIDERS (" + strings.Join(configured, ",") + ")"
+		if err := c.ScheduleClient().GetHandle(ctx, e.ID).Pause(ctx, client.SchedulePauseOptions{Note: note}); err != nil {
+			return paused, fmt.Errorf("schedule %s: pause: %w", e.ID, err)
+		}
+		paused = append(paused, e.ID)
+	}
+	return paused, nil
 }
 
 // EnsureSealSchedule creates or updates the schedule that runs
 // SealAuditLog every SealInterval. id overrides SealScheduleID (tests).
 func EnsureSealSchedule(ctx context.Context, c client.Client, id, taskQueue string) (bool, error) {
 	if id == "" {
-		id = SealScheduleID
+		id = workflows.SealScheduleID
 	}
 	return ensure(ctx, c, id,
-		client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: SealInterval}}},
+		client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: workflows.SealInterval}}},
 		&client.ScheduleWorkflowAction{
-			ID: "seal-audit-log", Workflow: SealAuditLogName, TaskQueue: taskQueue,
+			ID: "seal-audit-log", Workflow: workflows.SealAuditLogName, TaskQueue: taskQueue,
 			WorkflowExecutionTimeout: 15 * time.Minute,
 		})
 }
@@ -103,16 +162,19 @@ func ensure(ctx context.Context, c client.Client, id string, spec client.Schedul
 	return false, nil
 }
 
-// Backfill asks the schedule to run every interval between from and to as
-// if it had been running then; each such run ingests its own day (see
-// backfillAfter). Overlapping runs are allowed so a long range does not
-// collapse into one.
-func Backfill(ctx context.Context, c client.Client, provider string, from, to time.Time) error {
-	h := c.ScheduleClient().GetHandle(ctx, ScheduleID(provider))
-	if err := h.Backfill(ctx, client.ScheduleBackfillOptions{Backfill: []client.ScheduleBackfill{{
-		Start: from, End: to, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL,
-	}}}); err != nil {
-		return fmt.Errorf("schedule %s: backfill %s..%s: %w", ScheduleID(provider), from.Format(time.DateOnly), to.Format(time.DateOnly), err)
+// StartBackfill starts a BackfillRates workflow for the range (or
+// attaches to the one already running for the same range) and returns
+// its run. It is apart from the live schedule, which keeps running.
+func StartBackfill(ctx context.Context, c client.Client, taskQueue string, in workflows.BackfillInput) (client.WorkflowRun, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.BackfillID(in),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.FxProviderKey.ValueSet(in.Provider)),
+	}, workflows.BackfillRatesName, in)
+	if err != nil {
+		return nil, fmt.Errorf("start backfill %s: %w", workflows.BackfillID(in), err)
 	}
-	return nil
+	return run, nil
 }

@@ -1,4 +1,4 @@
-package workflows
+package ingestion
 
 import (
 	"context"

@@ -125,6 +125,7 @@ type Worker struct {
 	inserted *prometheus.CounterVec
 	present  *prometheus.CounterVec
 	skipped  *prometheus.CounterVec
+	held     *prometheus.CounterVec
 	temporal tclient.MetricsHandler
 }
 
@@ -141,6 +142,7 @@ func NewWorker(log *slog.Logger) (*Worker, error) {
 	m.inserted = counter("ces_rates_inserted_total", "Rates inserted into exchange_rates.")
 	m.present = counter("ces_rates_already_present_total", "Fetched rates that were already stored.")
 	m.skipped = counter("ces_rates_skipped_total", "Provider codes skipped as not ISO 4217.")
+	m.held = counter("ces_rates_quarantined_total", "Stored rates the quality gate held back for an operator.")
 	exporter, err := otelprom.New(otelprom.WithRegisterer(m.reg))
 	if err != nil {
 		return nil, err
@@ -165,6 +167,11 @@ func (m *Worker) AlreadyPresent(provider string, n int) {
 	m.present.WithLabelValues(provider).Add(float64(n))
 }
 func (m *Worker) Skipped(provider string, n int) { m.skipped.WithLabelValues(provider).Add(float64(n)) }
+
+// Quarantined counts rates the quality gate held back.
+func (m *Worker) Quarantined(provider string, n int) {
+	m.held.WithLabelValues(provider).Add(float64(n))
+}
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Worker) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }

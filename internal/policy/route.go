@@ -70,6 +70,9 @@ func NewBook(rates []fx.Rate) *Book {
 	return b
 }
 
+// Empty reports whether the book holds no rate at all.
+func (b *Book) Empty() bool { return len(b.pairs) == 0 }
+
 // Rates returns every rate in the book, sorted by provider, base and quote.
 func (b *Book) Rates() []fx.Rate {
 	var out []fx.Rate

@@ -2,22 +2,28 @@ package rates
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"ces/internal/cache"
 	"ces/internal/fx"
+	"ces/internal/policy"
+	"ces/internal/store"
 )
 
-// snapshot is the provider's whole latest set as last read from Redis.
+// snapshot is every provider's latest released set and the suspended
+// pairs, as last read from Redis (or PostgreSQL where Redis lacked them).
 type snapshot struct {
-	base   string
-	rates  map[string]fx.Rate
-	loaded time.Time
+	book      *policy.Book
+	suspended map[string]bool
+	loaded    time.Time
+	source    Source
+	cacheErr  error
 }
 
-// nearCache keeps the latest set in process memory so a lookup costs no
+// nearCache keeps the latest sets in process memory so a lookup costs no
 // network round trip. An ingestion's announcement (Redis pub/sub) drops it
 // at once; ttl bounds how long a lost announcement can hide a new rate.
 type nearCache struct {
@@ -41,9 +47,12 @@ func (n *nearCache) fresh() *snapshot {
 // invalidate forgets the snapshot; the next lookup reads Redis.
 func (n *nearCache) invalidate() { n.cur.Store(nil) }
 
-// snapshot returns the provider's latest set from memory, or reads it from
-// Redis when the copy is missing or older than the ttl. Errors (Redis down,
-// cache empty) leave no snapshot, so callers fall back to PostgreSQL.
+// snapshot returns the latest sets from memory, or reads them when the
+// copy is missing or older than the ttl. A provider Redis holds nothing
+// for (Redis was emptied, or its first ingestion has not cached yet) is
+// read from PostgreSQL and written back to Redis, whose compare on as_of
+// keeps any newer rate an ingestion cached meanwhile. When Redis fails,
+// everything is read from PostgreSQL and nothing is kept in memory.
 func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 	if snap := s.near.fresh(); snap != nil {
 		return snap, nil
@@ -56,30 +65,101 @@ func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 	// The invalidation may race with this read; reading after taking the
 	// time keeps the bound: the copy is never older than what it claims.
 	loaded := time.Now()
-	base, err := s.cache.Base(ctx, s.provider)
-	if err != nil {
-		return nil, err
+	snap, cacheErr := s.fromCache(ctx)
+	if cacheErr != nil {
+		s.warnCache(ctx, cacheErr)
+		snap, err := s.fromDatabase(ctx)
+		if err != nil {
+			return nil, err
+		}
+		snap.cacheErr = cacheErr
+		return snap, nil
 	}
-	all, err := s.cache.All(ctx, s.provider, base)
-	if err != nil {
-		return nil, err
-	}
-	if len(all) == 0 {
-		return nil, cache.ErrMiss
-	}
-	snap := &snapshot{base: base, rates: all, loaded: loaded}
+	snap.loaded = loaded
 	if s.near.ttl > 0 {
 		s.near.cur.Store(snap)
 	}
 	return snap, nil
 }
 
-// Watch drops the in-process copy whenever an ingestion announces new
-// rates for this provider, until ctx ends. Run it in its own goroutine.
-func (s *Service) Watch(ctx context.Context) {
-	s.cache.Watch(ctx, func(provider string) {
-		if provider == s.provider {
-			s.near.invalidate()
+func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
+	cached, err := s.cache.Latest(ctx, s.providers)
+	if err != nil {
+		return nil, err
+	}
+	var rows []fx.Rate
+	var missing []string
+	for _, p := range s.providers {
+		if list, ok := cached[p]; ok {
+			rows = append(rows, list...)
+		} else {
+			missing = append(missing, p)
 		}
-	})
+	}
+	src := FromCache
+	if len(missing) > 0 {
+		src = FromDatabase
+		more, err := s.store.LatestServable(ctx, missing, nil, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, more...)
+		byProvider := map[string][]fx.Rate{}
+		for _, r := range more {
+			byProvider[r.Provider] = append(byProvider[r.Provider], r)
+		}
+		for p, list := range byProvider {
+			if _, err := s.cache.SetLatest(ctx, p, list); err != nil {
+				s.warnCache(ctx, err)
+			}
+		}
+	}
+	suspended, err := s.cache.Suspensions(ctx)
+	if errors.Is(err, cache.ErrMiss) {
+		suspended, err = s.suspensionsFromDatabase(ctx)
+		if err == nil {
+			keys := make([]string, 0, len(suspended))
+			for k := range suspended {
+				keys = append(keys, k)
+			}
+			if err := s.cache.SetSuspensions(ctx, keys); err != nil {
+				s.warnCache(ctx, err)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &snapshot{book: policy.NewBook(rows), suspended: suspended, source: src}, nil
+}
+
+func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
+	rows, err := s.store.LatestServable(ctx, s.providers, nil, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	suspended, err := s.suspensionsFromDatabase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshot{book: policy.NewBook(rows), suspended: suspended, source: FromDatabase, loaded: time.Now()}, nil
+}
+
+func (s *Service) suspensionsFromDatabase(ctx context.Context) (map[string]bool, error) {
+	list, err := s.store.Suspensions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(list))
+	for _, p := range list {
+		out[store.SuspendedKey(p.Base, p.Quote)] = true
+	}
+	return out, nil
+}
+
+// Watch drops the in-process copy whenever an ingestion announces new
+// rates of a served provider, or suspensions change, until ctx ends. Run
+// it in its own goroutine.
+func (s *Service) Watch(ctx context.Context) {
+	s.cache.Watch(ctx, func(string) { s.near.invalidate() })
 }

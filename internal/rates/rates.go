@@ -1,20 +1,22 @@
-// Package rates answers rate questions for the API and for conversions:
-// latest rates from Redis with PostgreSQL as the fallback, rates in force
-// at an instant and series from PostgreSQL, each derived from stored rows
-// by the one rule in fx.DeriveQuote.
+// Package rates answers rate questions for the API and for conversions,
+// across every configured provider at once: latest rates from an
+// in-process copy of Redis with PostgreSQL as the fallback, rates in force
+// at an instant and series from PostgreSQL. Which stored rows price a pair
+// is decided by the source policy (policy.Book.Route) and nothing else.
 package rates
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
 
 	"ces/internal/cache"
 	"ces/internal/fx"
+	"ces/internal/policy"
 	"ces/internal/store"
 )
 
@@ -41,12 +43,13 @@ type Result struct {
 	Source Source
 }
 
-// Service answers rate questions about one provider.
+// Service answers rate questions about the configured providers.
 type Service struct {
-	provider   string
+	providers  []string
+	priority   []string
 	store      *store.Store
 	cache      *cache.Cache
-	staleAfter time.Duration
+	staleAfter func(provider string) time.Duration
 	now        func() time.Time
 	observer   Observer
 	log        *slog.Logger
@@ -69,8 +72,13 @@ func (s *Service) warnCache(ctx context.Context, err error) {
 
 // Options configure a Service.
 type Options struct {
-	Provider   string
-	StaleAfter time.Duration
+	// Providers are the providers served; Priority orders them for the
+	// source policy (default: Providers).
+	Providers []string
+	Priority  []string
+	// StaleAfter is how old each provider's rates may grow before they
+	// are marked stale.
+	StaleAfter func(provider string) time.Duration
 	Now        func() time.Time
 	Observer   Observer
 	Log        *slog.Logger
@@ -87,13 +95,20 @@ func New(st *store.Store, c *cache.Cache, o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	svc := &Service{provider: o.Provider, store: st, cache: c, staleAfter: o.StaleAfter, now: o.Now, observer: o.Observer, log: o.Log}
+	if o.Priority == nil {
+		o.Priority = o.Providers
+	}
+	if o.StaleAfter == nil {
+		o.StaleAfter = func(string) time.Duration { return 97 * time.Hour }
+	}
+	svc := &Service{providers: o.Providers, priority: o.Priority, store: st, cache: c, staleAfter: o.StaleAfter,
+		now: o.Now, observer: o.Observer, log: o.Log}
 	svc.near.ttl = o.NearCacheTTL
 	return svc
 }
 
-// Provider returns the provider the service reads.
-func (s *Service) Provider() string { return s.provider }
+// Providers returns the providers the service serves, in priority order.
+func (s *Service) Providers() []string { return slices.Clone(s.priority) }
 
 func (s *Service) observe(src Source, err error) {
 	if s.observer != nil {
@@ -104,7 +119,6 @@ func (s *Service) observe(src Source, err error) {
 func (s *Service) result(q fx.Quote, src Source) Result {
 	r := Result{Quote: q, Source: src}
 	if len(q.Legs) == 0 { // from == to: timeless
-		r.Provider = s.provider
 		r.AsOf = s.now().UTC()
 		r.FetchedAt = r.AsOf
 		return r
@@ -113,69 +127,89 @@ func (s *Service) result(q fx.Quote, src Source) Result {
 	if r.Age < 0 {
 		r.Age = 0
 	}
-	r.Stale = r.Age > s.staleAfter
+	for _, l := range q.Legs {
+		if s.now().Sub(l.AsOf) > s.staleAfter(l.Provider) {
+			r.Stale = true
+		}
+	}
 	return r
 }
 
-// neededQuotes lists the base→X rates DeriveQuote will ask for.
-func neededQuotes(from, to, base string) []string {
-	switch {
-	case from == to:
-		return nil
-	case from == base:
-		return []string{to}
-	case to == base:
-		return []string{from}
+// pin checks a provider a client asked for.
+func (s *Service) pin(only string) error {
+	if only != "" && !slices.Contains(s.providers, only) {
+		return fmt.Errorf("%w: %q is not served here; providers: %v", fx.ErrUnknownProvider, only, s.priority)
 	}
-	return []string{to, from}
+	return nil
 }
 
-// Latest returns the newest from→to rate. It reads Redis and touches
-// PostgreSQL only when Redis lacks a leg or fails; a Redis failure is
-// logged and observed, never returned.
-func (s *Service) Latest(ctx context.Context, from, to string) (Result, error) {
+// current refuses withdrawn currencies: a latest rate of a currency that
+// no longer exists is not a price. History still serves them.
+func current(codes ...string) error {
+	for _, c := range codes {
+		if cur, ok := fx.LookupCurrency(c); ok && cur.Withdrawn {
+			return fmt.Errorf("%w: %s is withdrawn from ISO 4217; ask for at= or history for the dates it existed", fx.ErrInvalidCurrency, c)
+		}
+	}
+	return nil
+}
+
+// Latest returns the newest from→to rate by the source policy (only set:
+// from that provider alone). It reads the in-process copy of Redis and
+// touches PostgreSQL only when Redis fails or lacks a provider.
+func (s *Service) Latest(ctx context.Context, from, to, only string) (Result, error) {
+	if err := s.pin(only); err != nil {
+		return Result{}, err
+	}
+	if err := current(from, to); err != nil {
+		return Result{}, err
+	}
 	if from == to {
-		q, _ := fx.DeriveQuote(from, to, "", nil)
+		q, _ := policy.NewBook(nil).Route(from, to, nil, "")
 		return s.result(q, FromCache), nil
 	}
-	q, err := s.latestFromCache(ctx, from, to)
-	if err == nil {
-		s.observe(FromCache, nil)
-		return s.result(q, FromCache), nil
-	}
-	if !errors.Is(err, cache.ErrMiss) {
-		s.warnCache(ctx, err)
-	}
-	s.observe(FromDatabase, err)
-	q, err = s.quoteAt(ctx, from, to, time.Time{})
+	snap, err := s.latest(ctx)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.result(q, FromDatabase), nil
+	if snap.suspended[store.SuspendedKey(from, to)] {
+		return Result{}, fmt.Errorf("%w: an operator suspended %s/%s; conversions and latest lookups are refused until it is resumed", fx.ErrPairSuspended, from, to)
+	}
+	q, err := snap.book.Route(from, to, s.priority, only)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.result(q, snap.source), nil
 }
 
-func (s *Service) latestFromCache(ctx context.Context, from, to string) (fx.Quote, error) {
+// latest returns the snapshot of the latest rates, observing its source.
+func (s *Service) latest(ctx context.Context) (*snapshot, error) {
 	snap, err := s.snapshot(ctx)
 	if err != nil {
-		return fx.Quote{}, err
+		return nil, err
 	}
-	q, err := fx.DeriveQuote(from, to, snap.base, func(q string) (fx.Rate, bool) { r, ok := snap.rates[q]; return r, ok })
-	if err != nil {
-		// A pair the cache cannot price may still be in PostgreSQL.
-		return fx.Quote{}, cache.ErrMiss
+	s.observe(snap.source, snap.cacheErr)
+	if snap.book.Empty() {
+		return nil, fx.ErrNoRates
 	}
-	return q, nil
+	return snap, nil
 }
 
-// At returns the from→to rate in force at the instant at: derived from the
-// newest stored rows with as_of ≤ at. It always reads PostgreSQL.
-func (s *Service) At(ctx context.Context, from, to string, at time.Time) (Result, error) {
-	if from == to {
-		q, _ := fx.DeriveQuote(from, to, "", nil)
-		return s.result(q, FromDatabase), nil
+// At returns the from→to rate in force at the instant at: the source
+// policy applied to the newest released rows with as_of ≤ at.
+func (s *Service) At(ctx context.Context, from, to string, at time.Time, only string) (Result, error) {
+	if err := s.pin(only); err != nil {
+		return Result{}, err
 	}
-	q, err := s.quoteAt(ctx, from, to, at)
+	book, err := s.bookAt(ctx, from, to, at, only)
 	if err != nil {
+		return Result{}, err
+	}
+	q, err := book.Route(from, to, s.priority, only)
+	if err != nil {
+		if from != to && len(book.Rates()) == 0 {
+			return Result{}, fmt.Errorf("%w: nothing stored for %s/%s on or before %s", fx.ErrRateNotFound, from, to, at.UTC().Format(time.RFC3339))
+		}
 		return Result{}, err
 	}
 	r := s.result(q, FromDatabase)
@@ -184,153 +218,192 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time) (Result
 	return r, nil
 }
 
-func (s *Service) quoteAt(ctx context.Context, from, to string, at time.Time) (fx.Quote, error) {
-	base, err := s.store.ProviderBase(ctx, s.provider, at)
-	if err != nil {
-		if errors.Is(err, fx.ErrNoRates) && !at.IsZero() {
-			return fx.Quote{}, fmt.Errorf("%w: nothing stored on or before %s", fx.ErrRateNotFound, at.UTC().Format(time.RFC3339))
-		}
-		return fx.Quote{}, err
+// bookAt reads the rows in force at at that can take part in pricing
+// from→to: every leg the policy can use touches one of the two.
+func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, only string) (*policy.Book, error) {
+	if from == to {
+		return policy.NewBook(nil), nil
 	}
-	legs := map[string]fx.Rate{}
-	for _, code := range neededQuotes(from, to, base) {
-		r, err := s.store.RateAt(ctx, s.provider, base, code, at)
-		if errors.Is(err, fx.ErrRateNotFound) {
-			continue // DeriveQuote names the missing leg
-		}
-		if err != nil {
-			return fx.Quote{}, err
-		}
-		legs[code] = r
+	provs := s.providers
+	if only != "" {
+		provs = []string{only}
 	}
-	return fx.DeriveQuote(from, to, base, func(q string) (fx.Rate, bool) { r, ok := legs[q]; return r, ok })
-}
-
-// All returns from→X for every currency X the provider's latest data can
-// price, sorted by X. It reads Redis, and PostgreSQL when Redis fails.
-func (s *Service) All(ctx context.Context, from string) ([]Result, error) {
-	base, rates, src, err := s.latestSet(ctx)
+	rows, err := s.store.LatestServable(ctx, provs, []string{from, to}, at)
 	if err != nil {
 		return nil, err
 	}
-	get := func(q string) (fx.Rate, bool) { r, ok := rates[q]; return r, ok }
-	if from != base {
-		if _, ok := rates[from]; !ok {
-			return nil, fmt.Errorf("%w: %s does not quote %s", fx.ErrRateNotFound, s.provider, from)
+	// A cross across providers needs, besides the legs touching from and
+	// to, nothing else: both of its legs touch one of them.
+	return policy.NewBook(rows), nil
+}
+
+// All returns from→X for every currency X the latest data can price,
+// sorted by X; withdrawn and suspended pairs are left out.
+func (s *Service) All(ctx context.Context, from, only string) ([]Result, error) {
+	if err := s.pin(only); err != nil {
+		return nil, err
+	}
+	if err := current(from); err != nil {
+		return nil, err
+	}
+	snap, err := s.latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(snap.book.Providers(from)) == 0 {
+		return nil, fmt.Errorf("%w: no provider quotes %s", fx.ErrRateNotFound, from)
+	}
+	var out []Result
+	for _, to := range snap.book.Currencies() {
+		if to == from || current(to) != nil || snap.suspended[store.SuspendedKey(from, to)] {
+			continue
 		}
-	}
-	targets := make([]string, 0, len(rates)+1)
-	if from != base {
-		targets = append(targets, base)
-	}
-	for q := range rates {
-		if q != from {
-			targets = append(targets, q)
-		}
-	}
-	sort.Strings(targets)
-	out := make([]Result, 0, len(targets))
-	for _, to := range targets {
-		q, err := fx.DeriveQuote(from, to, base, get)
+		q, err := snap.book.Route(from, to, s.priority, only)
 		if err != nil {
-			return nil, err
+			continue // not priceable under the pin: not listed
 		}
-		out = append(out, s.result(q, src))
+		out = append(out, s.result(q, snap.source))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s quotes nothing for %s", fx.ErrRateNotFound, only, from)
 	}
 	return out, nil
 }
 
-// latestSet returns the provider's latest rate for every quote.
-func (s *Service) latestSet(ctx context.Context) (string, map[string]fx.Rate, Source, error) {
-	snap, err := s.snapshot(ctx)
-	if err == nil {
-		s.observe(FromCache, nil)
-		return snap.base, snap.rates, FromCache, nil
-	}
-	if !errors.Is(err, cache.ErrMiss) {
-		s.warnCache(ctx, err)
-	}
-	s.observe(FromDatabase, err)
-	base, err := s.store.ProviderBase(ctx, s.provider, time.Time{})
-	if err != nil {
-		return "", nil, "", err
-	}
-	list, err := s.store.LatestRates(ctx, s.provider, base, time.Time{})
-	if err != nil {
-		return "", nil, "", err
-	}
-	all := make(map[string]fx.Rate, len(list))
-	for _, r := range list {
-		all[r.Quote] = r
-	}
-	return base, all, FromDatabase, nil
+// Currency is a currency some provider quotes, with those providers.
+type Currency struct {
+	fx.Currency
+	Providers []string `json:"providers"`
 }
 
-// Currencies returns the currencies the provider's latest data can price.
-func (s *Service) Currencies(ctx context.Context) ([]fx.Currency, error) {
-	base, rates, _, err := s.latestSet(ctx)
+// Currencies returns every currency the latest data quotes, with the
+// providers that quote it.
+func (s *Service) Currencies(ctx context.Context) ([]Currency, error) {
+	snap, err := s.latest(ctx)
 	if err != nil {
 		return nil, err
 	}
-	codes := []string{base}
-	for q := range rates {
-		codes = append(codes, q)
-	}
-	sort.Strings(codes)
-	out := make([]fx.Currency, 0, len(codes))
-	for _, c := range codes {
+	var out []Currency
+	for _, c := range snap.book.Currencies() {
 		if cur, ok := fx.LookupCurrency(c); ok {
-			out = append(out, cur)
+			out = append(out, Currency{Currency: cur, Providers: snap.book.Providers(c)})
 		}
 	}
 	return out, nil
 }
 
 // History returns the from→to series published in [start, end), oldest
-// first: one point per publication for which every leg was published.
-func (s *Service) History(ctx context.Context, from, to string, start, end time.Time) ([]fx.Quote, error) {
+// first. The legs are chosen once, by the source policy applied to the
+// rows in force at end; a pair priced by one provider gives one point per
+// publication, a pair priced across providers one point per UTC day on
+// which both published (as_of: the older leg).
+func (s *Service) History(ctx context.Context, from, to string, start, end time.Time, only string) ([]fx.Quote, error) {
+	if err := s.pin(only); err != nil {
+		return nil, err
+	}
 	if from == to {
 		return nil, nil
 	}
-	base, err := s.store.ProviderBase(ctx, s.provider, time.Time{})
+	book, err := s.bookAt(ctx, from, to, end, only)
 	if err != nil {
 		return nil, err
 	}
-	need := neededQuotes(from, to, base)
-	byAsOf := map[int64]map[string]fx.Rate{}
-	var times []int64
-	for _, code := range need {
-		rows, err := s.store.History(ctx, s.provider, base, code, start, end)
-		if err != nil {
+	route, err := book.Route(from, to, s.priority, only)
+	if err != nil {
+		return nil, err
+	}
+	series := make([][]fx.Rate, len(route.Legs))
+	for i, l := range route.Legs {
+		if series[i], err = s.store.History(ctx, l.Provider, l.Base, l.Quote, start, end); err != nil {
 			return nil, err
-		}
-		for _, r := range rows {
-			k := r.AsOf.UnixNano()
-			if byAsOf[k] == nil {
-				byAsOf[k] = map[string]fx.Rate{}
-				times = append(times, k)
-			}
-			byAsOf[k][code] = r
 		}
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	out := make([]fx.Quote, 0, len(times))
-	for _, k := range times {
-		legs := byAsOf[k]
-		if len(legs) != len(need) {
-			continue // one leg missing at this publication: no cross rate
+	var points [][]fx.Rate
+	switch {
+	case len(series) == 1:
+		for _, r := range series[0] {
+			points = append(points, []fx.Rate{r})
 		}
-		q, err := fx.DeriveQuote(from, to, base, func(c string) (fx.Rate, bool) { r, ok := legs[c]; return r, ok })
+	case route.Legs[0].Provider == route.Legs[1].Provider:
+		points = join(series, func(r fx.Rate) int64 { return r.AsOf.UnixNano() })
+	default:
+		points = join(series, func(r fx.Rate) int64 { return r.AsOf.UTC().Truncate(24 * time.Hour).Unix() })
+	}
+	out := make([]fx.Quote, 0, len(points))
+	for _, legs := range points {
+		v, err := policy.Recompute(from, to, route.Rule, legs)
 		if err != nil {
 			return nil, err
+		}
+		q := fx.Quote{From: from, To: to, Value: v, Rule: route.Rule, Via: route.Via, Provider: route.Provider, Legs: legs}
+		q.AsOf, q.FetchedAt = legs[0].AsOf, legs[0].FetchedAt
+		for _, l := range legs[1:] {
+			if l.AsOf.Before(q.AsOf) {
+				q.AsOf = l.AsOf
+			}
+			if l.FetchedAt.Before(q.FetchedAt) {
+				q.FetchedAt = l.FetchedAt
+			}
 		}
 		out = append(out, q)
 	}
-	if len(out) == 0 {
-		// An empty series of a pair the provider never quoted is a 404, not [].
-		if _, err := s.quoteAt(ctx, from, to, time.Time{}); err != nil {
-			return nil, err
+	return out, nil
+}
+
+// join pairs the rows of two series that share a key (the last row of
+// each key wins), in key order.
+func join(series [][]fx.Rate, key func(fx.Rate) int64) [][]fx.Rate {
+	first := map[int64]fx.Rate{}
+	for _, r := range series[0] {
+		first[key(r)] = r
+	}
+	second := map[int64]fx.Rate{}
+	for _, r := range series[1] {
+		second[key(r)] = r
+	}
+	var keys []int64
+	for k := range first {
+		if _, ok := second[k]; ok {
+			keys = append(keys, k)
 		}
 	}
-	return out, nil
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	out := make([][]fx.Rate, len(keys))
+	for i, k := range keys {
+		out[i] = []fx.Rate{first[k], second[k]}
+	}
+	return out
+}
+
+// Resync copies provider's latest released rates from PostgreSQL into
+// Redis (never replacing a newer cached rate) and drops the in-process
+// copy, so a quarantine release is priced at once on every replica.
+func (s *Service) Resync(ctx context.Context, provider string) error {
+	rows, err := s.store.LatestServable(ctx, []string{provider}, nil, time.Time{})
+	if err != nil {
+		return err
+	}
+	if _, err := s.cache.SetLatest(ctx, provider, rows); err != nil {
+		return err
+	}
+	s.near.invalidate()
+	return nil
+}
+
+// SyncSuspensions copies the suspended pairs from PostgreSQL into Redis
+// and drops the in-process copy.
+func (s *Service) SyncSuspensions(ctx context.Context) error {
+	list, err := s.store.Suspensions(ctx)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(list))
+	for i, p := range list {
+		keys[i] = store.SuspendedKey(p.Base, p.Quote)
+	}
+	if err := s.cache.SetSuspensions(ctx, keys); err != nil {
+		return err
+	}
+	s.near.invalidate()
+	return nil
 }

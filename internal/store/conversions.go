@@ -39,6 +39,7 @@ type auditRow struct {
 	RequestSHA256   string    `bun:"request_sha256,notnull"`
 	ClientAddress   string    `bun:"client_address,notnull"`
 	Hash            string    `bun:"hash,notnull"`
+	PricingRule     *string   `bun:"pricing_rule"`
 }
 
 func toAuditRow(r fx.Receipt) auditRow {
@@ -57,6 +58,10 @@ func toAuditRow(r fx.Receipt) auditRow {
 	if r.IdempotencyKey != "" {
 		k := r.IdempotencyKey
 		row.IdempotencyKey = &k
+	}
+	if r.Rule != "" {
+		rule := r.Rule
+		row.PricingRule = &rule
 	}
 	return row
 }
@@ -81,6 +86,9 @@ func (a auditRow) receipt() fx.Receipt {
 	}
 	if a.IdempotencyKey != nil {
 		r.IdempotencyKey = *a.IdempotencyKey
+	}
+	if a.PricingRule != nil {
+		r.Rule = *a.PricingRule
 	}
 	for _, id := range []*int64{a.Leg1RateID, a.Leg2RateID} {
 		if id != nil {

@@ -1,0 +1,99 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"ces/internal/fx"
+	"ces/internal/provider"
+	"ces/internal/store"
+)
+
+// BackfillInput names the provider and the inclusive range of dates.
+type BackfillInput struct {
+	Provider string `json:"provider"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+}
+
+// BackfillResult reports what a backfill stored.
+type BackfillResult struct {
+	Provider string `json:"provider"`
+	// Days counts the publication dates found in the range; Resumed those
+	// skipped because an earlier attempt had stored them.
+	Days           int               `json:"days"`
+	Resumed        int               `json:"resumed"`
+	Inserted       int               `json:"inserted"`
+	AlreadyPresent int               `json:"already_present"`
+	Quarantined    []QuarantinedRate `json:"quarantined,omitempty"`
+	Downloads      int               `json:"downloads"`
+}
+
+// BackfillRates fetches the provider's history for the range once and
+// inserts it day by day, oldest first, through the quality gate, with a
+// heartbeat after each day carrying the last date stored. A retry after a
+// crash resumes after that date. It never touches the cache: the latest
+// rate readers see is the live schedule's business alone.
+func (a *Activities) BackfillRates(ctx context.Context, in BackfillInput) (BackfillResult, error) {
+	p, err := a.source(in.Provider)
+	if err != nil {
+		return BackfillResult{}, err
+	}
+	from, err1 := time.Parse(time.DateOnly, in.From)
+	to, err2 := time.Parse(time.DateOnly, in.To)
+	if err1 != nil || err2 != nil || to.Before(from) {
+		return BackfillResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("backfill: want from ≤ to as YYYY-MM-DD, got %q..%q", in.From, in.To), provider.TypeRequestRejected, nil)
+	}
+	res := BackfillResult{Provider: in.Provider}
+	var done string
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &done); err != nil {
+			done = ""
+		}
+	}
+	sets, err := p.History(ctx, from, to)
+	res.Downloads = 1
+	if err != nil {
+		return res, providerError("backfill", err)
+	}
+	byDay := map[string][]fx.RateSet{}
+	var days []string
+	for _, s := range sets { // oldest first
+		d := s.AsOf.UTC().Format(time.DateOnly)
+		if _, ok := byDay[d]; !ok {
+			days = append(days, d)
+		}
+		byDay[d] = append(byDay[d], s)
+	}
+	res.Days = len(days)
+	info := activity.GetInfo(ctx)
+	fetched := a.now().UTC()
+	for _, d := range days {
+		if done != "" && d <= done {
+			res.Resumed++
+			continue
+		}
+		ins, err := a.Store.InsertSets(ctx, byDay[d], store.Origin{
+			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: fetched, JumpLimit: a.JumpLimit,
+		})
+		if err != nil {
+			return res, fmt.Errorf("backfill %s: %w", d, err)
+		}
+		a.report(ctx, in.Provider, ins)
+		res.Inserted += ins.Inserted
+		res.AlreadyPresent += ins.AlreadyPresent
+		res.Quarantined = append(res.Quarantined, quarantined(ins.Quarantined)...)
+		activity.RecordHeartbeat(ctx, d)
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+	}
+	activity.GetLogger(ctx).Info("backfilled rates", "provider", in.Provider, "from", in.From, "to", in.To,
+		"days", res.Days, "resumed", res.Resumed, "inserted", res.Inserted, "quarantined", len(res.Quarantined))
+	return res, nil
+}

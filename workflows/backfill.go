@@ -1,0 +1,79 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"ces/activities"
+	"ces/internal/provider"
+)
+
+// BackfillRatesName is the workflow type name of a backfill.
+const BackfillRatesName = "BackfillRates"
+
+// MaxBackfillDays bounds one backfill; longer ranges are several runs.
+const MaxBackfillDays = 3660
+
+// backfillOptions: one activity downloads the history once and inserts
+// it day by day, heartbeating the last day stored. A worker that dies is
+// noticed within HeartbeatTimeout and the retry resumes after that day.
+var backfillOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    2 * time.Hour,
+	HeartbeatTimeout:       2 * time.Minute,
+	ScheduleToCloseTimeout: 12 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        5 * time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        5 * time.Minute,
+		NonRetryableErrorTypes: append([]string{activities.TypeUnknownProvider}, provider.PermanentTypes...),
+	},
+}
+
+// BackfillInput names the provider and the inclusive range of dates
+// (YYYY-MM-DD).
+type BackfillInput = activities.BackfillInput
+
+// BackfillID is the workflow id of a backfill: one per provider and range,
+// apart from the live schedule's runs, which it never blocks or skips.
+func BackfillID(in BackfillInput) string {
+	return fmt.Sprintf("backfill-rates/%s/%s..%s", in.Provider, in.From, in.To)
+}
+
+// BackfillRates stores a provider's published rates for a range of dates
+// from one download of its history. It never changes the cached latest
+// rate: the live schedule alone does that.
+func BackfillRates(ctx workflow.Context, in BackfillInput) (activities.BackfillResult, error) {
+	if in.Provider == "" {
+		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError("backfill: no provider named", "InvalidInput", nil)
+	}
+	from, err1 := time.Parse(time.DateOnly, in.From)
+	to, err2 := time.Parse(time.DateOnly, in.To)
+	switch {
+	case err1 != nil || err2 != nil:
+		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("backfill: dates %q..%q are not YYYY-MM-DD", in.From, in.To), "InvalidInput", nil)
+	case to.Before(from):
+		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError("backfill: from is after to", "InvalidInput", nil)
+	case to.Sub(from) > MaxBackfillDays*24*time.Hour:
+		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("backfill: more than %d days; split the range", MaxBackfillDays), "InvalidInput", nil)
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, FxProviderKey.ValueSet(in.Provider)); err != nil {
+		return activities.BackfillResult{}, err
+	}
+	var a *activities.Activities
+	var res activities.BackfillResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, backfillOptions), a.BackfillRates, in).Get(ctx, &res); err != nil {
+		return activities.BackfillResult{}, err
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		RatesInsertedKey.ValueSet(int64(res.Inserted)), RatesQuarantinedKey.ValueSet(int64(len(res.Quarantined)))); err != nil {
+		return activities.BackfillResult{}, err
+	}
+	workflow.GetLogger(ctx).Info("backfill done", "provider", in.Provider, "from", in.From, "to", in.To,
+		"days", res.Days, "inserted", res.Inserted, "quarantined", len(res.Quarantined))
+	return res, nil
+}
