@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${CES_DATA_DIR:-$ROOT/.data}
 BIN=$ROOT/bin
 TEMPORAL_CLI_VERSION=v1.5.1
-SEARCH_ATTRIBUTES=(--search-attribute FxProvider=Keyword --search-attribute RatesInserted=Int)
+SEARCH_ATTRIBUTES=(--search-attribute FxProvider=Keyword --search-attribute RatesInserted=Int --search-attribute RatesQuarantined=Int)
 STARTED_PIDS=()
 
 say() { printf '[ces] %s\n' "$*" >&2; }
@@ -77,6 +77,21 @@ start_temporal() {
 	# The default namespace appears a moment after the frontend answers.
 	wait_for 30 "Temporal default namespace" \
 		"$BIN/temporal" operator namespace describe --address "127.0.0.1:$port" --namespace default
+}
+
+# ensure_search_attributes ADDRESS: register CES's search attributes on a
+# server that was started without them (an older make up, or one the user
+# started), so workflows that set them do not fail.
+ensure_search_attributes() {
+	local addr=$1 kv name type have
+	have=$("$BIN/temporal" operator search-attribute list --address "$addr" --namespace default 2>/dev/null || true)
+	for kv in FxProvider=Keyword RatesInserted=Int RatesQuarantined=Int; do
+		name=${kv%%=*}; type=${kv#*=}
+		if ! grep -qw "$name" <<<"$have"; then
+			say "registering the search attribute $name on $addr"
+			"$BIN/temporal" operator search-attribute create --address "$addr" --namespace default --name "$name" --type "$type" >/dev/null
+		fi
+	done
 }
 
 url_host() { python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p.hostname or "127.0.0.1")' "$1"; }

@@ -3,13 +3,18 @@
 # DATABASE_URL / REDIS_URL when they answer and otherwise starts its own
 # PostgreSQL and Redis under .data/; runs a persistent Temporal dev server
 # (Web UI on :8233), migrates, starts worker and api, creates the schedule
-# and triggers a first ingestion. Ctrl-C stops everything it started.
+# and triggers a first ingestion of every provider. Ctrl-C stops
+# everything it started. OFFLINE=1 serves the recorded ECB and CBN
+# payloads in testdata/ instead of the live providers.
 source "$(dirname "$0")/lib.sh"
 trap 'say "stopping"; stop_started' EXIT
 trap 'exit 130' INT TERM
 
 need_go
 ensure_temporal_cli
+# Logs, the env file and the offline recordings live here, even when every
+# service was already running.
+mkdir -p "$DATA"
 
 ensure_postgres "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ces?sslmode=disable}"
 # Our own cluster comes with only the postgres database: create ces in it.
@@ -25,10 +30,34 @@ fi
 ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export DATABASE_URL=$PG_URL REDIS_URL=$REDIS_URL_OK
 
+if [ "${OFFLINE:-}" = 1 ]; then
+	# The adapters read file:// endpoints: lay the recordings out under the
+	# names the providers serve them by.
+	off=$DATA/offline
+	mkdir -p "$off/ecb" "$off/cbn"
+	for f in eurofxref-daily.xml eurofxref-hist-90d.xml eurofxref-hist.xml; do
+		cp "$ROOT/testdata/ecb/eurofxref-hist-90d-2017.xml" "$off/ecb/$f"
+	done
+	cp "$ROOT/testdata/cbn/GetAllExchangeRates.json" "$off/cbn/GetAllExchangeRates"
+	export FX_PROVIDERS=ecb,cbn FX_ECB_BASE_URL=file://$off/ecb FX_CBN_BASE_URL=file://$off/cbn
+	unset FX_PROVIDER
+	# The recordings are years old: let conversions use them (they still
+	# answer stale: true).
+	export CONVERT_MAX_RATE_AGE=${CONVERT_MAX_RATE_AGE:-100000h}
+	say "offline: ECB and CBN from the recordings in testdata/ (copied to $off)"
+fi
+if [ -z "${FX_PROVIDERS:-}" ] && [ -z "${FX_PROVIDER:-}" ]; then
+	FX_PROVIDERS=ecb,cbn
+	[ -n "${FX_API_KEY:-}" ] && FX_PROVIDERS=$FX_PROVIDERS,openexchangerates
+	export FX_PROVIDERS
+fi
+providers=${FX_PROVIDERS:-${FX_PROVIDER:-}}
+
 TPORT=${CES_TEMPORAL_PORT:-7233}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TPORT}
 if port_open 127.0.0.1 "$TPORT"; then
 	say "a Temporal server already answers on 127.0.0.1:$TPORT; using it"
+	ensure_search_attributes "127.0.0.1:$TPORT"
 else
 	say "starting the Temporal dev server (state in .data/temporal.db)"
 	start_temporal "$TPORT" 8233 "$DATA/temporal.db"
@@ -43,24 +72,31 @@ STARTED_PIDS+=($!)
 "$BIN/api" >>"$DATA/api.log" 2>&1 &
 STARTED_PIDS+=($!)
 "$BIN/starter" schedule
-provider=${FX_PROVIDER:-}
-if [ -z "$provider" ]; then provider=ecb; [ -n "${FX_API_KEY:-}" ] && provider=openexchangerates; fi
-"$BIN/temporal" schedule trigger --address "$TEMPORAL_ADDRESS" --schedule-id "ingest-rates-$provider" >/dev/null
+IFS=, read -r -a plist <<<"$providers"
+for p in "${plist[@]}"; do
+	p=$(tr -d ' ' <<<"$p" | tr 'A-Z' 'a-z')
+	"$BIN/temporal" schedule trigger --address "$TEMPORAL_ADDRESS" --schedule-id "ingest-rates-$p" >/dev/null
+done
 addr=${HTTP_ADDR:-127.0.0.1:8080}
 # The environment the stack runs with, for starter commands in another
 # shell (mode 0600: it may hold a password).
-(umask 077; { echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"; echo "FX_PROVIDER=$provider"; echo "FX_FILE=${FX_FILE:-}"; echo "FX_API_KEY=${FX_API_KEY:-}"; } >"$DATA/env")
+(umask 077; {
+	echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
+	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL FX_SOURCE_PRIORITY CONVERT_MAX_RATE_AGE; do
+		[ -n "${!v:-}" ] && echo "$v=${!v}"
+	done
+} >"$DATA/env")
 wait_for 20 "the API on $addr" curl -fsS "http://$addr/healthz"
 
 cat <<INFO
 
-CES is running (provider: $provider). Ctrl-C stops everything started here.
-  API             http://$addr/api/v1/rates?from=EUR&to=USD
+CES is running (providers: $providers). Ctrl-C stops everything started here.
+  API             http://$addr/api/v1/rates?from=USD&to=NGN
   readiness       http://$addr/readyz
   metrics         http://$addr/metrics (api), http://127.0.0.1:9091/metrics (worker)
   admin console   http://$addr/admin/
                   first create a user: set -a; . .data/env; set +a; bin/starter createsuperuser --username you
-  Temporal UI     http://127.0.0.1:8233/namespaces/default/schedules/ingest-rates-$provider
+  Temporal UI     http://127.0.0.1:8233/namespaces/default/schedules
   logs            .data/worker.log, .data/api.log
   CLI             bin/temporal workflow list --query "WorkflowType='IngestRates'"
 

@@ -30,7 +30,8 @@ const na = -1
 //
 // Source: ISO 4217 list one ("Currency, fund and precious metal codes"),
 // as published by SIX Financial Information for the ISO 4217 maintenance
-// agency, amendment 179 (2025); withdrawn codes that providers still send
+// agency, amendment 179 (2025), with the changes in force on 2026-01-01
+// (BGN withdrawn when Bulgaria joined the euro); withdrawn codes that providers still send
 // (and that stored history may hold) come from ISO 4217 list three. Names
 // are the English ISO names, shortened where the list repeats the country.
 var currencies = []Currency{
@@ -38,7 +39,6 @@ var currencies = []Currency{
 	{"AFN", "Afghani", 2, false},
 	{"ALL", "Lek", 2, false},
 	{"AMD", "Armenian Dram", 2, false},
-	{"ANG", "Netherlands Antillean Guilder", 2, false},
 	{"AOA", "Kwanza", 2, false},
 	{"ARS", "Argentine Peso", 2, false},
 	{"AUD", "Australian Dollar", 2, false},
@@ -47,7 +47,6 @@ var currencies = []Currency{
 	{"BAM", "Convertible Mark", 2, false},
 	{"BBD", "Barbados Dollar", 2, false},
 	{"BDT", "Taka", 2, false},
-	{"BGN", "Bulgarian Lev", 2, false},
 	{"BHD", "Bahraini Dinar", 3, false},
 	{"BIF", "Burundi Franc", 0, false},
 	{"BMD", "Bermudian Dollar", 2, false},
@@ -215,6 +214,11 @@ var currencies = []Currency{
 	{"ZWG", "Zimbabwe Gold", 2, false},
 
 	// ISO 4217 list three: withdrawn, kept because providers and history use them.
+	// ANG: replaced by XCG (Caribbean Guilder), legal tender until 2025-06-30.
+	{"ANG", "Netherlands Antillean Guilder", 2, true},
+	// BGN: Bulgaria adopted the euro on 2026-01-01; the ECB's BGN series
+	// ends on 2025-12-31 (testdata's SDMX recording shows it).
+	{"BGN", "Bulgarian Lev", 2, true},
 	{"CUC", "Peso Convertible", 2, true},
 	{"HRK", "Kuna", 2, true},
 	{"LTL", "Lithuanian Litas", 2, true},
