@@ -53,10 +53,13 @@ type world struct {
 	queries *queryCounter
 	now     time.Time
 	conv    *conversions.Service
+	rates   *rates.Service
 }
 
 type options struct {
-	provider   string
+	provider string
+	// providers, when set, are served instead of provider alone.
+	providers  []string
 	redisURL   string // empty: the test Redis
 	now        time.Time
 	lastError  string
@@ -93,13 +96,17 @@ func newWorld(t *testing.T, o options) *world {
 		t.Cleanup(func() { rdb.Close() })
 		w.cache = cache.New(rdb, "unreachable:")
 	}
+	if o.providers == nil {
+		o.providers = []string{o.provider}
+	}
 	var m *metrics.API
 	var observer rates.Observer
 	if o.metrics {
-		m = metrics.NewAPI([]string{o.provider}, w.st.NewestAsOf, func() time.Time { return w.now })
+		m = metrics.NewAPI(o.providers, w.st.NewestAsOf, func() time.Time { return w.now })
 		observer = m
 	}
-	ropts := rates.Options{Provider: o.provider, StaleAfter: o.staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer}
+	staleAfter := func(string) time.Duration { return o.staleAfter }
+	ropts := rates.Options{Providers: o.providers, StaleAfter: staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer}
 	if o.nearCache {
 		ropts.NearCacheTTL = rates.NearCacheTTL
 	}
@@ -116,7 +123,7 @@ func newWorld(t *testing.T, o options) *world {
 		o.maxAge = o.staleAfter
 	}
 	w.conv = conversions.New(svc, w.st, conversions.Options{
-		Margin: decimal.RequireFromString(o.margin), MaxRateAge: o.maxAge, Now: func() time.Time { return w.now },
+		Margin: decimal.RequireFromString(o.margin), MaxRateAge: func(string) time.Duration { return o.maxAge }, Now: func() time.Time { return w.now },
 	})
 	deps := httpapi.Deps{
 		Rates:       svc,
@@ -133,29 +140,35 @@ func newWorld(t *testing.T, o options) *world {
 		deps.Metrics, deps.MetricsHandler = m, m.Handler()
 	}
 	w.app = httpapi.New(deps)
+	w.rates = svc
 	return w
 }
 
-// ingest stores sets oldest first, the way successive ingestions would,
-// and caches the newest.
+// ingest stores sets (given newest first, as parsers return them) oldest
+// first, the way successive ingestions would, and caches each provider's
+// latest released rates as CacheRates does.
 func (w *world) ingest(t *testing.T, sets ...fx.RateSet) {
 	t.Helper()
 	ctx := context.Background()
-	var newest store.InsertResult
-	var newestSet fx.RateSet
+	provs := map[string]bool{}
 	for i := len(sets) - 1; i >= 0; i-- {
-		res, err := w.st.InsertRates(ctx, sets[i], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: sets[i].AsOf.Add(5 * time.Minute)})
+		if _, err := w.st.InsertRates(ctx, sets[i], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: sets[i].AsOf.Add(5 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		provs[sets[i].Provider] = true
+	}
+	for p := range provs {
+		rows, err := w.st.LatestServable(ctx, []string{p}, nil, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if newestSet.AsOf.IsZero() || sets[i].AsOf.After(newestSet.AsOf) {
-			newest, newestSet = res, sets[i]
-		}
-	}
-	if w.cache != nil {
-		if _, err := w.cache.SetLatest(ctx, newestSet.Provider, newestSet.Base, newest.Stored); err != nil {
+		if _, err := w.cache.SetLatest(ctx, p, rows); err != nil {
 			t.Logf("cache not seeded: %v", err)
 		}
+	}
+	// The first lookup would cache the (empty) set of suspended pairs.
+	if err := w.rates.SyncSuspensions(ctx); err != nil {
+		t.Logf("suspensions not cached: %v", err)
 	}
 }
 

@@ -218,11 +218,10 @@ func (b *Book) Route(from, to string, priority []string, only string) (fx.Quote,
 			}
 		}
 	}
-	scope := "any provider"
 	if only != "" {
-		scope = only
+		return fx.Quote{}, fmt.Errorf("%w: %s's rates cannot price %s/%s", fx.ErrRateNotFound, only, from, to)
 	}
-	return fx.Quote{}, fmt.Errorf("%w: %s cannot price %s/%s from the rates it holds", fx.ErrRateNotFound, scope, from, to)
+	return fx.Quote{}, fmt.Errorf("%w: no provider's rates price %s/%s, directly or through a common currency", fx.ErrRateNotFound, from, to)
 }
 
 // order is priority followed by the book's other providers, sorted.
