@@ -1,7 +1,9 @@
 // Package admin is the CES admin console under /admin: server-rendered
-// pages to see rates, conversions and ingestion health, and to trigger,
-// pause and resume ingestion. It can change nothing in the rates or the
-// audit log: the data is immutable, and the console only reads it.
+// pages to see rates, conversions and the ingestion of every provider, to
+// trigger, pause and resume that ingestion, and to decide what the quality
+// gate held back (release or reject a quarantined rate, suspend or resume a
+// currency pair). It can change no rate and no audit record: decisions and
+// suspensions are appended, and every action is recorded in admin_actions.
 package admin
 
 import (
@@ -12,7 +14,9 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,9 +25,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"ces/internal/fx"
+	"ces/internal/ingestion"
 	"ces/internal/store"
-	"ces/workflows"
-	"net/http"
 )
 
 //go:embed templates/*.html
@@ -32,20 +35,36 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Ingestion is what the console needs of Temporal.
+// Ingestion is what the console needs of one provider's Temporal schedule
+// (implemented by *ingestion.Control).
 type Ingestion interface {
-	Status(ctx context.Context) (workflows.IngestionStatus, error)
+	Status(ctx context.Context) (ingestion.IngestionStatus, error)
 	Trigger(ctx context.Context) error
 	Pause(ctx context.Context, note string) error
 	Resume(ctx context.Context, note string) error
 }
 
+// Republisher is what the console needs of the rates service (implemented
+// by *rates.Service), so that a decision is priced at once.
+type Republisher interface {
+	// Resync copies provider's latest released rates to Redis at once.
+	Resync(ctx context.Context, provider string) error
+	// SyncSuspensions copies the suspended pairs to Redis at once.
+	SyncSuspensions(ctx context.Context) error
+}
+
 // Deps is what the console needs.
 type Deps struct {
-	Store      *store.Store
-	Ingestion  Ingestion
-	Provider   string
-	StaleAfter time.Duration
+	Store *store.Store
+	// Ingestion controls each provider's schedule, by provider name;
+	// Providers orders them (default: the names of Ingestion, sorted).
+	Ingestion map[string]Ingestion
+	Providers []string
+	// StaleAfter is how old a provider's newest rate may grow before the
+	// dashboard calls it stale; nil never does.
+	StaleAfter func(provider string) time.Duration
+	// Rates republishes after a release or a suspension change; nil skips it.
+	Rates Republisher
 	// TemporalUI is the Temporal Web UI's root, for links to runs.
 	TemporalUI string
 	Namespace  string
@@ -78,6 +97,12 @@ func New(d Deps) (*Console, error) {
 	if d.Namespace == "" {
 		d.Namespace = "default"
 	}
+	if d.Providers == nil {
+		for name := range d.Ingestion {
+			d.Providers = append(d.Providers, name)
+		}
+		slices.Sort(d.Providers)
+	}
 	funcs := template.FuncMap{
 		"rfc3339": func(t time.Time) string {
 			if t.IsZero() {
@@ -90,10 +115,12 @@ func New(d Deps) (*Console, error) {
 		"runURL": func(wid, rid string) string {
 			return strings.TrimRight(d.TemporalUI, "/") + "/namespaces/" + url.PathEscape(d.Namespace) + "/workflows/" + url.PathEscape(wid) + "/" + url.PathEscape(rid) + "/history"
 		},
-		"age": func(dur time.Duration) string { return dur.Round(time.Second).String() },
+		"age":     humanAge,
+		"percent": percent,
+		"against": againstText,
 	}
 	c := &Console{d: d, pages: map[string]*template.Template{}, limiter: newLimiter(d.Now)}
-	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity"} {
+	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("admin: parse %s: %w", page, err)
@@ -103,7 +130,7 @@ func New(d Deps) (*Console, error) {
 	return c, nil
 }
 
-// Mount registers the console on r (the app root).
+// Mount registers the console on app.
 func (c *Console) Mount(app *fiber.App) {
 	app.Use("/admin/static", filesystem.New(filesystem.Config{Root: http.FS(staticFS), PathPrefix: "static", MaxAge: 3600}))
 	g := app.Group("/admin", c.securityHeaders)
@@ -122,6 +149,11 @@ func (c *Console) Mount(app *fiber.App) {
 	auth.Get("/conversions/:id", c.conversion)
 	auth.Get("/integrity", c.integrity)
 	auth.Post("/integrity/verify", c.requireCSRF, c.verify)
+	auth.Get("/quality", c.quality)
+	auth.Post("/quality/:id/release", c.requireCSRF, c.decide(true))
+	auth.Post("/quality/:id/reject", c.requireCSRF, c.decide(false))
+	auth.Post("/pairs/suspend", c.requireCSRF, c.suspension(true))
+	auth.Post("/pairs/resume", c.requireCSRF, c.suspension(false))
 }
 
 func (c *Console) securityHeaders(ctx *fiber.Ctx) error {
@@ -135,20 +167,20 @@ func (c *Console) securityHeaders(ctx *fiber.Ctx) error {
 
 // view is what every page template receives.
 type view struct {
-	Title    string
-	User     string
-	CSRF     string
-	Provider string
-	Flash    string
-	Error    string
-	Data     any
+	Title     string
+	User      string
+	CSRF      string
+	Providers []string
+	Flash     string
+	Error     string
+	Data      any
 }
 
 func (c *Console) render(ctx *fiber.Ctx, status int, page string, v view) error {
 	if s, ok := ctx.Locals("session").(store.Session); ok {
 		v.User, v.CSRF = s.Username, s.CSRFToken
 	}
-	v.Provider = c.d.Provider
+	v.Providers = c.d.Providers
 	if v.Flash == "" {
 		v.Flash = strings.Clone(ctx.Query("flash"))
 	}
@@ -254,72 +286,50 @@ func (c *Console) user(ctx *fiber.Ctx) string {
 	return s.Username
 }
 
-// act runs one admin action and records it, whatever its outcome.
-func (c *Console) act(ctx *fiber.Ctx, action, reason string, do func(context.Context) error) error {
-	err := do(ctx.UserContext())
+// act runs one admin action on target and records it in admin_actions,
+// whatever its outcome. do may succeed with a warning (the action took
+// effect but a follow-up failed). A refusal (see refusal) answers its
+// status through refused; any other outcome sends the operator back to
+// back with the outcome as a flash.
+func (c *Console) act(ctx *fiber.Ctx, action, target, reason, back string,
+	do func(context.Context) (warning string, err error), refused func(status int, msg string) error) error {
+	warning, err := do(ctx.UserContext())
 	outcome := "ok"
-	if err != nil {
+	switch {
+	case err != nil:
 		outcome = "failed: " + err.Error()
+	case warning != "":
+		outcome = "ok, but " + warning
 	}
 	if rerr := c.d.Store.RecordAdminAction(ctx.UserContext(), store.AdminAction{
-		Username: c.user(ctx), Action: action, Target: c.d.Provider, Reason: reason, Outcome: outcome, Client: strings.Clone(ctx.IP()),
+		Username: c.user(ctx), Action: action, Target: target, Reason: reason, Outcome: outcome, Client: strings.Clone(ctx.IP()),
 	}); rerr != nil {
 		return rerr
 	}
-	msg := action + ": done"
-	if err != nil {
-		msg = action + ": " + outcome
+	msg := action + " " + target + ": " + outcome
+	if err == nil && warning == "" {
+		msg = action + " " + target + ": done"
 	}
-	return ctx.Redirect("/admin/?flash="+url.QueryEscape(msg), fiber.StatusSeeOther)
+	if status := refusal(err); status != 0 {
+		return refused(status, msg)
+	}
+	return ctx.Redirect(back+"?flash="+url.QueryEscape(msg), fiber.StatusSeeOther)
 }
 
-func (c *Console) trigger(ctx *fiber.Ctx) error {
-	return c.act(ctx, "trigger", strings.Clone(ctx.FormValue("reason")), c.d.Ingestion.Trigger)
+// refusal is the status of an action the store refused, 0 for any other outcome.
+func refusal(err error) int {
+	switch {
+	case errors.Is(err, store.ErrReasonRequired):
+		return fiber.StatusBadRequest
+	case errors.Is(err, store.ErrQuarantineNotFound):
+		return fiber.StatusNotFound
+	case errors.Is(err, store.ErrAlreadyDecided):
+		return fiber.StatusConflict
+	}
+	return 0
 }
 
-func (c *Console) pause(ctx *fiber.Ctx) error {
-	reason := strings.Clone(strings.TrimSpace(ctx.FormValue("reason")))
-	if reason == "" {
-		return ctx.Redirect("/admin/?flash="+url.QueryEscape("pause: a reason is required"), fiber.StatusSeeOther)
-	}
-	return c.act(ctx, "pause", reason, func(cx context.Context) error {
-		return c.d.Ingestion.Pause(cx, reason+" (by "+c.user(ctx)+")")
-	})
-}
-
-func (c *Console) resume(ctx *fiber.Ctx) error {
-	reason := strings.Clone(strings.TrimSpace(ctx.FormValue("reason")))
-	return c.act(ctx, "resume", reason, func(cx context.Context) error {
-		return c.d.Ingestion.Resume(cx, strings.TrimSpace(reason+" (by "+c.user(ctx)+")"))
-	})
-}
-
-type dashboardData struct {
-	NewestAsOf  time.Time
-	Age         time.Duration
-	Stale       bool
-	HasRates    bool
-	Status      workflows.IngestionStatus
-	StatusError string
-	Actions     []store.AdminAction
-}
-
-func (c *Console) dashboard(ctx *fiber.Ctx) error {
-	var d dashboardData
-	asOf, ok, err := c.d.Store.NewestAsOf(ctx.UserContext(), c.d.Provider)
-	if err != nil {
-		return err
-	}
-	if ok {
-		d.NewestAsOf, d.HasRates = asOf, true
-		d.Age = c.d.Now().Sub(asOf)
-		d.Stale = d.Age > c.d.StaleAfter
-	}
-	if d.Status, err = c.d.Ingestion.Status(ctx.UserContext()); err != nil {
-		d.StatusError = err.Error()
-	}
-	if d.Actions, err = c.d.Store.AdminActions(ctx.UserContext(), 10); err != nil {
-		return err
-	}
-	return c.render(ctx, fiber.StatusOK, "dashboard", view{Title: "Dashboard", Data: d})
+// formReason is the trimmed reason field of the form.
+func formReason(ctx *fiber.Ctx) string {
+	return strings.Clone(strings.TrimSpace(ctx.FormValue("reason")))
 }

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,9 +17,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"ces/internal/admin"
+	"ces/internal/ingestion"
 	"ces/internal/store"
 	"ces/internal/testenv"
-	"ces/workflows"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -29,9 +31,37 @@ func init() {
 }
 
 type console struct {
-	app  *fiber.App
-	st   *store.Store
-	ctrl *workflows.Control
+	app   *fiber.App
+	st    *store.Store
+	ctrl  *ingestion.Control
+	rates *republisher
+}
+
+// republisher records what the console asked the rates service to republish.
+type republisher struct {
+	mu          sync.Mutex
+	resynced    []string
+	suspensions int
+}
+
+func (r *republisher) Resync(_ context.Context, provider string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.resynced = append(r.resynced, provider)
+	return nil
+}
+
+func (r *republisher) SyncSuspensions(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.suspensions++
+	return nil
+}
+
+func (r *republisher) calls() ([]string, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.resynced), r.suspensions
 }
 
 const (
@@ -53,20 +83,25 @@ func newConsole(t *testing.T) *console {
 	}
 	tc := testenv.Temporal(t)
 	id := "ingest-rates-admin-test-" + testenv.Suffix()
-	if _, err := workflows.EnsureSchedule(context.Background(), tc, workflows.ScheduleOptions{
+	if _, err := ingestion.EnsureSchedule(context.Background(), tc, ingestion.ScheduleOptions{
 		ID: id, Provider: "ecb", TaskQueue: testenv.TaskQueue(t), Interval: 24 * time.Hour,
 	}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tc.ScheduleClient().GetHandle(context.Background(), id).Delete(context.Background()) })
-	ctrl := workflows.NewControl(tc, "ecb", id)
-	c, err := admin.New(admin.Deps{Store: st, Ingestion: ctrl, Provider: "ecb", StaleAfter: time.Hour, TemporalUI: "http://127.0.0.1:8233", Log: quiet})
+	ctrl := ingestion.NewControl(tc, "ecb", id)
+	rp := &republisher{}
+	c, err := admin.New(admin.Deps{
+		Store: st, Ingestion: map[string]admin.Ingestion{"ecb": ctrl}, Providers: []string{"ecb"},
+		StaleAfter: func(string) time.Duration { return time.Hour }, Rates: rp,
+		TemporalUI: "http://127.0.0.1:8233", Log: quiet,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := fiber.New()
 	c.Mount(app)
-	return &console{app: app, st: st, ctrl: ctrl}
+	return &console{app: app, st: st, ctrl: ctrl, rates: rp}
 }
 
 type resp struct {
@@ -150,15 +185,16 @@ func (c *console) session(t *testing.T) (*http.Cookie, string) {
 
 func TestWithoutSessionRedirectsToSignIn(t *testing.T) {
 	c := newConsole(t)
-	for _, target := range []string{"/admin/", "/admin/rates", "/admin/conversions", "/admin/integrity", "/admin/rates.csv"} {
+	for _, target := range []string{"/admin/", "/admin/rates", "/admin/conversions", "/admin/integrity", "/admin/quality", "/admin/rates.csv"} {
 		r := c.do(t, "GET", target, nil)
 		if r.status != 303 || r.header.Get("Location") != "/admin/login" {
 			t.Fatalf("%s: %d to %q, want 303 to /admin/login", target, r.status, r.header.Get("Location"))
 		}
 	}
-	r := c.do(t, "POST", "/admin/ingestion/pause", url.Values{"reason": {"x"}})
-	if r.status != 303 {
-		t.Fatalf("POST without session: %d", r.status)
+	for _, target := range []string{"/admin/ingestion/pause", "/admin/quality/1/release", "/admin/pairs/suspend"} {
+		if r := c.do(t, "POST", target, url.Values{"provider": {"ecb"}, "reason": {"x"}}); r.status != 303 {
+			t.Fatalf("POST %s without session: %d", target, r.status)
+		}
 	}
 	bogus := &http.Cookie{Name: "ces_session", Value: strings.Repeat("ab", 32)}
 	if r := c.do(t, "GET", "/admin/", nil, bogus); r.status != 303 {
@@ -206,8 +242,8 @@ func TestActionsNeedCSRF(t *testing.T) {
 		name string
 		form url.Values
 	}{
-		{"missing", url.Values{"reason": {"maintenance"}}},
-		{"wrong", url.Values{"reason": {"maintenance"}, "csrf": {strings.Repeat("f", 64)}}},
+		{"missing", url.Values{"provider": {"ecb"}, "reason": {"maintenance"}}},
+		{"wrong", url.Values{"provider": {"ecb"}, "reason": {"maintenance"}, "csrf": {strings.Repeat("f", 64)}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if r := c.do(t, "POST", "/admin/ingestion/pause", tt.form, ck); r.status != 403 {
@@ -220,7 +256,7 @@ func TestActionsNeedCSRF(t *testing.T) {
 		t.Fatalf("a refused request paused the schedule: %+v %v", st, err)
 	}
 	// With the token: paused in Temporal, and the action recorded.
-	r := c.do(t, "POST", "/admin/ingestion/pause", url.Values{"reason": {"provider maintenance"}, "csrf": {token}}, ck)
+	r := c.do(t, "POST", "/admin/ingestion/pause", url.Values{"provider": {"ecb"}, "reason": {"provider maintenance"}, "csrf": {token}}, ck)
 	if r.status != 303 {
 		t.Fatalf("pause: %d %s", r.status, r.body)
 	}
@@ -228,7 +264,7 @@ func TestActionsNeedCSRF(t *testing.T) {
 		t.Fatalf("schedule after pause: %+v %v", st, err)
 	}
 	acts, err := c.st.AdminActions(context.Background(), 5)
-	if err != nil || len(acts) != 1 || acts[0].Action != "pause" || acts[0].Username != testUser || acts[0].Reason != "provider maintenance" || acts[0].Outcome != "ok" {
+	if err != nil || len(acts) != 1 || acts[0].Action != "pause" || acts[0].Target != "ecb" || acts[0].Username != testUser || acts[0].Reason != "provider maintenance" || acts[0].Outcome != "ok" {
 		t.Fatalf("recorded actions: %+v %v", acts, err)
 	}
 	if _, err := c.st.DB().ExecContext(context.Background(), "DELETE FROM admin_actions"); err == nil {

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +21,9 @@ import (
 	"ces/internal/admin"
 	"ces/internal/cache"
 	"ces/internal/conversions"
+	"ces/internal/fx"
 	"ces/internal/httpapi"
+	"ces/internal/ingestion"
 	"ces/internal/provider"
 	"ces/internal/provider/oxr"
 	"ces/internal/rates"
@@ -44,8 +47,10 @@ func chromium(t *testing.T) string {
 
 // TestConsoleInBrowser drives the console in headless Chromium over a
 // stack that ingested the recorded Open Exchange Rates payload through
-// Temporal: sign in, read the dashboard, filter rates, open a verified
-// conversion, pause and resume ingestion and see Temporal agree.
+// Temporal, next to an ECB schedule that has not run: sign in, read both
+// providers on the dashboard, filter rates, open a verified conversion,
+// release a quarantined rate, pause and resume ingestion and see Temporal
+// agree.
 func TestConsoleInBrowser(t *testing.T) {
 	browser := chromium(t)
 	ctx := context.Background()
@@ -65,19 +70,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer fake.Close()
 	w := worker.New(tc, queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
-		Providers: map[string]activities.Fetcher{oxr.Name: oxr.NewClient(fake.URL, "k", provider.NewHTTPClient())},
+		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "k", provider.NewHTTPClient())},
 		Store:     st, Cache: c, Now: time.Now,
 	})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	scheduleID := "ingest-rates-browser-" + testenv.Suffix()
-	if _, err := workflows.EnsureSchedule(ctx, tc, workflows.ScheduleOptions{ID: scheduleID, Provider: oxr.Name, TaskQueue: queue, Interval: 24 * time.Hour}); err != nil {
-		t.Fatal(err)
+	controls := map[string]admin.Ingestion{}
+	var ctrl *ingestion.Control
+	for _, name := range []string{"ecb", oxr.Name} {
+		scheduleID := "ingest-rates-browser-" + name + "-" + testenv.Suffix()
+		if _, err := ingestion.EnsureSchedule(ctx, tc, ingestion.ScheduleOptions{ID: scheduleID, Provider: name, TaskQueue: queue, Interval: 24 * time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		defer tc.ScheduleClient().GetHandle(ctx, scheduleID).Delete(ctx)
+		ctrl = ingestion.NewControl(tc, name, scheduleID)
+		controls[name] = ctrl
 	}
-	defer tc.ScheduleClient().GetHandle(ctx, scheduleID).Delete(ctx)
-	ctrl := workflows.NewControl(tc, oxr.Name, scheduleID)
 	if err := ctrl.Trigger(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +104,18 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The API with the console, on a real listener.
 	now := func() time.Time { return time.Date(2022, 9, 1, 4, 0, 0, 0, time.UTC) }
-	svc := rates.New(st, c, rates.Options{Provider: oxr.Name, StaleAfter: 3 * time.Hour, Now: now, Log: quiet})
-	console, err := admin.New(admin.Deps{Store: st, Ingestion: ctrl, Provider: oxr.Name, StaleAfter: 3 * time.Hour, TemporalUI: "http://127.0.0.1:8233", Log: quiet, Now: now})
+	staleAfter := func(string) time.Duration { return 3 * time.Hour }
+	svc := rates.New(st, c, rates.Options{Providers: []string{oxr.Name}, StaleAfter: staleAfter, Now: now, Log: quiet})
+	console, err := admin.New(admin.Deps{
+		Store: st, Ingestion: controls, Providers: []string{"ecb", oxr.Name}, StaleAfter: staleAfter, Rates: svc,
+		TemporalUI: "http://127.0.0.1:8233", Log: quiet, Now: now,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := httpapi.New(httpapi.Deps{
 		Rates:       svc,
-		Conversions: conversions.New(svc, st, conversions.Options{Margin: decimal.RequireFromString("0.005"), MaxRateAge: 876000 * time.Hour}),
+		Conversions: conversions.New(svc, st, conversions.Options{Margin: decimal.RequireFromString("0.005"), MaxRateAge: func(string) time.Duration { return 876000 * time.Hour }}),
 		Admin:       console,
 		Log:         quiet,
 	})
@@ -135,7 +149,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	bctx, cancel = context.WithTimeout(bctx, 90*time.Second)
 	defer cancel()
 
-	var freshness, state string
+	var freshness, ecbFreshness, state, held string
+	var providers []string
 	var shot []byte
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/admin/"),
@@ -143,15 +158,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(`input[name="username"]`, testUser),
 		chromedp.SendKeys(`input[name="password"]`, testPassword),
 		chromedp.Submit(`input[name="password"]`),
-		chromedp.WaitVisible(`#freshness`),
-		into(&freshness, chromedp.Text(`#freshness`)),
-		into(&state, chromedp.Text(`#schedule-state`)),
+		chromedp.WaitVisible(`#freshness-openexchangerates`),
+		into(&providers, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('section.provider h2')).map(e => e.textContent)`)),
+		into(&freshness, chromedp.Text(`#freshness-openexchangerates`)),
+		into(&ecbFreshness, chromedp.Text(`#freshness-ecb`)),
+		into(&state, chromedp.Text(`#schedule-state-openexchangerates`)),
+		into(&held, chromedp.Text(`#held`)),
 		into(&shot, chromedp.FullScreenshot(100)),
 	); err != nil {
 		t.Fatalf("sign in and dashboard: %v", err)
 	}
-	if !strings.Contains(freshness, "2022-09-01T03:00:00Z") || !strings.Contains(freshness, "fresh") || state != "running" {
+	if strings.Join(providers, ",") != "ecb,openexchangerates" {
+		t.Fatalf("dashboard providers = %v", providers)
+	}
+	if !strings.Contains(freshness, "2022-09-01T03:00:00Z") || !strings.Contains(freshness, "1h ago: fresh") || state != "running" {
 		t.Fatalf("dashboard: freshness %q, schedule %q", freshness, state)
+	}
+	if !strings.Contains(ecbFreshness, "No rates") || !strings.Contains(held, "No quarantined rate") {
+		t.Fatalf("dashboard: ecb %q, quality gate %q", ecbFreshness, held)
 	}
 	artifacts := filepath.Join("..", "..", ".artifacts")
 	if err := os.MkdirAll(artifacts, 0o755); err == nil {
@@ -188,13 +212,36 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("conversion: %q", verification)
 	}
 
+	// The naira's devaluation of June 2023, as the next publication: held
+	// by the gate, then released from the quality page in one step.
+	q := quarantineNaira(t, st)
+	var flash, status string
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/admin/"),
-		chromedp.WaitVisible(`#pause-reason`),
-		chromedp.SendKeys(`#pause-reason`, "browser test"),
-		chromedp.Click(`#pause`),
-		chromedp.WaitVisible(`#resume`),
-		into(&state, chromedp.Text(`#schedule-state`)),
+		chromedp.WaitVisible(`#held a`),
+		chromedp.Click(`#held a`),
+		chromedp.WaitVisible(fmt.Sprintf(`#release-reason-%d`, q.ID)),
+		chromedp.SendKeys(fmt.Sprintf(`#release-reason-%d`, q.ID), "CBN unified the windows: real devaluation"),
+		into(&shot, chromedp.FullScreenshot(100)),
+		chromedp.Click(fmt.Sprintf(`#release-%d`, q.ID)),
+		chromedp.WaitVisible(`#decided td.status`),
+		into(&flash, chromedp.Text(`.flash`)),
+		into(&status, chromedp.Text(`#decided td.status`)),
+	); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	os.WriteFile(filepath.Join(artifacts, "admin-quality.png"), shot, 0o644)
+	if got, err := st.Quarantine(ctx, q.ID); err != nil || got.Status != store.QuarantineReleased || status != "released" || !strings.Contains(flash, "done") {
+		t.Fatalf("after release: page %q %q, store %+v %v", flash, status, got, err)
+	}
+
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(base+"/admin/"),
+		chromedp.WaitVisible(`#pause-reason-openexchangerates`),
+		chromedp.SendKeys(`#pause-reason-openexchangerates`, "browser test"),
+		chromedp.Click(`#pause-openexchangerates`),
+		chromedp.WaitVisible(`#resume-openexchangerates`),
+		into(&state, chromedp.Text(`#schedule-state-openexchangerates`)),
 	); err != nil {
 		t.Fatalf("pause: %v", err)
 	}
@@ -202,15 +249,34 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("after pause: page %q, Temporal %+v %v", state, s, err)
 	}
 	if err := chromedp.Do(bctx,
-		chromedp.Click(`#resume`),
-		chromedp.WaitVisible(`#pause`),
-		into(&state, chromedp.Text(`#schedule-state`)),
+		chromedp.Click(`#resume-openexchangerates`),
+		chromedp.WaitVisible(`#pause-openexchangerates`),
+		into(&state, chromedp.Text(`#schedule-state-openexchangerates`)),
 	); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
 	if s, err := ctrl.Status(ctx); err != nil || s.Paused || state != "running" {
 		t.Fatalf("after resume: page %q, Temporal %+v %v", state, s, err)
 	}
+}
+
+// quarantineNaira stores an Open Exchange Rates USD/NGN 40% above the
+// ingested one, through the quality gate, and returns its quarantine.
+func quarantineNaira(t *testing.T, st *store.Store) store.Quarantine {
+	t.Helper()
+	ctx := context.Background()
+	prev, err := st.LatestServable(ctx, []string{oxr.Name}, []string{"NGN"}, time.Time{})
+	if err != nil || len(prev) != 1 {
+		t.Fatalf("ingested USD/NGN: %v %v", prev, err)
+	}
+	at := prev[0].AsOf.Add(time.Hour)
+	set := fx.RateSet{Provider: oxr.Name, Base: "USD", AsOf: at, PayloadHash: strings.Repeat("b", 64),
+		Rates: []fx.QuotedRate{{Quote: "NGN", Value: prev[0].Value.Mul(decimal.RequireFromString("1.4")).Round(4)}}}
+	res, err := st.InsertRates(ctx, set, store.Origin{WorkflowID: "browser-test", RunID: "r", FetchedAt: at, JumpLimit: decimal.RequireFromString("0.25")})
+	if err != nil || len(res.Quarantined) != 1 {
+		t.Fatalf("insert the devalued naira: %+v %v", res, err)
+	}
+	return res.Quarantined[0]
 }
 
 // into runs a value-returning action as a step, storing its value in dst.

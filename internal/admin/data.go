@@ -35,7 +35,9 @@ func parseDay(v string, end bool) (time.Time, error) {
 	return d, nil
 }
 
-func code(v string) string { return strings.ToUpper(strings.TrimSpace(v)) }
+// code reads a currency code from a form or query value, copied out of
+// Fiber's buffer.
+func code(v string) string { return strings.Clone(strings.ToUpper(strings.TrimSpace(v))) }
 
 type rateFilterForm struct {
 	Provider, Base, Quote, From, To string

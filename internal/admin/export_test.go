@@ -1,0 +1,4 @@
+package admin
+
+// HumanAge exposes humanAge to the external tests.
+var HumanAge = humanAge

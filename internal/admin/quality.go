@@ -1,0 +1,142 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/store"
+)
+
+// Listing sizes of the quality page.
+const (
+	heldLimit    = 200
+	decidedLimit = 50
+)
+
+type qualityData struct {
+	Held      []store.Quarantine
+	Decided   []store.Quarantine
+	Suspended []store.Suspension
+	// Base, Quote and Reason refill the suspend form after a refusal.
+	Base, Quote, Reason string
+}
+
+func (c *Console) quality(ctx *fiber.Ctx) error {
+	return c.renderQuality(ctx, fiber.StatusOK, "", qualityData{})
+}
+
+// renderQuality shows the held quarantines, the recent decisions and the
+// suspended pairs.
+func (c *Console) renderQuality(ctx *fiber.Ctx, status int, errMsg string, d qualityData) error {
+	cx := ctx.UserContext()
+	var err error
+	if d.Held, err = c.d.Store.Quarantines(cx, true, heldLimit); err != nil {
+		return err
+	}
+	all, err := c.d.Store.Quarantines(cx, false, decidedLimit)
+	if err != nil {
+		return err
+	}
+	for _, q := range all {
+		if q.Status != store.QuarantineHeld {
+			d.Decided = append(d.Decided, q)
+		}
+	}
+	if d.Suspended, err = c.d.Store.Suspensions(cx); err != nil {
+		return err
+	}
+	return c.render(ctx, status, "quality", view{Title: "Quality", Error: errMsg, Data: d})
+}
+
+// decide releases (the rate is priced from now on) or rejects a held rate.
+func (c *Console) decide(release bool) fiber.Handler {
+	action := "reject"
+	if release {
+		action = "release"
+	}
+	return func(ctx *fiber.Ctx) error {
+		id, err := strconv.ParseInt(ctx.Params("id"), 10, 64)
+		if err != nil {
+			return fiber.ErrNotFound
+		}
+		target := fmt.Sprintf("quarantine %d", id)
+		switch q, err := c.d.Store.Quarantine(ctx.UserContext(), id); {
+		case err == nil:
+			target = fmt.Sprintf("quarantine %d (%s %s/%s %s)", id, q.Rate.Provider, q.Rate.Base, q.Rate.Quote, fx.Exact(q.Rate.Value))
+		case !errors.Is(err, store.ErrQuarantineNotFound):
+			return err
+		}
+		reason, user := formReason(ctx), c.user(ctx)
+		return c.act(ctx, action, target, reason, "/admin/quality", func(cx context.Context) (string, error) {
+			q, err := c.d.Store.DecideQuarantine(cx, id, release, reason, user)
+			if err != nil || !release || c.d.Rates == nil {
+				return "", err
+			}
+			if err := c.d.Rates.Resync(cx, q.Rate.Provider); err != nil {
+				return "republishing failed (the rate is priced once the cache is refreshed): " + err.Error(), nil
+			}
+			return "", nil
+		}, func(status int, msg string) error {
+			return c.renderQuality(ctx, status, msg, qualityData{})
+		})
+	}
+}
+
+// suspension suspends or resumes the pair the form names, both ways round.
+func (c *Console) suspension(suspend bool) fiber.Handler {
+	action := "resume-pair"
+	if suspend {
+		action = "suspend-pair"
+	}
+	return func(ctx *fiber.Ctx) error {
+		form := qualityData{Base: code(ctx.FormValue("base")), Quote: code(ctx.FormValue("quote")), Reason: formReason(ctx)}
+		refused := func(status int, msg string) error { return c.renderQuality(ctx, status, msg, form) }
+		if err := checkPair(form.Base, form.Quote); err != nil {
+			return refused(fiber.StatusBadRequest, action+": "+err.Error())
+		}
+		user := c.user(ctx)
+		return c.act(ctx, action, "pair "+form.Base+"/"+form.Quote, form.Reason, "/admin/quality", func(cx context.Context) (string, error) {
+			if err := c.d.Store.SetSuspension(cx, form.Base, form.Quote, suspend, form.Reason, user); err != nil || c.d.Rates == nil {
+				return "", err
+			}
+			if err := c.d.Rates.SyncSuspensions(cx); err != nil {
+				return "republishing the suspensions failed (they apply once the cache is refreshed): " + err.Error(), nil
+			}
+			return "", nil
+		}, refused)
+	}
+}
+
+// checkPair validates the two codes of a pair.
+func checkPair(a, b string) error {
+	_, err1 := fx.ParseCurrency(a)
+	_, err2 := fx.ParseCurrency(b)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	if a == b {
+		return fmt.Errorf("%s/%s is not a pair", a, b)
+	}
+	return nil
+}
+
+var hundred = decimal.NewFromInt(100)
+
+// percent writes a relative change (0.4 is 40%) as a percentage with two decimals.
+func percent(d decimal.Decimal) string {
+	return d.Mul(hundred).StringFixed(2) + "%"
+}
+
+// againstText says what a quarantined rate was compared with.
+func againstText(q store.Quarantine) string {
+	if q.Against == "provider" {
+		return "provider " + q.Reference.Provider
+	}
+	return "previous " + q.Reference.Provider + " rate"
+}
