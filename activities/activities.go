@@ -91,8 +91,8 @@ func (a *Activities) FetchRates(ctx context.Context, in FetchRatesInput) (FetchR
 	}
 	var sets []fx.RateSet
 	if in.Date != "" {
-		day, err := time.Parse(time.DateOnly, in.Date)
-		if err != nil {
+		day, perr := time.Parse(time.DateOnly, in.Date)
+		if perr != nil {
 			return FetchRatesResult{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("fetch rates: date %q is not YYYY-MM-DD", in.Date), provider.TypeRequestRejected, nil)
 		}

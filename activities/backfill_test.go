@@ -26,7 +26,7 @@ type history struct {
 
 func (h *history) Name() string { return ecb.Name }
 func (h *history) Latest(context.Context) ([]fx.RateSet, error) {
-	return h.sets[len(h.sets)-1:], nil
+	return h.sets[:1], nil // ecb.Parse lists the newest day first
 }
 func (h *history) History(_ context.Context, from, to time.Time) ([]fx.RateSet, error) {
 	h.calls++

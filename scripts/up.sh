@@ -77,6 +77,12 @@ for p in "${plist[@]}"; do
 	p=$(tr -d ' ' <<<"$p" | tr 'A-Z' 'a-z')
 	"$BIN/temporal" schedule trigger --address "$TEMPORAL_ADDRESS" --schedule-id "ingest-rates-$p" >/dev/null
 done
+if [ "${OFFLINE:-}" = 1 ]; then
+	# The recordings hold more than their newest day: backfill them, so
+	# history and at= have something to show (one download each).
+	"$BIN/starter" backfill --provider ecb --from 2016-12-05 --to 2017-03-03 >/dev/null
+	"$BIN/starter" backfill --provider cbn --from 2026-05-14 --to 2026-05-21 >/dev/null
+fi
 addr=${HTTP_ADDR:-127.0.0.1:8080}
 # The environment the stack runs with, for starter commands in another
 # shell (mode 0600: it may hold a password).

@@ -207,10 +207,10 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	}
 	q, err := book.Route(from, to, s.priority, only)
 	if err != nil {
-		if from != to && len(book.Rates()) == 0 {
+		if from != to && book.Empty() {
 			return Result{}, fmt.Errorf("%w: nothing stored for %s/%s on or before %s", fx.ErrRateNotFound, from, to, at.UTC().Format(time.RFC3339))
 		}
-		return Result{}, err
+		return Result{}, fmt.Errorf("%w (with the rates in force at %s)", err, at.UTC().Format(time.RFC3339))
 	}
 	r := s.result(q, FromDatabase)
 	// Freshness describes the latest rate; a historical answer is what it is.
