@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"ces/activities"
+	"ces/internal/audit"
 	"ces/internal/cache"
 	"ces/internal/fx"
 	"ces/internal/ingestion"
@@ -281,7 +282,7 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 			ConvertedAmount: r.Value.Mul(decimal.NewFromInt(10)), Rounding: fx.Rounding, Provider: oxr.Name, AsOf: r.AsOf,
 			Legs: []fx.Rate{r}, RequestID: "req", RequestSHA256: strings.Repeat("c", 64), ClientAddress: "127.0.0.1",
 		}
-		rc.Hash = rc.ComputeHash()
+		rc.Hash = audit.ReceiptHash(rc)
 		if _, _, err := s.st.RecordConversion(ctx, rc); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"ces/internal/audit"
 	"ces/internal/fx"
 	"ces/internal/store"
 )
@@ -224,11 +225,11 @@ func (c *Console) conversion(ctx *fiber.Ctx) error {
 		return err
 	}
 	return c.render(ctx, fiber.StatusOK, "conversion", view{Title: "Conversion " + r.ID,
-		Data: conversionData{Receipt: r, Verified: r.ComputeHash() == r.Hash}})
+		Data: conversionData{Receipt: r, Verified: audit.ReceiptHash(r) == r.Hash}})
 }
 
 type integrityData struct {
-	Seal    fx.Seal
+	Seal    audit.Seal
 	HasSeal bool
 	Report  *store.VerifyReport
 	Actions []store.AdminAction

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"ces/internal/audit"
 	"ces/internal/fx"
 	"ces/internal/rates"
 	"ces/internal/store"
@@ -149,7 +150,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 		Rounding: fx.Rounding, Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
 		RequestID: req.RequestID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
 	}
-	r.Hash = r.ComputeHash()
+	r.Hash = audit.ReceiptHash(r)
 	stored, replayed, err := s.store.RecordConversion(ctx, r)
 	switch {
 	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused):

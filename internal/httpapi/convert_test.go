@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"ces/internal/audit"
 	"ces/internal/fx"
 )
 
@@ -362,7 +363,7 @@ func TestReceiptsRecompute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stored.ComputeHash() != rc.Hash {
+		if audit.ReceiptHash(stored) != rc.Hash {
 			t.Fatalf("receipt %s: stored content does not hash to the receipt's hash", rc.ID)
 		}
 	}

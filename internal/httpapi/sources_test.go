@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"ces/internal/audit"
 	"ces/internal/provider/cbn"
 	"ces/internal/provider/ecb"
 )
@@ -236,7 +237,7 @@ func TestSuspendedPair(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &full); err != nil || full.Rule != "direct" || len(full.Legs) != 1 || full.Legs[0].Provider != "cbn" {
 		t.Fatalf("receipt rule/legs: %s", r.Body)
 	}
-	if stored, err := w.st.ConversionByID(ctx, rc.ID); err != nil || stored.Rule != "direct" || stored.ComputeHash() != rc.Hash {
+	if stored, err := w.st.ConversionByID(ctx, rc.ID); err != nil || stored.Rule != "direct" || audit.ReceiptHash(stored) != rc.Hash {
 		t.Fatalf("stored receipt %+v, %v", stored, err)
 	}
 }

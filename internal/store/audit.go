@@ -11,7 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"ces/internal/fx"
+	"ces/internal/audit"
 )
 
 // sealRow is one row of audit_seals.
@@ -32,27 +32,27 @@ type sealRow struct {
 	RunID        string    `bun:"run_id,notnull"`
 }
 
-func (r sealRow) seal() (fx.Seal, error) {
+func (r sealRow) seal() (audit.Seal, error) {
 	from, err1 := strconv.ParseUint(r.XminFrom, 10, 64)
 	to, err2 := strconv.ParseUint(r.XminTo, 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
-		return fx.Seal{}, fmt.Errorf("seal %d: window: %w", r.ID, err)
+		return audit.Seal{}, fmt.Errorf("seal %d: window: %w", r.ID, err)
 	}
-	return fx.Seal{
+	return audit.Seal{
 		ID: r.ID, CreatedAt: r.CreatedAt.UTC(), XminFrom: from, XminTo: to, RowCount: r.RowCount,
 		FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, RowsSHA256: r.RowsSHA256, PrevSealHash: r.PrevSealHash, SealHash: r.SealHash,
 	}, nil
 }
 
 // LatestSeal returns the newest seal, or false when there is none.
-func (s *Store) LatestSeal(ctx context.Context) (fx.Seal, bool, error) {
+func (s *Store) LatestSeal(ctx context.Context) (audit.Seal, bool, error) {
 	var row sealRow
 	err := s.db.NewSelect().Model(&row).OrderExpr("id DESC").Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fx.Seal{}, false, nil
+		return audit.Seal{}, false, nil
 	}
 	if err != nil {
-		return fx.Seal{}, false, fmt.Errorf("store: latest seal: %w", err)
+		return audit.Seal{}, false, fmt.Errorf("store: latest seal: %w", err)
 	}
 	seal, err := row.seal()
 	return seal, err == nil, err
@@ -69,8 +69,8 @@ func xminOf(snapshot string) (uint64, error) {
 // there was nothing to seal. Two concurrent sealers cannot fork the chain:
 // prev_seal_hash is unique, so the second fails and, retried, seals after
 // the first.
-func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Time) (fx.Seal, bool, error) {
-	var out fx.Seal
+func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Time) (audit.Seal, bool, error) {
+	var out audit.Seal
 	var sealed bool
 	// Repeatable read: the snapshot's horizon and the rows read agree.
 	err := s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, func(ctx context.Context, tx bun.Tx) error {
@@ -82,7 +82,7 @@ func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Tim
 		if err != nil {
 			return fmt.Errorf("snapshot %q: %w", snap, err)
 		}
-		prev := fx.Seal{SealHash: fx.GenesisSealHash}
+		prev := audit.Seal{SealHash: audit.GenesisSealHash}
 		var prevRow sealRow
 		switch err := tx.NewSelect().Model(&prevRow).OrderExpr("id DESC").Limit(1).Scan(ctx); {
 		case err == nil:
@@ -102,10 +102,10 @@ func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Tim
 		if len(rows) == 0 {
 			return nil
 		}
-		out = fx.Seal{
+		out = audit.Seal{
 			CreatedAt: now.UTC().Truncate(time.Microsecond), XminFrom: prev.XminTo, XminTo: horizon,
 			RowCount: int64(len(rows)), FirstSeq: rows[0].Seq, LastSeq: rows[len(rows)-1].Seq,
-			RowsSHA256: fx.RowsDigest(rows), PrevSealHash: prev.SealHash,
+			RowsSHA256: audit.RowsDigest(rows), PrevSealHash: prev.SealHash,
 		}
 		out.SealHash = out.ComputeHash()
 		row := sealRow{
@@ -120,15 +120,15 @@ func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Tim
 		return nil
 	})
 	if err != nil {
-		return fx.Seal{}, false, fmt.Errorf("store: seal audit log: %w", err)
+		return audit.Seal{}, false, fmt.Errorf("store: seal audit log: %w", err)
 	}
 	return out, sealed, nil
 }
 
 // sealedRows lists (seq, stored hash) of the audit rows written by
 // transactions in [from, to), by seq.
-func sealedRows(ctx context.Context, db bun.IDB, from, to uint64) ([]fx.SealedRow, error) {
-	var rows []fx.SealedRow
+func sealedRows(ctx context.Context, db bun.IDB, from, to uint64) ([]audit.SealedRow, error) {
+	var rows []audit.SealedRow
 	err := db.NewRaw(`SELECT seq, hash FROM conversion_audits
 		WHERE xact_id >= ?::xid8 AND xact_id < ?::xid8 ORDER BY seq`,
 		strconv.FormatUint(from, 10), strconv.FormatUint(to, 10)).Scan(ctx, &rows)
@@ -159,7 +159,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (VerifyReport, error) {
 	if err := s.db.NewSelect().Model(&seals).OrderExpr("id").Scan(ctx); err != nil {
 		return rep, fmt.Errorf("store: verify: seals: %w", err)
 	}
-	prev := fx.Seal{SealHash: fx.GenesisSealHash}
+	prev := audit.Seal{SealHash: audit.GenesisSealHash}
 	for _, row := range seals {
 		seal, err := row.seal()
 		if err != nil {
@@ -208,9 +208,9 @@ func (s *Store) VerifyAudit(ctx context.Context) (VerifyReport, error) {
 // verifyRows recomputes the hash of every audit row written by a
 // transaction in [from, to) and returns their digest, or names the first
 // row whose stored hash does not match.
-func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*fx.Digest, string, error) {
+func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*audit.Digest, string, error) {
 	const batch = 5000
-	out := &fx.Digest{}
+	out := &audit.Digest{}
 	lastSeq := int64(-1)
 	for {
 		var rows []auditRow
@@ -221,11 +221,11 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*fx.Digest, st
 			return nil, "", fmt.Errorf("store: verify rows: %w", err)
 		}
 		for _, row := range rows {
-			computed := row.receipt().ComputeHash()
+			computed := audit.ReceiptHash(row.receipt())
 			if computed != row.Hash {
 				return out, fmt.Sprintf("audit row %s (seq %d): stored hash does not match its content", row.ID, row.Seq), nil
 			}
-			out.Add(fx.SealedRow{Seq: row.Seq, Hash: computed})
+			out.Add(audit.SealedRow{Seq: row.Seq, Hash: computed})
 			lastSeq = row.Seq
 		}
 		if len(rows) < batch {

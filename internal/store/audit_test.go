@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"ces/internal/fx"
+	"ces/internal/audit"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
@@ -80,7 +80,7 @@ func TestSealAndVerify(t *testing.T) {
 	}
 	receipts := testenv.SeedReceipts(t, st, 3)
 	first := testenv.SealAll(t, st)
-	if len(first) == 0 || first[0].PrevSealHash != fx.GenesisSealHash {
+	if len(first) == 0 || first[0].PrevSealHash != audit.GenesisSealHash {
 		t.Fatalf("first seals = %+v", first)
 	}
 	if _, sealed, err := st.Seal(ctx, "seal-2", "run", time.Now()); err != nil || sealed {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"ces/internal/audit"
 	"ces/internal/fx"
 	"ces/internal/store"
 )
@@ -40,7 +41,7 @@ func SeedReceipts(t testing.TB, st *store.Store, n int) []fx.Receipt {
 			Rounding: fx.Rounding, Provider: "ecb", AsOf: asOf, Legs: res.Stored[:1], RequestID: fmt.Sprintf("req-%d", i),
 			RequestSHA256: fx.RequestHash(amount, "EUR", "USD"), ClientAddress: "127.0.0.1",
 		}
-		r.Hash = r.ComputeHash()
+		r.Hash = audit.ReceiptHash(r)
 		if _, _, err := st.RecordConversion(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -53,10 +54,10 @@ func SeedReceipts(t testing.TB, st *store.Store, n int) []fx.Receipt {
 // transactions that completed before the oldest one still running in the
 // whole PostgreSQL cluster, so while other tests run it may take a few
 // rounds; it returns the seals it made.
-func SealAll(t testing.TB, st *store.Store) []fx.Seal {
+func SealAll(t testing.TB, st *store.Store) []audit.Seal {
 	t.Helper()
 	ctx := context.Background()
-	var seals []fx.Seal
+	var seals []audit.Seal
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		seal, sealed, err := st.Seal(ctx, "test-seal", "run", time.Now())

@@ -1,0 +1,64 @@
+package audit
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+)
+
+func receipt(rule string) fx.Receipt {
+	at := time.Date(2026, 5, 21, 16, 0, 0, 0, time.UTC)
+	return fx.Receipt{
+		ID: "01a220e7-3294-737a-9e2e-3adc823629d3", CreatedAt: at.Add(time.Hour), Amount: decimal.RequireFromString("500.00"),
+		From: "USD", To: "NGN", MidRate: decimal.RequireFromString("1371.8079"), Margin: decimal.Zero,
+		AppliedRate: decimal.RequireFromString("1371.8079"), ConvertedAmount: decimal.RequireFromString("685903.95"),
+		Rounding: fx.Rounding, Provider: "cbn", Rule: rule, AsOf: at, Legs: []fx.Rate{{ID: 102}},
+		RequestID: "req-1", RequestSHA256: "ab", ClientAddress: "127.0.0.1",
+	}
+}
+
+// TestCanonical pins the hashed text: a receipt recorded before pricing
+// rules existed (no rule) must keep hashing exactly as it did (v1).
+func TestCanonical(t *testing.T) {
+	tests := []struct {
+		name, rule, want string
+	}{
+		{"v1 without a rule", "", "ces-receipt=v1\nid=01a220e7-3294-737a-9e2e-3adc823629d3\ncreated_at=2026-05-21T17:00:00Z\namount=500\n" +
+			"from_currency=USD\nto_currency=NGN\nmid_rate=1371.8079\nmargin=0\napplied_rate=1371.8079\nconverted_amount=685903.95\n" +
+			"rounding=half_even\nprovider=cbn\nas_of=2026-05-21T16:00:00Z\nleg1=102\nrequest_id=req-1\nidempotency_key=\n" +
+			"request_sha256=ab\nclient_address=127.0.0.1\n"},
+		{"v2 names the rule", "direct", "ces-receipt=v2\nid=01a220e7-3294-737a-9e2e-3adc823629d3\ncreated_at=2026-05-21T17:00:00Z\namount=500\n" +
+			"from_currency=USD\nto_currency=NGN\nmid_rate=1371.8079\nmargin=0\napplied_rate=1371.8079\nconverted_amount=685903.95\n" +
+			"rounding=half_even\nprovider=cbn\nrule=direct\nas_of=2026-05-21T16:00:00Z\nleg1=102\nrequest_id=req-1\nidempotency_key=\n" +
+			"request_sha256=ab\nclient_address=127.0.0.1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Canonical(receipt(tt.rule)); got != tt.want {
+				t.Fatalf("Canonical =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+	if ReceiptHash(receipt("")) == ReceiptHash(receipt("direct")) {
+		t.Fatal("the rule is not covered by the hash")
+	}
+}
+
+func TestSealChains(t *testing.T) {
+	s := Seal{CreatedAt: time.Unix(0, 0), XminFrom: 1, XminTo: 5, RowCount: 2, FirstSeq: 1, LastSeq: 2,
+		RowsSHA256: RowsDigest([]SealedRow{{Seq: 1, Hash: "a"}, {Seq: 2, Hash: "b"}}), PrevSealHash: GenesisSealHash}
+	other := s
+	other.PrevSealHash = s.ComputeHash()
+	if s.ComputeHash() == other.ComputeHash() {
+		t.Fatal("a seal's hash ignores its predecessor")
+	}
+	var d Digest
+	d.Add(SealedRow{Seq: 1, Hash: "a"})
+	d.Add(SealedRow{Seq: 2, Hash: "b"})
+	if d.Sum() != s.RowsSHA256 || d.Count != 2 || d.First != 1 || d.Last != 2 {
+		t.Fatalf("incremental digest %s (%d rows) differs from RowsDigest %s", d.Sum(), d.Count, s.RowsSHA256)
+	}
+}
