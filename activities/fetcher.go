@@ -20,7 +20,9 @@ func NewSources(cfg config.Config) map[string]provider.Source {
 		case config.ProviderCBN:
 			out[name] = cbn.NewClient(cfg.BaseURL(name), hc)
 		case config.ProviderOpenExchangeRates:
-			out[name] = oxr.NewClient(cfg.BaseURL(name), cfg.FXAPIKey, hc)
+			c := oxr.NewClient(cfg.BaseURL(name), cfg.FXAPIKey, hc)
+			c.MaxInFlight = cfg.BackfillMaxInFlight
+			out[name] = c
 		case config.ProviderFile:
 			out[name] = file.NewClient(cfg.FXFile)
 		}

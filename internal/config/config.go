@@ -47,6 +47,9 @@ type Config struct {
 	// the order of FXProviders), parsed from FX_SOURCE_PRIORITY.
 	SourcePriority     []string `env:"-"`
 	SourcePriorityText string   `env:"FX_SOURCE_PRIORITY"`
+	// BackfillMaxInFlight bounds the calls a backfill makes at once to a
+	// provider that serves one day per call (Open Exchange Rates).
+	BackfillMaxInFlight int `env:"BACKFILL_MAX_IN_FLIGHT" envDefault:"4"`
 	// RateJumpLimit is the relative move that quarantines an incoming rate.
 	RateJumpLimit     decimal.Decimal `env:"-"`
 	RateJumpLimitText string          `env:"RATE_JUMP_LIMIT" envDefault:"0.25"`
@@ -168,6 +171,9 @@ func (c *Config) validate() error {
 	case "debug", "info":
 	default:
 		return fmt.Errorf("config: LOG_LEVEL is malformed: %q is not one of info, debug", c.LogLevel)
+	}
+	if c.BackfillMaxInFlight < 1 || c.BackfillMaxInFlight > 64 {
+		return errors.New("config: BACKFILL_MAX_IN_FLIGHT is malformed: want 1 to 64")
 	}
 	if c.DBMaxConns < 1 {
 		return errors.New("config: DB_MAX_CONNS is malformed: want at least 1")

@@ -51,6 +51,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad provider base url", with("FX_CBN_BASE_URL", "ftp://mirror"), "config: FX_CBN_BASE_URL is malformed"},
 		{"bad jump limit", with("RATE_JUMP_LIMIT", "lots"), "config: RATE_JUMP_LIMIT is malformed"},
 		{"zero jump limit", with("RATE_JUMP_LIMIT", "0"), "config: RATE_JUMP_LIMIT is malformed"},
+		{"no backfill calls", with("BACKFILL_MAX_IN_FLIGHT", "0"), "config: BACKFILL_MAX_IN_FLIGHT is malformed"},
 		{"oxr without key", with("FX_PROVIDER", "openexchangerates"), "config: FX_API_KEY is required"},
 		{"file without path", with("FX_PROVIDER", "file"), "config: FX_FILE is required"},
 		{"wrong database scheme", with("DATABASE_URL", "mysql://root:s3cretpw@localhost/ces"), "config: DATABASE_URL is malformed"},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"ces/internal/fx"
 	"ces/internal/policy"
@@ -135,6 +136,7 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 		Order("quote").Scan(ctx); err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
+	var fresh []fx.Rate
 	for _, row := range stored {
 		if !decimal.RequireFromString(row.Rate).Equal(want[row.Quote]) {
 			c := row.Quote
@@ -145,15 +147,16 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 		}
 		r := row.rate()
 		res.Stored = append(res.Stored, r)
-		if isNew[r.ID] && origin.JumpLimit.IsPositive() {
-			q, held, err := gate(ctx, tx, r, origin.JumpLimit)
-			if err != nil {
-				return err
-			}
-			if held {
-				res.Quarantined = append(res.Quarantined, q)
-			}
+		if isNew[r.ID] {
+			fresh = append(fresh, r)
 		}
+	}
+	if origin.JumpLimit.IsPositive() {
+		held, err := gate(ctx, tx, fresh, origin.JumpLimit)
+		if err != nil {
+			return err
+		}
+		res.Quarantined = append(res.Quarantined, held...)
 	}
 	return nil
 }
@@ -163,46 +166,67 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 const servable = `NOT EXISTS (SELECT 1 FROM rate_quarantines rq WHERE rq.rate_id = r.id
   AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id AND rd.decision = 'released'))`
 
-// gate runs the quality gate on one freshly inserted row.
-func gate(ctx context.Context, tx bun.Tx, in fx.Rate, limit decimal.Decimal) (Quarantine, bool, error) {
+// gate runs the quality gate on the rows of one set that this call
+// inserted (one provider, base and as_of), with two statements whatever
+// their number: the previous released rate of each, and other providers'
+// rates of the same pairs in force then, each one index probe per series.
+func gate(ctx context.Context, tx bun.Tx, fresh []fx.Rate, limit decimal.Decimal) ([]Quarantine, error) {
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	first := fresh[0]
+	quotes := make([]string, len(fresh))
+	for i, r := range fresh {
+		quotes[i] = r.Quote
+	}
 	var prev []rateRow
-	if err := tx.NewSelect().Model(&prev).
-		Where("provider = ? AND base = ? AND quote = ? AND as_of < ?", in.Provider, in.Base, in.Quote, in.AsOf).
-		Where(servable).OrderExpr("as_of DESC").Limit(1).Scan(ctx); err != nil {
-		return Quarantine{}, false, fmt.Errorf("gate: previous rate: %w", err)
+	if err := tx.NewRaw(`SELECT x.* FROM unnest(?::char(3)[]) AS q(quote)
+CROSS JOIN LATERAL (SELECT r.* FROM exchange_rates AS r
+  WHERE r.provider = ? AND r.base = ? AND r.quote = q.quote AND r.as_of < ? AND `+servable+`
+  ORDER BY r.as_of DESC LIMIT 1) AS x`,
+		pgdialect.Array(quotes), first.Provider, first.Base, first.AsOf).Scan(ctx, &prev); err != nil {
+		return nil, fmt.Errorf("gate: previous rates: %w", err)
 	}
 	var others []rateRow
-	if err := tx.NewSelect().Model(&others).DistinctOn("provider, base, quote").
-		Where("provider <> ?", in.Provider).
-		Where("((base = ? AND quote = ?) OR (base = ? AND quote = ?))", in.Base, in.Quote, in.Quote, in.Base).
-		Where("as_of <= ?", in.AsOf).Where(servable).
-		OrderExpr("provider, base, quote, as_of DESC").Scan(ctx); err != nil {
-		return Quarantine{}, false, fmt.Errorf("gate: other providers: %w", err)
+	if err := tx.NewRaw(`SELECT x.* FROM rate_series AS rs
+CROSS JOIN LATERAL (SELECT r.* FROM exchange_rates AS r
+  WHERE r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote AND r.as_of <= ? AND `+servable+`
+  ORDER BY r.as_of DESC LIMIT 1) AS x
+WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? AND rs.base IN (?)))`,
+		first.AsOf, first.Provider, first.Base, bun.In(quotes), first.Base, bun.In(quotes)).Scan(ctx, &others); err != nil {
+		return nil, fmt.Errorf("gate: other providers: %w", err)
 	}
-	var previous *fx.Rate
-	if len(prev) == 1 {
-		p := prev[0].rate()
-		previous = &p
+	previous := make(map[string]fx.Rate, len(prev))
+	for _, p := range prev {
+		previous[p.Quote] = p.rate()
 	}
 	refs := make([]fx.Rate, len(others))
 	for i, o := range others {
 		refs[i] = o.rate()
 	}
-	f, held := policy.Check(in, previous, refs, limit)
-	if !held {
-		return Quarantine{}, false, nil
+	var out []Quarantine
+	for _, in := range fresh {
+		var pp *fx.Rate
+		if p, ok := previous[in.Quote]; ok {
+			pp = &p
+		}
+		f, held := policy.Check(in, pp, refs, limit)
+		if !held {
+			continue
+		}
+		row := quarantineRow{
+			RateID: in.ID, Against: f.Against, ReferenceRateID: f.Reference.ID,
+			ReferenceValue: fx.Exact(f.ReferenceValue), Change: f.Change.String(), JumpLimit: f.Limit.String(),
+		}
+		if _, err := tx.NewInsert().Model(&row).Returning("id, created_at").Exec(ctx); err != nil {
+			return nil, fmt.Errorf("gate: record quarantine: %w", err)
+		}
+		out = append(out, Quarantine{
+			ID: row.ID, Rate: in, Against: f.Against, Reference: f.Reference, ReferenceValue: f.ReferenceValue,
+			Change: f.Change, JumpLimit: f.Limit, CreatedAt: row.CreatedAt.UTC(), Status: QuarantineHeld,
+		})
 	}
-	row := quarantineRow{
-		RateID: in.ID, Against: f.Against, ReferenceRateID: f.Reference.ID,
-		ReferenceValue: fx.Exact(f.ReferenceValue), Change: f.Change.String(), JumpLimit: f.Limit.String(),
-	}
-	if _, err := tx.NewInsert().Model(&row).Returning("id, created_at").Exec(ctx); err != nil {
-		return Quarantine{}, false, fmt.Errorf("gate: record quarantine: %w", err)
-	}
-	return Quarantine{
-		ID: row.ID, Rate: in, Against: f.Against, Reference: f.Reference, ReferenceValue: f.ReferenceValue,
-		Change: f.Change, JumpLimit: f.Limit, CreatedAt: row.CreatedAt.UTC(), Status: QuarantineHeld,
-	}, true, nil
+	return out, nil
 }
 
 // LatestServable returns, for every stored series of the given providers
