@@ -45,7 +45,7 @@ type IngestObserver interface {
 	Quarantined(provider string, n int)
 }
 
-// TypeUnknownProvider is the error type of a FetchRates call naming a
+// TypeUnknownProvider is the (retryable) error type of a call naming a
 // provider this worker does not have.
 const TypeUnknownProvider = "UnknownProvider"
 
@@ -120,8 +120,10 @@ func (a *Activities) FetchRates(ctx context.Context, in FetchRatesInput) (FetchR
 func (a *Activities) source(name string) (provider.Source, error) {
 	p, ok := a.Providers[name]
 	if !ok {
-		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("this worker has no provider %q", name), TypeUnknownProvider, nil)
+		// Retryable: while workers are being reconfigured (rolled out one
+		// by one), another worker on the queue may hold the provider.
+		return nil, temporal.NewApplicationError(
+			fmt.Sprintf("this worker has no provider %q (set FX_PROVIDERS alike on every worker)", name), TypeUnknownProvider)
 	}
 	return p, nil
 }

@@ -28,7 +28,7 @@ var backfillOptions = workflow.ActivityOptions{
 		InitialInterval:        5 * time.Second,
 		BackoffCoefficient:     2,
 		MaximumInterval:        5 * time.Minute,
-		NonRetryableErrorTypes: append([]string{activities.TypeUnknownProvider}, provider.PermanentTypes...),
+		NonRetryableErrorTypes: provider.PermanentTypes,
 	},
 }
 

@@ -42,7 +42,7 @@ var (
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: append([]string{activities.TypeUnknownProvider}, provider.PermanentTypes...),
+			NonRetryableErrorTypes: provider.PermanentTypes,
 		},
 	}
 	// One transaction of at most a few hundred rows.
