@@ -37,6 +37,9 @@ func main() {
 	if err != nil {
 		logging.Fatal(log, "configuration", err)
 	}
+	if len(cfg.FromEnvFile) > 0 {
+		log.Info("read variables unset in the environment from "+config.EnvFile, "variables", strings.Join(cfg.FromEnvFile, ","))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
 		// For container healthchecks: the image has no curl.
 		os.Exit(healthcheck(cfg.HTTPAddr))

@@ -101,7 +101,7 @@ CES is running (providers: $providers). Ctrl-C stops everything started here.
   readiness       http://$addr/readyz
   metrics         http://$addr/metrics (api), http://127.0.0.1:9091/metrics (worker)
   admin console   http://$addr/admin/
-                  first create a user: set -a; . .data/env; set +a; bin/starter createsuperuser --username you
+                  first create a user: bin/starter createsuperuser --username you
   Temporal UI     http://127.0.0.1:8233/namespaces/default/schedules
   logs            .data/worker.log, .data/api.log
   CLI             bin/temporal workflow list --query "WorkflowType='IngestRates'"

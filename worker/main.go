@@ -33,6 +33,9 @@ func main() {
 	if err != nil {
 		logging.Fatal(log, "configuration", err)
 	}
+	if len(cfg.FromEnvFile) > 0 {
+		log.Info("read variables unset in the environment from "+config.EnvFile, "variables", strings.Join(cfg.FromEnvFile, ","))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -79,14 +80,47 @@ type Config struct {
 	// RateStaleAfter overrides the provider's default staleness threshold
 	// (see StaleAfter); zero means "use the provider's default".
 	RateStaleAfter time.Duration `env:"RATE_STALE_AFTER"`
+	// FromEnvFile names the variables Load took from EnvFile.
+	FromEnvFile []string `env:"-"`
 	// ConvertMaxRateAge is the oldest rate a conversion may use; zero means
 	// "use the provider's default", which is the staleness threshold.
 	ConvertMaxRateAge time.Duration `env:"CONVERT_MAX_RATE_AGE"`
 }
 
-// Load reads the configuration from the process environment.
+// EnvFile is where `make up` leaves the environment the stack runs with
+// (mode 0600), relative to the repository root.
+const EnvFile = ".data/env"
+
+// Load reads the configuration from the process environment. When the
+// working directory holds EnvFile, the variables it sets that the
+// environment leaves unset are taken from it, so the README's commands
+// work in a second terminal while `make up` runs; Config.FromEnvFile
+// names them (never their values).
 func Load() (Config, error) {
-	return LoadFrom(nil)
+	environ := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		environ[k] = v
+	}
+	var fromFile []string
+	if b, err := os.ReadFile(EnvFile); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+			if !ok || k == "" || strings.HasPrefix(k, "#") {
+				continue
+			}
+			if _, set := environ[k]; !set {
+				environ[k] = v
+				fromFile = append(fromFile, k)
+			}
+		}
+	}
+	c, err := LoadFrom(environ)
+	if err != nil && len(fromFile) > 0 {
+		return c, fmt.Errorf("%w (some variables came from %s)", err, EnvFile)
+	}
+	c.FromEnvFile = fromFile
+	return c, err
 }
 
 // LoadFrom reads the configuration from environ (KEY → value); a nil map

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +147,41 @@ func TestStringRedactsSecrets(t *testing.T) {
 		if strings.Contains(s, secret) {
 			t.Fatalf("String() leaks %q: %s", secret, s)
 		}
+	}
+}
+
+// TestLoadReadsMakeUpsEnvFile: in a second terminal, the variables make up
+// wrote to .data/env fill in what the environment leaves unset; what the
+// environment sets wins; secrets never reach the error.
+func TestLoadReadsMakeUpsEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "FX_PROVIDERS", "FX_PROVIDER", "FX_API_KEY", "FX_BASE_URL"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:6390/0")
+	if err := os.MkdirAll(".data", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := "DATABASE_URL=postgres://ces:s3cretpw@127.0.0.1:5432/ces?sslmode=disable\nREDIS_URL=redis://127.0.0.1:6379/0\nFX_PROVIDERS=ecb,cbn\n"
+	if err := os.WriteFile(EnvFile, []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RedisURL != "redis://127.0.0.1:6390/0" || !strings.Contains(c.DatabaseURL, "@127.0.0.1:5432/ces") || strings.Join(c.FXProviders, ",") != "ecb,cbn" {
+		t.Fatalf("config = %s", c)
+	}
+	if got := strings.Join(c.FromEnvFile, ","); got != "DATABASE_URL,FX_PROVIDERS" {
+		t.Fatalf("FromEnvFile = %q, want DATABASE_URL,FX_PROVIDERS", got)
+	}
+	if err := os.WriteFile(EnvFile, []byte("DATABASE_URL=mysql://root:s3cretpw@db/ces\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), EnvFile) || strings.Contains(err.Error(), "s3cretpw") {
+		t.Fatalf("error = %v, want one naming %s without the password", err, EnvFile)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
 )
 
 func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
@@ -177,3 +178,22 @@ type nopCloser struct{ *bytes.Reader }
 func (nopCloser) Close() error { return nil }
 
 func readCloser(b []byte) nopCloser { return nopCloser{bytes.NewReader(b)} }
+
+// TestRequestIDsAreRandom: ids are UUIDv4, not a counter a client could
+// guess from its own.
+func TestRequestIDsAreRandom(t *testing.T) {
+	w := newWorld(t, options{})
+	var prev uuid.UUID
+	for i := 0; i < 3; i++ {
+		id, err := uuid.Parse(w.get(t, "/healthz").Header.Get("X-Request-ID"))
+		if err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122 {
+			t.Fatalf("request id %v (%v) is not a random UUID", id, err)
+		}
+		// Fiber's default ids count up in their first bytes from one
+		// random seed and keep its last six bytes: random ones do not.
+		if i > 0 && bytes.Equal(id[10:], prev[10:]) {
+			t.Fatalf("request ids %s and %s look sequential", prev, id)
+		}
+		prev = id
+	}
+}

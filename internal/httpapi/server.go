@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"ces/internal/conversions"
 	"ces/internal/logging"
@@ -73,7 +74,9 @@ func New(d Deps) *fiber.App {
 		JSONDecoder:           json.Unmarshal,
 	})
 	app.Use(recover.New())
-	app.Use(requestid.New())
+	// Random (UUIDv4) ids: Fiber's default counts up from one random
+	// seed, so ids were nearly sequential and guessable.
+	app.Use(requestid.New(requestid.Config{Generator: utils.UUIDv4}))
 	app.Use(func(c *fiber.Ctx) error {
 		c.SetUserContext(logging.WithRequestID(c.UserContext(), requestID(c)))
 		return c.Next()
