@@ -60,7 +60,7 @@ if port_open 127.0.0.1 "$TPORT"; then
 	ensure_search_attributes "127.0.0.1:$TPORT"
 else
 	say "starting the Temporal dev server (state in .data/temporal.db)"
-	start_temporal "$TPORT" 8233 "$DATA/temporal.db"
+	start_temporal "$TPORT" "${CES_TEMPORAL_UI_PORT:-8233}" "$DATA/temporal.db"
 fi
 
 say "building worker, starter and api into bin/"
@@ -99,10 +99,10 @@ cat <<INFO
 CES is running (providers: $providers). Ctrl-C stops everything started here.
   API             http://$addr/api/v1/rates?from=USD&to=NGN
   readiness       http://$addr/readyz
-  metrics         http://$addr/metrics (api), http://127.0.0.1:9091/metrics (worker)
+  metrics         http://$addr/metrics (api), http://${METRICS_ADDR:-127.0.0.1:9091}/metrics (worker)
   admin console   http://$addr/admin/
                   first create a user: bin/starter createsuperuser --username you
-  Temporal UI     http://127.0.0.1:8233/namespaces/default/schedules
+  Temporal UI     http://127.0.0.1:${CES_TEMPORAL_UI_PORT:-8233}/namespaces/default/schedules
   logs            .data/worker.log, .data/api.log
   CLI             bin/temporal workflow list --query "WorkflowType='IngestRates'"
 

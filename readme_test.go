@@ -1,0 +1,337 @@
+package ces_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ces/internal/testenv"
+)
+
+// notRun lists the README's shell examples this test does not run, each
+// with the reason. Every other line of every ```sh block runs.
+var notRun = map[string]string{
+	"make up":                           "the test itself starts the stack the README's way for its examples: OFFLINE=1 make up",
+	"OFFLINE=1 make up":                 "this is how the test starts the stack (on ports of its own)",
+	"make test":                         "this test is part of make test",
+	"cp .env.example .env":              "docker-compose path: no Docker engine here; internal/config validates the compose file",
+	"docker compose up --build":         "no Docker engine on this machine; internal/config validates the compose file",
+	"open http://127.0.0.1:8080/admin/": "opens a browser; internal/admin's browser test signs in with Chromium",
+	"DATABASE_URL=postgres://ces_api:choose-one@127.0.0.1:5432/ces bin/api": "starts a second, long-running API under a role the SQL block above creates by hand",
+}
+
+// readmeExamples returns the logical lines of every ```sh block (with
+// continuations joined and comments removed) and the ```json blocks with
+// the command they answer.
+func readmeExamples(t *testing.T) ([]string, map[string]string) {
+	t.Helper()
+	f, err := os.Open("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cmds []string
+	answers := map[string]string{}
+	var block, pending, answerOf string
+	var jsonBuf strings.Builder
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case block == "" && strings.HasPrefix(line, "<!-- readme-test: answers "):
+			answerOf = strings.TrimSuffix(strings.TrimPrefix(line, "<!-- readme-test: answers "), " -->")
+		case block == "" && strings.HasPrefix(line, "```"):
+			block = strings.TrimPrefix(line, "```")
+			jsonBuf.Reset()
+		case block != "" && line == "```":
+			if block == "json" && answerOf != "" {
+				answers[answerOf] = jsonBuf.String()
+			}
+			block, answerOf = "", ""
+		case block == "json":
+			jsonBuf.WriteString(line + "\n")
+		case block == "sh":
+			if i := strings.Index(line, "  #"); i >= 0 {
+				line = line[:i]
+			}
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "#") || line == "" {
+				continue
+			}
+			if strings.HasSuffix(line, "\\") {
+				pending += strings.TrimSuffix(line, "\\") + " "
+				continue
+			}
+			cmds = append(cmds, strings.Join(strings.Fields(pending+line), " "))
+			pending = ""
+		}
+	}
+	return cmds, answers
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func port(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
+
+// TestReadmeExamples starts CES the way the README says (the offline
+// demo, on ports of its own) and runs every shell example of the README
+// against it, in order, as a new user would type them: each must succeed,
+// and the JSON the README shows must have the fields of the real answer.
+func TestReadmeExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	testenv.TemporalAddress(t) // make test provides the Temporal CLI this needs
+	root, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "bin", "temporal")); err != nil {
+		t.Skipf("bin/temporal is missing (make test builds it): %v", err)
+	}
+	cmds, answers := readmeExamples(t)
+
+	// The stack: a database and a Redis database of its own, free ports.
+	dbURL := testenv.DatabaseURL(t)
+	ru, err := url.Parse(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru.Path = "/15"
+	rdb := redis.NewClient(&redis.Options{Addr: ru.Host, DB: 15})
+	defer rdb.Close()
+	rdb.FlushDB(context.Background())
+	t.Cleanup(func() { rdb.FlushDB(context.Background()) })
+	httpAddr, metricsAddr, tport, uiport := freeAddr(t), freeAddr(t), port(freeAddr(t)), port(freeAddr(t))
+	data := t.TempDir()
+	env := append(os.Environ(), "OFFLINE=1", "CES_DATA_DIR="+data, "DATABASE_URL="+dbURL, "REDIS_URL="+ru.String(),
+		"HTTP_ADDR="+httpAddr, "METRICS_ADDR="+metricsAddr, "CES_TEMPORAL_PORT="+tport, "CES_TEMPORAL_UI_PORT="+uiport,
+		"TEMPORAL_ADDRESS=127.0.0.1:"+tport)
+	up := exec.Command("make", "up")
+	up.Dir, up.Env = root, env
+	up.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logPath := filepath.Join(data, "make-up.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Stdout, up.Stderr = logFile, logFile
+	if err := up.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-up.Process.Pid, syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- up.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			syscall.Kill(-up.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		logFile.Close()
+	})
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		b, _ := os.ReadFile(logPath)
+		if strings.Contains(string(b), "CES is running") {
+			break
+		}
+		if up.ProcessState != nil || time.Now().After(deadline) {
+			t.Fatalf("make up did not come up:\n%s", b)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// A second terminal: the README's commands, with the stack's ports,
+	// from a folder that has the repository's bin/ and nothing else.
+	term := t.TempDir()
+	if err := os.Symlink(filepath.Join(root, "bin"), filepath.Join(term, "bin")); err != nil {
+		t.Fatal(err)
+	}
+	stackEnv := append(os.Environ(), "PASSWORD=readme-example-password")
+	if b, err := os.ReadFile(filepath.Join(data, "env")); err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			stackEnv = append(stackEnv, l)
+		}
+	} else {
+		t.Fatalf("make up left no env file: %v", err)
+	}
+	rewrite := strings.NewReplacer("127.0.0.1:8080", httpAddr, "127.0.0.1:9091", metricsAddr)
+	etag := regexp.MustCompile(`W/"…"`)
+	var lastID, lastETag string
+	outputs := map[string]string{}
+	for _, cmd := range cmds {
+		if why, skip := notRun[cmd]; skip {
+			t.Logf("not run: %s (%s)", cmd, why)
+			continue
+		}
+		t.Run(cmd, func(t *testing.T) {
+			line := rewrite.Replace(cmd)
+			if strings.Contains(line, "<id>") {
+				if lastID == "" {
+					t.Fatal("no receipt id from an earlier example to fill <id> with")
+				}
+				line = strings.ReplaceAll(line, "<id>", lastID)
+			}
+			line = etag.ReplaceAllString(line, lastETag)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			sh := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", line)
+			sh.Dir, sh.Env = term, stackEnv
+			if strings.Contains(line, "createsuperuser") && !strings.Contains(line, "|") {
+				// A terminal would ask twice, without echo; stdin is the scripted form.
+				sh.Stdin = strings.NewReader("readme-example-password\n")
+			}
+			out, err := sh.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", line, err, out)
+			}
+			text := strings.TrimSpace(string(out))
+			outputs[cmd] = text
+			if strings.HasPrefix(line, "curl") {
+				checkCurl(t, line, text)
+				var body struct {
+					ID string `json:"id"`
+				}
+				if json.Unmarshal(out, &body) == nil && body.ID != "" {
+					lastID = body.ID
+				}
+			}
+			if strings.Contains(line, "from=USD&to=NGN'") && !strings.Contains(line, "If-None-Match") {
+				lastETag = fetchETag(t, "http://"+httpAddr+"/api/v1/rates?from=USD&to=NGN")
+			}
+		})
+	}
+	// The JSON the README shows has the fields of the real answers.
+	for cmd, shown := range answers {
+		t.Run("json of "+cmd, func(t *testing.T) {
+			real := ""
+			for c, out := range outputs {
+				if strings.HasPrefix(c, cmd) {
+					real = out
+				}
+			}
+			if real == "" {
+				t.Fatalf("no example ran %q", cmd)
+			}
+			var a, b any
+			if err := json.Unmarshal([]byte(shown), &a); err != nil {
+				t.Fatalf("the README's JSON does not parse: %v\n%s", err, shown)
+			}
+			if err := json.Unmarshal([]byte(real), &b); err != nil {
+				t.Fatalf("the answer is not JSON: %v\n%s", err, real)
+			}
+			if d := shapeDiff("", a, b); d != "" {
+				t.Fatalf("the README's JSON and the real answer differ in shape: %s\nREADME: %s\nreal: %s", d, shown, real)
+			}
+		})
+	}
+}
+
+// checkCurl fails on an error answer: every README example succeeds.
+func checkCurl(t *testing.T, line, out string) {
+	t.Helper()
+	if strings.Contains(line, "%{http_code}") {
+		if out != "304" { // the README's only status example is the revalidation
+			t.Fatalf("status %s, want 304", out)
+		}
+		return
+	}
+	if strings.Contains(line, "/metrics") {
+		if !strings.Contains(out, "ces_") && !strings.Contains(out, "temporal_") {
+			t.Fatalf("no metrics in:\n%s", out)
+		}
+		return
+	}
+	var body map[string]any
+	if err := json.Unmarshal([]byte(out), &body); err != nil {
+		t.Fatalf("not JSON: %s", out)
+	}
+	if e, ok := body["error"]; ok {
+		t.Fatalf("error answer: %v", e)
+	}
+	if st, ok := body["status"].(string); ok && st != "ok" && st != "ready" {
+		t.Fatalf("status %q: %s", st, out)
+	}
+}
+
+func fetchETag(t *testing.T, u string) string {
+	t.Helper()
+	out, err := exec.Command("curl", "-s", "-D", "-", "-o", "/dev/null", u).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "etag") {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no ETag in %s", out)
+	return ""
+}
+
+// shapeDiff reports the first place where a and b differ in their keys
+// (objects) or kinds; arrays compare element by element up to the shorter.
+func shapeDiff(path string, a, b any) string {
+	switch av := a.(type) {
+	case map[string]any:
+		bv, ok := b.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: object in the README, %T in the answer", path, b)
+		}
+		keys := func(m map[string]any) []string {
+			var ks []string
+			for k := range m {
+				ks = append(ks, k)
+			}
+			sort.Strings(ks)
+			return ks
+		}
+		if ka, kb := strings.Join(keys(av), ","), strings.Join(keys(bv), ","); ka != kb {
+			return fmt.Sprintf("%s: README keys {%s}, answer keys {%s}", path, ka, kb)
+		}
+		for k := range av {
+			if d := shapeDiff(path+"."+k, av[k], bv[k]); d != "" {
+				return d
+			}
+		}
+	case []any:
+		bv, ok := b.([]any)
+		if !ok {
+			return fmt.Sprintf("%s: array in the README, %T in the answer", path, b)
+		}
+		for i := 0; i < len(av) && i < len(bv); i++ {
+			if d := shapeDiff(fmt.Sprintf("%s[%d]", path, i), av[i], bv[i]); d != "" {
+				return d
+			}
+		}
+	default:
+		if fmt.Sprintf("%T", a) != fmt.Sprintf("%T", b) {
+			return fmt.Sprintf("%s: %T in the README, %T in the answer", path, a, b)
+		}
+	}
+	return ""
+}
