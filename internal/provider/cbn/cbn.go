@@ -258,28 +258,6 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 // Name returns the provider name.
 func (c *Client) Name() string { return Name }
 
-// Fetch returns the newest publication when day is zero, otherwise the one
-// in force on day: that of the newest rate date on or before it (weekends
-// and Nigerian holidays carry the previous rates). A publication is one
-// set per foreign currency.
-func (c *Client) Fetch(ctx context.Context, day time.Time) ([]fx.RateSet, error) {
-	sets, err := c.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if day.IsZero() {
-		return newest(sets), nil
-	}
-	end := PublicationTime(day)
-	for i, s := range sets { // newest first
-		if !s.AsOf.After(end) {
-			return newest(sets[i:]), nil
-		}
-	}
-	return nil, provider.Permanent(provider.TypeNoRatesForDate,
-		fmt.Errorf("provider %s: no rates on or before %s", Name, day.Format(time.DateOnly)))
-}
-
 // Latest returns the newest publication: one set per foreign currency.
 func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 	sets, err := c.get(ctx)

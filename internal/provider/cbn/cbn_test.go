@@ -328,6 +328,10 @@ func TestHistory(t *testing.T) {
 		{"the whole recording", "2026-05-01", "2026-05-31", []string{"2026-05-14", "2026-05-15", "2026-05-18", "2026-05-19", "2026-05-20", "2026-05-21"}, ""},
 		{"bounds inclusive", "2026-05-15", "2026-05-18", []string{"2026-05-15", "2026-05-18"}, ""},
 		{"one day", "2026-05-21", "2026-05-21", []string{"2026-05-21"}, ""},
+		{"a business day alone", "2026-05-19", "2026-05-19", []string{"2026-05-19"}, ""},
+		{"a sunday alone is empty, no carry-forward", "2026-05-17", "2026-05-17", nil, ""},
+		{"a day after the recording is empty", "2026-06-01", "2026-06-01", nil, ""},
+		{"the day before the recording is empty", "2026-05-13", "2026-05-13", nil, ""},
 		{"weekend only, no carry-forward", "2026-05-16", "2026-05-17", nil, ""},
 		{"before the recording", "2026-01-01", "2026-05-13", nil, ""},
 		{"reversed", "2026-05-21", "2026-05-14", nil, provider.TypeRequestRejected},
@@ -370,45 +374,6 @@ func TestHistory(t *testing.T) {
 			}
 			if strings.Join(dates, ",") != strings.Join(tt.dates, ",") {
 				t.Fatalf("dates = %v, want %v", dates, tt.dates)
-			}
-		})
-	}
-}
-
-func TestFetch(t *testing.T) {
-	tests := []struct {
-		name     string
-		day      time.Time
-		want     string
-		wantType string
-	}{
-		{"latest", time.Time{}, "2026-05-21", ""},
-		{"business day", date("2026-05-19"), "2026-05-19", ""},
-		{"sunday carries friday", date("2026-05-17"), "2026-05-15", ""},
-		{"after the recording", date("2026-06-01"), "2026-05-21", ""},
-		{"before the recording", date("2026-05-13"), "", provider.TypeNoRatesForDate},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, _ := serve(t, fixture(t))
-			sets, err := c.Fetch(context.Background(), tt.day)
-			if tt.wantType != "" {
-				var pe *provider.PermanentError
-				if !errors.As(err, &pe) || pe.Type != tt.wantType {
-					t.Fatalf("err = %v, want %s", err, tt.wantType)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(sets) != 12 {
-				t.Fatalf("sets = %d, want 12", len(sets))
-			}
-			for _, s := range sets {
-				if got := s.AsOf.Format(time.DateOnly); got != tt.want {
-					t.Fatalf("%s dated %s, want %s", s.Base, got, tt.want)
-				}
 			}
 		})
 	}

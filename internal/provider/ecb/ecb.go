@@ -101,19 +101,6 @@ func invalid(name, format string, args ...any) error {
 	return provider.Invalid("provider "+name+": "+format, args...)
 }
 
-// ForDate returns the set in force on day: the newest reference day on or
-// before it (weekends and TARGET holidays carry the previous rates).
-func ForDate(name string, sets []fx.RateSet, day time.Time) (fx.RateSet, error) {
-	end := PublicationTime(day)
-	for _, s := range sets { // newest first
-		if !s.AsOf.After(end) {
-			return s, nil
-		}
-	}
-	return fx.RateSet{}, provider.Permanent(provider.TypeNoRatesForDate,
-		fmt.Errorf("provider %s: no reference rates on or before %s", name, day.Format(time.DateOnly)))
-}
-
 // Client fetches ECB reference rates over HTTP.
 type Client struct {
 	baseURL string
@@ -131,23 +118,6 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 
 // Name returns the provider name.
 func (c *Client) Name() string { return Name }
-
-// Fetch returns the latest reference rates when day is zero, or those in
-// force on day from the 90-day file (or the full history beyond 90 days).
-func (c *Client) Fetch(ctx context.Context, day time.Time) (fx.RateSet, error) {
-	file := "eurofxref-daily.xml"
-	if !day.IsZero() {
-		file = c.historyFile(day)
-	}
-	sets, err := c.get(ctx, file)
-	if err != nil {
-		return fx.RateSet{}, err
-	}
-	if day.IsZero() {
-		return sets[0], nil
-	}
-	return ForDate(Name, sets, day)
-}
 
 // Latest returns the newest reference day, from the daily file.
 func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {

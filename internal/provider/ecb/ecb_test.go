@@ -56,32 +56,6 @@ func rateOf(t *testing.T, set fx.RateSet, code string) string {
 	return ""
 }
 
-func TestFetchLatestDaily(t *testing.T) {
-	c := serve(t, map[string][]byte{"eurofxref-daily.xml": fixture(t, "eurofxref-daily-2014-06-10.xml")})
-	set, err := c.Fetch(context.Background(), time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if set.Provider != "ecb" || set.Base != "EUR" {
-		t.Fatalf("provider/base = %s/%s", set.Provider, set.Base)
-	}
-	// 16:00 CEST on 2014-06-10 is 14:00 UTC.
-	if want := time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC); !set.AsOf.Equal(want) {
-		t.Fatalf("as_of = %s, want %s", set.AsOf, want)
-	}
-	if len(set.Rates) != 32 || len(set.Skipped) != 0 {
-		t.Fatalf("rates = %d, skipped = %v; want 32 and none", len(set.Rates), set.Skipped)
-	}
-	for code, want := range map[string]string{"USD": "1.3547", "JPY": "138.63", "GBP": "0.80750", "LTL": "3.4528", "IDR": "15994.24"} {
-		if got := rateOf(t, set, code); got != want {
-			t.Errorf("%s = %s, want %s (exact digits)", code, got, want)
-		}
-	}
-	if len(set.PayloadHash) != 64 {
-		t.Errorf("payload hash %q", set.PayloadHash)
-	}
-}
-
 func TestParseHistory90d(t *testing.T) {
 	sets, err := ecb.Parse("ecb", fixture(t, "eurofxref-hist-90d-2017.xml"))
 	if err != nil {
@@ -105,55 +79,6 @@ func TestParseHistory90d(t *testing.T) {
 		if got := rateOf(t, newest, code); got != want {
 			t.Errorf("%s = %s, want %s", code, got, want)
 		}
-	}
-}
-
-func TestForDate(t *testing.T) {
-	sets, err := ecb.Parse("ecb", fixture(t, "eurofxref-hist-90d-2017.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		day     string
-		want    string
-		wantErr bool
-	}{
-		{"working day", "2017-03-03", "2017-03-03", false},
-		{"saturday carries friday", "2017-03-04", "2017-03-03", false},
-		{"sunday carries friday", "2017-03-05", "2017-03-03", false},
-		{"first day", "2016-12-05", "2016-12-05", false},
-		{"before the file", "2016-12-04", "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			day, _ := time.Parse(time.DateOnly, tt.day)
-			set, err := ecb.ForDate("ecb", sets, day)
-			if tt.wantErr {
-				var pe *provider.PermanentError
-				if !errors.As(err, &pe) || pe.Type != provider.TypeNoRatesForDate {
-					t.Fatalf("err = %v, want %s", err, provider.TypeNoRatesForDate)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := set.AsOf.Format(time.DateOnly); got != tt.want {
-				t.Fatalf("day = %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestFetchHistoricalUsesHistoryFile(t *testing.T) {
-	c := serve(t, map[string][]byte{"eurofxref-hist.xml": fixture(t, "eurofxref-hist-90d-2017.xml")})
-	set, err := c.Fetch(context.Background(), time.Date(2017, 1, 2, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := set.AsOf.Format(time.DateOnly); got != "2017-01-02" {
-		t.Fatalf("day = %s", got)
 	}
 }
 
@@ -257,6 +182,10 @@ func TestHistory(t *testing.T) {
 		{"a week, weekends absent", "2017-02-20", "2017-02-28", "eurofxref-hist-90d.xml", "2017-02-20", "2017-02-28", 7, ""},
 		{"one day", "2017-03-03", "2017-03-03", "eurofxref-hist-90d.xml", "2017-03-03", "2017-03-03", 1, ""},
 		{"weekend only", "2017-02-25", "2017-02-26", "eurofxref-hist-90d.xml", "", "", 0, ""},
+		{"a saturday alone is empty, no carry-forward", "2017-03-04", "2017-03-04", "eurofxref-hist-90d.xml", "", "", 0, ""},
+		{"a sunday alone is empty, no carry-forward", "2017-03-05", "2017-03-05", "eurofxref-hist-90d.xml", "", "", 0, ""},
+		{"first day of the recording alone", "2016-12-05", "2016-12-05", "eurofxref-hist.xml", "2016-12-05", "2016-12-05", 1, ""},
+		{"the day before the recording is empty", "2016-12-04", "2016-12-04", "eurofxref-hist.xml", "", "", 0, ""},
 		{"to beyond the newest day", "2017-03-01", "2017-03-31", "eurofxref-hist-90d.xml", "2017-03-01", "2017-03-03", 3, ""},
 		{"old range reads the full history", "2016-12-01", "2016-12-09", "eurofxref-hist.xml", "2016-12-05", "2016-12-09", 5, ""},
 		{"85-day margin: 86 days back reads the full history", "2016-12-07", "2016-12-07", "eurofxref-hist.xml", "2016-12-07", "2016-12-07", 1, ""},
@@ -310,8 +239,44 @@ func TestLatest(t *testing.T) {
 	if total() != 1 || got["eurofxref-daily.xml"] != 1 {
 		t.Fatalf("requests = %v", got)
 	}
-	if len(sets) != 1 || len(sets[0].Rates) != 32 || rateOf(t, sets[0], "USD") != "1.3547" {
-		t.Fatalf("latest = %d sets", len(sets))
+	if len(sets) != 1 {
+		t.Fatalf("latest = %d sets, want 1", len(sets))
+	}
+	set := sets[0]
+	if set.Provider != "ecb" || set.Base != "EUR" {
+		t.Fatalf("provider/base = %s/%s", set.Provider, set.Base)
+	}
+	// 16:00 CEST on 2014-06-10 is 14:00 UTC.
+	if want := time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC); !set.AsOf.Equal(want) {
+		t.Fatalf("as_of = %s, want %s", set.AsOf, want)
+	}
+	if len(set.Rates) != 32 || len(set.Skipped) != 0 {
+		t.Fatalf("rates = %d, skipped = %v; want 32 and none", len(set.Rates), set.Skipped)
+	}
+	for code, want := range map[string]string{"USD": "1.3547", "JPY": "138.63", "GBP": "0.80750", "LTL": "3.4528", "IDR": "15994.24"} {
+		if got := rateOf(t, set, code); got != want {
+			t.Errorf("%s = %s, want %s (exact digits)", code, got, want)
+		}
+	}
+	if len(set.PayloadHash) != 64 {
+		t.Errorf("payload hash %q", set.PayloadHash)
+	}
+}
+
+// TestHistoryOldDayUsesHistoryFile asks for one day years ago: only the
+// full history file reaches back that far, and it holds the day's set.
+func TestHistoryOldDayUsesHistoryFile(t *testing.T) {
+	c := serve(t, map[string][]byte{"eurofxref-hist.xml": fixture(t, "eurofxref-hist-90d-2017.xml")})
+	day := time.Date(2017, 1, 2, 0, 0, 0, 0, time.UTC)
+	sets, err := c.History(context.Background(), day, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) != 1 {
+		t.Fatalf("sets = %d, want 1", len(sets))
+	}
+	if got := sets[0].AsOf.Format(time.DateOnly); got != "2017-01-02" {
+		t.Fatalf("day = %s", got)
 	}
 }
 

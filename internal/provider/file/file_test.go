@@ -12,26 +12,25 @@ import (
 	"ces/internal/provider/file"
 )
 
-func TestFetch(t *testing.T) {
+var _ provider.Source = (*file.Client)(nil)
+
+func TestLatest(t *testing.T) {
 	tests := []struct {
 		name     string
 		path     string
-		day      time.Time
 		base     string
 		rates    int
 		asOf     time.Time
 		wantType string
 	}{
-		{"ecb daily", "../../../testdata/ecb/eurofxref-daily-2014-06-10.xml", time.Time{}, "EUR", 32, time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC), ""},
-		{"ecb history, newest", "../../../testdata/ecb/eurofxref-hist-90d-2017.xml", time.Time{}, "EUR", 31, time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC), ""},
-		{"ecb history, a date", "../../../testdata/ecb/eurofxref-hist-90d-2017.xml", time.Date(2017, 1, 15, 0, 0, 0, 0, time.UTC), "EUR", 31, time.Date(2017, 1, 13, 15, 0, 0, 0, time.UTC), ""},
-		{"oxr", "../../../testdata/oxr/latest-2022-09-01.json", time.Time{}, "USD", 163, time.Unix(1662001200, 0).UTC(), ""},
-		{"oxr before its date", "../../../testdata/oxr/latest-2022-09-01.json", time.Date(2022, 8, 31, 0, 0, 0, 0, time.UTC), "", 0, time.Time{}, provider.TypeNoRatesForDate},
-		{"neither format", "../../../testdata/README.md", time.Time{}, "", 0, time.Time{}, provider.TypeInvalidPayload},
+		{"ecb daily", "../../../testdata/ecb/eurofxref-daily-2014-06-10.xml", "EUR", 32, time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC), ""},
+		{"ecb history, newest", "../../../testdata/ecb/eurofxref-hist-90d-2017.xml", "EUR", 31, time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC), ""},
+		{"oxr", "../../../testdata/oxr/latest-2022-09-01.json", "USD", 163, time.Unix(1662001200, 0).UTC(), ""},
+		{"neither format", "../../../testdata/README.md", "", 0, time.Time{}, provider.TypeInvalidPayload},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, err := file.NewClient(tt.path).Fetch(context.Background(), tt.day)
+			sets, err := file.NewClient(tt.path).Latest(context.Background())
 			if tt.wantType != "" {
 				var pe *provider.PermanentError
 				if !errors.As(err, &pe) || pe.Type != tt.wantType {
@@ -42,7 +41,52 @@ func TestFetch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if set.Provider != "file" || set.Base != tt.base || len(set.Rates) != tt.rates || !set.AsOf.Equal(tt.asOf) {
+			if len(sets) != 1 {
+				t.Fatalf("got %d sets, want 1", len(sets))
+			}
+			if set := sets[0]; set.Provider != "file" || set.Base != tt.base || len(set.Rates) != tt.rates || !set.AsOf.Equal(tt.asOf) {
+				t.Fatalf("got %s/%s %d rates at %s", set.Provider, set.Base, len(set.Rates), set.AsOf)
+			}
+		})
+	}
+}
+
+// TestHistoryOneDay asks for single days: a day the file holds gives that
+// day's set, a day it does not (a weekend, a day before the data) gives
+// none, never an earlier day's rates.
+func TestHistoryOneDay(t *testing.T) {
+	const hist = "../../../testdata/ecb/eurofxref-hist-90d-2017.xml"
+	const latest = "../../../testdata/oxr/latest-2022-09-01.json"
+	tests := []struct {
+		name  string
+		path  string
+		day   time.Time
+		base  string
+		rates int
+		asOf  time.Time // zero: no set that day
+	}{
+		{"ecb history, a working day", hist, time.Date(2017, 1, 13, 0, 0, 0, 0, time.UTC), "EUR", 31, time.Date(2017, 1, 13, 15, 0, 0, 0, time.UTC)},
+		{"ecb history, a sunday is empty", hist, time.Date(2017, 1, 15, 0, 0, 0, 0, time.UTC), "", 0, time.Time{}},
+		{"ecb history, before its first day is empty", hist, time.Date(2016, 12, 4, 0, 0, 0, 0, time.UTC), "", 0, time.Time{}},
+		{"oxr on its date", latest, time.Date(2022, 9, 1, 0, 0, 0, 0, time.UTC), "USD", 163, time.Unix(1662001200, 0).UTC()},
+		{"oxr before its date is empty", latest, time.Date(2022, 8, 31, 0, 0, 0, 0, time.UTC), "", 0, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sets, err := file.NewClient(tt.path).History(context.Background(), tt.day, tt.day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.asOf.IsZero() {
+				if len(sets) != 0 {
+					t.Fatalf("got %d sets, first at %s; want none", len(sets), sets[0].AsOf)
+				}
+				return
+			}
+			if len(sets) != 1 {
+				t.Fatalf("got %d sets, want 1", len(sets))
+			}
+			if set := sets[0]; set.Provider != "file" || set.Base != tt.base || len(set.Rates) != tt.rates || !set.AsOf.Equal(tt.asOf) {
 				t.Fatalf("got %s/%s %d rates at %s", set.Provider, set.Base, len(set.Rates), set.AsOf)
 			}
 		})
@@ -50,35 +94,10 @@ func TestFetch(t *testing.T) {
 }
 
 func TestMissingFileIsRetryable(t *testing.T) {
-	_, err := file.NewClient(filepath.Join(t.TempDir(), "absent.xml")).Fetch(context.Background(), time.Time{})
+	_, err := file.NewClient(filepath.Join(t.TempDir(), "absent.xml")).Latest(context.Background())
 	var pe *provider.PermanentError
 	if err == nil || errors.As(err, &pe) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v, want a retryable not-exist error", err)
-	}
-}
-
-var _ provider.Source = (*file.Client)(nil)
-
-func TestLatest(t *testing.T) {
-	tests := []struct {
-		name string
-		path string
-		base string
-		asOf time.Time
-	}{
-		{"ecb history", "../../../testdata/ecb/eurofxref-hist-90d-2017.xml", "EUR", time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)},
-		{"oxr", "../../../testdata/oxr/latest-2022-09-01.json", "USD", time.Unix(1662001200, 0).UTC()},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sets, err := file.NewClient(tt.path).Latest(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(sets) != 1 || sets[0].Base != tt.base || !sets[0].AsOf.Equal(tt.asOf) {
-				t.Fatalf("got %d sets, first %s at %s", len(sets), sets[0].Base, sets[0].AsOf)
-			}
-		})
 	}
 }
 

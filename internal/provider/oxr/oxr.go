@@ -120,15 +120,6 @@ func NewClient(baseURL, appID string, hc *http.Client) *Client {
 // Name returns the provider name.
 func (c *Client) Name() string { return Name }
 
-// Fetch returns the latest rates when day is zero, or the end-of-day rates
-// of day from the historical endpoint.
-func (c *Client) Fetch(ctx context.Context, day time.Time) (fx.RateSet, error) {
-	if day.IsZero() {
-		return c.latest(ctx)
-	}
-	return c.historical(ctx, day)
-}
-
 // Latest returns the newest rates, from latest.json.
 func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 	set, err := c.latest(ctx)

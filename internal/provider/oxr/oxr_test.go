@@ -37,20 +37,24 @@ func rateOf(t *testing.T, set fx.RateSet, code string) string {
 	return ""
 }
 
-func TestFetchLatest(t *testing.T) {
+func TestLatest(t *testing.T) {
 	var gotPath, gotKey string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath, gotKey = r.URL.Path, r.URL.Query().Get("app_id")
 		w.Write(fixture(t))
 	}))
 	defer srv.Close()
-	set, err := oxr.NewClient(srv.URL, "k-123", srv.Client()).Fetch(context.Background(), time.Time{})
+	sets, err := oxr.NewClient(srv.URL, "k-123", srv.Client()).Latest(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if gotPath != "/latest.json" || gotKey != "k-123" {
 		t.Fatalf("requested %s with app_id %q", gotPath, gotKey)
 	}
+	if len(sets) != 1 {
+		t.Fatalf("latest = %d sets, want 1", len(sets))
+	}
+	set := sets[0]
 	if set.Base != "USD" || set.Provider != "openexchangerates" {
 		t.Fatalf("base/provider = %s/%s", set.Base, set.Provider)
 	}
@@ -71,35 +75,55 @@ func TestFetchLatest(t *testing.T) {
 	}
 }
 
-func TestFetchHistoricalPath(t *testing.T) {
-	var gotPath string
+func TestHistoryOneDayPath(t *testing.T) {
+	var gotPath, gotKey string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotPath = r.URL.Path
+		gotPath, gotKey = r.URL.Path, r.URL.Query().Get("app_id")
 		w.Write(fixture(t))
 	}))
 	defer srv.Close()
-	_, err := oxr.NewClient(srv.URL, "k", srv.Client()).Fetch(context.Background(), time.Date(2022, 9, 1, 0, 0, 0, 0, time.UTC))
+	c := oxr.NewClient(srv.URL, "k", srv.Client())
+	oxr.SetClock(c, func() time.Time { return time.Date(2022, 9, 2, 12, 0, 0, 0, time.UTC) })
+	d := time.Date(2022, 9, 1, 0, 0, 0, 0, time.UTC)
+	sets, err := c.History(context.Background(), d, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gotPath != "/historical/2022-09-01.json" {
-		t.Fatalf("path = %s", gotPath)
+	if gotPath != "/historical/2022-09-01.json" || gotKey != "k" {
+		t.Fatalf("requested %s with app_id %q", gotPath, gotKey)
+	}
+	if len(sets) != 1 || sets[0].AsOf.Format(time.DateOnly) != "2022-09-01" {
+		t.Fatalf("got %d sets, want the one of 2022-09-01", len(sets))
 	}
 }
 
-func TestFetchBadKey(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(401)
-		w.Write([]byte(`{"error":true,"status":401,"message":"invalid_app_id","description":"Invalid App ID provided."}`))
-	}))
-	defer srv.Close()
-	_, err := oxr.NewClient(srv.URL, "bad-key-value", srv.Client()).Fetch(context.Background(), time.Time{})
-	var pe *provider.PermanentError
-	if !errors.As(err, &pe) || pe.Type != provider.TypeAuthFailed {
-		t.Fatalf("err = %v, want %s", err, provider.TypeAuthFailed)
+func TestBadKey(t *testing.T) {
+	d := time.Date(2022, 9, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		call func(*oxr.Client) ([]fx.RateSet, error)
+	}{
+		{"latest", func(c *oxr.Client) ([]fx.RateSet, error) { return c.Latest(context.Background()) }},
+		{"history of one day", func(c *oxr.Client) ([]fx.RateSet, error) { return c.History(context.Background(), d, d) }},
 	}
-	if strings.Contains(err.Error(), "bad-key-value") {
-		t.Fatalf("error leaks the key: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(401)
+				w.Write([]byte(`{"error":true,"status":401,"message":"invalid_app_id","description":"Invalid App ID provided."}`))
+			}))
+			defer srv.Close()
+			c := oxr.NewClient(srv.URL, "bad-key-value", srv.Client())
+			oxr.SetClock(c, func() time.Time { return d.Add(36 * time.Hour) })
+			_, err := tt.call(c)
+			var pe *provider.PermanentError
+			if !errors.As(err, &pe) || pe.Type != provider.TypeAuthFailed {
+				t.Fatalf("err = %v, want %s", err, provider.TypeAuthFailed)
+			}
+			if strings.Contains(err.Error(), "bad-key-value") {
+				t.Fatalf("error leaks the key: %v", err)
+			}
+		})
 	}
 }
 
@@ -354,21 +378,5 @@ func TestHistoryOutcomes(t *testing.T) {
 				t.Fatalf("dates = %v, want %v", dates, tt.dates)
 			}
 		})
-	}
-}
-
-func TestLatest(t *testing.T) {
-	var gotPath string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotPath = r.URL.Path
-		w.Write(fixture(t))
-	}))
-	defer srv.Close()
-	sets, err := oxr.NewClient(srv.URL, "k", srv.Client()).Latest(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gotPath != "/latest.json" || len(sets) != 1 || len(sets[0].Rates) != 163 {
-		t.Fatalf("path %s, %d sets", gotPath, len(sets))
 	}
 }
