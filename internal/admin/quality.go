@@ -79,7 +79,7 @@ func (c *Console) decide(release bool) fiber.Handler {
 				return "", err
 			}
 			if err := c.d.Rates.Resync(cx, q.Rate.Provider); err != nil {
-				return "republishing failed (the rate is priced once the cache is refreshed): " + err.Error(), nil
+				return "republishing failed (the rate reaches the cache at its provider's next ingestion): " + err.Error(), nil
 			}
 			return "", nil
 		}, func(status int, msg string) error {
@@ -106,7 +106,7 @@ func (c *Console) suspension(suspend bool) fiber.Handler {
 				return "", err
 			}
 			if err := c.d.Rates.SyncSuspensions(cx); err != nil {
-				return "republishing the suspensions failed (they apply once the cache is refreshed): " + err.Error(), nil
+				return "republishing the suspensions failed (every API replica re-reads them within 30 s): " + err.Error(), nil
 			}
 			return "", nil
 		}, refused)

@@ -184,14 +184,16 @@ func (c *Cache) Latest(ctx context.Context, providers []string) (map[string][]fx
 	return out, nil
 }
 
-// suspendedSentinel keeps the suspensions hash present when no pair is
-// suspended, so "none" and "not cached" differ.
-const suspendedSentinel = "-"
+// syncedField records, in the suspensions hash, when it was last copied
+// whole from PostgreSQL (Unix milliseconds); it also keeps the hash
+// present when no pair is suspended, so "none" and "not cached" differ.
+const syncedField = "-synced"
 
 // SetSuspensions replaces the cached set of suspended pairs (keys such as
-// "EUR/USD") and announces it.
-func (c *Cache) SetSuspensions(ctx context.Context, pairs []string) error {
-	vals := []any{suspendedSentinel, "1"}
+// "EUR/USD"), stamped with the time they were read from PostgreSQL, in
+// one transaction, and announces it.
+func (c *Cache) SetSuspensions(ctx context.Context, pairs []string, readAt time.Time) error {
+	vals := []any{syncedField, strconv.FormatInt(readAt.UnixMilli(), 10)}
 	for _, p := range pairs {
 		vals = append(vals, p, "1")
 	}
@@ -207,23 +209,24 @@ func (c *Cache) SetSuspensions(ctx context.Context, pairs []string) error {
 	return nil
 }
 
-// Suspensions returns the cached suspended pairs, or ErrMiss when the
-// cache does not hold the set (Redis was emptied).
-func (c *Cache) Suspensions(ctx context.Context) (map[string]bool, error) {
+// Suspensions returns the cached suspended pairs and when they were read
+// from PostgreSQL, or ErrMiss when the cache does not hold them.
+func (c *Cache) Suspensions(ctx context.Context) (map[string]bool, time.Time, error) {
 	vals, err := c.rdb.HGetAll(ctx, c.suspensionsKey()).Result()
 	if err != nil {
-		return nil, fmt.Errorf("cache: suspensions: %w", err)
+		return nil, time.Time{}, fmt.Errorf("cache: suspensions: %w", err)
 	}
-	if len(vals) == 0 {
-		return nil, ErrMiss
+	ms, err := strconv.ParseInt(vals[syncedField], 10, 64)
+	if len(vals) == 0 || err != nil {
+		return nil, time.Time{}, ErrMiss
 	}
 	out := make(map[string]bool, len(vals))
 	for k := range vals {
-		if k != suspendedSentinel {
+		if k != syncedField {
 			out[k] = true
 		}
 	}
-	return out, nil
+	return out, time.UnixMilli(ms), nil
 }
 
 // Ping checks that Redis answers.

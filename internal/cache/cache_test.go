@@ -97,17 +97,18 @@ func TestSuspensions(t *testing.T) {
 	ctx := context.Background()
 	rdb, prefix := testenv.Redis(t)
 	c := cache.New(rdb, prefix)
-	if _, err := c.Suspensions(ctx); err != cache.ErrMiss {
+	if _, _, err := c.Suspensions(ctx); err != cache.ErrMiss {
 		t.Fatalf("empty Redis: %v, want ErrMiss", err)
 	}
 	steps := [][]string{{"NGN/USD"}, {}, {"EUR/SEK", "NGN/USD"}}
-	for _, pairs := range steps {
-		if err := c.SetSuspensions(ctx, pairs); err != nil {
+	for i, pairs := range steps {
+		readAt := time.Date(2026, 5, 21, 9, i, 0, 0, time.UTC)
+		if err := c.SetSuspensions(ctx, pairs, readAt); err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.Suspensions(ctx)
-		if err != nil || len(got) != len(pairs) {
-			t.Fatalf("after %v: %v, %v", pairs, got, err)
+		got, at, err := c.Suspensions(ctx)
+		if err != nil || len(got) != len(pairs) || !at.Equal(readAt) {
+			t.Fatalf("after %v: %v read at %s, %v", pairs, got, at, err)
 		}
 		for _, p := range pairs {
 			if !got[p] {

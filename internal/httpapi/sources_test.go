@@ -10,6 +10,7 @@ import (
 	"ces/internal/audit"
 	"ces/internal/provider/cbn"
 	"ces/internal/provider/ecb"
+	"ces/internal/rates"
 )
 
 // twoSourceWorld serves the ECB's recorded 90-day history (2017) and the
@@ -239,5 +240,70 @@ func TestSuspendedPair(t *testing.T) {
 	}
 	if stored, err := w.st.ConversionByID(ctx, rc.ID); err != nil || stored.Rule != "direct" || audit.ReceiptHash(stored) != rc.Hash {
 		t.Fatalf("stored receipt %+v, %v", stored, err)
+	}
+}
+
+// TestSuspendedLegIsNotPriced: a suspended pair is not priced as a leg of
+// another pair either.
+func TestSuspendedLegIsNotPriced(t *testing.T) {
+	w := twoSourceWorld(t, options{})
+	ctx := context.Background()
+	if err := w.st.SetSuspension(ctx, "EUR", "NGN", true, "CBN euro row under review", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.rates.SyncSuspensions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, method, target, body string
+		status                     int
+		mustNot                    string
+	}{
+		{"SEK→NGN crossed through EUR/NGN", "GET", "/api/v1/rates?from=SEK&to=NGN", "", 404, `"quote":"NGN","rate":"1590.1997"`},
+		{"NGN→SEK the other way", "GET", "/api/v1/rates?from=NGN&to=SEK", "", 404, `"rate":"1590.1997"`},
+		{"every quote of SEK", "GET", "/api/v1/rates?from=SEK", "", 200, `"to":"NGN"`},
+		{"a conversion that would cross it", "POST", "/api/v1/convert", `{"amount":"100.00","from_currency":"SEK","to_currency":"NGN"}`, 404, ""},
+		{"GBP→EUR is still priced, by the ECB", "GET", "/api/v1/rates?from=GBP&to=EUR", "", 200, `"rate":"1590.1997"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r response
+			if tt.method == "POST" {
+				r = w.post(t, tt.target, tt.body)
+			} else {
+				r = w.get(t, tt.target)
+			}
+			if r.Status != tt.status || (tt.mustNot != "" && strings.Contains(string(r.Body), tt.mustNot)) {
+				t.Fatalf("%d %s, want %d without %s", r.Status, r.Body, tt.status, tt.mustNot)
+			}
+		})
+	}
+	if n := w.auditRows(t); n != 0 {
+		t.Fatalf("%d conversions recorded through a suspended leg", n)
+	}
+}
+
+// TestLostSuspensionUpdateIsRepaired: when Redis missed a suspension (a
+// failed sync, or two operators at once), the cached set is trusted for
+// at most rates.SuspensionsMaxAge before PostgreSQL is read again.
+func TestLostSuspensionUpdateIsRepaired(t *testing.T) {
+	w := twoSourceWorld(t, options{})
+	ctx := context.Background()
+	if err := w.st.SetSuspension(ctx, "USD", "NGN", true, "review", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	// Redis still says "nothing suspended", as of now: trusted for a while.
+	if err := w.cache.SetSuspensions(ctx, nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.get(t, "/api/v1/rates?from=USD&to=NGN"); r.Status != 200 {
+		t.Fatalf("fresh cached set: %d %s", r.Status, r.Body)
+	}
+	// The same stale set, read longer ago than the bound: PostgreSQL wins.
+	if err := w.cache.SetSuspensions(ctx, nil, time.Now().Add(-rates.SuspensionsMaxAge-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.get(t, "/api/v1/rates?from=USD&to=NGN"); r.Status != 503 || !strings.Contains(string(r.Body), "pair_suspended") {
+		t.Fatalf("after the bound: %d %s, want 503 pair_suspended", r.Status, r.Body)
 	}
 }

@@ -114,15 +114,14 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 			}
 		}
 	}
-	suspended, err := s.cache.Suspensions(ctx)
-	if errors.Is(err, cache.ErrMiss) {
+	suspended, readAt, err := s.cache.Suspensions(ctx)
+	if errors.Is(err, cache.ErrMiss) || (err == nil && time.Since(readAt) > SuspensionsMaxAge) {
+		// Redis was emptied, or the copy is old enough that a lost update
+		// (two operators at once, a failed sync) must not outlive it.
+		readAt = time.Now()
 		suspended, err = s.suspensionsFromDatabase(ctx)
 		if err == nil {
-			keys := make([]string, 0, len(suspended))
-			for k := range suspended {
-				keys = append(keys, k)
-			}
-			if err := s.cache.SetSuspensions(ctx, keys); err != nil {
+			if err := s.cache.SetSuspensions(ctx, keys(suspended), readAt); err != nil {
 				s.warnCache(ctx, err)
 			}
 		}
@@ -130,7 +129,7 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{book: policy.NewBook(rows), suspended: suspended, source: src}, nil
+	return &snapshot{book: bookWithout(rows, suspended), suspended: suspended, source: src}, nil
 }
 
 func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
@@ -142,7 +141,7 @@ func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{book: policy.NewBook(rows), suspended: suspended, source: FromDatabase, loaded: time.Now()}, nil
+	return &snapshot{book: bookWithout(rows, suspended), suspended: suspended, source: FromDatabase, loaded: time.Now()}, nil
 }
 
 func (s *Service) suspensionsFromDatabase(ctx context.Context) (map[string]bool, error) {
@@ -155,6 +154,34 @@ func (s *Service) suspensionsFromDatabase(ctx context.Context) (map[string]bool,
 		out[store.SuspendedKey(p.Base, p.Quote)] = true
 	}
 	return out, nil
+}
+
+// SuspensionsMaxAge bounds how long a cached set of suspended pairs is
+// trusted before it is read again from PostgreSQL: the repair of an
+// update lost between two concurrent writers.
+const SuspensionsMaxAge = 30 * time.Second
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// bookWithout builds the latest book without the rows of suspended
+// pairs, so no route can price through a suspended pair either.
+func bookWithout(rows []fx.Rate, suspended map[string]bool) *policy.Book {
+	if len(suspended) == 0 {
+		return policy.NewBook(rows)
+	}
+	kept := make([]fx.Rate, 0, len(rows))
+	for _, r := range rows {
+		if !suspended[store.SuspendedKey(r.Base, r.Quote)] {
+			kept = append(kept, r)
+		}
+	}
+	return policy.NewBook(kept)
 }
 
 // Watch drops the in-process copy whenever an ingestion announces new

@@ -265,7 +265,7 @@ func (s *Service) All(ctx context.Context, from, only string) ([]Result, error) 
 		out = append(out, s.result(q, snap.source))
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: %s quotes nothing for %s", fx.ErrRateNotFound, only, from)
+		return nil, fmt.Errorf("%w: nothing can be priced from %s", fx.ErrRateNotFound, from)
 	}
 	return out, nil
 }
@@ -393,15 +393,16 @@ func (s *Service) Resync(ctx context.Context, provider string) error {
 // SyncSuspensions copies the suspended pairs from PostgreSQL into Redis
 // and drops the in-process copy.
 func (s *Service) SyncSuspensions(ctx context.Context) error {
+	readAt := time.Now()
 	list, err := s.store.Suspensions(ctx)
 	if err != nil {
 		return err
 	}
-	keys := make([]string, len(list))
+	pairs := make([]string, len(list))
 	for i, p := range list {
-		keys[i] = store.SuspendedKey(p.Base, p.Quote)
+		pairs[i] = store.SuspendedKey(p.Base, p.Quote)
 	}
-	if err := s.cache.SetSuspensions(ctx, keys); err != nil {
+	if err := s.cache.SetSuspensions(ctx, pairs, readAt); err != nil {
 		return err
 	}
 	s.near.invalidate()
