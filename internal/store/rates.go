@@ -230,7 +230,8 @@ WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? A
 }
 
 // LatestServable returns, for every stored series of the given providers
-// (all when none), the newest released row with as_of ≤ at (zero: now).
+// (all when none), the newest released row with as_of ≤ at (zero: now,
+// PostgreSQL's clock).
 // With codes, only series that touch one of them are read: every leg the
 // source policy can use for a pair touches one of its two currencies.
 // Each series is one backward index probe, whatever the history length.
@@ -245,7 +246,11 @@ func (s *Store) LatestServable(ctx context.Context, providers, codes []string, a
 	inner := s.db.NewSelect().Model((*rateRow)(nil)).
 		Where("r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote").
 		Where(servable).OrderExpr("r.as_of DESC").Limit(1)
-	if !at.IsZero() {
+	if at.IsZero() {
+		// A row is not served before its as_of: the CBN's rate of a day
+		// is dated at that day's close, and may be fetched before it.
+		inner = inner.Where("r.as_of <= now()")
+	} else {
 		inner = inner.Where("r.as_of <= ?", at.UTC())
 	}
 	var rows []rateRow

@@ -157,3 +157,20 @@ func TestLatestServableAt(t *testing.T) {
 		})
 	}
 }
+
+// TestLatestServableWaitsForAsOf: a row dated in the future (a CBN rate
+// fetched before its day's close) is not served until its as_of.
+func TestLatestServableWaitsForAsOf(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	past := time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second)
+	for _, s := range []fx.RateSet{sampleSet(past, map[string]string{"USD": "1.0540"}), sampleSet(past.Add(30*time.Hour), map[string]string{"USD": "1.0600"})} {
+		if _, err := st.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: past}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, err := st.LatestServable(ctx, nil, nil, time.Time{})
+	if err != nil || len(rs) != 1 || fx.Exact(rs[0].Value) != "1.0540" {
+		t.Fatalf("latest = %v, %v; want the past row only", rs, err)
+	}
+}
