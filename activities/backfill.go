@@ -31,13 +31,16 @@ type BackfillResult struct {
 	AlreadyPresent int               `json:"already_present"`
 	Quarantined    []QuarantinedRate `json:"quarantined,omitempty"`
 	Downloads      int               `json:"downloads"`
+	// CacheUpdated counts the cached series the workflow's final
+	// CacheRates moved forward.
+	CacheUpdated int `json:"cache_updated"`
 }
 
 // BackfillRates fetches the provider's history for the range once and
 // inserts it day by day, oldest first, through the quality gate, with a
 // heartbeat after each day carrying the last date stored. A retry after a
-// crash resumes after that date. It never touches the cache: the latest
-// rate readers see is the live schedule's business alone.
+// crash resumes after that date. It does not touch the cache itself; the
+// workflow runs CacheRates after it.
 func (a *Activities) BackfillRates(ctx context.Context, in BackfillInput) (BackfillResult, error) {
 	p, err := a.source(in.Provider)
 	if err != nil {

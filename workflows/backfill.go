@@ -43,8 +43,9 @@ func BackfillID(in BackfillInput) string {
 }
 
 // BackfillRates stores a provider's published rates for a range of dates
-// from one download of its history. It never changes the cached latest
-// rate: the live schedule alone does that.
+// from one download of its history, then publishes PostgreSQL's newest
+// released rates to the cache as an ingestion does: an older range
+// changes nothing there, a range that reaches today is served at once.
 func BackfillRates(ctx workflow.Context, in BackfillInput) (activities.BackfillResult, error) {
 	if in.Provider == "" {
 		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError("backfill: no provider named", "InvalidInput", nil)
@@ -69,6 +70,14 @@ func BackfillRates(ctx workflow.Context, in BackfillInput) (activities.BackfillR
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, backfillOptions), a.BackfillRates, in).Get(ctx, &res); err != nil {
 		return activities.BackfillResult{}, err
 	}
+	// A range that reaches the newest publication must not leave Redis
+	// behind PostgreSQL; CacheRates only ever moves the cache forward.
+	var cached activities.CacheRatesResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, cacheOptions),
+		a.CacheRates, activities.CacheRatesInput{Provider: in.Provider}).Get(ctx, &cached); err != nil {
+		return activities.BackfillResult{}, err
+	}
+	res.CacheUpdated = cached.Updated
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
 		RatesInsertedKey.ValueSet(int64(res.Inserted)), RatesQuarantinedKey.ValueSet(int64(len(res.Quarantined)))); err != nil {
 		return activities.BackfillResult{}, err

@@ -19,6 +19,7 @@ func TestBackfillRatesRunsOneActivity(t *testing.T) {
 	calls := 0
 	env.OnActivity(a.BackfillRates, mock.Anything, in).Run(func(mock.Arguments) { calls++ }).
 		Return(activities.BackfillResult{Provider: "ecb", Days: 45, Inserted: 1395, Downloads: 1}, nil)
+	env.OnActivity(a.CacheRates, mock.Anything, activities.CacheRatesInput{Provider: "ecb"}).Return(activities.CacheRatesResult{Updated: 0}, nil).Once()
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil)
 	env.ExecuteWorkflow(BackfillRates, in)
 	var res activities.BackfillResult

@@ -246,10 +246,16 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 			// 2017-01-02..2017-03-02 holds 44 TARGET days; none stored before.
 			t.Fatalf("backfill = %+v with %d downloads; want 44 days and one download", res, downloads)
 		}
-		if all, err := c.Latest(ctx, []string{ecb.Name}); err != nil || len(all) != 0 {
-			t.Fatalf("backfill wrote the cache: %v, %v", all, err)
+		// The backfill's final CacheRates refilled the emptied cache with
+		// PostgreSQL's newest released rates, not with the days it stored.
+		newest := ecb.PublicationTime(time.Date(2017, 3, 6, 0, 0, 0, 0, time.UTC))
+		if all, err := c.Latest(ctx, []string{ecb.Name}); err != nil || len(all[ecb.Name]) != 31 || res.CacheUpdated != 31 {
+			t.Fatalf("cache after the backfill: %v, %v (updated %d); want the 31 newest", all, err, res.CacheUpdated)
 		}
 		// An older day ingested into the emptied cache does not win either.
+		if err := rdb.Del(ctx, prefix+"latest:"+ecb.Name).Err(); err != nil {
+			t.Fatal(err)
+		}
 		var old workflows.IngestResult
 		r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: "ingest-old-" + testenv.Suffix()},
 			workflows.IngestRatesName, workflows.IngestInput{Provider: ecb.Name, Date: "2017-02-01"})
@@ -259,7 +265,6 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		if err := r.Get(ctx, &old); err != nil {
 			t.Fatal(err)
 		}
-		newest := ecb.PublicationTime(time.Date(2017, 3, 6, 0, 0, 0, 0, time.UTC))
 		all, err := c.Latest(ctx, []string{ecb.Name})
 		if err != nil {
 			t.Fatal(err)
