@@ -82,17 +82,33 @@ func currency(c *fiber.Ctx, field string, required bool) (string, error) {
 // that day), its start otherwise.
 func parseInstant(c *fiber.Ctx, field string, endOfDay bool) (time.Time, error) {
 	v := c.Query(field)
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
-	}
-	if d, err := time.Parse(time.DateOnly, v); err == nil {
-		if endOfDay {
-			return d.Add(24*time.Hour - time.Nanosecond), nil
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		d, derr := time.Parse(time.DateOnly, v)
+		if derr != nil {
+			return time.Time{}, invalid(CodeInvalidParameter, field, fmt.Sprintf("%s must be an RFC 3339 time (2026-11-01T12:00:00Z) or a date (2026-11-01)", field))
 		}
-		return d, nil
+		t = d
+		if endOfDay {
+			t = d.Add(24*time.Hour - time.Nanosecond)
+		}
 	}
-	return time.Time{}, invalid(CodeInvalidParameter, field, fmt.Sprintf("%s must be an RFC 3339 time (2026-11-01T12:00:00Z) or a date (2026-11-01)", field))
+	t = t.UTC()
+	// PostgreSQL refuses year 0, and an instant centuries away overflows
+	// an age in seconds: neither is a question about exchange rates.
+	if t.Before(earliestInstant) || t.After(latestInstant) {
+		return time.Time{}, invalid(CodeInvalidParameter, field, fmt.Sprintf("%s must lie between %s and %s",
+			field, earliestInstant.Format(time.DateOnly), latestInstant.Format(time.DateOnly)))
+	}
+	return t, nil
 }
+
+// The instants a client may ask about: no exchange-rate history goes back
+// further than the first, nor forward beyond the second.
+var (
+	earliestInstant = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestInstant   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
 
 // sendCached writes body as JSON with a weak ETag over its stable part
 // (etagKey: the rows it derives from) and answers 304 when the client has it.
@@ -166,7 +182,11 @@ func (h *handlers) rates(c *fiber.Ctx) error {
 		if err != nil {
 			return h.explain(c, err)
 		}
-		return sendCached(c, toJSON(r), "at"+etagOf(r), cacheHistory)
+		cacheControl := cacheHistory
+		if at.After(time.Now()) {
+			cacheControl = cacheLatest // a later ingestion can still change this answer
+		}
+		return sendCached(c, toJSON(r), "at"+etagOf(r), cacheControl)
 	}
 	if to == "" {
 		all, err := h.d.Rates.All(ctx, from, pinned(c))

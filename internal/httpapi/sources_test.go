@@ -307,3 +307,32 @@ func TestLostSuspensionUpdateIsRepaired(t *testing.T) {
 		t.Fatalf("after the bound: %d %s, want 503 pair_suspended", r.Status, r.Body)
 	}
 }
+
+// TestInstantsOutOfRange: dates PostgreSQL cannot store or that overflow
+// an age are the client's mistake (400), never a 500.
+func TestInstantsOutOfRange(t *testing.T) {
+	w := twoSourceWorld(t, options{})
+	tests := []struct {
+		target string
+		status int
+		cache  string
+	}{
+		{"/api/v1/rates?from=USD&to=NGN&at=0000-01-01", 400, ""},
+		{"/api/v1/rates?from=USD&to=NGN&at=9999-12-31T23:59:59Z", 400, ""},
+		{"/api/v1/rates/history?from=USD&to=NGN&start=0000-01-01&end=0000-02-01", 400, ""},
+		{"/api/v1/rates/history?from=USD&to=NGN&start=2199-12-01&end=2300-01-01", 400, ""},
+		{"/api/v1/rates?from=USD&to=NGN&at=2026-05-20", 200, "public, max-age=300"},
+		{"/api/v1/rates?from=USD&to=NGN&at=2199-01-01", 200, "public, max-age=0, must-revalidate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			r := w.get(t, tt.target)
+			if r.Status != tt.status || (tt.status == 400 && !strings.Contains(string(r.Body), `"invalid_parameter"`)) {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tt.status)
+			}
+			if tt.cache != "" && r.Header.Get("Cache-Control") != tt.cache {
+				t.Fatalf("Cache-Control = %q, want %q", r.Header.Get("Cache-Control"), tt.cache)
+			}
+		})
+	}
+}
