@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
@@ -75,13 +76,20 @@ func (c *Console) decide(release bool) fiber.Handler {
 		reason, user := formReason(ctx), c.user(ctx)
 		return c.act(ctx, action, target, reason, "/admin/quality", func(cx context.Context) (string, error) {
 			q, err := c.d.Store.DecideQuarantine(cx, id, release, reason, user)
-			if err != nil || !release || c.d.Rates == nil {
+			if err != nil || !release {
 				return "", err
 			}
-			if err := c.d.Rates.Resync(cx, q.Rate.Provider); err != nil {
-				return "republishing failed (the rate reaches the cache at its provider's next ingestion): " + err.Error(), nil
+			note := ""
+			if n := len(q.Cascaded); n > 0 {
+				note = fmt.Sprintf("%d later held rate(s) of %s/%s were within the limit of it and released too", n, q.Rate.Base, q.Rate.Quote)
 			}
-			return "", nil
+			if c.d.Rates == nil {
+				return note, nil
+			}
+			if err := c.d.Rates.Resync(cx, q.Rate.Provider); err != nil {
+				return strings.TrimPrefix(note+"; republishing failed (the rate reaches the cache at its provider's next ingestion): "+err.Error(), "; "), nil
+			}
+			return note, nil
 		}, func(status int, msg string) error {
 			return c.renderQuality(ctx, status, msg, qualityData{})
 		})

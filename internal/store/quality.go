@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"ces/internal/fx"
+	"ces/internal/policy"
 )
 
 // Quarantine states.
@@ -69,6 +70,9 @@ type Quarantine struct {
 	Reason         string
 	DecidedBy      string
 	DecidedAt      time.Time
+	// Cascaded lists the later held rates of the series that a release
+	// released too (see regateLater).
+	Cascaded []int64
 }
 
 // Quarantines returns the newest quarantines first; held only when pending.
@@ -160,10 +164,54 @@ func (s *Store) DecideQuarantine(ctx context.Context, id int64, release bool, re
 			return ErrAlreadyDecided // a concurrent decision won
 		}
 		q.Status, q.Reason, q.DecidedBy, q.DecidedAt = decision, row.Reason, username, row.DecidedAt.UTC()
+		if release {
+			if q.Cascaded, err = s.regateLater(ctx, tx, q); err != nil {
+				return err
+			}
+		}
 		out = q
 		return nil
 	})
 	return out, err
+}
+
+// GateUser is the username of decisions the quality gate takes itself.
+const GateUser = "quality-gate"
+
+// regateLater re-runs the gate, in as_of order, on the held rates of the
+// released rate's series that came after it: each was compared with the
+// rate before the jump, and after a real devaluation every later day
+// would stay held. One that is within the limit of the rate now released
+// before it is released too, with a reason naming this release; the
+// first that is not stays held, and so do those after it.
+func (s *Store) regateLater(ctx context.Context, tx bun.Tx, released Quarantine) ([]int64, error) {
+	var ids []int64
+	if err := tx.NewRaw(`SELECT rq.id FROM rate_quarantines rq JOIN exchange_rates r ON r.id = rq.rate_id
+WHERE r.provider = ? AND r.base = ? AND r.quote = ? AND r.as_of > ?
+  AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)
+ORDER BY r.as_of`, released.Rate.Provider, released.Rate.Base, released.Rate.Quote, released.Rate.AsOf).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("store: later quarantines: %w", err)
+	}
+	var cascaded []int64
+	prev := released.Rate
+	for _, id := range ids {
+		q, err := s.quarantine(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if _, held := policy.Check(q.Rate, &prev, nil, q.JumpLimit); held {
+			break
+		}
+		reason := fmt.Sprintf("within %s of %s's rate of %s, released with quarantine %d by %s: %s",
+			q.JumpLimit, prev.Provider, prev.AsOf.Format(time.RFC3339), released.ID, released.DecidedBy, released.Reason)
+		row := decisionRow{QuarantineID: id, Decision: QuarantineReleased, Reason: reason, Username: GateUser}
+		if _, err := tx.NewInsert().Model(&row).Ignore().Exec(ctx); err != nil {
+			return nil, fmt.Errorf("store: release quarantine %d: %w", id, err)
+		}
+		cascaded = append(cascaded, id)
+		prev = q.Rate
+	}
+	return cascaded, nil
 }
 
 // CountHeld returns how many quarantines await a decision.

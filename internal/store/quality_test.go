@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +138,52 @@ func TestSuspensions(t *testing.T) {
 	}
 	if got, _ := st.Suspensions(ctx); got[0].Base != "EUR" || got[0].Quote != "SEK" {
 		t.Fatalf("suspensions = %+v, want EUR/SEK only", got)
+	}
+}
+
+// TestReleaseRegatesLaterDays: after a real devaluation (the naira lost
+// about 40% in June 2023) every later day was compared with the rate
+// before it and held; releasing the first re-checks the later ones
+// against it, releasing those within the limit up to the first that is
+// not.
+func TestReleaseRegatesLaterDays(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	day := time.Date(2023, 6, 13, 16, 0, 0, 0, time.UTC)
+	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: day, JumpLimit: decimal.RequireFromString("0.25")}
+	var held []store.Quarantine
+	for i, v := range []string{"463.38", "664.04", "667.93", "1500.00", "670.00"} {
+		set := fx.RateSet{Provider: "cbn", Base: "USD", AsOf: day.AddDate(0, 0, i), PayloadHash: sampleSet(day, nil).PayloadHash,
+			Rates: []fx.QuotedRate{{Quote: "NGN", Value: decimal.RequireFromString(v)}}}
+		res, err := st.InsertRates(ctx, set, gate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, res.Quarantined...)
+	}
+	// 664.04, 667.93, 1500.00 and 670.00 all moved > 25% from 463.38.
+	if len(held) != 4 {
+		t.Fatalf("held %d days, want 4", len(held))
+	}
+	q, err := st.DecideQuarantine(ctx, held[0].ID, true, "the CBN unified the exchange windows", "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Cascaded) != 1 || q.Cascaded[0] != held[1].ID {
+		t.Fatalf("cascaded %v, want only the next day (%d)", q.Cascaded, held[1].ID)
+	}
+	want := map[int64]string{held[1].ID: store.QuarantineReleased, held[2].ID: store.QuarantineHeld, held[3].ID: store.QuarantineHeld}
+	for id, status := range want {
+		got, err := st.Quarantine(ctx, id)
+		if err != nil || got.Status != status {
+			t.Fatalf("quarantine %d: %+v, %v; want %s", id, got, err, status)
+		}
+		if status == store.QuarantineReleased && (got.DecidedBy != store.GateUser || !strings.Contains(got.Reason, "the CBN unified")) {
+			t.Fatalf("cascaded decision = %s: %q", got.DecidedBy, got.Reason)
+		}
+	}
+	rs, err := st.LatestServable(ctx, []string{"cbn"}, nil, time.Time{})
+	if err != nil || len(rs) != 1 || fx.Exact(rs[0].Value) != "667.93" {
+		t.Fatalf("served = %v, %v; want 667.93 (1500.00 and what follows it stay held)", rs, err)
 	}
 }
