@@ -23,14 +23,17 @@ type BackfillInput struct {
 // BackfillResult reports what a backfill stored.
 type BackfillResult struct {
 	Provider string `json:"provider"`
-	// Days counts the publication dates found in the range; Resumed those
-	// skipped because an earlier attempt had stored them.
+	// Days counts the publication dates this attempt fetched and stored;
+	// ResumedAfter is the last date an earlier attempt had stored, when
+	// this one resumed after it.
 	Days           int               `json:"days"`
-	Resumed        int               `json:"resumed"`
+	ResumedAfter   string            `json:"resumed_after,omitempty"`
 	Inserted       int               `json:"inserted"`
 	AlreadyPresent int               `json:"already_present"`
 	Quarantined    []QuarantinedRate `json:"quarantined,omitempty"`
-	Downloads      int               `json:"downloads"`
+	// Downloads counts the History calls this attempt made: one file for
+	// the ECB and the CBN; Open Exchange Rates then asks one day per call.
+	Downloads int `json:"downloads"`
 	// CacheUpdated counts the cached series the workflow's final
 	// CacheRates moved forward.
 	CacheUpdated int `json:"cache_updated"`
@@ -59,10 +62,36 @@ func (a *Activities) BackfillRates(ctx context.Context, in BackfillInput) (Backf
 			done = ""
 		}
 	}
-	sets, err := p.History(ctx, from, to)
-	res.Downloads = 1
-	if err != nil {
-		return res, providerError("backfill", err)
+	if done != "" {
+		// Resuming: ask only for what is left (Open Exchange Rates bills
+		// every day it is asked for).
+		if d, err := time.Parse(time.DateOnly, done); err == nil && !d.Before(from) {
+			from = d.AddDate(0, 0, 1)
+			res.ResumedAfter = done
+		}
+	}
+	var sets []fx.RateSet
+	if !from.After(to) {
+		// A long fetch (one call per day) must not look like a dead worker.
+		stop := make(chan struct{})
+		go func() {
+			t := time.NewTicker(20 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					activity.RecordHeartbeat(ctx, done)
+				}
+			}
+		}()
+		sets, err = p.History(ctx, from, to)
+		close(stop)
+		res.Downloads = 1
+		if err != nil {
+			return res, providerError("backfill", err)
+		}
 	}
 	byDay := map[string][]fx.RateSet{}
 	var days []string
@@ -78,8 +107,7 @@ func (a *Activities) BackfillRates(ctx context.Context, in BackfillInput) (Backf
 	fetched := a.now().UTC()
 	for _, d := range days {
 		if done != "" && d <= done {
-			res.Resumed++
-			continue
+			continue // stored by the attempt that heartbeated done
 		}
 		ins, err := a.Store.InsertSets(ctx, byDay[d], store.Origin{
 			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: fetched, JumpLimit: a.JumpLimit,
@@ -97,6 +125,6 @@ func (a *Activities) BackfillRates(ctx context.Context, in BackfillInput) (Backf
 		}
 	}
 	activity.GetLogger(ctx).Info("backfilled rates", "provider", in.Provider, "from", in.From, "to", in.To,
-		"days", res.Days, "resumed", res.Resumed, "inserted", res.Inserted, "quarantined", len(res.Quarantined))
+		"days", res.Days, "resumed_after", res.ResumedAfter, "inserted", res.Inserted, "quarantined", len(res.Quarantined))
 	return res, nil
 }

@@ -22,6 +22,7 @@ import (
 type history struct {
 	sets  []fx.RateSet
 	calls int
+	from  time.Time // of the last History call
 }
 
 func (h *history) Name() string { return ecb.Name }
@@ -30,6 +31,7 @@ func (h *history) Latest(context.Context) ([]fx.RateSet, error) {
 }
 func (h *history) History(_ context.Context, from, to time.Time) ([]fx.RateSet, error) {
 	h.calls++
+	h.from = from
 	return provider.Between(h.sets, from, to), nil
 }
 
@@ -57,7 +59,7 @@ func TestBackfillResumesAfterTheLastDayStored(t *testing.T) {
 	tests := []struct {
 		name      string
 		heartbeat string // the last day an earlier attempt stored
-		resumed   int
+		fetched   int    // publication dates fetched by this attempt
 		inserted  int
 		present   int
 		days      int // publication dates stored afterwards
@@ -65,8 +67,8 @@ func TestBackfillResumesAfterTheLastDayStored(t *testing.T) {
 		// February 2017 has 20 TARGET days, March 1-3 three more; 31
 		// currencies a day. The heartbeat says an earlier attempt stored
 		// the days up to the 14th, so this one starts on the 15th.
-		{"a crash after 2017-02-14 resumes on the 15th", "2017-02-14", 10, 13 * 31, 0, 13},
-		{"a fresh run stores the rest and repeats nothing", "", 0, 10 * 31, 13 * 31, 23},
+		{"a crash after 2017-02-14 resumes on the 15th", "2017-02-14", 13, 13 * 31, 0, 13},
+		{"a fresh run stores the rest and repeats nothing", "", 23, 10 * 31, 13 * 31, 23},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,9 +87,12 @@ func TestBackfillResumesAfterTheLastDayStored(t *testing.T) {
 			if err := v.Get(&res); err != nil {
 				t.Fatal(err)
 			}
-			if res.Days != 23 || res.Resumed != tt.resumed || res.Inserted != tt.inserted || res.AlreadyPresent != tt.present || h.calls != calls+1 {
-				t.Fatalf("result = %+v after %d History calls; want 23 days, %d resumed, %d inserted, %d present, one call",
-					res, h.calls-calls, tt.resumed, tt.inserted, tt.present)
+			if res.Days != tt.fetched || res.ResumedAfter != tt.heartbeat || res.Inserted != tt.inserted || res.AlreadyPresent != tt.present || h.calls != calls+1 {
+				t.Fatalf("result = %+v after %d History calls; want %d days, resumed after %q, %d inserted, %d present, one call",
+					res, h.calls-calls, tt.fetched, tt.heartbeat, tt.inserted, tt.present)
+			}
+			if tt.heartbeat != "" && h.from.Format(time.DateOnly) != "2017-02-15" {
+				t.Fatalf("the resumed attempt asked the provider from %s, want 2017-02-15", h.from.Format(time.DateOnly))
 			}
 			// Only published dates are stored: no weekend carried forward.
 			var days int

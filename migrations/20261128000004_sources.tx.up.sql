@@ -88,12 +88,6 @@ CREATE INDEX pair_suspensions_pair ON pair_suspensions (base, quote, id DESC);
 
 --bun:split
 
--- The gate's cross-provider comparison finds a pair under either
--- orientation and any provider.
-CREATE INDEX exchange_rates_pair ON exchange_rates (base, quote, as_of DESC);
-
---bun:split
-
 CREATE TRIGGER rate_quarantines_refuse_update_delete
     BEFORE UPDATE OR DELETE ON rate_quarantines
     FOR EACH STATEMENT EXECUTE FUNCTION ces_refuse_change();

@@ -87,7 +87,7 @@ func (s *Store) Quarantines(ctx context.Context, pending bool, limit int) ([]Qua
 	}
 	out := make([]Quarantine, 0, len(ids))
 	for _, id := range ids {
-		qr, err := s.quarantine(ctx, s.db, id)
+		qr, err := loadQuarantine(ctx, s.db, id)
 		if err != nil {
 			return nil, err
 		}
@@ -98,10 +98,10 @@ func (s *Store) Quarantines(ctx context.Context, pending bool, limit int) ([]Qua
 
 // Quarantine returns one quarantine.
 func (s *Store) Quarantine(ctx context.Context, id int64) (Quarantine, error) {
-	return s.quarantine(ctx, s.db, id)
+	return loadQuarantine(ctx, s.db, id)
 }
 
-func (s *Store) quarantine(ctx context.Context, db bun.IDB, id int64) (Quarantine, error) {
+func loadQuarantine(ctx context.Context, db bun.IDB, id int64) (Quarantine, error) {
 	var row quarantineRow
 	if err := db.NewSelect().Model(&row).Where("rq.id = ?", id).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -148,7 +148,7 @@ func (s *Store) DecideQuarantine(ctx context.Context, id int64, release bool, re
 	}
 	var out Quarantine
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q, err := s.quarantine(ctx, tx, id)
+		q, err := loadQuarantine(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -195,7 +195,7 @@ ORDER BY r.as_of`, released.Rate.Provider, released.Rate.Base, released.Rate.Quo
 	var cascaded []int64
 	prev := released.Rate
 	for _, id := range ids {
-		q, err := s.quarantine(ctx, tx, id)
+		q, err := loadQuarantine(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}

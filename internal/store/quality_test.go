@@ -31,6 +31,12 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	if res.Inserted != 2 || len(res.Quarantined) != 1 {
 		t.Fatalf("insert = %+v, want 2 rows and 1 quarantine", res)
 	}
+	// A retry of the same insert (its first attempt committed) still
+	// reports what that attempt held.
+	again, err := st.InsertRates(ctx, sampleSet(d2, map[string]string{"JPY": "1.49", "USD": "1.0565"}), gate)
+	if err != nil || again.Inserted != 0 || len(again.Quarantined) != 1 || again.Quarantined[0].ID != res.Quarantined[0].ID {
+		t.Fatalf("retry = %+v, %v; want nothing inserted and the same quarantine reported", again, err)
+	}
 	q := res.Quarantined[0]
 	if q.Rate.Quote != "JPY" || q.Against != "previous" || q.Change.String() != "0.99" || q.Reference.Value.String() != "149" {
 		t.Fatalf("quarantine = %+v", q)

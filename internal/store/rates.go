@@ -158,6 +158,29 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 		}
 		res.Quarantined = append(res.Quarantined, held...)
 	}
+	if len(fresh) < len(stored) {
+		// A retry after a committed attempt inserts nothing; report the
+		// rows that attempt's gate held and nobody has decided on yet.
+		var old []int64
+		for _, r := range stored {
+			if !isNew[r.ID] {
+				old = append(old, r.ID)
+			}
+		}
+		var ids []int64
+		if err := tx.NewSelect().Model((*quarantineRow)(nil)).Column("rq.id").Where("rq.rate_id IN (?)", bun.In(old)).
+			Where("NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)").
+			Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("held rows: %w", err)
+		}
+		for _, id := range ids {
+			q, err := loadQuarantine(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			res.Quarantined = append(res.Quarantined, q)
+		}
+	}
 	return nil
 }
 
