@@ -60,7 +60,12 @@ func TestRatesAcrossProviders(t *testing.T) {
 		{name: "USD→NGN from the CBN's own USD row", query: "from=USD&to=NGN", status: 200, rule: "direct", provider: "cbn", rate: "1371.8079", legProviders: []string{"cbn"}},
 		{name: "NGN→USD inverts it", query: "from=NGN&to=USD", status: 200, rule: "inverse", provider: "cbn", rate: "0.00072896503949277446208", legProviders: []string{"cbn"}},
 		{name: "EUR→SEK from the ECB", query: "from=EUR&to=SEK", status: 200, rule: "direct", provider: "ecb", rate: "9.5375", legProviders: []string{"ecb"}},
-		{name: "GBP→JPY through the ECB's EUR", query: "from=GBP&to=JPY", status: 200, rule: "cross", provider: "ecb", legProviders: []string{"ecb", "ecb"}},
+		// The ECB recording is from 2017, stale on 2026-05-22: where the
+		// CBN's fresh rates can price a pair, they win over it.
+		{name: "GBP→JPY through the CBN's NGN: the stale ECB yields", query: "from=GBP&to=JPY", status: 200, rule: "cross", provider: "cbn", legProviders: []string{"cbn", "cbn"}},
+		{name: "EUR→USD too, although the ECB quotes it directly", query: "from=EUR&to=USD", status: 200, rule: "cross", provider: "cbn", legProviders: []string{"cbn", "cbn"}},
+		{name: "pinned to the ECB, its stale direct rate", query: "from=EUR&to=USD&provider=ecb", status: 200, rule: "direct", provider: "ecb", rate: "1.0565", legProviders: []string{"ecb"}},
+		{name: "GBP→SEK: only the stale ECB can price it", query: "from=GBP&to=SEK", status: 200, rule: "cross", provider: "ecb", legProviders: []string{"ecb", "ecb"}},
 		{name: "SEK→NGN across providers", query: "from=SEK&to=NGN", status: 200, rule: "cross_provider", provider: "ecb+cbn", rate: "166.73129226736566186", legProviders: []string{"ecb", "cbn"}},
 		{name: "pinned to the ECB, NGN has no price", query: "from=USD&to=NGN&provider=ecb", status: 404, errCode: "rate_not_found"},
 		{name: "pinned to the CBN, GBP→USD crosses NGN", query: "from=GBP&to=USD&provider=cbn", status: 200, rule: "cross", provider: "cbn", legProviders: []string{"cbn", "cbn"}},

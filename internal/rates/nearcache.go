@@ -16,7 +16,10 @@ import (
 // snapshot is every provider's latest released set and the suspended
 // pairs, as last read from Redis (or PostgreSQL where Redis lacked them).
 type snapshot struct {
-	book      *policy.Book
+	book *policy.Book
+	// fresh is book without the rows older than their provider's
+	// staleness threshold when the snapshot was taken.
+	fresh     *policy.Book
 	suspended map[string]bool
 	loaded    time.Time
 	source    Source
@@ -129,7 +132,7 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{book: bookWithout(rows, suspended), suspended: suspended, source: src}, nil
+	return &snapshot{book: bookWithout(rows, suspended), fresh: s.freshBook(rows, suspended), suspended: suspended, source: src}, nil
 }
 
 func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
@@ -141,7 +144,7 @@ func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{book: bookWithout(rows, suspended), suspended: suspended, source: FromDatabase, loaded: time.Now()}, nil
+	return &snapshot{book: bookWithout(rows, suspended), fresh: s.freshBook(rows, suspended), suspended: suspended, source: FromDatabase, loaded: time.Now()}, nil
 }
 
 func (s *Service) suspensionsFromDatabase(ctx context.Context) (map[string]bool, error) {
@@ -182,6 +185,18 @@ func bookWithout(rows []fx.Rate, suspended map[string]bool) *policy.Book {
 		}
 	}
 	return policy.NewBook(kept)
+}
+
+// freshBook is bookWithout limited to the rows that are not stale now.
+func (s *Service) freshBook(rows []fx.Rate, suspended map[string]bool) *policy.Book {
+	now := s.now()
+	kept := make([]fx.Rate, 0, len(rows))
+	for _, r := range rows {
+		if now.Sub(r.AsOf) <= s.staleAfter(r.Provider) {
+			kept = append(kept, r)
+		}
+	}
+	return bookWithout(kept, suspended)
 }
 
 // Watch drops the in-process copy whenever an ingestion announces new

@@ -175,11 +175,21 @@ func (s *Service) Latest(ctx context.Context, from, to, only string) (Result, er
 	if snap.suspended[store.SuspendedKey(from, to)] {
 		return Result{}, fmt.Errorf("%w: an operator suspended %s/%s; conversions and latest lookups are refused until it is resumed", fx.ErrPairSuspended, from, to)
 	}
-	q, err := snap.book.Route(from, to, s.priority, only)
+	q, err := snap.route(from, to, s.priority, only)
 	if err != nil {
 		return Result{}, err
 	}
 	return s.result(q, snap.source), nil
+}
+
+// route applies the source policy to the fresh rates first, so a provider
+// that stopped publishing yields to one that still does, and only when
+// they cannot price the pair to every latest rate, stale ones included.
+func (snap *snapshot) route(from, to string, priority []string, only string) (fx.Quote, error) {
+	if q, err := snap.fresh.Route(from, to, priority, only); err == nil {
+		return q, nil
+	}
+	return snap.book.Route(from, to, priority, only)
 }
 
 // latest returns the snapshot of the latest rates, observing its source.
@@ -258,7 +268,7 @@ func (s *Service) All(ctx context.Context, from, only string) ([]Result, error) 
 		if to == from || current(to) != nil || snap.suspended[store.SuspendedKey(from, to)] {
 			continue
 		}
-		q, err := snap.book.Route(from, to, s.priority, only)
+		q, err := snap.route(from, to, s.priority, only)
 		if err != nil {
 			continue // not priceable under the pin: not listed
 		}
