@@ -59,7 +59,7 @@ if port_open 127.0.0.1 "$TPORT"; then
 	say "a Temporal server already answers on 127.0.0.1:$TPORT; using it"
 	ensure_search_attributes "127.0.0.1:$TPORT"
 else
-	say "starting the Temporal dev server (state in .data/temporal.db)"
+	say "starting the Temporal dev server (state in $DATA/temporal.db)"
 	start_temporal "$TPORT" "${CES_TEMPORAL_UI_PORT:-8233}" "$DATA/temporal.db"
 fi
 
