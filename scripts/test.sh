@@ -24,6 +24,10 @@ export CES_TEST_REDIS_URL=$REDIS_URL_OK
 export CES_TEST_TEMPORAL_ADDRESS=127.0.0.1:$tport
 export CES_TEST_TEMPORAL_CLI=$BIN/temporal
 cd "$ROOT"
+# readme_test.go runs `make up`, which builds these: build them now, so
+# that build is a cache hit instead of racing the test binaries' builds.
+say "building worker, starter and api into bin/ (the README test runs them)"
+go build -o "$BIN/" ./worker ./starter ./api
 say "go test -race ./... (PostgreSQL, Redis and Temporal are real)"
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -race -count=1 "$@"
