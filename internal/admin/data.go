@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"ces/internal/audit"
+	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/store"
 )
@@ -214,7 +214,7 @@ type conversionData struct {
 
 func (c *Console) conversion(ctx *fiber.Ctx) error {
 	id := strings.Clone(ctx.Params("id"))
-	if _, err := uuid.Parse(id); err != nil {
+	if !conversions.ValidID(id) {
 		return fiber.ErrNotFound
 	}
 	r, err := c.d.Store.ConversionByID(ctx.UserContext(), id)

@@ -163,7 +163,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 
 // Get returns a stored receipt.
 func (s *Service) Get(ctx context.Context, id string) (fx.Receipt, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	if !ValidID(id) {
 		return fx.Receipt{}, fmt.Errorf("%w: %q is not a conversion id", fx.ErrConversionNotFound, id)
 	}
 	r, err := s.store.ConversionByID(ctx, id)
@@ -175,4 +175,16 @@ func (s *Service) Get(ctx context.Context, id string) (fx.Receipt, error) {
 
 func unavailable(err error) error {
 	return fmt.Errorf("%w: %v", fx.ErrDatabaseUnavailable, err)
+}
+
+// ValidID reports whether id is a conversion id as CES writes them: the
+// canonical 36-character UUID text. uuid.Parse also takes the urn:uuid:,
+// braced and 32-digit forms, which PostgreSQL refuses as uuid, so a
+// client's typo became a database error instead of a 404.
+func ValidID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(id)
+	return err == nil
 }

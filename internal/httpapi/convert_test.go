@@ -300,7 +300,12 @@ func TestConvertWithDatabaseDown(t *testing.T) {
 
 func TestReceiptNotFound(t *testing.T) {
 	w := oxrWorld(t, options{})
-	for _, id := range []string{"0192f3a0-0000-7000-8000-000000000000", "not-a-uuid"} {
+	for _, id := range []string{
+		"0192f3a0-0000-7000-8000-000000000000", "not-a-uuid",
+		// Forms uuid.Parse accepts and PostgreSQL refuses: once a 503.
+		"urn:uuid:0192f3a0-0000-7000-8000-000000000000", "{0192f3a0-0000-7000-8000-000000000000}", "0192f3a000007000800000000000000",
+		"0192f3a0000070008000000000000000",
+	} {
 		if r := w.get(t, "/api/v1/conversions/"+id); r.Status != 404 || !strings.Contains(string(r.Body), `"conversion_not_found"`) {
 			t.Fatalf("%s: %d %s", id, r.Status, r.Body)
 		}
