@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
@@ -54,6 +55,8 @@ type world struct {
 	now     time.Time
 	conv    *conversions.Service
 	rates   *rates.Service
+	rdb     *redis.Client // the test's own Redis key space, under prefix
+	prefix  string
 }
 
 type options struct {
@@ -88,6 +91,7 @@ func newWorld(t *testing.T, o options) *world {
 	if o.redisURL == "" {
 		rdb, prefix := testenv.Redis(t)
 		w.cache = cache.New(rdb, prefix)
+		w.rdb, w.prefix = rdb, prefix
 	} else {
 		rdb, err := cache.NewClient(o.redisURL, cache.APITimeouts)
 		if err != nil {

@@ -197,3 +197,44 @@ func TestRequestIDsAreRandom(t *testing.T) {
 		prev = id
 	}
 }
+
+// TestPostgresDownAnswers503: with PostgreSQL gone and nothing in Redis,
+// every route that needs the database answers 503 database_unavailable,
+// never 500.
+func TestPostgresDownAnswers503(t *testing.T) {
+	w := newWorld(t, options{})
+	w.ingest(t, ecbHistory(t)...)
+	rdbKeys(t, w) // Redis emptied: lookups must go to PostgreSQL
+	w.db.Close()
+	for _, target := range []string{
+		"/api/v1/rates?from=USD&to=GBP",
+		"/api/v1/rates?from=USD",
+		"/api/v1/rates?from=USD&to=GBP&at=2017-01-10",
+		"/api/v1/rates/history?from=USD&to=GBP&start=2017-01-01&end=2017-01-31",
+		"/api/v1/currencies",
+		"/api/v1/conversions/0192f3a0-0000-7000-8000-000000000000",
+	} {
+		t.Run(target, func(t *testing.T) {
+			r := w.get(t, target)
+			if r.Status != 503 || !strings.Contains(string(r.Body), `"database_unavailable"`) || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+		})
+	}
+}
+
+// rdbKeys deletes the world's cached rates and suspensions.
+func rdbKeys(t *testing.T, w *world) {
+	t.Helper()
+	ctx := context.Background()
+	rdb := w.rdb
+	keys, err := rdb.Keys(ctx, w.prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) > 0 {
+		if err := rdb.Del(ctx, keys...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

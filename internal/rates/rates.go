@@ -7,6 +7,7 @@ package rates
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -192,11 +193,22 @@ func (snap *snapshot) route(from, to string, priority []string, only string) (fx
 	return snap.book.Route(from, to, priority, only)
 }
 
+// unavailable marks a PostgreSQL failure as the domain's database error
+// (503 database_unavailable), never an internal error: the client can
+// retry, and the cause is logged, not shown.
+func unavailable(err error) error {
+	if errors.Is(err, fx.ErrDatabaseUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", fx.ErrDatabaseUnavailable, err)
+}
+
 // latest returns the snapshot of the latest rates, observing its source.
+// It fails only when neither Redis nor PostgreSQL can give them.
 func (s *Service) latest(ctx context.Context) (*snapshot, error) {
 	snap, err := s.snapshot(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	s.observe(snap.source, snap.cacheErr)
 	if snap.book.Empty() {
@@ -240,7 +252,7 @@ func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, onl
 	}
 	rows, err := s.store.LatestServable(ctx, provs, []string{from, to}, at)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	// A cross across providers needs, besides the legs touching from and
 	// to, nothing else: both of its legs touch one of them.
@@ -325,7 +337,7 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 	series := make([][]fx.Rate, len(route.Legs))
 	for i, l := range route.Legs {
 		if series[i], err = s.store.History(ctx, l.Provider, l.Base, l.Quote, start, end); err != nil {
-			return nil, err
+			return nil, unavailable(err)
 		}
 	}
 	var points [][]fx.Rate
