@@ -1,13 +1,19 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
+	"ces/internal/store"
 )
 
 // TestNewRateVisibleWithinOneSecond ingests a newer publication while the
@@ -70,5 +76,70 @@ func TestNearCacheServesWithoutRedisOrSQL(t *testing.T) {
 	}
 	if n := w.queries.n.Load() - before; n != 0 {
 		t.Fatalf("near-cache lookups ran %d SQL statements", n)
+	}
+}
+
+// blackHole accepts connections and never answers: a frozen Redis
+// (SIGSTOP) as its clients see it. It counts the connections.
+type blackHole struct {
+	ln    net.Listener
+	conns atomic.Int64
+}
+
+func newBlackHole(t *testing.T) *blackHole {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blackHole{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b.conns.Add(1)
+			go func() { io.Copy(io.Discard, c) }() // read, never write
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	return b
+}
+
+// TestFrozenRedisCostsOneWait: with Redis frozen, concurrent lookups
+// share one Redis read and then go straight to PostgreSQL, instead of
+// queueing one timed-out read each behind a mutex.
+func TestFrozenRedisCostsOneWait(t *testing.T) {
+	hole := newBlackHole(t)
+	w := newWorld(t, options{nearCache: true, noWatch: true, redisURL: "redis://" + hole.ln.Addr().String() + "/0"})
+	for _, s := range ecbHistory(t)[:2] {
+		if _, err := w.st.InsertRates(context.Background(), s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := hole.conns.Load()
+	const clients = 40
+	var wg sync.WaitGroup
+	statuses := make(chan int, clients)
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- w.get(t, "/api/v1/rates?from=EUR&to=USD").Status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for st := range statuses {
+		if st != 200 {
+			t.Fatalf("a lookup answered %d with Redis frozen, want 200 from PostgreSQL", st)
+		}
+	}
+	// One shared reload (a connection or two: go-redis replaces one that
+	// timed out), then a second of PostgreSQL only; never one per client.
+	if n := hole.conns.Load() - before; n > 3 {
+		t.Fatalf("%d clients made %d Redis connections; they should share one read and back off", clients, n)
 	}
 }

@@ -3,9 +3,10 @@ package rates
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"ces/internal/cache"
 	"ces/internal/fx"
@@ -30,15 +31,28 @@ type snapshot struct {
 // network round trip. An ingestion's announcement (Redis pub/sub) drops it
 // at once; ttl bounds how long a lost announcement can hide a new rate.
 type nearCache struct {
-	ttl  time.Duration
-	cur  atomic.Pointer[snapshot]
-	load sync.Mutex // one Redis read at a time; the others wait for it
+	ttl time.Duration
+	cur atomic.Pointer[snapshot]
+	// loads shares one reload among every lookup that finds the copy
+	// stale, so a slow or frozen Redis costs one wait, not one per caller.
+	loads singleflight.Group
+	// redisDownUntil (Unix nanoseconds) remembers a failed Redis read for
+	// redisBackoff: meanwhile lookups read PostgreSQL at once.
+	redisDownUntil atomic.Int64
 }
 
 // NearCacheTTL bounds how stale the in-process copy of the latest rates
 // may be when an announcement is lost. It leaves a quarter of the 1 s
 // promise for the reload and the request itself, even on a loaded machine.
 const NearCacheTTL = 750 * time.Millisecond
+
+// redisBackoff is how long a failed Redis read sends lookups straight to
+// PostgreSQL before Redis is tried again.
+const redisBackoff = time.Second
+
+// reloadTimeout bounds a shared reload, which must not die with the
+// request that happened to start it.
+const reloadTimeout = 3 * time.Second
 
 func (n *nearCache) fresh() *snapshot {
 	if s := n.cur.Load(); s != nil && time.Since(s.loaded) < n.ttl {
@@ -50,26 +64,50 @@ func (n *nearCache) fresh() *snapshot {
 // invalidate forgets the snapshot; the next lookup reads Redis.
 func (n *nearCache) invalidate() { n.cur.Store(nil) }
 
+// errRedisBackingOff marks a snapshot read from PostgreSQL because Redis
+// failed less than redisBackoff ago.
+var errRedisBackingOff = errors.New("rates: redis failed recently; reading PostgreSQL")
+
 // snapshot returns the latest sets from memory, or reads them when the
-// copy is missing or older than the ttl. A provider Redis holds nothing
-// for (Redis was emptied, or its first ingestion has not cached yet) is
-// read from PostgreSQL and written back to Redis, whose compare on as_of
-// keeps any newer rate an ingestion cached meanwhile. When Redis fails,
-// everything is read from PostgreSQL and nothing is kept in memory.
+// copy is missing or older than the ttl; concurrent callers share one
+// read. A provider Redis holds nothing for (Redis was emptied, or its
+// first ingestion has not cached yet) is read from PostgreSQL and written
+// back to Redis, whose compare on as_of keeps any newer rate an ingestion
+// cached meanwhile. When Redis fails, everything is read from PostgreSQL,
+// nothing is kept in memory, and Redis is left alone for redisBackoff.
 func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 	if snap := s.near.fresh(); snap != nil {
 		return snap, nil
 	}
-	s.near.load.Lock()
-	defer s.near.load.Unlock()
-	if snap := s.near.fresh(); snap != nil {
-		return snap, nil
+	v, err, _ := s.near.loads.Do("latest", func() (any, error) {
+		if snap := s.near.fresh(); snap != nil {
+			return snap, nil
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reloadTimeout)
+		defer cancel()
+		return s.reload(ctx)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return v.(*snapshot), nil
+}
+
+func (s *Service) reload(ctx context.Context) (*snapshot, error) {
 	// The invalidation may race with this read; reading after taking the
 	// time keeps the bound: the copy is never older than what it claims.
 	loaded := time.Now()
+	if loaded.UnixNano() < s.near.redisDownUntil.Load() {
+		snap, err := s.fromDatabase(ctx)
+		if err != nil {
+			return nil, err
+		}
+		snap.cacheErr = errRedisBackingOff
+		return snap, nil
+	}
 	snap, cacheErr := s.fromCache(ctx)
 	if cacheErr != nil {
+		s.near.redisDownUntil.Store(time.Now().Add(redisBackoff).UnixNano())
 		s.warnCache(ctx, cacheErr)
 		snap, err := s.fromDatabase(ctx)
 		if err != nil {
