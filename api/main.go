@@ -114,6 +114,7 @@ func main() {
 		Log:            log,
 		Metrics:        m,
 		MetricsHandler: m.Handler(),
+		RequestTimeout: cfg.RequestTimeout,
 	})
 
 	if cfg.PprofAddr != "" {

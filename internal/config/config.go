@@ -65,6 +65,8 @@ type Config struct {
 	// (see Cadence) with one fixed interval.
 	IngestInterval time.Duration `env:"INGEST_INTERVAL"`
 	HTTPAddr       string        `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// RequestTimeout is the deadline of every API request.
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
 	// MetricsAddr is where the worker serves /metrics (the API serves it on HTTP_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9091"`
 	DBMaxConns  int    `env:"DB_MAX_CONNS" envDefault:"16"`
@@ -194,6 +196,9 @@ func (c *Config) validate() error {
 	}
 	if c.IngestInterval != 0 && c.IngestInterval < time.Minute {
 		return fmt.Errorf("config: INGEST_INTERVAL is malformed: %s is shorter than 1m", c.IngestInterval)
+	}
+	if c.RequestTimeout < 100*time.Millisecond || c.RequestTimeout > 5*time.Minute {
+		return fmt.Errorf("config: REQUEST_TIMEOUT is malformed: %s is outside 100ms to 5m", c.RequestTimeout)
 	}
 	if c.RateStaleAfter < 0 {
 		return errors.New("config: RATE_STALE_AFTER is malformed: negative")

@@ -373,3 +373,37 @@ func TestReceiptsRecompute(t *testing.T) {
 		}
 	}
 }
+
+// TestConversionPastItsDeadlineIsNotCommitted: with conversion_audits
+// locked, a conversion waits on the database until its request deadline,
+// answers 503 database_unavailable, and is not committed when the lock
+// goes away, with or without an Idempotency-Key. It used to wait as long
+// as the lock lasted and commit after its client had given up.
+func TestConversionPastItsDeadlineIsNotCommitted(t *testing.T) {
+	w := oxrWorld(t, options{requestTimeout: 500 * time.Millisecond})
+	ctx := context.Background()
+	lock, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(ctx, "LOCK TABLE conversion_audits IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"amount":"10.00","from_currency":"USD","to_currency":"NGN"}`
+	for _, headers := range [][]string{nil, {"Idempotency-Key", "deadline-1"}} {
+		r := w.post(t, "/api/v1/convert", body, headers...)
+		if r.Status != 503 || !strings.Contains(string(r.Body), `"database_unavailable"`) {
+			t.Fatalf("with the table locked (headers %v): %d %s", headers, r.Status, r.Body)
+		}
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // what a late commit would need
+	if n := w.auditRows(t); n != 0 {
+		t.Fatalf("%d conversions committed after their clients were told they failed", n)
+	}
+	if r := w.post(t, "/api/v1/convert", body, "Idempotency-Key", "deadline-1"); r.Status != 201 {
+		t.Fatalf("the same key after the lock: %d %s", r.Status, r.Body)
+	}
+}

@@ -72,6 +72,8 @@ type options struct {
 	metrics    bool
 	nearCache  bool // in-process copy with the 1 s bound, fed by pub/sub
 	noWatch    bool // with nearCache: no pub/sub, the bound alone
+	// requestTimeout is the API's REQUEST_TIMEOUT; zero: none.
+	requestTimeout time.Duration
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -139,6 +141,7 @@ func newWorld(t *testing.T, o options) *world {
 		Required:           []string{"postgres"},
 		LastIngestionError: func(context.Context) string { return o.lastError },
 		Log:                quiet,
+		RequestTimeout:     o.requestTimeout,
 	}
 	if m != nil {
 		deps.Metrics, deps.MetricsHandler = m, m.Handler()

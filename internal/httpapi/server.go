@@ -43,6 +43,9 @@ type Deps struct {
 	MetricsHandler http.Handler
 	// Admin, when set, mounts the admin console under /admin.
 	Admin interface{ Mount(app *fiber.App) }
+	// RequestTimeout is every request's deadline, carried by its context
+	// into each PostgreSQL and Redis call (REQUEST_TIMEOUT); zero: none.
+	RequestTimeout time.Duration
 }
 
 // Observer records finished requests and conversion outcomes.
@@ -78,7 +81,16 @@ func New(d Deps) *fiber.App {
 	// seed, so ids were nearly sequential and guessable.
 	app.Use(requestid.New(requestid.Config{Generator: utils.UUIDv4}))
 	app.Use(func(c *fiber.Ctx) error {
-		c.SetUserContext(logging.WithRequestID(c.UserContext(), requestID(c)))
+		ctx := logging.WithRequestID(c.UserContext(), requestID(c))
+		if d.RequestTimeout > 0 {
+			// A conversion still waiting on the database when the deadline
+			// passes is rolled back and answered 503, never committed after
+			// its client was told it failed.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d.RequestTimeout)
+			defer cancel()
+		}
+		c.SetUserContext(ctx)
 		return c.Next()
 	})
 	app.Use(accessLog(d.Log, d.Metrics))
