@@ -47,7 +47,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	db, err := store.OpenWithLimits(ctx, cfg.DatabaseURL, cfg.DBMaxConns, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
 	if err != nil {
 		logging.Fatal(log, "database", err)
 	}
@@ -93,7 +93,9 @@ func main() {
 		Conversions: conv,
 		Checks: map[string]httpapi.Check{
 			"postgres": st.Ping,
-			"redis":    c.Ping,
+			// Optional: a locked conversion_audits degrades, lookups still work.
+			"postgres_writes": func(ctx context.Context) error { return st.CanWrite(ctx, 250*time.Millisecond) },
+			"redis":           c.Ping,
 			"temporal": func(ctx context.Context) error {
 				_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 				return err

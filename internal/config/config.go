@@ -70,6 +70,10 @@ type Config struct {
 	// MetricsAddr is where the worker serves /metrics (the API serves it on HTTP_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9091"`
 	DBMaxConns  int    `env:"DB_MAX_CONNS" envDefault:"16"`
+	// DBStatementTimeout and DBLockTimeout bound every statement of the
+	// API's and the worker's sessions, and every wait for a lock.
+	DBStatementTimeout time.Duration `env:"DB_STATEMENT_TIMEOUT" envDefault:"30s"`
+	DBLockTimeout      time.Duration `env:"DB_LOCK_TIMEOUT" envDefault:"5s"`
 	// TemporalUIURL is the Temporal Web UI the admin console links runs to.
 	TemporalUIURL string `env:"TEMPORAL_UI_URL" envDefault:"http://127.0.0.1:8233"`
 	// PprofAddr, when set, serves net/http/pprof there (api and worker);
@@ -213,6 +217,9 @@ func (c *Config) validate() error {
 	}
 	if c.BackfillMaxInFlight < 1 || c.BackfillMaxInFlight > 64 {
 		return errors.New("config: BACKFILL_MAX_IN_FLIGHT is malformed: want 1 to 64")
+	}
+	if c.DBStatementTimeout < time.Second || c.DBLockTimeout < 100*time.Millisecond {
+		return errors.New("config: DB_STATEMENT_TIMEOUT (at least 1s) or DB_LOCK_TIMEOUT (at least 100ms) is malformed")
 	}
 	if c.DBMaxConns < 1 {
 		return errors.New("config: DB_MAX_CONNS is malformed: want at least 1")

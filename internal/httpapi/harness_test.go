@@ -135,8 +135,9 @@ func newWorld(t *testing.T, o options) *world {
 		Rates:       svc,
 		Conversions: w.conv,
 		Checks: map[string]httpapi.Check{
-			"postgres": w.st.Ping,
-			"redis":    w.cache.Ping,
+			"postgres":        w.st.Ping,
+			"postgres_writes": func(ctx context.Context) error { return w.st.CanWrite(ctx, 250*time.Millisecond) },
+			"redis":           w.cache.Ping,
 		},
 		Required:           []string{"postgres"},
 		LastIngestionError: func(context.Context) string { return o.lastError },

@@ -238,3 +238,22 @@ func rdbKeys(t *testing.T, w *world) {
 		}
 	}
 }
+
+// TestReadyzDegradedWhileConversionsAreBlocked: a lock on the audit table
+// leaves lookups working, so the API stays ready, but says it is degraded.
+func TestReadyzDegradedWhileConversionsAreBlocked(t *testing.T) {
+	w := newWorld(t, options{})
+	ctx := context.Background()
+	lock, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	if _, err := lock.ExecContext(ctx, "LOCK TABLE conversion_audits IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	r := w.get(t, "/readyz")
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"status":"degraded"`) || !strings.Contains(string(r.Body), `"postgres_writes":{"status":"failing"`) {
+		t.Fatalf("readyz with conversion_audits locked = %d %s", r.Status, r.Body)
+	}
+}

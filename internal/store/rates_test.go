@@ -174,3 +174,42 @@ func TestLatestServableWaitsForAsOf(t *testing.T) {
 		t.Fatalf("latest = %v, %v; want the past row only", rs, err)
 	}
 }
+
+// TestSessionLimits: a service's sessions refuse to run a statement or
+// wait for a lock longer than their limits; CanWrite says when
+// conversions could not be recorded.
+func TestSessionLimits(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DatabaseURL(t)
+	db, err := store.OpenWithLimits(ctx, dsn, 2, store.Limits{Statement: 300 * time.Millisecond, Lock: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := store.New(db)
+	if _, err := db.ExecContext(ctx, "SELECT pg_sleep(1)"); err == nil || !strings.Contains(err.Error(), "statement timeout") {
+		t.Fatalf("a 1 s statement under a 300 ms limit: %v", err)
+	}
+	if err := st.CanWrite(ctx, 200*time.Millisecond); err != nil {
+		t.Fatalf("CanWrite on a free table: %v", err)
+	}
+	owner, err := store.Open(ctx, dsn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	lock, err := owner.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	if _, err := lock.ExecContext(ctx, "LOCK TABLE conversion_audits IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CanWrite(ctx, 200*time.Millisecond); err == nil {
+		t.Fatal("CanWrite succeeded while conversion_audits was locked")
+	}
+	if _, err := db.ExecContext(ctx, "SELECT count(*) FROM conversion_audits"); err == nil || !strings.Contains(err.Error(), "lock timeout") {
+		t.Fatalf("a read behind the lock under a 200 ms lock limit: %v", err)
+	}
+}

@@ -4,7 +4,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,9 +20,36 @@ import (
 // since it may carry a password (pgx's own connect errors name only the
 // host, user and database).
 func Open(ctx context.Context, url string, maxConns int) (*bun.DB, error) {
+	return OpenWithLimits(ctx, url, maxConns, Limits{})
+}
+
+// Limits bound what one session of a service may do, as PostgreSQL
+// settings of each connection, so that nothing waits without end even
+// where no context deadline reaches: a statement (statement_timeout) and
+// the wait for a lock (lock_timeout). Zero leaves a setting alone.
+// Migrations open without limits.
+type Limits struct {
+	Statement time.Duration
+	Lock      time.Duration
+}
+
+// ConnectTimeout bounds establishing one connection.
+const ConnectTimeout = 5 * time.Second
+
+// OpenWithLimits is Open with every connection's session bounded by l.
+func OpenWithLimits(ctx context.Context, url string, maxConns int, l Limits) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: DATABASE_URL is not a valid PostgreSQL URL")
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = ConnectTimeout
+	}
+	if l.Statement > 0 {
+		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(l.Statement.Milliseconds(), 10)
+	}
+	if l.Lock > 0 {
+		cfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(l.Lock.Milliseconds(), 10)
 	}
 	// bun writes every value into the SQL text itself, so each statement is
 	// new to pgx: with the default extended protocol that costs a Parse and
@@ -51,6 +80,30 @@ func New(db *bun.DB) *Store { return &Store{db: db} }
 
 // DB returns the underlying database, for migrations and health checks.
 func (s *Store) DB() *bun.DB { return s.db }
+
+// CanWrite checks that a conversion could be recorded now: it takes, and
+// gives back at once, the lock an insert into conversion_audits needs,
+// waiting at most wait. A table locked by a migration or by hand makes
+// it fail while plain queries still answer.
+func (s *Store) CanWrite(ctx context.Context, wait time.Duration) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(wait.Milliseconds(), 10)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "LOCK TABLE conversion_audits IN ROW EXCLUSIVE MODE")
+		if err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if err != nil && !errors.Is(err, errRollback) {
+		return fmt.Errorf("store: conversions cannot be written within %s: %w", wait, err)
+	}
+	return nil
+}
+
+// errRollback ends a transaction that only probed.
+var errRollback = errors.New("store: probe done")
 
 // Ping checks that PostgreSQL answers.
 func (s *Store) Ping(ctx context.Context) error {
