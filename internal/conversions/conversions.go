@@ -108,7 +108,13 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 		return fx.Receipt{}, false, err
 	}
 	reqHash := fx.RequestHash(amount, from.Code, to.Code)
-	if req.IdempotencyKey != "" {
+	generated := req.IdempotencyKey == ""
+	if generated {
+		// A conversion whose answer is lost must still be findable: CES
+		// gives it a key, returned to the client, under which a resubmit
+		// replays the receipt. Being new, it needs no lock or lookup.
+		req.IdempotencyKey = GeneratedKeyPrefix + uuid.NewString()
+	} else {
 		prev, err := s.store.ConversionByKey(ctx, req.IdempotencyKey)
 		switch {
 		case err == nil:
@@ -151,7 +157,11 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 		RequestID: req.RequestID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
 	}
 	r.Hash = audit.ReceiptHash(r)
-	stored, replayed, err := s.store.RecordConversion(ctx, r)
+	record := s.store.RecordConversion
+	if generated {
+		record = s.store.RecordNewConversion
+	}
+	stored, replayed, err := record(ctx, r)
 	switch {
 	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused):
 		return fx.Receipt{}, false, err
@@ -176,6 +186,10 @@ func (s *Service) Get(ctx context.Context, id string) (fx.Receipt, error) {
 func unavailable(err error) error {
 	return fmt.Errorf("%w: %v", fx.ErrDatabaseUnavailable, err)
 }
+
+// GeneratedKeyPrefix starts the idempotency keys CES makes for requests
+// sent without one.
+const GeneratedKeyPrefix = "ces-"
 
 // ValidID reports whether id is a conversion id as CES writes them: the
 // canonical 36-character UUID text. uuid.Parse also takes the urn:uuid:,

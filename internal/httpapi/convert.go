@@ -161,6 +161,9 @@ func (h *handlers) convert(c *fiber.Ctx) (err error) {
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/conversions/"+r.ID)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	// The client's key, or the one CES made for a request without one: a
+	// client that logs it can resubmit with it when the answer is lost.
+	c.Set(HeaderIdempotencyKey, r.IdempotencyKey)
 	if replayed {
 		c.Set("Idempotent-Replayed", "true")
 		return c.Status(fiber.StatusOK).JSON(toReceiptJSON(r))

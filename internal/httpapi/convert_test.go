@@ -407,3 +407,27 @@ func TestConversionPastItsDeadlineIsNotCommitted(t *testing.T) {
 		t.Fatalf("the same key after the lock: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestConversionWithoutKeyGetsOne: a conversion sent without an
+// Idempotency-Key gets one from CES in the response, and resubmitting
+// with it replays the receipt instead of converting twice.
+func TestConversionWithoutKeyGetsOne(t *testing.T) {
+	w := oxrWorld(t, options{})
+	body := `{"amount":"10.00","from_currency":"USD","to_currency":"NGN"}`
+	first := w.post(t, "/api/v1/convert", body)
+	key := first.Header.Get("Idempotency-Key")
+	if first.Status != 201 || !strings.HasPrefix(key, "ces-") {
+		t.Fatalf("first: %d, Idempotency-Key %q", first.Status, key)
+	}
+	again := w.post(t, "/api/v1/convert", body, "Idempotency-Key", key)
+	if again.Status != 200 || again.Header.Get("Idempotent-Replayed") != "true" || decodeReceipt(t, again).ID != decodeReceipt(t, first).ID {
+		t.Fatalf("resubmit with the given key: %d %s", again.Status, again.Body)
+	}
+	other := w.post(t, "/api/v1/convert", body)
+	if other.Header.Get("Idempotency-Key") == key {
+		t.Fatal("two conversions without a key got the same key")
+	}
+	if n := w.auditRows(t); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
+	}
+}

@@ -160,13 +160,7 @@ func advisoryKey(key string) int64 {
 // another. Nothing is written unless r is.
 func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.Receipt, replayed bool, err error) {
 	if r.IdempotencyKey == "" {
-		// One row, one statement: atomic on its own, and one round trip
-		// instead of BEGIN, INSERT, COMMIT.
-		row := toAuditRow(r)
-		if _, err := s.db.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx); err != nil {
-			return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
-		}
-		return r, false, nil
+		return s.RecordNewConversion(ctx, r)
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		{
@@ -203,6 +197,18 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
 	}
 	return stored, replayed, nil
+}
+
+// RecordNewConversion inserts r, whose idempotency key (if any) cannot
+// have been used before because CES just made it: one row, one
+// statement, atomic on its own, one round trip instead of BEGIN, INSERT,
+// COMMIT. replayed is always false.
+func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error) {
+	row := toAuditRow(r)
+	if _, err := s.db.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx); err != nil {
+		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
+	}
+	return r, false, nil
 }
 
 // CountConversions returns how many audit rows exist.
