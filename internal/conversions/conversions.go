@@ -166,9 +166,30 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused):
 		return fx.Receipt{}, false, err
 	case err != nil:
-		return fx.Receipt{}, false, unavailable(err)
+		// The write may have committed although its answer was lost (the
+		// deadline fired on COMMIT): look for this very row before saying
+		// it failed. The key goes back either way, so a retry replays.
+		if found, ok := s.committed(ctx, r); ok {
+			return found, false, nil
+		}
+		return fx.Receipt{IdempotencyKey: r.IdempotencyKey}, false, unavailable(err)
 	}
 	return stored, replayed, nil
+}
+
+// committed looks, with a short deadline of its own, for r's row by its
+// idempotency key: true when that row is r (same id).
+func (s *Service) committed(ctx context.Context, r fx.Receipt) (fx.Receipt, bool) {
+	if r.IdempotencyKey == "" {
+		return fx.Receipt{}, false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	found, err := s.store.ConversionByKey(ctx, r.IdempotencyKey)
+	if err != nil || found.ID != r.ID {
+		return fx.Receipt{}, false
+	}
+	return found, true
 }
 
 // Get returns a stored receipt.

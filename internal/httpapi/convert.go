@@ -156,14 +156,17 @@ func (h *handlers) convert(c *fiber.Ctx) (err error) {
 		Amount: amount, From: from, To: to, IdempotencyKey: key,
 		RequestID: requestID(c), ClientAddress: strings.Clone(c.IP()),
 	})
+	if r.IdempotencyKey != "" {
+		// The client's key, or the one CES made for a request without
+		// one, on success and on a failed write alike: a client that logs
+		// it resubmits with it and cannot convert twice.
+		c.Set(HeaderIdempotencyKey, r.IdempotencyKey)
+	}
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/conversions/"+r.ID)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	// The client's key, or the one CES made for a request without one: a
-	// client that logs it can resubmit with it when the answer is lost.
-	c.Set(HeaderIdempotencyKey, r.IdempotencyKey)
 	if replayed {
 		c.Set("Idempotent-Replayed", "true")
 		return c.Status(fiber.StatusOK).JSON(toReceiptJSON(r))

@@ -390,10 +390,18 @@ func TestConversionPastItsDeadlineIsNotCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"amount":"10.00","from_currency":"USD","to_currency":"NGN"}`
+	var generated string
 	for _, headers := range [][]string{nil, {"Idempotency-Key", "deadline-1"}} {
 		r := w.post(t, "/api/v1/convert", body, headers...)
 		if r.Status != 503 || !strings.Contains(string(r.Body), `"database_unavailable"`) {
 			t.Fatalf("with the table locked (headers %v): %d %s", headers, r.Status, r.Body)
+		}
+		// The key to retry with comes back with the failure too.
+		if k := r.Header.Get("Idempotency-Key"); headers == nil {
+			if !strings.HasPrefix(k, "ces-") {
+				t.Fatalf("a failed conversion without a key got no key to retry with: %q", k)
+			}
+			generated = k
 		}
 	}
 	if err := lock.Rollback(); err != nil {
@@ -403,8 +411,13 @@ func TestConversionPastItsDeadlineIsNotCommitted(t *testing.T) {
 	if n := w.auditRows(t); n != 0 {
 		t.Fatalf("%d conversions committed after their clients were told they failed", n)
 	}
-	if r := w.post(t, "/api/v1/convert", body, "Idempotency-Key", "deadline-1"); r.Status != 201 {
-		t.Fatalf("the same key after the lock: %d %s", r.Status, r.Body)
+	for _, key := range []string{"deadline-1", generated} {
+		if r := w.post(t, "/api/v1/convert", body, "Idempotency-Key", key); r.Status != 201 {
+			t.Fatalf("key %s after the lock: %d %s", key, r.Status, r.Body)
+		}
+	}
+	if n := w.auditRows(t); n != 2 {
+		t.Fatalf("%d rows after the retries, want 2", n)
 	}
 }
 

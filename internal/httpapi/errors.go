@@ -103,7 +103,7 @@ func classify(err error) *apiError {
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeRateUnavailable, Message: err.Error()}
 	case errors.Is(err, fx.ErrDatabaseUnavailable):
 		// The cause is logged, not shown: it names hosts and drivers.
-		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeDatabaseDown, Message: "the database is unavailable; nothing was changed, retry later"}
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeDatabaseDown, Message: "the database is unavailable; retry later (a conversion: with the same Idempotency-Key, under which it is never recorded twice)"}
 	case errors.Is(err, fx.ErrConversionNotFound):
 		return &apiError{Status: fiber.StatusNotFound, Code: CodeConversionMissing, Message: err.Error()}
 	}

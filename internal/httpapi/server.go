@@ -82,7 +82,9 @@ func New(d Deps) *fiber.App {
 	app.Use(requestid.New(requestid.Config{Generator: utils.UUIDv4}))
 	app.Use(func(c *fiber.Ctx) error {
 		ctx := logging.WithRequestID(c.UserContext(), requestID(c))
-		if d.RequestTimeout > 0 {
+		// The admin console's actions (a whole-log verify, a Temporal call
+		// after a decision) are bounded by their own timeouts instead.
+		if d.RequestTimeout > 0 && !strings.HasPrefix(c.Path(), "/admin") {
 			// A conversion still waiting on the database when the deadline
 			// passes is rolled back and answered 503, never committed after
 			// its client was told it failed.

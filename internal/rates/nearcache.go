@@ -3,6 +3,7 @@ package rates
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -79,7 +80,7 @@ func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 	if snap := s.near.fresh(); snap != nil {
 		return snap, nil
 	}
-	v, err, _ := s.near.loads.Do("latest", func() (any, error) {
+	ch := s.near.loads.DoChan("latest", func() (any, error) {
 		if snap := s.near.fresh(); snap != nil {
 			return snap, nil
 		}
@@ -87,10 +88,16 @@ func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 		defer cancel()
 		return s.reload(ctx)
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*snapshot), nil
+	case <-ctx.Done():
+		// This caller's deadline is shorter than the shared reload's.
+		return nil, fmt.Errorf("rates: waiting for the latest rates: %w", ctx.Err())
 	}
-	return v.(*snapshot), nil
 }
 
 func (s *Service) reload(ctx context.Context) (*snapshot, error) {

@@ -87,7 +87,8 @@ func (s *Store) DB() *bun.DB { return s.db }
 // it fail while plain queries still answer.
 func (s *Store) CanWrite(ctx context.Context, wait time.Duration) error {
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(wait.Milliseconds(), 10)); err != nil {
+		// 0 would mean "no timeout": never less than 1 ms.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(max(wait.Milliseconds(), 1), 10)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, "LOCK TABLE conversion_audits IN ROW EXCLUSIVE MODE")
