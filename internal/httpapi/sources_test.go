@@ -169,12 +169,7 @@ func TestWithdrawnCurrenciesAreRefusedConsistently(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r response
-			if tt.method == "POST" {
-				r = w.post(t, tt.target, tt.body)
-			} else {
-				r = w.get(t, tt.target)
-			}
+			r := w.do(t, tt.method, tt.target, tt.body, "Content-Type", "application/json")
 			if r.Status != tt.status || (tt.code != "" && !strings.Contains(string(r.Body), `"`+tt.code+`"`)) {
 				t.Fatalf("%d %s, want %d %s", r.Status, r.Body, tt.status, tt.code)
 			}
@@ -272,12 +267,7 @@ func TestSuspendedLegIsNotPriced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r response
-			if tt.method == "POST" {
-				r = w.post(t, tt.target, tt.body)
-			} else {
-				r = w.get(t, tt.target)
-			}
+			r := w.do(t, tt.method, tt.target, tt.body, "Content-Type", "application/json")
 			if r.Status != tt.status || (tt.mustNot != "" && strings.Contains(string(r.Body), tt.mustNot)) {
 				t.Fatalf("%d %s, want %d without %s", r.Status, r.Body, tt.status, tt.mustNot)
 			}

@@ -177,7 +177,7 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{book: bookWithout(rows, suspended), fresh: s.freshBook(rows, suspended), suspended: suspended, source: src}, nil
+	return s.newSnapshot(rows, suspended, src), nil
 }
 
 func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
@@ -189,7 +189,9 @@ func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{book: bookWithout(rows, suspended), fresh: s.freshBook(rows, suspended), suspended: suspended, source: FromDatabase, loaded: time.Now()}, nil
+	snap := s.newSnapshot(rows, suspended, FromDatabase)
+	snap.loaded = time.Now()
+	return snap, nil
 }
 
 func (s *Service) suspensionsFromDatabase(ctx context.Context) (map[string]bool, error) {
@@ -217,31 +219,24 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// bookWithout builds the latest book without the rows of suspended
-// pairs, so no route can price through a suspended pair either.
-func bookWithout(rows []fx.Rate, suspended map[string]bool) *policy.Book {
-	if len(suspended) == 0 {
-		return policy.NewBook(rows)
-	}
-	kept := make([]fx.Rate, 0, len(rows))
-	for _, r := range rows {
-		if !suspended[store.SuspendedKey(r.Base, r.Quote)] {
-			kept = append(kept, r)
-		}
-	}
-	return policy.NewBook(kept)
-}
-
-// freshBook is bookWithout limited to the rows that are not stale now.
-func (s *Service) freshBook(rows []fx.Rate, suspended map[string]bool) *policy.Book {
+// newSnapshot builds the books of a snapshot from the latest rows. The
+// rows of suspended pairs are left out of both, so no route can price
+// through a suspended pair either; fresh also leaves out the rows older
+// than their provider's staleness threshold now.
+func (s *Service) newSnapshot(rows []fx.Rate, suspended map[string]bool, src Source) *snapshot {
 	now := s.now()
 	kept := make([]fx.Rate, 0, len(rows))
+	fresh := make([]fx.Rate, 0, len(rows))
 	for _, r := range rows {
+		if suspended[store.SuspendedKey(r.Base, r.Quote)] {
+			continue
+		}
+		kept = append(kept, r)
 		if now.Sub(r.AsOf) <= s.staleAfter(r.Provider) {
-			kept = append(kept, r)
+			fresh = append(fresh, r)
 		}
 	}
-	return bookWithout(kept, suspended)
+	return &snapshot{book: policy.NewBook(kept), fresh: policy.NewBook(fresh), suspended: suspended, source: src}
 }
 
 // Watch drops the in-process copy whenever an ingestion announces new

@@ -108,9 +108,6 @@ func New(st *store.Store, c *cache.Cache, o Options) *Service {
 	return svc
 }
 
-// Providers returns the providers the service serves, in priority order.
-func (s *Service) Providers() []string { return slices.Clone(s.priority) }
-
 func (s *Service) observe(src Source, err error) {
 	if s.observer != nil {
 		s.observer.Lookup(src, err)
