@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -63,7 +64,8 @@ type InsertResult struct {
 	// Stored are the rows now in the table for these sets, with their ids,
 	// whoever inserted them.
 	Stored []fx.Rate
-	// Quarantined are the rows this call inserted that the quality gate held back.
+	// Quarantined are the rows of these sets the quality gate holds: those
+	// this call inserted, and, on a retry, those an earlier attempt did.
 	Quarantined []Quarantine
 }
 
@@ -83,12 +85,7 @@ func (s *Store) InsertRates(ctx context.Context, set fx.RateSet, origin Origin) 
 // each day is compared with the one before it.
 func (s *Store) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin) (InsertResult, error) {
 	var res InsertResult
-	several := false
-	for _, set := range sets[min(1, len(sets)):] {
-		if set.Base != sets[0].Base {
-			several = true
-		}
-	}
+	several := slices.ContainsFunc(sets, func(s fx.RateSet) bool { return s.Base != sets[0].Base })
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, set := range sets {
 			if err := insertSet(ctx, tx, set, origin, several, &res); err != nil {
