@@ -81,7 +81,7 @@ func BenchmarkBackfillOneYear(b *testing.B) {
 		b.StopTimer()
 		st := store.New(testenv.DB(b))
 		a := &activities.Activities{
-			Providers: map[string]provider.Source{ecb.Name: ecb.NewClient(srv.URL, provider.NewHTTPClient())},
+			Providers: map[string]provider.Source{ecb.Name: ecb.NewClient(srv.URL, provider.NewHTTPClient(0))},
 			Store:     st, Cache: cache.New(rdb, prefix), Now: time.Now, JumpLimit: policy.DefaultJumpLimit,
 		}
 		var s testsuite.WorkflowTestSuite

@@ -13,7 +13,7 @@ import (
 func NewSources(cfg config.Config) map[string]provider.Source {
 	out := make(map[string]provider.Source, len(cfg.FXProviders))
 	for _, name := range cfg.FXProviders {
-		hc := provider.NewHTTPClient()
+		hc := provider.NewHTTPClient(cfg.FXHTTPTimeout)
 		switch name {
 		case config.ProviderECB:
 			out[name] = ecb.NewClient(cfg.BaseURL(name), hc)

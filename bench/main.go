@@ -163,7 +163,7 @@ func run(s settings) error {
 	queue := fmt.Sprintf("ces-bench-%d", time.Now().UnixNano())
 	w := worker.New(tc, queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
-		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "bench", provider.NewHTTPClient())},
+		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "bench", provider.NewHTTPClient(0))},
 		Store:     st, Cache: c, Now: time.Now,
 	})
 	if err := w.Start(); err != nil {

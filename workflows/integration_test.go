@@ -92,7 +92,7 @@ func newStack(t *testing.T) *stack {
 
 	w := worker.New(wc, s.queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
-		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient())},
+		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient(0))},
 		Store:     s.st, Cache: s.cache, Now: time.Now, Metrics: m,
 	})
 	if err := w.Start(); err != nil {

@@ -110,8 +110,8 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 	w := worker.New(tc, queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
 		Providers: map[string]provider.Source{
-			ecb.Name: ecb.NewClient(ecbURL, provider.NewHTTPClient()),
-			cbn.Name: cbn.NewClient(cbnURL, provider.NewHTTPClient()),
+			ecb.Name: ecb.NewClient(ecbURL, provider.NewHTTPClient(0)),
+			cbn.Name: cbn.NewClient(cbnURL, provider.NewHTTPClient(0)),
 		},
 		Store: st, Cache: c, Now: time.Now, JumpLimit: decimal.RequireFromString("0.25"),
 	})

@@ -70,7 +70,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer fake.Close()
 	w := worker.New(tc, queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
-		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "k", provider.NewHTTPClient())},
+		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "k", provider.NewHTTPClient(0))},
 		Store:     st, Cache: c, Now: time.Now,
 	})
 	if err := w.Start(); err != nil {

@@ -44,6 +44,9 @@ type Config struct {
 	FXCBNBaseURL string `env:"FX_CBN_BASE_URL"`
 	FXOXRBaseURL string `env:"FX_OPENEXCHANGERATES_BASE_URL"`
 	FXFile       string `env:"FX_FILE"`
+	// FXHTTPTimeout bounds one provider request, so a hung provider becomes
+	// a retryable failure well inside FetchRates' 45 s start-to-close.
+	FXHTTPTimeout time.Duration `env:"FX_HTTP_TIMEOUT" envDefault:"30s"`
 	// SourcePriority orders the providers for the source policy (default:
 	// the order of FXProviders), parsed from FX_SOURCE_PRIORITY.
 	SourcePriority     []string `env:"-"`
@@ -203,6 +206,9 @@ func (c *Config) validate() error {
 	}
 	if c.RequestTimeout < 100*time.Millisecond || c.RequestTimeout > 5*time.Minute {
 		return fmt.Errorf("config: REQUEST_TIMEOUT is malformed: %s is outside 100ms to 5m", c.RequestTimeout)
+	}
+	if c.FXHTTPTimeout < time.Second || c.FXHTTPTimeout > 40*time.Second {
+		return fmt.Errorf("config: FX_HTTP_TIMEOUT is malformed: %s is outside 1s to 40s (FetchRates gives up after 45s)", c.FXHTTPTimeout)
 	}
 	if c.RateStaleAfter < 0 {
 		return errors.New("config: RATE_STALE_AFTER is malformed: negative")

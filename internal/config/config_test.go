@@ -36,6 +36,8 @@ func TestLoadErrors(t *testing.T) {
 		{"empty redis", with("REDIS_URL", ""), "config: REDIS_URL is required but empty"},
 		{"bad interval", with("INGEST_INTERVAL", "hourly"), "config: INGEST_INTERVAL is malformed"},
 		{"short interval", with("INGEST_INTERVAL", "5s"), "config: INGEST_INTERVAL is malformed: 5s is shorter than 1m"},
+		{"provider timeout too long", with("FX_HTTP_TIMEOUT", "60s"), "config: FX_HTTP_TIMEOUT is malformed: 1m0s is outside 1s to 40s"},
+		{"provider timeout too short", with("FX_HTTP_TIMEOUT", "10ms"), "config: FX_HTTP_TIMEOUT is malformed"},
 		{"bad margin", with("CONVERSION_MARGIN", "half"), "config: CONVERSION_MARGIN is malformed"},
 		{"exponent margin", with("CONVERSION_MARGIN", "5e-3"), "config: CONVERSION_MARGIN is malformed"},
 		{"negative margin", with("CONVERSION_MARGIN", "-0.01"), "config: CONVERSION_MARGIN is malformed"},

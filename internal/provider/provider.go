@@ -163,10 +163,18 @@ func redact(u string) string {
 	return p.String()
 }
 
-// NewHTTPClient returns the client adapters use: bounded in time so a hung
-// provider becomes a retryable timeout instead of a stuck activity.
-func NewHTTPClient() *http.Client {
-	return &http.Client{Timeout: 30 * time.Second}
+// DefaultHTTPTimeout bounds one provider request unless FX_HTTP_TIMEOUT
+// says otherwise.
+const DefaultHTTPTimeout = 30 * time.Second
+
+// NewHTTPClient returns the client adapters use: bounded in time (zero
+// means DefaultHTTPTimeout) so a hung provider becomes a retryable timeout
+// instead of a stuck activity.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = DefaultHTTPTimeout
+	}
+	return &http.Client{Timeout: timeout}
 }
 
 // Hash returns the hex SHA-256 of a raw payload, stored with every row it yields.
