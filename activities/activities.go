@@ -295,7 +295,8 @@ type CacheRatesInput struct {
 	Rates    []StoredRate `json:"rates,omitempty"`
 }
 
-// CacheRatesResult reports how many cached series changed.
+// CacheRatesResult reports how many cached series the workflow run
+// changed, including those an earlier attempt changed before it died.
 type CacheRatesResult struct {
 	Updated int `json:"updated"`
 }
@@ -304,13 +305,14 @@ type CacheRatesResult struct {
 // cached latest where they are newer than what Redis holds. Reading them
 // from PostgreSQL rather than taking the rows just inserted is what keeps
 // the cache from going back in time (an older day ingested into an
-// emptied Redis) and keeps quarantined rates out of it.
+// emptied Redis) and keeps quarantined rates out of it. Writing as the
+// workflow run lets a retry count what a killed attempt wrote.
 func (a *Activities) CacheRates(ctx context.Context, in CacheRatesInput) (CacheRatesResult, error) {
 	rows, err := a.Store.LatestServable(ctx, []string{in.Provider}, nil, time.Time{})
 	if err != nil {
 		return CacheRatesResult{}, err
 	}
-	n, err := a.Cache.SetLatest(ctx, in.Provider, rows)
+	n, err := a.Cache.SetLatest(ctx, in.Provider, rows, activity.GetInfo(ctx).WorkflowExecution.RunID)
 	if err != nil {
 		return CacheRatesResult{}, err
 	}

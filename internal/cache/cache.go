@@ -1,8 +1,8 @@
 // Package cache is the only package that speaks Redis. Redis holds, for
 // each (provider, base, quote), the latest released rate with its id,
 // value, as_of and fetched_at, with no expiry: it is the last known good
-// value, served while a provider is failing. It also holds the set of
-// suspended pairs.
+// value, served while a provider is failing, and which workflow run wrote
+// it. It also holds the set of suspended pairs.
 package cache
 
 import (
@@ -76,10 +76,15 @@ func New(rdb *redis.Client, prefix string) *Cache {
 // ("EUR/USD"): the CBN publishes against NGN under many bases.
 func (c *Cache) latestKey(provider string) string { return c.prefix + "latest:" + provider }
 
+// writerKey holds, for each field of latestKey, the writer that put its
+// value there (see SetLatest); readers of the cache never look at it.
+func (c *Cache) writerKey(provider string) string { return c.prefix + "latest-writer:" + provider }
+
 func (c *Cache) suspensionsKey() string { return c.prefix + "suspended" }
 
 // UpdatesChannel is the pub/sub channel that carries the provider name
-// whenever SetLatest changed something ("" for suspensions).
+// whenever SetLatest changed something, or a retry of it found what an
+// earlier attempt changed ("" for suspensions).
 func (c *Cache) UpdatesChannel() string { return c.prefix + "rates:updated" }
 
 // encode packs a rate as "asOfMillis|id|rate|fetchedAtMillis". as_of comes
@@ -112,14 +117,30 @@ func decode(provider, field, v string) (fx.Rate, error) {
 // something strictly older, in one atomic step, so a backfill or a late
 // retry can never replace what readers see with an older rate.
 // Millisecond epochs fit Lua's doubles exactly.
+//
+// KEYS[2] records, per series, the writer (ARGV[1]) of the value in
+// KEYS[1]. A series counts as updated when the script replaces it now, or
+// when it already holds exactly the value being written and the same
+// writer put it there: an earlier attempt of the same workflow run that
+// Redis executed after its worker died. An empty writer records nothing,
+// only clearing the record of a series it replaces, so counts only its
+// own replacements.
 var setLatest = redis.NewScript(`
+local writer = ARGV[1]
 local updated = 0
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local newAsOf = tonumber(string.match(value, '^(%d+)|'))
   local old = redis.call('HGET', KEYS[1], field)
   if (not old) or tonumber(string.match(old, '^(%d+)|')) < newAsOf then
     redis.call('HSET', KEYS[1], field, value)
+    if writer ~= '' then
+      redis.call('HSET', KEYS[2], field, writer)
+    else
+      redis.call('HDEL', KEYS[2], field)
+    end
+    updated = updated + 1
+  elseif writer ~= '' and old == value and redis.call('HGET', KEYS[2], field) == writer then
     updated = updated + 1
   end
 end
@@ -127,17 +148,23 @@ return updated
 `)
 
 // SetLatest caches rates of provider (any bases) where they are newer than
-// what is cached, announces the change on UpdatesChannel, and returns how
-// many series it replaced.
-func (c *Cache) SetLatest(ctx context.Context, provider string, rates []fx.Rate) (int, error) {
+// what is cached and returns how many series writer made the cached
+// latest: those this call replaces, and those an earlier call by the same
+// writer replaced that still hold exactly these values. Activities pass
+// their workflow run's id, so a retry of an attempt killed after Redis
+// ran the script reports what that attempt did; "" counts only this
+// call's replacements. A positive count is announced on UpdatesChannel,
+// again by such a retry, as the killed attempt may not have announced it.
+func (c *Cache) SetLatest(ctx context.Context, provider string, rates []fx.Rate, writer string) (int, error) {
 	if len(rates) == 0 {
 		return 0, nil
 	}
-	args := make([]any, 0, 2*len(rates))
+	args := make([]any, 0, 1+2*len(rates))
+	args = append(args, writer)
 	for _, r := range rates {
 		args = append(args, r.Base+"/"+r.Quote, encode(r))
 	}
-	n, err := setLatest.Run(ctx, c.rdb, []string{c.latestKey(provider)}, args...).Int()
+	n, err := setLatest.Run(ctx, c.rdb, []string{c.latestKey(provider), c.writerKey(provider)}, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("cache: set latest %s: %w", provider, err)
 	}

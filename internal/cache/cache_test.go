@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			n, err := c.SetLatest(ctx, "ecb", s.rates)
+			n, err := c.SetLatest(ctx, "ecb", s.rates, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,5 +116,102 @@ func TestSuspensions(t *testing.T) {
 				t.Fatalf("after %v: %v lacks %s", pairs, got, p)
 			}
 		}
+	}
+}
+
+// TestSetLatestCountsWhatTheWriterDid replays what a workflow run's
+// retries and other runs send, each case on a provider of its own: a
+// series counts when the call replaces it, or when the same writer
+// already put exactly that value there (an attempt killed after Redis ran
+// its script), and every positive count is announced.
+func TestSetLatestCountsWhatTheWriterDid(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := testenv.Redis(t)
+	c := cache.New(rdb, prefix)
+	sub := rdb.Subscribe(ctx, c.UpdatesChannel())
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil { // subscription confirmation
+		t.Fatal(err)
+	}
+
+	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
+	d2 := d1.Add(24 * time.Hour)
+	first := []fx.Rate{rate(1, "USD", "1.0540", d1), rate(2, "GBP", "0.86", d1)}
+	newer := []fx.Rate{rate(3, "USD", "1.0565", d2)}
+	type call struct {
+		writer  string
+		rates   []fx.Rate
+		updated int
+	}
+	tests := []struct {
+		name   string
+		calls  []call
+		wantID int64 // of the cached USD rate afterwards
+	}{
+		{"a retry of the same run reports what its killed attempt wrote",
+			[]call{{"run-a", first, 2}, {"run-a", first, 2}}, 1},
+		{"a later run finding the same values cached reports nothing",
+			[]call{{"run-a", first, 2}, {"run-b", first, 0}}, 1},
+		{"a retry after another run moved a series on counts only what it still holds",
+			[]call{{"run-a", first, 2}, {"run-b", newer, 1}, {"run-a", first, 1}}, 3},
+		{"an older value never replaces a newer one, whoever writes it",
+			[]call{{"run-a", newer, 1}, {"run-a", first[:1], 0}, {"run-b", first[:1], 0}, {"", first[:1], 0}}, 3},
+		{"without a writer only replacements count",
+			[]call{{"", first, 2}, {"", first, 0}, {"", newer, 1}}, 3},
+		{"a run does not claim what a writer without a name wrote",
+			[]call{{"", first, 2}, {"run-a", first, 0}}, 1},
+		{"a writer without a name does not claim a run's write",
+			[]call{{"run-a", first, 2}, {"", first, 0}}, 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			provider := fmt.Sprintf("p%d", i)
+			announced := 0
+			for j, cl := range tt.calls {
+				n, err := c.SetLatest(ctx, provider, cl.rates, cl.writer)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != cl.updated {
+					t.Fatalf("call %d (writer %q): updated = %d, want %d", j+1, cl.writer, n, cl.updated)
+				}
+				if n > 0 {
+					announced++
+				}
+			}
+			all, err := c.Latest(ctx, []string{provider})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range all[provider] {
+				if r.Quote == "USD" && r.ID != tt.wantID {
+					t.Fatalf("cached USD is id %d, want %d", r.ID, tt.wantID)
+				}
+			}
+			// Every call that counted something announced the provider;
+			// the end marker bounds the wait for them.
+			end := "end-" + provider
+			if err := rdb.Publish(ctx, c.UpdatesChannel(), end).Err(); err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			for {
+				msgCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				msg, err := sub.ReceiveMessage(msgCtx)
+				cancel()
+				if err != nil {
+					t.Fatalf("waiting for announcements: %v", err)
+				}
+				if msg.Payload == end {
+					break
+				}
+				if msg.Payload == provider {
+					got++
+				}
+			}
+			if got != announced {
+				t.Fatalf("%d announcements, want %d", got, announced)
+			}
+		})
 	}
 }

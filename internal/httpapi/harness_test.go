@@ -170,7 +170,7 @@ func (w *world) ingest(t *testing.T, sets ...fx.RateSet) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.cache.SetLatest(ctx, p, rows); err != nil {
+		if _, err := w.cache.SetLatest(ctx, p, rows, ""); err != nil {
 			t.Logf("cache not seeded: %v", err)
 		}
 	}

@@ -157,7 +157,7 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 			byProvider[r.Provider] = append(byProvider[r.Provider], r)
 		}
 		for p, list := range byProvider {
-			if _, err := s.cache.SetLatest(ctx, p, list); err != nil {
+			if _, err := s.cache.SetLatest(ctx, p, list, ""); err != nil {
 				s.warnCache(ctx, err)
 			}
 		}

@@ -402,7 +402,7 @@ func (s *Service) Resync(ctx context.Context, provider string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.cache.SetLatest(ctx, provider, rows); err != nil {
+	if _, err := s.cache.SetLatest(ctx, provider, rows, ""); err != nil {
 		return err
 	}
 	s.near.invalidate()
