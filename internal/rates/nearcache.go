@@ -37,9 +37,12 @@ type nearCache struct {
 	// loads shares one reload among every lookup that finds the copy
 	// stale, so a slow or frozen Redis costs one wait, not one per caller.
 	loads singleflight.Group
-	// redisDownUntil (Unix nanoseconds) remembers a failed Redis read for
-	// redisBackoff: meanwhile lookups read PostgreSQL at once.
+	// redisDownUntil (Unix nanoseconds) is zero while Redis answers. A
+	// failed Redis read sets it redisBackoff ahead: lookups then read
+	// PostgreSQL, and once it has passed one background probe (probing)
+	// reads Redis again, so no lookup waits on a sick Redis twice.
 	redisDownUntil atomic.Int64
+	probing        atomic.Bool
 }
 
 // NearCacheTTL bounds how stale the in-process copy of the latest rates
@@ -75,7 +78,8 @@ var errRedisBackingOff = errors.New("rates: redis failed recently; reading Postg
 // first ingestion has not cached yet) is read from PostgreSQL and written
 // back to Redis, whose compare on as_of keeps any newer rate an ingestion
 // cached meanwhile. When Redis fails, everything is read from PostgreSQL,
-// nothing is kept in memory, and Redis is left alone for redisBackoff.
+// nothing is kept in memory, and Redis is left to a background probe
+// (probeRedis) until it answers again.
 func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 	if snap := s.near.fresh(); snap != nil {
 		return snap, nil
@@ -104,7 +108,10 @@ func (s *Service) reload(ctx context.Context) (*snapshot, error) {
 	// The invalidation may race with this read; reading after taking the
 	// time keeps the bound: the copy is never older than what it claims.
 	loaded := time.Now()
-	if loaded.UnixNano() < s.near.redisDownUntil.Load() {
+	if down := s.near.redisDownUntil.Load(); down != 0 {
+		if loaded.UnixNano() >= down {
+			s.probeRedis()
+		}
 		snap, err := s.fromDatabase(ctx)
 		if err != nil {
 			return nil, err
@@ -128,6 +135,32 @@ func (s *Service) reload(ctx context.Context) (*snapshot, error) {
 		s.near.cur.Store(snap)
 	}
 	return snap, nil
+}
+
+// probeRedis reads Redis in the background, once at a time, after a
+// failure: lookups keep reading PostgreSQL meanwhile, and the first
+// successful read puts the near cache back in service. A frozen Redis
+// costs the probe its read timeout, never a lookup.
+func (s *Service) probeRedis() {
+	if !s.near.probing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.near.probing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+		defer cancel()
+		loaded := time.Now()
+		snap, err := s.fromCache(ctx)
+		if err != nil {
+			s.near.redisDownUntil.Store(time.Now().Add(redisBackoff).UnixNano())
+			return
+		}
+		snap.loaded = loaded
+		if s.near.ttl > 0 {
+			s.near.cur.Store(snap)
+		}
+		s.near.redisDownUntil.Store(0)
+	}()
 }
 
 func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
