@@ -162,7 +162,7 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 	if r.IdempotencyKey == "" {
 		return s.RecordNewConversion(ctx, r)
 	}
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		{
 			var locked bool
 			if err := tx.NewRaw("SELECT pg_try_advisory_xact_lock(?)", advisoryKey(r.IdempotencyKey)).Scan(ctx, &locked); err != nil {
@@ -200,15 +200,59 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 }
 
 // RecordNewConversion inserts r, whose idempotency key (if any) cannot
-// have been used before because CES just made it: one row, one
-// statement, atomic on its own, one round trip instead of BEGIN, INSERT,
-// COMMIT. replayed is always false.
+// have been used before because CES just made it, so it needs no lock or
+// lookup. It still runs in a transaction (see writeTx) rather than as one
+// autocommitted statement: when ctx ends while the INSERT waits on a lock,
+// the driver drops the connection but PostgreSQL's session keeps waiting,
+// and an autocommitted INSERT would commit once the lock is gone, after
+// the client was told the conversion failed. replayed is always false.
 func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error) {
 	row := toAuditRow(r)
-	if _, err := s.db.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx); err != nil {
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
 	}
 	return r, false, nil
+}
+
+// commitGrace is how long a COMMIT may outlive the deadline of the
+// statements before it.
+const commitGrace = time.Second
+
+// writeTx runs fn's statements under ctx in a transaction whose COMMIT is
+// not cut short by ctx, so a write ends in one of two known ways:
+//   - ctx ends during a statement: the driver drops the connection, and
+//     the session, once its statement finishes (a lock it waits on may
+//     come later), finds no COMMIT and rolls back;
+//   - every statement succeeded: COMMIT runs to its end even if the
+//     deadline passes meanwhile (commitGrace at most), and the caller
+//     answers with the row instead of an error while the row commits.
+//
+// The connection is taken under ctx, so waiting for one is bounded too.
+func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	grace := commitGrace
+	if dl, ok := ctx.Deadline(); ok {
+		grace += time.Until(dl)
+	}
+	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	tx, err := conn.BeginTx(txCtx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // CountConversions returns how many audit rows exist.
