@@ -47,6 +47,8 @@ type Service struct {
 	margin decimal.Decimal
 	maxAge func(provider string) time.Duration
 	now    func() time.Time
+	// slots bounds the conversions at work at once (nil: unbounded).
+	slots chan struct{}
 }
 
 // Options configure a Service.
@@ -56,6 +58,12 @@ type Options struct {
 	// priced from; every leg must be younger than its provider's limit.
 	MaxRateAge func(provider string) time.Duration
 	Now        func() time.Time
+	// MaxConcurrent bounds the conversions at work at once (0: no bound).
+	// Set below the database pool's size, it keeps conversions stuck on a
+	// locked table from taking every connection that lookups and
+	// readiness checks need; a conversion that waits for a slot past its
+	// deadline answers 503 having written nothing.
+	MaxConcurrent int
 }
 
 // New returns a Service.
@@ -63,7 +71,11 @@ func New(r *rates.Service, st *store.Store, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, now: o.Now}
+	svc := &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, now: o.Now}
+	if o.MaxConcurrent > 0 {
+		svc.slots = make(chan struct{}, o.MaxConcurrent)
+	}
+	return svc
 }
 
 func currencyField(name, code string) (fx.Currency, error) {
@@ -106,6 +118,14 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 	amount, from, to, err := Validate(req)
 	if err != nil {
 		return fx.Receipt{}, false, err
+	}
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-ctx.Done():
+			return fx.Receipt{}, false, unavailable(fmt.Errorf("conversions: every slot is busy: %w", ctx.Err()))
+		}
 	}
 	reqHash := fx.RequestHash(amount, from.Code, to.Code)
 	generated := req.IdempotencyKey == ""
@@ -161,7 +181,9 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 	if generated {
 		record = s.store.RecordNewConversion
 	}
-	stored, replayed, err := record(ctx, r)
+	wctx, cancel := writeContext(ctx)
+	defer cancel()
+	stored, replayed, err := record(wctx, r)
 	switch {
 	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused):
 		return fx.Receipt{}, false, err
@@ -177,13 +199,33 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 	return stored, replayed, nil
 }
 
-// committed looks, with a short deadline of its own, for r's row by its
-// idempotency key: true when that row is r (same id).
+// maxLookupReserve caps the time a write leaves before the request's
+// deadline for committed to look for its row.
+const maxLookupReserve = 500 * time.Millisecond
+
+// writeContext ends a conversion's write a little before the request's
+// deadline (a quarter of what is left, at most maxLookupReserve), so that
+// a write cut off can still be looked up and the client answered within
+// REQUEST_TIMEOUT.
+func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-min(maxLookupReserve, time.Until(dl)/4)))
+}
+
+// committed looks for r's row by its idempotency key, within what is left
+// of the request's deadline (2 s without one): true when that row is r
+// (same id).
 func (s *Service) committed(ctx context.Context, r fx.Receipt) (fx.Receipt, bool) {
 	if r.IdempotencyKey == "" {
 		return fx.Receipt{}, false
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	cancel := context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		ctx, cancel = context.WithTimeout(ctx, 2*time.Second)
+	}
 	defer cancel()
 	found, err := s.store.ConversionByKey(ctx, r.IdempotencyKey)
 	if err != nil || found.ID != r.ID {
