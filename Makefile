@@ -1,12 +1,16 @@
 # CES: make up runs the stack, make test runs every test against real
 # PostgreSQL, Redis and Temporal. Both set up what they need.
-.PHONY: up test build lint bench
+.PHONY: up test faults build lint bench
 
 up:
 	bash scripts/up.sh
 
 test:
 	bash scripts/test.sh
+
+# make faults: the fault-injection suite alone (make test runs it too).
+faults:
+	bash scripts/faults.sh
 
 build:
 	go build -o bin/ ./worker ./starter ./api

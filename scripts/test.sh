@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: start the services the integration tests need (reusing
 # PostgreSQL and Redis when they already answer), then run every test with
-# the race detector. Extra arguments go to `go test`.
+# the race detector, then the fault-injection suite (make faults). Extra
+# arguments go to `go test` and skip the fault suite.
 source "$(dirname "$0")/lib.sh"
 trap stop_started EXIT INT TERM
 
@@ -31,3 +32,8 @@ go build -o "$BIN/" ./worker ./starter ./api
 say "go test -race ./... (PostgreSQL, Redis and Temporal are real)"
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -race -count=1 "$@"
+# The fault suite last and alone: its latency bound needs the machine's
+# CPUs to itself, not shared with the packages above.
+if [ "$*" = ./... ]; then
+	bash "$ROOT/scripts/faults.sh"
+fi
