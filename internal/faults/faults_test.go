@@ -69,6 +69,7 @@ func TestFaults(t *testing.T) {
 		{"temporal-restart", expTemporalRestart},
 		{"db-lock-conversions", expLockDuringConversions},
 		{"sigterm-under-load", expSigtermUnderLoad},
+		{"api-killed-under-lock", expKillAPIUnderLock},
 		{"end-state", expEndState},
 	} {
 		t.Run(e.name, func(t *testing.T) {
@@ -999,6 +1000,46 @@ func expSigtermUnderLoad(t *testing.T, s *stack, r *reporter) {
 		"%d in flight: %s", len(inFlight), summary(inFlight))
 	r.check(t, "the API drains within REQUEST_TIMEOUT, not its 20 s shutdown limit", exited && took < requestTimeout+2*time.Second,
 		"exited %v after %s", exited, took.Round(100*time.Millisecond))
+	s.api = s.newAPI(t)
+}
+
+// expKillAPIUnderLock kills the API (kill -9, as the OOM killer would)
+// while conversions wait on a lock: their clients get no answer, so none
+// of them may be committed when the lock goes away. A dead process sends
+// PostgreSQL no cancel request; only the transaction stops the sessions
+// it left behind from committing.
+func expKillAPIUnderLock(t *testing.T, s *stack, r *reporter) {
+	ctx := context.Background()
+	since := time.Now()
+	hc := httpClient(10 * time.Second)
+	lctx, stopLoad := context.WithCancel(ctx)
+	var convs []answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		convs = load(lctx, 16, 100*time.Millisecond, time.Minute, func(ctx context.Context, c, n int) answer {
+			key := ""
+			if c%2 == 0 {
+				key = fmt.Sprintf("faults-killed-%d-%d", c, n)
+			}
+			return convert(ctx, hc, s.apiURL, key)
+		})
+	}()
+	time.Sleep(500 * time.Millisecond)
+	release := s.lockConversions(t, "EXCLUSIVE")
+	defer release()
+	time.Sleep(700 * time.Millisecond)
+	waiting := s.count(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+		AND wait_event_type = 'Lock' AND query ILIKE '%conversion_audits%'`)
+	s.api.kill()
+	release()
+	time.Sleep(500 * time.Millisecond)
+	stopLoad()
+	wg.Wait()
+	obs, ok := s.accountConversions(ctx, since, convs)
+	r.check(t, "every 201 stored, nothing stored for the conversions the dead API never answered", ok && waiting > 0,
+		"%d sessions waiting on the lock at kill -9; %s", waiting, obs)
 	s.api = s.newAPI(t)
 }
 
