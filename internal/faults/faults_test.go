@@ -381,11 +381,13 @@ func (s *stack) accountConversions(ctx context.Context, since time.Time, as []an
 		}
 	}
 	if example != "" {
+		detail := "never answered"
 		for _, a := range as {
 			if a.key == example {
-				example = fmt.Sprintf(" (e.g. key %s, answered %d %s after %s)", example, a.status, a.errorCode(), ms(a.took))
+				detail = fmt.Sprintf("answered %d %s after %s", a.status, a.errorCode(), ms(a.took))
 			}
 		}
+		example = fmt.Sprintf(" (e.g. key %s, %s)", example, detail)
 	}
 	return fmt.Sprintf("%d requests (%s); %d stored; %d answered 201 but not stored; %d stored but never answered 201%s",
 		len(as), summary(as), len(stored), missing, unacked, example), missing == 0 && unacked == 0
