@@ -119,14 +119,6 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 	if err != nil {
 		return fx.Receipt{}, false, err
 	}
-	if s.slots != nil {
-		select {
-		case s.slots <- struct{}{}:
-			defer func() { <-s.slots }()
-		case <-ctx.Done():
-			return fx.Receipt{}, false, unavailable(fmt.Errorf("conversions: every slot is busy: %w", ctx.Err()))
-		}
-	}
 	reqHash := fx.RequestHash(amount, from.Code, to.Code)
 	generated := req.IdempotencyKey == ""
 	if generated {
@@ -134,7 +126,17 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 		// gives it a key, returned to the client, under which a resubmit
 		// replays the receipt. Being new, it needs no lock or lookup.
 		req.IdempotencyKey = GeneratedKeyPrefix + uuid.NewString()
-	} else {
+	}
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-ctx.Done():
+			return fx.Receipt{IdempotencyKey: req.IdempotencyKey}, false,
+				unavailable(fmt.Errorf("conversions: every slot is busy: %w", ctx.Err()))
+		}
+	}
+	if !generated {
 		prev, err := s.store.ConversionByKey(ctx, req.IdempotencyKey)
 		switch {
 		case err == nil:
