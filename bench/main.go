@@ -193,6 +193,25 @@ func run(s settings) error {
 	if err != nil {
 		return err
 	}
+	// A second API whose Redis accepts connections and never answers: a
+	// frozen Redis (SIGSTOP) as the API sees it.
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer hole.Close()
+	go blackHole(hole)
+	frozenAddr := freeAddr()
+	frozen, err := startProcess(filepath.Join(binDir, "api"), frozenAddr, []string{
+		"DATABASE_URL=" + dbURL, "REDIS_URL=redis://" + hole.Addr().String() + "/0", "TEMPORAL_ADDRESS=" + temporalAddr,
+		"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + frozenAddr,
+		"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
+		"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info",
+	})
+	if err != nil {
+		return err
+	}
+	defer frozen.stop()
 	var legID int64
 	if err := db.NewRaw("SELECT min(id) FROM exchange_rates").Scan(ctx, &legID); err != nil {
 		return err
@@ -208,8 +227,8 @@ func run(s settings) error {
 
 	rep := Report{When: time.Now().UTC(), Quick: s.quick, Machine: machine(), Concurrency: s.concurrency,
 		ClosedFor: s.closedFor.String(), OpenFor: s.openFor.String(), ScaleRows: s.scaleRows, Rounds: s.rounds}
-	api0, floor0 := "http://"+apiAddr, "http://"+floorAddr
-	small, err := scenarios(ctx, s, tc, c, queue, api, api0, floor0, "small")
+	api0, floor0, frozen0 := "http://"+apiAddr, "http://"+floorAddr, "http://"+frozenAddr
+	small, err := scenarios(ctx, s, tc, c, queue, api, api0, floor0, frozen0, "small")
 	if err != nil {
 		return err
 	}
@@ -219,7 +238,7 @@ func run(s settings) error {
 	if err := loadHistory(ctx, db, s.scaleRows, legID); err != nil {
 		return err
 	}
-	big, err := scenarios(ctx, s, tc, c, queue, api, api0, floor0, "scaled")
+	big, err := scenarios(ctx, s, tc, c, queue, api, api0, floor0, frozen0, "scaled")
 	if err != nil {
 		return err
 	}
@@ -279,7 +298,7 @@ func profile(name string, seconds int) chan struct{} {
 
 // scenarios measures the floors and every scenario once, on whatever the
 // database holds now.
-func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache, queue string, api *process, apiURL, floorURL, dbLabel string) ([]Result, error) {
+func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache, queue string, api *process, apiURL, floorURL, frozenURL, dbLabel string) ([]Result, error) {
 	var out []Result
 	get := func(url string) vegeta.Targeter {
 		return vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: url})
@@ -320,6 +339,17 @@ func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache
 		}
 		out = append(out, r)
 	}
+
+	// With Redis frozen, lookups read PostgreSQL once the first Redis read
+	// has timed out; only a background probe waits on Redis after that.
+	say("[%s] latest direct pair, Redis frozen", dbLabel)
+	httpGet(frozenURL + "/api/v1/rates?from=USD&to=NGN") // the one read that waits
+	fr := measure(s, "latest direct pair, Redis frozen", get(frozenURL+"/api/v1/rates?from=USD&to=NGN"), 0)
+	fr.Database, fr.Floor, fr.FloorRPS = dbLabel, "HTTP", httpFloor.MaxRPS
+	fr.Ratio = fr.MaxRPS / httpFloor.MaxRPS
+	okFrozen := fr.P99Ms <= 50 && fr.Errors == 0
+	fr.Target, fr.Met = "p99 ≤ 50 ms at half its max req/s, no errors", &okFrozen
+	out = append(out, fr)
 
 	say("[%s] insert floor", dbLabel)
 	insFloor := measure(s, "insert floor", post(floorURL+"/insert", "{}"), 0)
@@ -546,6 +576,24 @@ func (p *process) rssMB() float64 {
 		}
 	}
 	return 0
+}
+
+// blackHole accepts connections on l and never answers, until l closes.
+func blackHole(l net.Listener) {
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		conns = append(conns, c)
+		go io.Copy(io.Discard, c)
+	}
 }
 
 func freeAddr() string {
