@@ -114,7 +114,7 @@ func Validate(req Request) (amount decimal.Decimal, from, to fx.Currency, err er
 // was used before it returns the original receipt (replayed true) for the
 // same request and fx.ErrIdempotencyKeyReused for another. Whatever fails,
 // nothing is written.
-func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, error) {
+func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt, replayed bool, err error) {
 	amount, from, to, err := Validate(req)
 	if err != nil {
 		return fx.Receipt{}, false, err
@@ -127,6 +127,14 @@ func (s *Service) Convert(ctx context.Context, req Request) (fx.Receipt, bool, e
 		// replays the receipt. Being new, it needs no lock or lookup.
 		req.IdempotencyKey = GeneratedKeyPrefix + uuid.NewString()
 	}
+	defer func() {
+		// Whatever kept the database from answering (a busy slot, a rate
+		// read, the write), the key goes back: a retry under it converts
+		// at most once.
+		if errors.Is(err, fx.ErrDatabaseUnavailable) {
+			receipt.IdempotencyKey = req.IdempotencyKey
+		}
+	}()
 	if s.slots != nil {
 		select {
 		case s.slots <- struct{}{}:

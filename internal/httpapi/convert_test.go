@@ -444,3 +444,28 @@ func TestConversionWithoutKeyGetsOne(t *testing.T) {
 		t.Fatalf("%d rows, want 2", n)
 	}
 }
+
+// TestConvertKeyComesBackOnEvery503: a conversion that fails because the
+// database cannot answer, here already when reading the rate (PostgreSQL
+// closed, Redis empty), still gets its Idempotency-Key back, so that the
+// client retries under the key whatever step failed.
+func TestConvertKeyComesBackOnEvery503(t *testing.T) {
+	for _, tc := range []struct{ name, key string }{
+		{"without a key", ""},
+		{"with a key", "client-key-7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, options{})
+			w.db.Close()
+			var headers []string
+			if tc.key != "" {
+				headers = []string{"Idempotency-Key", tc.key}
+			}
+			r := w.post(t, "/api/v1/convert", `{"amount":"1","from_currency":"USD","to_currency":"EUR"}`, headers...)
+			got := r.Header.Get("Idempotency-Key")
+			if r.Status != 503 || got == "" || (tc.key != "" && got != tc.key) {
+				t.Fatalf("%d, Idempotency-Key %q: %s", r.Status, got, r.Body)
+			}
+		})
+	}
+}
