@@ -926,12 +926,15 @@ func expLockDuringConversions(t *testing.T, s *stack, r *reporter) {
 			late = append(late, c)
 		}
 	}
-	keyed := len(caught) > 0
+	keyed, odd := len(caught) > 0, ""
 	for _, c := range caught {
-		keyed = keyed && c.status == 503 && c.errorCode() == "database_unavailable" && c.key != ""
+		if c.status != 503 || c.errorCode() != "database_unavailable" || c.key == "" {
+			keyed = false
+			odd = fmt.Sprintf("; e.g. %d %q after %s, key %q: %.200s", c.status, c.errorCode(), ms(c.took), c.key, c.body)
+		}
 	}
 	r.check(t, "conversions caught by the lock answer 503 database_unavailable within REQUEST_TIMEOUT, with the key to retry with",
-		keyed && slowest < requestTimeout+500*time.Millisecond, "%d conversions %s, slowest %s", len(caught), summary(caught), ms(slowest))
+		keyed && slowest < requestTimeout+500*time.Millisecond, "%d conversions %s, slowest %s%s", len(caught), summary(caught), ms(slowest), odd)
 	var rj struct {
 		Status string `json:"status"`
 		Checks map[string]struct {
