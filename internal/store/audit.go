@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"ces/internal/audit"
+	"ces/internal/fx"
 )
 
 // sealRow is one row of audit_seals.
@@ -205,9 +206,9 @@ func (s *Store) VerifyAudit(ctx context.Context) (VerifyReport, error) {
 	return rep, nil
 }
 
-// verifyRows recomputes the hash of every audit row written by a
-// transaction in [from, to) and returns their digest, or names the first
-// row whose stored hash does not match.
+// verifyRows recomputes the hash and the arithmetic of every audit row
+// written by a transaction in [from, to) and returns their digest, or
+// names the first row whose stored hash or figures do not match.
 func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*audit.Digest, string, error) {
 	const batch = 5000
 	out := &audit.Digest{}
@@ -220,10 +221,21 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*audit.Digest,
 		if err != nil {
 			return nil, "", fmt.Errorf("store: verify rows: %w", err)
 		}
+		legs, err := s.legsOf(ctx, rows)
+		if err != nil {
+			return nil, "", err
+		}
 		for _, row := range rows {
-			computed := audit.ReceiptHash(row.receipt())
+			r := row.receipt()
+			computed := audit.ReceiptHash(r)
 			if computed != row.Hash {
 				return out, fmt.Sprintf("audit row %s (seq %d): stored hash does not match its content", row.ID, row.Seq), nil
+			}
+			for i, l := range r.Legs {
+				r.Legs[i] = legs[l.ID]
+			}
+			if err := audit.CheckArithmetic(r); err != nil {
+				return out, fmt.Sprintf("audit row %s (seq %d): %v", row.ID, row.Seq, err), nil
 			}
 			out.Add(audit.SealedRow{Seq: row.Seq, Hash: computed})
 			lastSeq = row.Seq
@@ -232,4 +244,21 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*audit.Digest,
 			return out, "", nil
 		}
 	}
+}
+
+// legsOf reads the rate rows the audit rows were priced from, in one query.
+func (s *Store) legsOf(ctx context.Context, rows []auditRow) (map[int64]fx.Rate, error) {
+	var ids []int64
+	for _, row := range rows {
+		for _, id := range []*int64{row.Leg1RateID, row.Leg2RateID} {
+			if id != nil {
+				ids = append(ids, *id)
+			}
+		}
+	}
+	legs, err := s.RatesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: verify rows: %w", err)
+	}
+	return legs, nil
 }

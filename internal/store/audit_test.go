@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"ces/internal/audit"
 	"ces/internal/store"
 	"ces/internal/testenv"
@@ -164,5 +166,29 @@ func TestVerifyNamesTamperedSeal(t *testing.T) {
 				t.Fatalf("verify = %+v, %v; want a problem naming %q", rep, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestVerifyRecomputesEveryReceipt: a row written with a figure that its
+// legs, margin and rounding do not give, but with a correct self-hash
+// (what anyone holding an INSERT grant could forge), is named by the
+// verifier, sealed or not.
+func TestVerifyRecomputesEveryReceipt(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	good := testenv.SeedReceipts(t, st, 2)
+	forged := good[1]
+	forged.ID, forged.RequestID = "0192f3a0-0000-7000-8000-0000000000f0", "req-forged"
+	forged.ConvertedAmount = forged.ConvertedAmount.Add(decimal.New(1, -2))
+	forged.Hash = audit.ReceiptHash(forged)
+	if _, _, err := st.RecordConversion(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(rep.Problem, forged.ID) || !strings.Contains(rep.Problem, "converted_amount is "+forged.ConvertedAmount.String()) {
+		t.Fatalf("verify-audit = %+v, want it to name row %s and its converted_amount", rep, forged.ID)
 	}
 }
