@@ -39,14 +39,17 @@ import (
 const usage = `usage: starter <command> [flags]
 
 commands:
-  migrate                         apply pending database migrations (idempotent)
+  migrate                         apply pending database migrations (idempotent), as the owner of
+                                  the tables; with CES_API_DB_PASSWORD and CES_WORKER_DB_PASSWORD
+                                  also create or update the logins ces_api and ces_worker
   schedule                        create or update the Temporal Schedule ingest-rates-<provider> of
                                   every provider in FX_PROVIDERS; pause those of providers removed
   trigger [--provider P] [--date YYYY-MM-DD]
                                   run one IngestRates now and print its result
   backfill --provider P --from D --to D [--wait=false]
                                   run BackfillRates: the days P published from D to D (inclusive)
-  verify-audit                    recompute every audit row hash and seal; exit 1 at the first mismatch
+  verify-audit                    recompute every audit row hash, its figures and every seal; exit 1
+                                  at the first mismatch
   createsuperuser --username U    create an admin console user; the password is read from the
                                   terminal without echo, or from the first line of stdin
 `
@@ -103,9 +106,22 @@ func migrate(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 	}
 	if len(r.Applied) == 0 {
 		log.Info("database is up to date; no migration applied")
-		return nil
+	} else {
+		log.Info("migrations applied", "group", r.Group, "migrations", r.Applied)
 	}
-	log.Info("migrations applied", "group", r.Group, "migrations", r.Applied)
+	logins, err := config.LoadLogins()
+	if err != nil || !logins.Set() {
+		return err
+	}
+	// The API and the worker connect as these, never as the owner.
+	err = store.EnsureLogins(ctx, db, []store.Login{
+		{Name: store.APILogin, Role: store.APIRole, Password: logins.APIPassword},
+		{Name: store.WorkerLogin, Role: store.WorkerRole, Password: logins.WorkerPassword},
+	}, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
+	if err != nil {
+		return err
+	}
+	log.Info("database logins ready", "api", store.APILogin, "worker", store.WorkerLogin)
 	return nil
 }
 

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+)
+
+// Process roles the migrations create, and the logins the API and the
+// worker connect as (members of them).
+const (
+	APIRole     = "ces_api_role"
+	WorkerRole  = "ces_worker_role"
+	APILogin    = "ces_api"
+	WorkerLogin = "ces_worker"
+)
+
+// Login is a process's database login: a member of its role.
+type Login struct {
+	Name, Role, Password string
+}
+
+// EnsureLogins creates each login, or brings an existing one back to what
+// CES needs: its password, membership in its role only, no superuser or
+// role-creating powers, and the statement and lock timeouts of l as its
+// defaults, so every statement it runs is bounded even where a session
+// forgets to set them. It runs as the owner (starter migrate), which must
+// be allowed to create roles. Passwords travel as literals in the SQL
+// text: keep statement logging off on the server while it runs.
+func EnsureLogins(ctx context.Context, db *bun.DB, logins []Login, l Limits) error {
+	for _, lg := range logins {
+		if lg.Name == "" || lg.Role == "" || lg.Password == "" {
+			return fmt.Errorf("store: login %q: name, role and password are all required", lg.Name)
+		}
+		const attrs = " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION INHERIT PASSWORD ?"
+		_, err := db.ExecContext(ctx, "CREATE ROLE ?"+attrs, bun.Ident(lg.Name), lg.Password)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42710" { // duplicate_object: it exists
+			_, err = db.ExecContext(ctx, "ALTER ROLE ?"+attrs, bun.Ident(lg.Name), lg.Password)
+		}
+		if err != nil {
+			return fmt.Errorf("store: login %s: %w", lg.Name, errWithoutSecret(err, lg.Password))
+		}
+		stmts := []string{"GRANT ? TO ?"}
+		if l.Statement > 0 {
+			stmts = append(stmts, "ALTER ROLE ? SET statement_timeout = "+strconv.FormatInt(l.Statement.Milliseconds(), 10))
+		}
+		if l.Lock > 0 {
+			stmts = append(stmts, "ALTER ROLE ? SET lock_timeout = "+strconv.FormatInt(l.Lock.Milliseconds(), 10))
+		}
+		for i, q := range stmts {
+			args := []any{bun.Ident(lg.Name)}
+			if i == 0 {
+				args = []any{bun.Ident(lg.Role), bun.Ident(lg.Name)}
+			}
+			if _, err := db.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("store: login %s: %w", lg.Name, errWithoutSecret(err, lg.Password))
+			}
+		}
+	}
+	return nil
+}
+
+// errWithoutSecret keeps PostgreSQL's message and code but nothing of
+// the statement, which holds the password, and masks the password in any
+// other error.
+func errWithoutSecret(err error, password string) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), password, "***"))
+}

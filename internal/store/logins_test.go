@@ -1,0 +1,115 @@
+package store_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"ces/internal/store"
+	"ces/internal/testenv"
+)
+
+// TestProcessLoginsCannotRewriteHistory connects with the API's and the
+// worker's logins, made the way starter migrate makes them, and checks
+// that each may do its work and none of what would let it change history
+// or switch the guards off.
+func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DatabaseURL(t)
+	owner, err := store.Open(ctx, dsn, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	st := store.New(owner)
+	testenv.SeedReceipts(t, st, 1)
+	testenv.SealAll(t, st)
+	// Logins of this test's own: roles are cluster-wide and other tests
+	// (the README's make up) set the real ones' passwords concurrently.
+	suffix := testenv.Suffix()
+	logins := []store.Login{
+		{Name: "t_api_" + suffix, Role: store.APIRole, Password: "pw-" + suffix},
+		{Name: "t_worker_" + suffix, Role: store.WorkerRole, Password: "pw-" + suffix},
+	}
+	limits := store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}
+	for range 2 { // the second run is starter migrate run again
+		if err := store.EnsureLogins(ctx, owner, logins, limits); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, l := range logins {
+			owner.ExecContext(context.Background(), "DROP ROLE IF EXISTS "+l.Name)
+		}
+	})
+	refused := []string{
+		"UPDATE exchange_rates SET rate = 1",
+		"DELETE FROM exchange_rates",
+		"TRUNCATE exchange_rates CASCADE",
+		"UPDATE conversion_audits SET amount = 1",
+		"DELETE FROM conversion_audits",
+		"TRUNCATE conversion_audits CASCADE",
+		"DELETE FROM audit_seals",
+		"ALTER TABLE conversion_audits DISABLE TRIGGER USER",
+		"ALTER TABLE exchange_rates DISABLE TRIGGER ALL",
+		"SET session_replication_role = replica",
+		"CREATE TABLE evil (id int)",
+		"DROP TABLE audit_seals",
+	}
+	for _, tc := range []struct {
+		login   store.Login
+		allowed []string
+		refused []string
+	}{
+		{logins[0],
+			[]string{"SELECT count(*) FROM exchange_rates", "SELECT count(*) FROM conversion_audits", "SELECT count(*) FROM audit_seals"},
+			append([]string{
+				`INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
+				 VALUES ('ecb', 'EUR', 'CHF', 1.07, now(), now(), 'w', 'r', repeat('a', 64))`,
+				"INSERT INTO audit_seals (row_count) SELECT row_count FROM audit_seals WHERE false",
+			}, refused...)},
+		{logins[1],
+			[]string{
+				"SELECT count(*) FROM conversion_audits",
+				`INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
+				 VALUES ('ecb', 'EUR', 'CHF', 1.07, now(), now(), 'w', 'r', repeat('a', 64))`,
+			},
+			append([]string{
+				"INSERT INTO conversion_audits (amount) SELECT amount FROM conversion_audits WHERE false",
+				"INSERT INTO admin_users (username, password_hash) VALUES ('x', 'y')",
+			}, refused...)},
+	} {
+		t.Run(tc.login.Name[:strings.LastIndex(tc.login.Name, "_")], func(t *testing.T) {
+			u, _ := url.Parse(dsn)
+			u.User = url.UserPassword(tc.login.Name, tc.login.Password)
+			db, err := store.Open(ctx, u.String(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var super, bypass, owns bool
+			var timeout string
+			if err := db.QueryRowContext(ctx, `SELECT r.rolsuper, r.rolbypassrls,
+				EXISTS (SELECT FROM pg_tables WHERE tableowner = current_user), current_setting('statement_timeout')
+				FROM pg_roles r WHERE r.rolname = current_user`).Scan(&super, &bypass, &owns, &timeout); err != nil {
+				t.Fatal(err)
+			}
+			if super || bypass || owns || timeout != "30s" {
+				t.Fatalf("superuser %v, bypasses row security %v, owns a table %v, statement_timeout %q", super, bypass, owns, timeout)
+			}
+			for _, q := range tc.allowed {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Errorf("refused %q: %v", q, err)
+				}
+			}
+			for _, q := range tc.refused {
+				_, err := db.ExecContext(ctx, q)
+				if err == nil || !(strings.Contains(err.Error(), "permission denied") || strings.Contains(err.Error(), "must be owner")) {
+					t.Errorf("allowed %q (err %v)", q, err)
+				}
+			}
+		})
+	}
+}
