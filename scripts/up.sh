@@ -66,10 +66,26 @@ fi
 say "building worker, starter and api into bin/"
 (cd "$ROOT" && go build -o "$BIN/" ./worker ./starter ./api)
 
-"$BIN/starter" migrate
-"$BIN/worker" >>"$DATA/worker.log" 2>&1 &
+# The API and the worker log in as their own roles, never as the owner of
+# the tables: starter migrate (run as the owner) creates the logins with
+# passwords made here once and kept in .data/db-logins (mode 0600).
+logins=$DATA/db-logins
+if [ ! -s "$logins" ]; then
+	(umask 077; {
+		echo "CES_API_DB_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+		echo "CES_WORKER_DB_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+	} >"$logins")
+fi
+api_pw=$(sed -n 's/^CES_API_DB_PASSWORD=//p' "$logins")
+worker_pw=$(sed -n 's/^CES_WORKER_DB_PASSWORD=//p' "$logins")
+CES_API_DB_PASSWORD=$api_pw CES_WORKER_DB_PASSWORD=$worker_pw "$BIN/starter" migrate
+as_login() { # as_login USER PASSWORD: DATABASE_URL with that login
+	python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); h=p.hostname or ""; h="["+h+"]" if ":" in h else h
+print(u.urlunparse(p._replace(netloc=u.quote(sys.argv[2],safe="")+":"+u.quote(sys.argv[3],safe="")+"@"+h+(":"+str(p.port) if p.port else ""))))' "$DATABASE_URL" "$1" "$2"
+}
+DATABASE_URL=$(as_login ces_worker "$worker_pw") "$BIN/worker" >>"$DATA/worker.log" 2>&1 &
 STARTED_PIDS+=($!)
-"$BIN/api" >>"$DATA/api.log" 2>&1 &
+DATABASE_URL=$(as_login ces_api "$api_pw") "$BIN/api" >>"$DATA/api.log" 2>&1 &
 STARTED_PIDS+=($!)
 "$BIN/starter" schedule
 IFS=, read -r -a plist <<<"$providers"

@@ -188,7 +188,9 @@ func newStack(t *testing.T) *stack {
 		// still say stale: true).
 		"CONVERT_MAX_RATE_AGE=100000h",
 	}
-	if out, err := s.starter(ctx, "migrate"); err != nil {
+	// As make up does: migrations as the owner, which also makes the
+	// logins the API and the worker run as.
+	if out, err := s.starter(ctx, "migrate", "CES_API_DB_PASSWORD="+loginPassword, "CES_WORKER_DB_PASSWORD="+loginPassword); err != nil {
 		t.Fatalf("starter migrate: %v\n%s", err, out)
 	}
 	s.worker = s.newWorker(t)
@@ -1055,6 +1057,10 @@ func expEndState(t *testing.T, s *stack, r *reporter) {
 	r.check(t, "starter verify-audit is clean", err == nil && strings.Contains(out, "verify-audit: ok"), "%s", lastLine(out))
 	obs, ok := s.redisMatchesPG(ctx)
 	r.check(t, "Redis equals PostgreSQL", ok, "%s", obs)
+	api := s.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ces' AND usename = ?", store.APILogin)
+	worker := s.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ces' AND usename = ?", store.WorkerLogin)
+	r.check(t, "the api and the worker ran as their own logins, not the owner", api > 0 && worker > 0,
+		"%d sessions as %s, %d as %s", api, store.APILogin, worker, store.WorkerLogin)
 }
 
 func lastLine(s string) string {

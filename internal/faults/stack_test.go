@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -430,14 +431,14 @@ const taskQueue = "ces-ingest"
 
 func (s *stack) newWorker(t *testing.T) *proc {
 	t.Helper()
-	p := &proc{name: "worker", dir: s.dir, env: s.env, log: filepath.Join(s.dir, "worker.log"), args: []string{filepath.Join(s.bin, "worker")}}
+	p := &proc{name: "worker", dir: s.dir, env: s.as(store.WorkerLogin), log: filepath.Join(s.dir, "worker.log"), args: []string{filepath.Join(s.bin, "worker")}}
 	p.start(t)
 	return p
 }
 
 func (s *stack) newAPI(t *testing.T) *proc {
 	t.Helper()
-	p := &proc{name: "api", dir: s.dir, env: s.env, log: filepath.Join(s.dir, "api.log"), args: []string{filepath.Join(s.bin, "api")}}
+	p := &proc{name: "api", dir: s.dir, env: s.as(store.APILogin), log: filepath.Join(s.dir, "api.log"), args: []string{filepath.Join(s.bin, "api")}}
 	p.start(t)
 	if !eventually(20*time.Second, func() bool {
 		resp, err := http.Get(s.apiURL + "/healthz")
@@ -451,10 +452,37 @@ func (s *stack) newAPI(t *testing.T) *proc {
 	return p
 }
 
-// starter runs a starter command to completion.
+// loginPassword is the password of both processes' logins on the suite's
+// private cluster.
+const loginPassword = "faults-only"
+
+// as is the environment with DATABASE_URL naming login instead of the
+// owner: the API and the worker run as their own roles.
+func (s *stack) as(login string) []string {
+	out := make([]string, 0, len(s.env))
+	for _, kv := range s.env {
+		if strings.HasPrefix(kv, "DATABASE_URL=") {
+			kv = fmt.Sprintf("DATABASE_URL=postgres://%s:%s@127.0.0.1:%d/ces?sslmode=disable", login, loginPassword, s.pg.port)
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// starter runs a starter command, as the owner, to completion.
+// Arguments of the form NAME=value are added to its environment instead.
 func (s *stack) starter(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "starter"), args...)
-	cmd.Env, cmd.Dir = s.env, s.dir
+	env := slices.Clone(s.env)
+	var cmdArgs []string
+	for _, a := range args {
+		if strings.Contains(a, "=") {
+			env = append(env, a)
+		} else {
+			cmdArgs = append(cmdArgs, a)
+		}
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "starter"), cmdArgs...)
+	cmd.Env, cmd.Dir = env, s.dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
