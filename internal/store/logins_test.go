@@ -99,6 +99,25 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 			if super || bypass || owns || timeout != "30s" {
 				t.Fatalf("superuser %v, bypasses row security %v, owns a table %v, statement_timeout %q", super, bypass, owns, timeout)
 			}
+			// What each process does, through the store as it does it.
+			as := store.New(db)
+			if tc.login.Role == store.APIRole {
+				testenv.SeedReceiptsWith(t, st, as, 1) // rates by the owner, the conversion as the API
+				if err := as.SetSuspension(ctx, "EUR", "USD", true, "login test", "admin"); err != nil {
+					t.Errorf("the API may not suspend a pair: %v", err)
+				}
+				if rep, err := as.VerifyAudit(ctx); err != nil || !rep.OK() {
+					t.Errorf("the API may not verify the audit log: %+v %v", rep, err)
+				}
+				if _, _, err := as.Seal(ctx, "w", "r", time.Now()); err == nil {
+					t.Errorf("the API may seal")
+				}
+			} else {
+				testenv.SeedReceiptsWith(t, as, st, 1) // rates as the worker, the conversion by the owner
+				if _, _, err := as.Seal(ctx, "w", "r", time.Now()); err != nil {
+					t.Errorf("the worker may not seal: %v", err)
+				}
+			}
 			for _, q := range tc.allowed {
 				if _, err := db.ExecContext(ctx, q); err != nil {
 					t.Errorf("refused %q: %v", q, err)

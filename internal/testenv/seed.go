@@ -19,11 +19,18 @@ import (
 // recorded the way the API records them.
 func SeedReceipts(t testing.TB, st *store.Store, n int) []fx.Receipt {
 	t.Helper()
+	return SeedReceiptsWith(t, st, st, n)
+}
+
+// SeedReceiptsWith is SeedReceipts with the rate stored through rates and
+// the conversions recorded through convs: two logins, as in production.
+func SeedReceiptsWith(t testing.TB, rates, convs *store.Store, n int) []fx.Receipt {
+	t.Helper()
 	ctx := context.Background()
 	asOf := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)
 	set := fx.RateSet{Provider: "ecb", Base: "EUR", AsOf: asOf, PayloadHash: strings.Repeat("a", 64),
 		Rates: []fx.QuotedRate{{Quote: "USD", Value: decimal.RequireFromString("1.0565")}}}
-	res, err := st.InsertRates(ctx, set, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf})
+	res, err := rates.InsertRates(ctx, set, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +49,7 @@ func SeedReceipts(t testing.TB, st *store.Store, n int) []fx.Receipt {
 			RequestSHA256: fx.RequestHash(amount, "EUR", "USD"), ClientAddress: "127.0.0.1",
 		}
 		r.Hash = audit.ReceiptHash(r)
-		if _, _, err := st.RecordConversion(ctx, r); err != nil {
+		if _, _, err := convs.RecordConversion(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, r)
