@@ -49,7 +49,7 @@ commands:
   backfill --provider P --from D --to D [--wait=false]
                                   run BackfillRates: the days P published from D to D (inclusive)
   verify-audit                    recompute every audit row hash, its figures and every seal; exit 1
-                                  at the first mismatch
+                                  at the first mismatch, 2 when it cannot run (database unreachable)
   createsuperuser --username U    create an admin console user; the password is read from the
                                   terminal without echo, or from the first line of stdin
 `
@@ -90,6 +90,12 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
+		if cmd == "verify-audit" && !errors.Is(err, errAuditMismatch) {
+			// 1 means the log is wrong; 2 that it could not be checked.
+			log.Error(cmd+": could not run", "error", err.Error())
+			logging.Flush()
+			os.Exit(2)
+		}
 		logging.Fatal(log, cmd, err)
 	}
 }

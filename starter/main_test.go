@@ -28,7 +28,7 @@ func TestVerifyAuditCommand(t *testing.T) {
 	testenv.SealAll(t, st)
 
 	bin := buildStarter(t)
-	run := func() (int, string) {
+	run := func(dsn string) (int, string) {
 		cmd := exec.Command(bin, "verify-audit")
 		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0")
 		var out bytes.Buffer
@@ -42,7 +42,7 @@ func TestVerifyAuditCommand(t *testing.T) {
 		}
 		return 0, out.String()
 	}
-	if code, out := run(); code != 0 || !strings.Contains(out, "verify-audit: ok: 3 audit rows") || !strings.Contains(out, ", 0 rows not sealed yet") {
+	if code, out := run(dsn); code != 0 || !strings.Contains(out, "verify-audit: ok: 3 audit rows") || !strings.Contains(out, ", 0 rows not sealed yet") {
 		t.Fatalf("clean log: exit %d\n%s", code, out)
 	}
 
@@ -57,9 +57,13 @@ func TestVerifyAuditCommand(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "UPDATE conversion_audits SET client_address = '10.6.6.6' WHERE id = ?", receipts[2].ID); err != nil {
 		t.Fatal(err)
 	}
-	code, out := run()
-	if code == 0 || !strings.Contains(out, "audit row "+receipts[2].ID) {
-		t.Fatalf("tampered log: exit %d, want non-zero naming %s\n%s", code, receipts[2].ID, out)
+	code, out := run(dsn)
+	if code != 1 || !strings.Contains(out, "audit row "+receipts[2].ID) {
+		t.Fatalf("tampered log: exit %d, want 1 naming %s\n%s", code, receipts[2].ID, out)
+	}
+	// A database it cannot reach is not a verdict on the log.
+	if code, out := run("postgres://postgres@127.0.0.1:1/ces?sslmode=disable"); code != 2 {
+		t.Fatalf("unreachable database: exit %d, want 2\n%s", code, out)
 	}
 }
 
