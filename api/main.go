@@ -70,6 +70,7 @@ func main() {
 	defer tc.Close()
 
 	m := metrics.NewAPI(cfg.FXProviders, st.NewestAsOf, time.Now)
+	m.WatchSealing(st.OldestUnsealed, time.Now)
 	svc := rates.New(st, c, rates.Options{
 		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, StaleAfter: cfg.StaleAfter,
 		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL,

@@ -276,10 +276,15 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range rates[:2] {
+		to, _ := fx.LookupCurrency(r.Quote)
+		conv, err := fx.Convert(decimal.NewFromInt(10), r.Value, decimal.Zero, to)
+		if err != nil {
+			t.Fatal(err)
+		}
 		rc := fx.Receipt{
 			ID: fmt.Sprintf("0192f3a0-0000-7000-8000-00000000000%d", i), CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
-			Amount: decimal.NewFromInt(10), From: "USD", To: r.Quote, MidRate: r.Value, Margin: decimal.Zero, AppliedRate: r.Value,
-			ConvertedAmount: r.Value.Mul(decimal.NewFromInt(10)), Rounding: fx.Rounding, Provider: oxr.Name, AsOf: r.AsOf,
+			Amount: conv.Amount, From: "USD", To: r.Quote, MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate,
+			ConvertedAmount: conv.ConvertedAmount, Rounding: fx.Rounding, Provider: oxr.Name, AsOf: r.AsOf,
 			Legs: []fx.Rate{r}, RequestID: "req", RequestSHA256: strings.Repeat("c", 64), ClientAddress: "127.0.0.1",
 		}
 		rc.Hash = audit.ReceiptHash(rc)

@@ -231,9 +231,17 @@ func (c *Console) conversion(ctx *fiber.Ctx) error {
 type integrityData struct {
 	Seal    audit.Seal
 	HasSeal bool
+	// OldestUnsealed is the age of the oldest audit row no seal covers.
+	OldestUnsealed    time.Duration
+	HasUnsealed       bool
+	UnsealedLongAfter time.Duration
 	Report  *store.VerifyReport
 	Actions []store.AdminAction
 }
+
+// sealLate is when an unsealed row is worth a warning: seals are made
+// every minute, so five minutes means something holds them back.
+const sealLate = 5 * time.Minute
 
 func (c *Console) integrity(ctx *fiber.Ctx) error {
 	return c.renderIntegrity(ctx, nil)
@@ -245,6 +253,14 @@ func (c *Console) renderIntegrity(ctx *fiber.Ctx, rep *store.VerifyReport) error
 	if d.Seal, d.HasSeal, err = c.d.Store.LatestSeal(ctx.UserContext()); err != nil {
 		return err
 	}
+	at, ok, err := c.d.Store.OldestUnsealed(ctx.UserContext())
+	if err != nil {
+		return err
+	}
+	if ok {
+		d.OldestUnsealed, d.HasUnsealed = max(c.d.Now().Sub(at), 0), true
+	}
+	d.UnsealedLongAfter = sealLate
 	return c.render(ctx, fiber.StatusOK, "integrity", view{Title: "Integrity", Data: d})
 }
 

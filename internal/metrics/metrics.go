@@ -71,6 +71,41 @@ func NewAPI(providers []string, newest NewestRate, now func() time.Time) *API {
 	return m
 }
 
+// OldestUnsealed reports when the oldest audit row no seal covers was
+// written; false when every row is sealed.
+type OldestUnsealed func(ctx context.Context) (time.Time, bool, error)
+
+// WatchSealing adds ces_audit_oldest_unsealed_seconds, read from oldest
+// at scrape time: 0 when every row is sealed, absent when the database
+// cannot say. Sealing runs every minute; a value that keeps growing means
+// a long transaction somewhere in the cluster holds the seal back.
+func (m *API) WatchSealing(oldest OldestUnsealed, now func() time.Time) {
+	m.reg.MustRegister(&unsealedAge{oldest: oldest, now: now,
+		desc: prometheus.NewDesc("ces_audit_oldest_unsealed_seconds", "Age of the oldest audit row not yet covered by a seal (0: all sealed).", nil, nil)})
+}
+
+type unsealedAge struct {
+	oldest OldestUnsealed
+	now    func() time.Time
+	desc   *prometheus.Desc
+}
+
+func (u *unsealedAge) Describe(ch chan<- *prometheus.Desc) { ch <- u.desc }
+
+func (u *unsealedAge) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	at, ok, err := u.oldest(ctx)
+	if err != nil {
+		return
+	}
+	age := 0.0
+	if ok {
+		age = max(u.now().Sub(at).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(u.desc, prometheus.GaugeValue, age)
+}
+
 // Request records one HTTP request.
 func (m *API) Request(route, method string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(elapsed.Seconds())

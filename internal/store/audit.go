@@ -262,3 +262,16 @@ func (s *Store) legsOf(ctx context.Context, rows []auditRow) (map[int64]fx.Rate,
 	}
 	return legs, nil
 }
+
+// OldestUnsealed returns when the oldest audit row no seal covers yet was
+// written; false when every row is sealed. Sealing waits for the oldest
+// transaction running anywhere in the cluster, so a long one shows here.
+func (s *Store) OldestUnsealed(ctx context.Context) (time.Time, bool, error) {
+	var oldest sql.NullTime
+	err := s.db.NewRaw(`SELECT min(created_at) FROM conversion_audits
+		WHERE xact_id >= coalesce((SELECT xmin_to FROM audit_seals ORDER BY id DESC LIMIT 1), '0'::xid8)`).Scan(ctx, &oldest)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: oldest unsealed audit row: %w", err)
+	}
+	return oldest.Time.UTC(), oldest.Valid, nil
+}

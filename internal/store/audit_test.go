@@ -192,3 +192,23 @@ func TestVerifyRecomputesEveryReceipt(t *testing.T) {
 		t.Fatalf("verify-audit = %+v, want it to name row %s and its converted_amount", rep, forged.ID)
 	}
 }
+
+// TestOldestUnsealed follows the age the seal-freshness metric reports:
+// nothing before any conversion, the oldest row's time while rows wait
+// for a seal, nothing again once they are sealed.
+func TestOldestUnsealed(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	if _, ok, err := st.OldestUnsealed(ctx); err != nil || ok {
+		t.Fatalf("empty log: unsealed %v, %v", ok, err)
+	}
+	seeded := testenv.SeedReceipts(t, st, 2)
+	at, ok, err := st.OldestUnsealed(ctx)
+	if err != nil || !ok || !at.Equal(seeded[0].CreatedAt) {
+		t.Fatalf("oldest unsealed = %v %v %v, want the first row's %v", at, ok, err, seeded[0].CreatedAt)
+	}
+	testenv.SealAll(t, st)
+	if at, ok, err := st.OldestUnsealed(ctx); err != nil || ok {
+		t.Fatalf("after sealing: oldest unsealed %v %v %v", at, ok, err)
+	}
+}
