@@ -235,8 +235,8 @@ type integrityData struct {
 	OldestUnsealed    time.Duration
 	HasUnsealed       bool
 	UnsealedLongAfter time.Duration
-	Report  *store.VerifyReport
-	Actions []store.AdminAction
+	Report            *store.VerifyReport
+	Actions           []store.AdminAction
 }
 
 // sealLate is when an unsealed row is worth a warning: seals are made
