@@ -247,7 +247,20 @@ func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, onl
 	if only != "" {
 		provs = []string{only}
 	}
-	rows, err := s.store.LatestServable(ctx, provs, []string{from, to}, at)
+	// The policy tries a direct or inverse rate before any cross, so when
+	// the pair's own series can price it, the rows of every series
+	// touching from or to (all of a single-base provider's) would give the
+	// same answer: read those only when they are needed.
+	rows, err := s.store.LatestServablePair(ctx, provs, from, to, at)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if book := policy.NewBook(rows); !book.Empty() {
+		if _, err := book.Route(from, to, s.priority, only); err == nil {
+			return book, nil
+		}
+	}
+	rows, err = s.store.LatestServable(ctx, provs, []string{from, to}, at)
 	if err != nil {
 		return nil, unavailable(err)
 	}

@@ -257,11 +257,24 @@ WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? A
 // Each series is one backward index probe, whatever the history length.
 func (s *Store) LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error) {
 	series := s.db.NewSelect().Table("rate_series").Column("provider", "base", "quote")
-	if len(providers) > 0 {
-		series = series.Where("provider IN (?)", bun.In(providers))
-	}
 	if len(codes) > 0 {
 		series = series.Where("(base IN (?) OR quote IN (?))", bun.In(codes), bun.In(codes))
+	}
+	return s.latestOf(ctx, series, providers, at)
+}
+
+// LatestServablePair is LatestServable for the series of the pair a/b
+// alone, in either direction: what a direct or inverse rate needs, one
+// probe per provider instead of one per series touching a or b.
+func (s *Store) LatestServablePair(ctx context.Context, providers []string, a, b string, at time.Time) ([]fx.Rate, error) {
+	series := s.db.NewSelect().Table("rate_series").Column("provider", "base", "quote").
+		Where("((base = ? AND quote = ?) OR (base = ? AND quote = ?))", a, b, b, a)
+	return s.latestOf(ctx, series, providers, at)
+}
+
+func (s *Store) latestOf(ctx context.Context, series *bun.SelectQuery, providers []string, at time.Time) ([]fx.Rate, error) {
+	if len(providers) > 0 {
+		series = series.Where("provider IN (?)", bun.In(providers))
 	}
 	inner := s.db.NewSelect().Model((*rateRow)(nil)).
 		Where("r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote").

@@ -213,3 +213,46 @@ func TestSessionLimits(t *testing.T) {
 		t.Fatalf("a read behind the lock under a 200 ms lock limit: %v", err)
 	}
 }
+
+// TestLatestServablePair reads the pair's own series only, whichever way
+// it is asked, and the row in force at the instant.
+func TestLatestServablePair(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
+	d2 := d1.Add(24 * time.Hour)
+	for _, s := range []fx.RateSet{
+		sampleSet(d1, map[string]string{"USD": "1.0540", "GBP": "0.86"}),
+		sampleSet(d2, map[string]string{"USD": "1.0565", "GBP": "0.86355"}),
+	} {
+		if _, err := st.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name, a, b string
+		at         time.Time
+		want       string // "" for no row
+	}{
+		{"as stored", "EUR", "USD", time.Time{}, "1.0565"},
+		{"the other way round", "USD", "EUR", time.Time{}, "1.0565"},
+		{"in force before d2", "EUR", "USD", d2.Add(-time.Second), "1.054"},
+		{"a pair no series holds", "USD", "GBP", time.Time{}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, err := st.LatestServablePair(ctx, []string{"ecb"}, tt.a, tt.b, tt.at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" {
+				if len(rs) != 0 {
+					t.Fatalf("got %v, want nothing", rs)
+				}
+				return
+			}
+			if len(rs) != 1 || rs[0].Quote != "USD" || !rs[0].Value.Equal(decimal.RequireFromString(tt.want)) {
+				t.Fatalf("got %v, want EUR/USD %s alone", rs, tt.want)
+			}
+		})
+	}
+}
