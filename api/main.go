@@ -52,6 +52,14 @@ func main() {
 		logging.Fatal(log, "database", err)
 	}
 	defer db.Close()
+	// History must be out of this process's reach: refuse the owner's or a
+	// superuser's login. A database that cannot answer yet is no verdict:
+	// the process starts and serves what it can.
+	if err := store.CheckLeastPrivilege(ctx, db); errors.Is(err, store.ErrPrivileged) {
+		logging.Fatal(log, "database", err)
+	} else if err != nil {
+		log.Warn("could not check the database login's privileges", "error", err.Error())
+	}
 	st := store.New(db)
 	rdb, err := cache.NewClient(cfg.RedisURL, cache.APITimeouts)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,13 +175,24 @@ func run(s settings) error {
 		return fmt.Errorf("first ingestion: %w", err)
 	}
 
+	// The API runs as its own login, as everywhere (it refuses the owner's).
+	if err := store.EnsureLogins(ctx, db, []store.Login{{Name: store.APILogin, Role: store.APIRole, Password: "bench-only"}},
+		store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
+		return err
+	}
+	apiURL, err := url.Parse(dbURL)
+	if err != nil {
+		return err
+	}
+	apiURL.User = url.UserPassword(store.APILogin, "bench-only")
+	apiDB := apiURL.String()
 	apiAddr, floorAddr := freeAddr(), freeAddr()
 	if os.Getenv("BENCH_PROFILE") != "" {
 		pprofAddr = freeAddr()
 	}
 	api, err := startProcess(filepath.Join(binDir, "api"), apiAddr, []string{
 		"PPROF_ADDR=" + pprofAddr,
-		"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL, "TEMPORAL_ADDRESS=" + temporalAddr,
+		"DATABASE_URL=" + apiDB, "REDIS_URL=" + redisURL, "TEMPORAL_ADDRESS=" + temporalAddr,
 		"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + apiAddr,
 		"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
 		"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info",
@@ -203,7 +215,7 @@ func run(s settings) error {
 	go blackHole(hole)
 	frozenAddr := freeAddr()
 	frozen, err := startProcess(filepath.Join(binDir, "api"), frozenAddr, []string{
-		"DATABASE_URL=" + dbURL, "REDIS_URL=redis://" + hole.Addr().String() + "/0", "TEMPORAL_ADDRESS=" + temporalAddr,
+		"DATABASE_URL=" + apiDB, "REDIS_URL=redis://" + hole.Addr().String() + "/0", "TEMPORAL_ADDRESS=" + temporalAddr,
 		"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + frozenAddr,
 		"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
 		"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info",

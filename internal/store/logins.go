@@ -76,3 +76,39 @@ func errWithoutSecret(err error, password string) error {
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), password, "***"))
 }
+
+// ErrPrivileged is returned by CheckLeastPrivilege for a login that could
+// rewrite history: a superuser, one that bypasses row security, or the
+// owner of the tables (or a member of the owner's role).
+var ErrPrivileged = errors.New("store: the database login is privileged")
+
+// CheckLeastPrivilege refuses the login db connects as when it could
+// switch the triggers off or rewrite the tables: the API and the worker
+// run as their own logins (ces_api, ces_worker), never as the owner.
+func CheckLeastPrivilege(ctx context.Context, db *bun.DB) error {
+	var user string
+	var super, bypass, owner bool
+	err := db.QueryRowContext(ctx, `SELECT current_user, r.rolsuper, r.rolbypassrls,
+		EXISTS (SELECT FROM pg_tables t WHERE t.schemaname = current_schema()
+			AND t.tablename IN ('exchange_rates', 'conversion_audits', 'audit_seals')
+			AND pg_has_role(current_user, t.tableowner, 'MEMBER'))
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&user, &super, &bypass, &owner)
+	if err != nil {
+		return fmt.Errorf("store: check the login's privileges: %w", err)
+	}
+	var why []string
+	if super {
+		why = append(why, "is a superuser")
+	}
+	if bypass {
+		why = append(why, "bypasses row security")
+	}
+	if owner {
+		why = append(why, "owns the CES tables")
+	}
+	if len(why) > 0 {
+		return fmt.Errorf("%w: %s %s; run as the process's own login (%s, %s: starter migrate makes them, see the README)",
+			ErrPrivileged, user, strings.Join(why, " and "), APILogin, WorkerLogin)
+	}
+	return nil
+}

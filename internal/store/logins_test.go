@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -38,6 +39,9 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 		if err := store.EnsureLogins(ctx, owner, logins, limits); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := store.CheckLeastPrivilege(ctx, owner); !errors.Is(err, store.ErrPrivileged) {
+		t.Fatalf("the owner's login passed the least-privilege check: %v", err)
 	}
 	t.Cleanup(func() {
 		for _, l := range logins {
@@ -95,6 +99,9 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				EXISTS (SELECT FROM pg_tables WHERE tableowner = current_user), current_setting('statement_timeout')
 				FROM pg_roles r WHERE r.rolname = current_user`).Scan(&super, &bypass, &owns, &timeout); err != nil {
 				t.Fatal(err)
+			}
+			if err := store.CheckLeastPrivilege(ctx, db); err != nil {
+				t.Fatalf("the process login failed the least-privilege check: %v", err)
 			}
 			if super || bypass || owns || timeout != "30s" {
 				t.Fatalf("superuser %v, bypasses row security %v, owns a table %v, statement_timeout %q", super, bypass, owns, timeout)
