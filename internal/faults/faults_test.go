@@ -269,6 +269,13 @@ func (s *stack) count(ctx context.Context, query string, args ...any) int {
 	return n
 }
 
+// waitingOnLock counts the other sessions whose statement on table waits
+// for a lock.
+func (s *stack) waitingOnLock(ctx context.Context, table string) int {
+	return s.count(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+		AND wait_event_type = 'Lock' AND query ILIKE ?`, "%"+table+"%")
+}
+
 func (s *stack) rateRows(ctx context.Context) int {
 	return s.count(ctx, "SELECT count(*) FROM exchange_rates")
 }
@@ -404,19 +411,11 @@ func (s *stack) storm(ctx context.Context, name string, dur, faultAt time.Durati
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		lookups = load(ctx, 40, 50*time.Millisecond, dur, func(ctx context.Context, _, _ int) answer {
-			return get(ctx, hc, s.apiURL+lookupPath)
-		})
+		lookups = s.lookupLoad(ctx, hc, 40, 50*time.Millisecond, dur)
 	}()
 	go func() {
 		defer wg.Done()
-		convs = load(ctx, 2, 200*time.Millisecond, dur, func(ctx context.Context, c, n int) answer {
-			key := ""
-			if c == 0 {
-				key = fmt.Sprintf("faults-%s-%d-%d", name, c, n)
-			}
-			return convert(ctx, hc, s.apiURL, key)
-		})
+		convs = s.conversionLoad(ctx, hc, name, 2, 200*time.Millisecond, dur)
 	}()
 	go func() {
 		defer wg.Done()
@@ -444,11 +443,7 @@ func redisFault(t *testing.T, s *stack, r *reporter, fault, repair func()) {
 	r.check(t, "every lookup 200 with PostgreSQL's newest rate, never older", bad == 0,
 		"%d of %d lookups %s; bad: %d %s", len(lookups), len(lookups), summary(lookups), bad, ex)
 	obs, ok := s.accountConversions(ctx, since, convs)
-	all201 := true
-	for _, c := range convs {
-		all201 = all201 && c.status == 201
-	}
-	r.check(t, "conversions keep working, each stored once", ok && all201 && len(convs) > 0, "%s", obs)
+	r.check(t, "conversions keep working, each stored once", ok && all(convs, created), "%s", obs)
 }
 
 func expBadRequests(t *testing.T, s *stack, r *reporter) {
@@ -509,19 +504,11 @@ func expPostgresStopped(t *testing.T, s *stack, r *reporter) {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		lookups = load(ctx, 20, 50*time.Millisecond, 6*time.Second, func(ctx context.Context, _, _ int) answer {
-			return get(ctx, hc, s.apiURL+lookupPath)
-		})
+		lookups = s.lookupLoad(ctx, hc, 20, 50*time.Millisecond, 6*time.Second)
 	}()
 	go func() {
 		defer wg.Done()
-		convs = load(ctx, 2, 200*time.Millisecond, 6*time.Second, func(ctx context.Context, c, n int) answer {
-			key := ""
-			if c == 0 {
-				key = fmt.Sprintf("faults-pg-%d", n)
-			}
-			return convert(ctx, hc, s.apiURL, key)
-		})
+		convs = s.conversionLoad(ctx, hc, r.name, 2, 200*time.Millisecond, 6*time.Second)
 	}()
 	go func() {
 		defer wg.Done()
@@ -555,19 +542,13 @@ func expPostgresStopped(t *testing.T, s *stack, r *reporter) {
 	bad, ex := checkLookups(fromRedis, want)
 	r.check(t, "lookups answer 200 from Redis while PostgreSQL is down", bad == 0 && len(fromRedis) > 0,
 		"%d lookups %s; bad %d %s", len(fromRedis), summary(fromRedis), bad, ex)
-	honest := len(afterFlush) > 0
-	for _, a := range afterFlush {
-		honest = honest && a.status == 503 && a.errorCode() == "database_unavailable"
-	}
-	r.check(t, "with Redis emptied too, lookups answer 503 database_unavailable, never 500", honest,
+	r.check(t, "with Redis emptied too, lookups answer 503 database_unavailable, never 500", all(afterFlush, dbUnavailable),
 		"%d lookups %s", len(afterFlush), summary(afterFlush))
-	pgRoutes := len(pgOnly) == 2
 	var codes []string
 	for _, a := range pgOnly {
-		pgRoutes = pgRoutes && a.status == 503 && a.errorCode() == "database_unavailable"
 		codes = append(codes, fmt.Sprintf("%d %s", a.status, a.errorCode()))
 	}
-	r.check(t, "at= and history answer 503 database_unavailable", pgRoutes, "%s", strings.Join(codes, ", "))
+	r.check(t, "at= and history answer 503 database_unavailable", len(pgOnly) == 2 && all(pgOnly, dbUnavailable), "%s", strings.Join(codes, ", "))
 	r.check(t, "readyz answers 503 while PostgreSQL is down", readyDown.status == 503, "%d", readyDown.status)
 	var during []answer
 	for _, c := range convs {
@@ -575,11 +556,7 @@ func expPostgresStopped(t *testing.T, s *stack, r *reporter) {
 			during = append(during, c)
 		}
 	}
-	refused := len(during) > 0
-	for _, c := range during {
-		refused = refused && c.status == 503 && c.errorCode() == "database_unavailable"
-	}
-	r.check(t, "conversions answer 503 database_unavailable while PostgreSQL is down", refused, "%d conversions %s", len(during), summary(during))
+	r.check(t, "conversions answer 503 database_unavailable while PostgreSQL is down", all(during, dbUnavailable), "%d conversions %s", len(during), summary(during))
 
 	var rec answer
 	var look answer
@@ -703,8 +680,7 @@ func expKillInInsert(t *testing.T, s *stack, r *reporter) {
 	waiting := eventually(20*time.Second, func() bool {
 		p := s.pending(ctx, id, "InsertRates")
 		return p != nil && p.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED &&
-			s.count(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
-				AND wait_event_type = 'Lock' AND query ILIKE '%exchange_rates%'`) > 0
+			s.waitingOnLock(ctx, "exchange_rates") > 0
 	})
 	old := s.worker.pid()
 	s.worker.kill()
@@ -809,19 +785,11 @@ func expTemporalRestart(t *testing.T, s *stack, r *reporter) {
 	lctx, stopLoad := context.WithCancel(ctx)
 	go func() {
 		defer wg.Done()
-		lookups = load(lctx, 10, 100*time.Millisecond, 2*time.Minute, func(ctx context.Context, _, _ int) answer {
-			return get(ctx, hc, s.apiURL+lookupPath)
-		})
+		lookups = s.lookupLoad(lctx, hc, 10, 100*time.Millisecond, 2*time.Minute)
 	}()
 	go func() {
 		defer wg.Done()
-		convs = load(lctx, 2, 250*time.Millisecond, 2*time.Minute, func(ctx context.Context, c, n int) answer {
-			key := ""
-			if c == 0 {
-				key = fmt.Sprintf("faults-temporal-%d", n)
-			}
-			return convert(ctx, hc, s.apiURL, key)
-		})
+		convs = s.conversionLoad(lctx, hc, r.name, 2, 250*time.Millisecond, 2*time.Minute)
 	}()
 	time.Sleep(500 * time.Millisecond)
 	killed := time.Now()
@@ -842,19 +810,10 @@ func expTemporalRestart(t *testing.T, s *stack, r *reporter) {
 	})
 	stopLoad()
 	wg.Wait()
-	good := 0
-	for _, a := range lookups {
-		if a.status == 200 {
-			good++
-		}
-	}
-	r.check(t, "lookups unaffected while Temporal is down and restarting", good == len(lookups) && good > 0, "%d lookups %s", len(lookups), summary(lookups))
+	r.check(t, "lookups unaffected while Temporal is down and restarting", all(lookups, func(a answer) bool { return a.status == 200 }),
+		"%d lookups %s", len(lookups), summary(lookups))
 	obs, ok := s.accountConversions(ctx, since, convs)
-	all201 := len(convs) > 0
-	for _, c := range convs {
-		all201 = all201 && c.status == 201
-	}
-	r.check(t, "conversions unaffected, each stored once", ok && all201, "%s", obs)
+	r.check(t, "conversions unaffected, each stored once", ok && all(convs, created), "%s", obs)
 	r.check(t, "the schedule catches up: a run due while Temporal was down runs after the restart", caughtUp,
 		"Temporal down %s–%s; run scheduled %s completed %s", killed.Format("15:04:05"), restarted.Format("15:04:05"),
 		caught.Format("15:04:05"), closed.Local().Format("15:04:05"))
@@ -893,13 +852,7 @@ func expLockDuringConversions(t *testing.T, s *stack, r *reporter) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		convs = load(ctx, 16, 100*time.Millisecond, 8*time.Second, func(ctx context.Context, c, n int) answer {
-			key := ""
-			if c%2 == 0 {
-				key = fmt.Sprintf("faults-lock-%d-%d", c, n)
-			}
-			return convert(ctx, hc, s.apiURL, key)
-		})
+		convs = s.conversionLoad(ctx, hc, r.name, 16, 100*time.Millisecond, 8*time.Second)
 	}()
 	go func() {
 		defer wg.Done()
@@ -930,7 +883,7 @@ func expLockDuringConversions(t *testing.T, s *stack, r *reporter) {
 	}
 	keyed, odd := len(caught) > 0, ""
 	for _, c := range caught {
-		if c.status != 503 || c.errorCode() != "database_unavailable" || c.key == "" {
+		if !dbUnavailable(c) || c.key == "" {
 			keyed = false
 			odd = fmt.Sprintf("; e.g. %d %q after %s, key %q: %.200s", c.status, c.errorCode(), ms(c.took), c.key, c.body)
 		}
@@ -946,11 +899,7 @@ func expLockDuringConversions(t *testing.T, s *stack, r *reporter) {
 	json.Unmarshal(ready.body, &rj)
 	r.check(t, "readyz says degraded while conversions cannot write", ready.status == 200 && rj.Status == "degraded" && rj.Checks["postgres_writes"].Status == "failing",
 		"%d %s, postgres_writes %s", ready.status, rj.Status, rj.Checks["postgres_writes"].Status)
-	ok201 := len(late) > 0
-	for _, c := range late {
-		ok201 = ok201 && c.status == 201
-	}
-	r.check(t, "conversions succeed again once the lock is gone", ok201, "%d conversions %s", len(late), summary(late))
+	r.check(t, "conversions succeed again once the lock is gone", all(late, created), "%d conversions %s", len(late), summary(late))
 }
 
 func expSigtermUnderLoad(t *testing.T, s *stack, r *reporter) {
@@ -963,13 +912,7 @@ func expSigtermUnderLoad(t *testing.T, s *stack, r *reporter) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		convs = load(lctx, 16, 100*time.Millisecond, time.Minute, func(ctx context.Context, c, n int) answer {
-			key := ""
-			if c%2 == 0 {
-				key = fmt.Sprintf("faults-sigterm-%d-%d", c, n)
-			}
-			return convert(ctx, hc, s.apiURL, key)
-		})
+		convs = s.conversionLoad(lctx, hc, r.name, 16, 100*time.Millisecond, time.Minute)
 	}()
 	time.Sleep(500 * time.Millisecond)
 	// Conversions pile up behind the lock, then the API is told to stop.
@@ -999,10 +942,7 @@ func expSigtermUnderLoad(t *testing.T, s *stack, r *reporter) {
 			inFlight = append(inFlight, c)
 		}
 	}
-	answered := len(inFlight) > 0
-	for _, c := range inFlight {
-		answered = answered && (c.status == 201 || (c.status == 503 && c.errorCode() == "database_unavailable"))
-	}
+	answered := all(inFlight, func(a answer) bool { return created(a) || dbUnavailable(a) })
 	r.check(t, "conversions in flight at SIGTERM are answered (201, or 503 with nothing stored) before the API exits", answered,
 		"%d in flight: %s", len(inFlight), summary(inFlight))
 	r.check(t, "the API drains within REQUEST_TIMEOUT, not its 20 s shutdown limit", exited && took < requestTimeout+2*time.Second,
@@ -1025,20 +965,13 @@ func expKillAPIUnderLock(t *testing.T, s *stack, r *reporter) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		convs = load(lctx, 16, 100*time.Millisecond, time.Minute, func(ctx context.Context, c, n int) answer {
-			key := ""
-			if c%2 == 0 {
-				key = fmt.Sprintf("faults-killed-%d-%d", c, n)
-			}
-			return convert(ctx, hc, s.apiURL, key)
-		})
+		convs = s.conversionLoad(lctx, hc, r.name, 16, 100*time.Millisecond, time.Minute)
 	}()
 	time.Sleep(500 * time.Millisecond)
 	release := s.lockConversions(t, "EXCLUSIVE")
 	defer release()
 	time.Sleep(700 * time.Millisecond)
-	waiting := s.count(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
-		AND wait_event_type = 'Lock' AND query ILIKE '%conversion_audits%'`)
+	waiting := s.waitingOnLock(ctx, "conversion_audits")
 	s.api.kill()
 	release()
 	time.Sleep(500 * time.Millisecond)

@@ -151,3 +151,38 @@ func p99(as []answer, from time.Time) (time.Duration, int) {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// lookupLoad drives clients lookup clients, each sending at most one
+// request per every, for dur.
+func (s *stack) lookupLoad(ctx context.Context, hc *http.Client, clients int, every, dur time.Duration) []answer {
+	return load(ctx, clients, every, dur, func(ctx context.Context, _, _ int) answer {
+		return get(ctx, hc, s.apiURL+lookupPath)
+	})
+}
+
+// conversionLoad drives clients conversion clients the same way: the
+// even-numbered ones send an Idempotency-Key of their own, the others
+// none, so CES makes one for them.
+func (s *stack) conversionLoad(ctx context.Context, hc *http.Client, name string, clients int, every, dur time.Duration) []answer {
+	return load(ctx, clients, every, dur, func(ctx context.Context, c, n int) answer {
+		key := ""
+		if c%2 == 0 {
+			key = fmt.Sprintf("faults-%s-%d-%d", name, c, n)
+		}
+		return convert(ctx, hc, s.apiURL, key)
+	})
+}
+
+// all reports whether there are answers and each satisfies ok.
+func all(as []answer, ok func(answer) bool) bool {
+	for _, a := range as {
+		if !ok(a) {
+			return false
+		}
+	}
+	return len(as) > 0
+}
+
+func created(a answer) bool { return a.status == 201 }
+
+func dbUnavailable(a answer) bool { return a.status == 503 && a.errorCode() == "database_unavailable" }
