@@ -140,8 +140,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 		case s.slots <- struct{}{}:
 			defer func() { <-s.slots }()
 		case <-ctx.Done():
-			return fx.Receipt{IdempotencyKey: req.IdempotencyKey}, false,
-				unavailable(fmt.Errorf("conversions: every slot is busy: %w", ctx.Err()))
+			return fx.Receipt{}, false, unavailable(fmt.Errorf("conversions: every slot is busy: %w", ctx.Err()))
 		}
 	}
 	if !generated {
@@ -204,7 +203,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 		if found, ok := s.committed(ctx, r); ok {
 			return found, false, nil
 		}
-		return fx.Receipt{IdempotencyKey: r.IdempotencyKey}, false, unavailable(err)
+		return fx.Receipt{}, false, unavailable(err)
 	}
 	return stored, replayed, nil
 }
