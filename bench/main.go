@@ -190,13 +190,16 @@ func run(s settings) error {
 	if os.Getenv("BENCH_PROFILE") != "" {
 		pprofAddr = freeAddr()
 	}
-	api, err := startProcess(filepath.Join(binDir, "api"), apiAddr, []string{
-		"PPROF_ADDR=" + pprofAddr,
-		"DATABASE_URL=" + apiDB, "REDIS_URL=" + redisURL, "TEMPORAL_ADDRESS=" + temporalAddr,
-		"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + apiAddr,
-		"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
-		"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info",
-	})
+	// apiEnv is an API's environment: its own address and Redis, the rest shared.
+	apiEnv := func(addr, redis string, more ...string) []string {
+		return append([]string{
+			"DATABASE_URL=" + apiDB, "REDIS_URL=" + redis, "TEMPORAL_ADDRESS=" + temporalAddr,
+			"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + addr,
+			"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
+			"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info",
+		}, more...)
+	}
+	api, err := startProcess(filepath.Join(binDir, "api"), apiAddr, apiEnv(apiAddr, redisURL, "PPROF_ADDR="+pprofAddr))
 	if err != nil {
 		return err
 	}
@@ -214,12 +217,7 @@ func run(s settings) error {
 	defer hole.Close()
 	go blackHole(hole)
 	frozenAddr := freeAddr()
-	frozen, err := startProcess(filepath.Join(binDir, "api"), frozenAddr, []string{
-		"DATABASE_URL=" + apiDB, "REDIS_URL=redis://" + hole.Addr().String() + "/0", "TEMPORAL_ADDRESS=" + temporalAddr,
-		"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + frozenAddr,
-		"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
-		"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info",
-	})
+	frozen, err := startProcess(filepath.Join(binDir, "api"), frozenAddr, apiEnv(frozenAddr, "redis://"+hole.Addr().String()+"/0"))
 	if err != nil {
 		return err
 	}

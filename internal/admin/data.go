@@ -231,12 +231,13 @@ func (c *Console) conversion(ctx *fiber.Ctx) error {
 type integrityData struct {
 	Seal    audit.Seal
 	HasSeal bool
-	// OldestUnsealed is the age of the oldest audit row no seal covers.
-	OldestUnsealed    time.Duration
-	HasUnsealed       bool
-	UnsealedLongAfter time.Duration
-	Report            *store.VerifyReport
-	Actions           []store.AdminAction
+	// OldestUnsealed is the age of the oldest audit row no seal covers;
+	// SealLate says it is past sealLate.
+	OldestUnsealed time.Duration
+	HasUnsealed    bool
+	SealLate       bool
+	Report         *store.VerifyReport
+	Actions        []store.AdminAction
 }
 
 // sealLate is when an unsealed row is worth a warning: seals are made
@@ -259,8 +260,8 @@ func (c *Console) renderIntegrity(ctx *fiber.Ctx, rep *store.VerifyReport) error
 	}
 	if ok {
 		d.OldestUnsealed, d.HasUnsealed = max(c.d.Now().Sub(at), 0), true
+		d.SealLate = d.OldestUnsealed > sealLate
 	}
-	d.UnsealedLongAfter = sealLate
 	return c.render(ctx, fiber.StatusOK, "integrity", view{Title: "Integrity", Data: d})
 }
 

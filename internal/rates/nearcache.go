@@ -65,6 +65,14 @@ func (n *nearCache) fresh() *snapshot {
 	return nil
 }
 
+// keep makes snap, read from Redis at loaded, the in-process copy.
+func (n *nearCache) keep(snap *snapshot, loaded time.Time) {
+	snap.loaded = loaded
+	if n.ttl > 0 {
+		n.cur.Store(snap)
+	}
+}
+
 // invalidate forgets the snapshot; the next lookup reads Redis.
 func (n *nearCache) invalidate() { n.cur.Store(nil) }
 
@@ -130,10 +138,7 @@ func (s *Service) reload(ctx context.Context) (*snapshot, error) {
 		snap.cacheErr = cacheErr
 		return snap, nil
 	}
-	snap.loaded = loaded
-	if s.near.ttl > 0 {
-		s.near.cur.Store(snap)
-	}
+	s.near.keep(snap, loaded)
 	return snap, nil
 }
 
@@ -155,10 +160,7 @@ func (s *Service) probeRedis() {
 			s.near.redisDownUntil.Store(time.Now().Add(redisBackoff).UnixNano())
 			return
 		}
-		snap.loaded = loaded
-		if s.near.ttl > 0 {
-			s.near.cur.Store(snap)
-		}
+		s.near.keep(snap, loaded)
 		s.near.redisDownUntil.Store(0)
 	}()
 }

@@ -46,19 +46,18 @@ func EnsureLogins(ctx context.Context, db *bun.DB, logins []Login, l Limits) err
 		if err != nil {
 			return fmt.Errorf("store: login %s: %w", lg.Name, errWithoutSecret(err, lg.Password))
 		}
-		stmts := []string{"GRANT ? TO ?"}
+		if _, err := db.ExecContext(ctx, "GRANT ? TO ?", bun.Ident(lg.Role), bun.Ident(lg.Name)); err != nil {
+			return fmt.Errorf("store: login %s: %w", lg.Name, errWithoutSecret(err, lg.Password))
+		}
+		var defaults []string
 		if l.Statement > 0 {
-			stmts = append(stmts, "ALTER ROLE ? SET statement_timeout = "+strconv.FormatInt(l.Statement.Milliseconds(), 10))
+			defaults = append(defaults, "statement_timeout = "+strconv.FormatInt(l.Statement.Milliseconds(), 10))
 		}
 		if l.Lock > 0 {
-			stmts = append(stmts, "ALTER ROLE ? SET lock_timeout = "+strconv.FormatInt(l.Lock.Milliseconds(), 10))
+			defaults = append(defaults, "lock_timeout = "+strconv.FormatInt(l.Lock.Milliseconds(), 10))
 		}
-		for i, q := range stmts {
-			args := []any{bun.Ident(lg.Name)}
-			if i == 0 {
-				args = []any{bun.Ident(lg.Role), bun.Ident(lg.Name)}
-			}
-			if _, err := db.ExecContext(ctx, q, args...); err != nil {
+		for _, d := range defaults {
+			if _, err := db.ExecContext(ctx, "ALTER ROLE ? SET "+d, bun.Ident(lg.Name)); err != nil {
 				return fmt.Errorf("store: login %s: %w", lg.Name, errWithoutSecret(err, lg.Password))
 			}
 		}
