@@ -14,6 +14,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"ces/internal/anchor"
+	"ces/internal/audit"
 	"ces/internal/cache"
 	"ces/internal/fx"
 	"ces/internal/provider"
@@ -34,6 +36,10 @@ type Activities struct {
 	JumpLimit decimal.Decimal
 	// Metrics counts rates per provider; nil disables it.
 	Metrics IngestObserver
+	// Signer signs seals with AUDIT_SIGNING_KEY_FILE; Anchor keeps their
+	// copy outside PostgreSQL. Sealing refuses to run without both.
+	Signer *audit.Signer
+	Anchor anchor.Sink
 }
 
 // IngestObserver counts what ingestions did, per provider.

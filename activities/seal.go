@@ -2,10 +2,21 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"ces/internal/anchor"
+	"ces/internal/audit"
+	"ces/internal/verifier"
 )
+
+// TypeAnchorConflict is the (non-retryable) error type of a seal whose
+// anchored copy differs from the database's: one of them was tampered
+// with, and retrying cannot change that.
+const TypeAnchorConflict = "AnchorConflict"
 
 // SealAuditResult reports what SealAudit appended.
 type SealAuditResult struct {
@@ -13,19 +24,125 @@ type SealAuditResult struct {
 	SealID   int64  `json:"seal_id,omitempty"`
 	Rows     int64  `json:"rows"`
 	SealHash string `json:"seal_hash,omitempty"`
+	// Anchored counts the seals written to the anchor, this one and any an
+	// earlier attempt committed but did not anchor.
+	Anchored int `json:"anchored"`
 }
 
-// SealAudit appends one seal to the audit chain covering the audit rows of
-// every transaction completed since the previous seal. Retrying it is
-// safe: a repeat finds nothing new, or seals what arrived since.
+// SealAudit appends one signed seal to the audit chain covering the audit
+// rows of every transaction completed since the previous seal, and
+// anchors it outside PostgreSQL. Retrying it is safe: a repeat anchors
+// what an earlier attempt committed, then finds nothing new or seals what
+// arrived since, so no window is ever skipped.
 func (a *Activities) SealAudit(ctx context.Context) (SealAuditResult, error) {
-	info := activity.GetInfo(ctx)
-	seal, sealed, err := a.Store.Seal(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, a.now())
-	if err != nil || !sealed {
+	if a.Signer == nil || a.Anchor == nil {
+		return SealAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no signing key or anchor", "SealingNotConfigured", nil)
+	}
+	if err := a.publishKey(ctx); err != nil {
 		return SealAuditResult{}, err
 	}
-	activity.GetLogger(ctx).Info("audit log sealed", "seal_id", seal.ID, "rows", seal.RowCount, "first_seq", seal.FirstSeq, "last_seq", seal.LastSeq)
-	return SealAuditResult{Sealed: true, SealID: seal.ID, Rows: seal.RowCount, SealHash: seal.SealHash}, nil
+	res := SealAuditResult{}
+	n, err := a.anchorCommitted(ctx)
+	res.Anchored += n
+	if err != nil {
+		return res, err
+	}
+	info := activity.GetInfo(ctx)
+	seal, sealed, err := a.Store.Seal(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, a.now(), a.Signer)
+	if err != nil || !sealed {
+		return res, err
+	}
+	if err := a.anchor(ctx, seal); err != nil {
+		return res, err
+	}
+	res.Anchored++
+	activity.GetLogger(ctx).Info("audit log sealed", "seal_id", seal.ID, "rows", seal.RowCount, "first_seq", seal.FirstSeq, "last_seq", seal.LastSeq, "key_id", seal.KeyID)
+	res.Sealed, res.SealID, res.Rows, res.SealHash = true, seal.ID, seal.RowCount, seal.SealHash
+	return res, nil
+}
+
+// publishKey records the signer's public key in the anchor (which is what
+// verification trusts) and in the database (which the API publishes).
+func (a *Activities) publishKey(ctx context.Context) error {
+	pub := a.Signer.PublicKey()
+	if err := a.Anchor.PutKey(ctx, pub); err != nil {
+		return a.anchorError(err)
+	}
+	b, err := audit.EncodePublicKey(pub)
+	if err != nil {
+		return err
+	}
+	return a.Store.RegisterSigningKey(ctx, a.Signer.KeyID(), b)
+}
+
+// anchorCommitted anchors the seals after the anchor's newest.
+func (a *Activities) anchorCommitted(ctx context.Context) (int, error) {
+	latest, _, err := a.Anchor.Latest(ctx)
+	if err != nil {
+		return 0, err
+	}
+	seals, err := a.Store.Seals(ctx, latest)
+	if err != nil {
+		return 0, err
+	}
+	for i, s := range seals {
+		if err := a.anchor(ctx, s); err != nil {
+			return i, err
+		}
+	}
+	return len(seals), nil
+}
+
+func (a *Activities) anchor(ctx context.Context, s audit.Seal) error {
+	if err := a.Anchor.Put(ctx, s); err != nil {
+		return a.anchorError(err)
+	}
+	return nil
+}
+
+func (a *Activities) anchorError(err error) error {
+	if errors.Is(err, anchor.ErrConflict) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), TypeAnchorConflict, err)
+	}
+	return err
+}
+
+// VerifyAuditInput says how much VerifyAudit checks and who asked.
+type VerifyAuditInput struct {
+	Full      bool   `json:"full"`
+	StartedBy string `json:"started_by"`
+}
+
+// VerifyAuditResult is the recorded outcome of VerifyAudit.
+type VerifyAuditResult struct {
+	VerificationID int64  `json:"verification_id"`
+	Rows           int64  `json:"rows"`
+	Seals          int64  `json:"seals"`
+	Unsealed       int64  `json:"unsealed"`
+	Problem        string `json:"problem,omitempty"`
+}
+
+// VerifyAudit runs verify-audit on the worker, heartbeating its progress,
+// and records the outcome (audit_verifications). A finding is a result,
+// not an error; an error means the check could not run.
+func (a *Activities) VerifyAudit(ctx context.Context, in VerifyAuditInput) (VerifyAuditResult, error) {
+	if a.Anchor == nil {
+		return VerifyAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no anchor", "SealingNotConfigured", nil)
+	}
+	var last time.Time
+	rep, v, err := verifier.Run(ctx, a.Store, a.Anchor, a.now, verifier.Options{
+		Full: in.Full, StartedBy: in.StartedBy,
+		Progress: func(done, total int64) {
+			if time.Since(last) > time.Second {
+				activity.RecordHeartbeat(ctx, done, total)
+				last = time.Now()
+			}
+		},
+	})
+	if err != nil {
+		return VerifyAuditResult{}, err
+	}
+	return VerifyAuditResult{VerificationID: v.ID, Rows: rep.Rows, Seals: rep.Seals, Unsealed: rep.Unsealed, Problem: rep.Problem}, nil
 }
 
 func (a *Activities) now() time.Time {

@@ -93,7 +93,7 @@ func main() {
 		controls[p] = ingestion.NewControl(tc, p, "")
 	}
 	console, err := admin.New(admin.Deps{
-		Store: st, Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
+		Store: st, Verifications: ingestion.NewVerifications(tc, cfg.TaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
 		StaleAfter: cfg.StaleAfter, TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
 	})
 	if err != nil {

@@ -4,7 +4,8 @@
 //	starter schedule                                   reconcile the ingestion schedules with FX_PROVIDERS
 //	starter trigger [--provider P] [--date YYYY-MM-DD] run one ingestion now and wait for it
 //	starter backfill --provider P --from D --to D      ingest a past period from one download
-//	starter verify-audit                     check the audit log's hashes and seal chain
+//	starter verify-audit [--full] [--keys F] check the audit log against its seals, signatures and anchor
+//	starter audit-keygen --out FILE          write a new seal signing key pair
 package main
 
 import (
@@ -28,10 +29,13 @@ import (
 
 	"ces/activities"
 	"ces/internal/admin"
+	"ces/internal/anchor"
+	"ces/internal/audit"
 	"ces/internal/config"
 	"ces/internal/ingestion"
 	"ces/internal/logging"
 	"ces/internal/store"
+	"ces/internal/verifier"
 	"ces/migrations"
 	"ces/workflows"
 )
@@ -48,8 +52,15 @@ commands:
                                   run one IngestRates now and print its result
   backfill --provider P --from D --to D [--wait=false]
                                   run BackfillRates: the days P published from D to D (inclusive)
-  verify-audit                    recompute every audit row hash, its figures and every seal; exit 1
-                                  at the first mismatch, 2 when it cannot run (database unreachable)
+  verify-audit [--full] [--keys FILE]
+                                  check the seal chain, its signatures and the anchor (AUDIT_ANCHOR_DIR),
+                                  then recompute the hash and figures of every row since the last clean
+                                  run (--full: every row); --keys trusts only the public keys in FILE
+                                  (PEM) instead of the anchor's; exit 1 naming the first bad row or
+                                  seal, 2 when it cannot run (database or anchor unreachable)
+  audit-keygen [--out FILE]       write a new Ed25519 seal signing key to FILE (mode 0600, never
+                                  overwritten; default AUDIT_SIGNING_KEY_FILE) and its public key to
+                                  FILE.pub; --if-missing does nothing when FILE exists
   createsuperuser --username U    create an admin console user; the password is read from the
                                   terminal without echo, or from the first line of stdin
 `
@@ -61,6 +72,13 @@ func main() {
 	}
 	log := logging.New("starter")
 	defer logging.Flush()
+	if os.Args[1] == "audit-keygen" {
+		// Needs no database or Temporal, so no configuration either.
+		if err := auditKeygen(os.Args[2:]); err != nil {
+			logging.Fatal(log, "audit-keygen", err)
+		}
+		return
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		logging.Fatal(log, "configuration", err)
@@ -82,7 +100,7 @@ func main() {
 	case "backfill":
 		err = backfill(ctx, log, cfg, args)
 	case "verify-audit":
-		err = verifyAudit(ctx, log, cfg)
+		err = verifyAudit(ctx, cfg, args)
 	case "createsuperuser":
 		err = createSuperuser(ctx, log, cfg, args, os.Stdin)
 	default:
@@ -183,13 +201,42 @@ func verb(created bool) string {
 // errAuditMismatch makes verify-audit exit non-zero after printing its report.
 var errAuditMismatch = errors.New("the audit log does not verify")
 
-func verifyAudit(ctx context.Context, log *slog.Logger, cfg config.Config) error {
+func verifyAudit(ctx context.Context, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("verify-audit", flag.ContinueOnError)
+	full := fs.Bool("full", false, "recompute every row, not only those after the newest clean run")
+	keysFile := fs.String("keys", "", "PEM file of the only public keys trusted to sign seals (default: the anchor's)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var pinned audit.Keys
+	if *keysFile != "" {
+		b, err := os.ReadFile(*keysFile)
+		if err != nil {
+			return fmt.Errorf("--keys: %w", err)
+		}
+		if pinned, err = audit.ParsePublicKeys(b); err != nil {
+			return fmt.Errorf("--keys %s: %w", *keysFile, err)
+		}
+	}
+	sink, err := anchor.OpenDir(cfg.AuditAnchorDir)
+	if err != nil {
+		return fmt.Errorf("AUDIT_ANCHOR_DIR: %w", err)
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, 2)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	rep, err := store.New(db).VerifyAudit(ctx)
+	var last time.Time
+	rep, _, err := verifier.Run(ctx, store.New(db), sink, time.Now, verifier.Options{
+		Full: *full, Pinned: pinned, StartedBy: "starter verify-audit",
+		Progress: func(done, total int64) {
+			if time.Since(last) >= 2*time.Second {
+				fmt.Fprintf(os.Stderr, "verify-audit: %d of %d rows checked\n", done, total)
+				last = time.Now()
+			}
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -197,7 +244,50 @@ func verifyAudit(ctx context.Context, log *slog.Logger, cfg config.Config) error
 		fmt.Fprintf(os.Stderr, "verify-audit: FAILED: %s\n", rep.Problem)
 		return fmt.Errorf("%w: %s", errAuditMismatch, rep.Problem)
 	}
-	fmt.Printf("verify-audit: ok: %d audit rows, %d seals, %d rows not sealed yet\n", rep.Rows, rep.Seals, rep.Unsealed)
+	from := "from the start"
+	if rep.From > 0 {
+		from = fmt.Sprintf("after seal %d (verified before; --full rechecks them)", rep.From)
+	}
+	fmt.Printf("verify-audit: ok: %d audit rows checked %s, %d seals (%d unsigned, from before signing), %d not anchored yet, %d rows not sealed yet\n",
+		rep.Rows, from, rep.Seals, rep.Unsigned, rep.PendingAnchor, rep.Unsealed)
+	return nil
+}
+
+// auditKeygen writes a new signing key pair. The private key is created
+// exclusively with mode 0600, so an existing key is never replaced.
+func auditKeygen(args []string) error {
+	fs := flag.NewFlagSet("audit-keygen", flag.ContinueOnError)
+	out := fs.String("out", os.Getenv("AUDIT_SIGNING_KEY_FILE"), "where to write the private key (the public key goes to FILE.pub)")
+	ifMissing := fs.Bool("if-missing", false, "do nothing when the key file exists")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("--out is required (or set AUDIT_SIGNING_KEY_FILE)")
+	}
+	if _, err := os.Stat(*out); err == nil && *ifMissing {
+		fmt.Printf("audit-keygen: %s exists; left as it is\n", *out)
+		return nil
+	}
+	private, public, id, err := audit.GenerateKey()
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w (a key is never overwritten: to rotate, write a new file and point AUDIT_SIGNING_KEY_FILE at it)", err)
+	}
+	if _, err := f.Write(private); err != nil {
+		f.Close()
+		return err
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out+".pub", public, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("audit-keygen: wrote %s (private, mode 0600) and %s.pub; key id %s\n%s", *out, *out, id, public)
 	return nil
 }
 

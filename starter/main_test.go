@@ -25,12 +25,13 @@ func TestVerifyAuditCommand(t *testing.T) {
 	defer db.Close()
 	st := store.New(db)
 	receipts := testenv.SeedReceipts(t, st, 3)
-	testenv.SealAll(t, st)
+	sealing := testenv.NewSealing(t)
+	sealing.SealAll(t, st)
 
 	bin := buildStarter(t)
 	run := func(dsn string) (int, string) {
 		cmd := exec.Command(bin, "verify-audit")
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0", "AUDIT_ANCHOR_DIR="+sealing.Dir)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
@@ -42,7 +43,7 @@ func TestVerifyAuditCommand(t *testing.T) {
 		}
 		return 0, out.String()
 	}
-	if code, out := run(dsn); code != 0 || !strings.Contains(out, "verify-audit: ok: 3 audit rows") || !strings.Contains(out, ", 0 rows not sealed yet") {
+	if code, out := run(dsn); code != 0 || !strings.Contains(out, "verify-audit: ok: 3 audit rows checked from the start") || !strings.Contains(out, ", 0 rows not sealed yet") {
 		t.Fatalf("clean log: exit %d\n%s", code, out)
 	}
 

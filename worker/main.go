@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"ces/activities"
+	"ces/internal/anchor"
 	"ces/internal/cache"
 	"ces/internal/config"
 	"ces/internal/logging"
@@ -35,6 +37,20 @@ func main() {
 	}
 	if len(cfg.FromEnvFile) > 0 {
 		log.Info("read variables unset in the environment from "+config.EnvFile, "variables", strings.Join(cfg.FromEnvFile, ","))
+	}
+	// Seals are signed with a key the database never sees, and copied to
+	// an anchor it cannot reach; a worker that could do neither must not
+	// start.
+	signer, err := cfg.Signer()
+	if err != nil {
+		logging.Fatal(log, "configuration", err)
+	}
+	if cfg.SigningKeyExposed() {
+		log.Warn("AUDIT_SIGNING_KEY_FILE is readable by other users; chmod 600 it")
+	}
+	sink, err := anchor.NewDir(cfg.AuditAnchorDir)
+	if err != nil {
+		logging.Fatal(log, "configuration", fmt.Errorf("AUDIT_ANCHOR_DIR: %w", err))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -85,9 +101,11 @@ func main() {
 		Now:       time.Now,
 		JumpLimit: cfg.RateJumpLimit,
 		Metrics:   m,
+		Signer:    signer,
+		Anchor:    sink,
 	})
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "providers", strings.Join(cfg.FXProviders, ","), "metrics", cfg.MetricsAddr,
-		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "seal_key_id", signer.KeyID(), "anchor", cfg.AuditAnchorDir)
 	interrupt := make(chan any)
 	go func() { <-ctx.Done(); close(interrupt) }()
 	if err := w.Run(interrupt); err != nil {

@@ -61,6 +61,7 @@ type stack struct {
 	oxr      *fakeOXR
 	queue    string
 	schedule client.ScheduleHandle
+	sealing  *testenv.Sealing
 }
 
 func newStack(t *testing.T) *stack {
@@ -69,7 +70,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{oxr: &fakeOXR{payload: payload}}
+	s := &stack{oxr: &fakeOXR{payload: payload}, sealing: testenv.NewSealing(t)}
 	srv := httptest.NewServer(s.oxr)
 	t.Cleanup(srv.Close)
 
@@ -94,6 +95,7 @@ func newStack(t *testing.T) *stack {
 	workflows.Register(w, &activities.Activities{
 		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient(0))},
 		Store:     s.st, Cache: s.cache, Now: time.Now, Metrics: m,
+		Signer: s.sealing.Signer, Anchor: s.sealing.Anchor,
 	})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -306,15 +308,64 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(500 * time.Millisecond)
-		rep, err := s.st.VerifyAudit(ctx)
-		if err != nil || !rep.OK() {
-			t.Fatalf("verify = %+v, %v", rep, err)
+		rep := s.sealing.Verify(t, s.st, true)
+		if !rep.OK() {
+			t.Fatalf("verify = %+v", rep)
 		}
 		if rep.Seals > 0 && rep.Unsealed == 0 && rep.Rows == 2 {
+			if rep.PendingAnchor != 0 || rep.Unsigned != 0 {
+				t.Fatalf("the sealer left seals unsigned or unanchored: %+v", rep)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the seal schedule left the log unsealed: %+v", rep)
 		}
+	}
+}
+
+// TestVerifyAuditLogRunsOnTheWorker: the admin console's verification is
+// a workflow; its activity checks the log against the worker's anchor,
+// records the outcome, and names a tampered row.
+func TestVerifyAuditLogRunsOnTheWorker(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	receipts := testenv.SeedReceipts(t, s.st, 2)
+	s.sealing.SealAll(t, s.st)
+	v := ingestion.NewVerifications(s.tc, s.queue)
+	run := func() activities.VerifyAuditResult {
+		t.Helper()
+		wid, rid, err := v.Start(ctx, "test", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.Wait(ctx, wid, rid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := run(); res.Problem != "" || res.Rows != 2 || res.VerificationID == 0 {
+		t.Fatalf("clean log: %+v", res)
+	}
+	if last, ok, err := s.st.LatestVerification(ctx); err != nil || !ok || last.StartedBy != "test" || last.Problem != "" {
+		t.Fatalf("recorded verification = %+v %v %v", last, ok, err)
+	}
+	conn, err := s.st.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "UPDATE conversion_audits SET amount = amount * 10 WHERE id = ?", receipts[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// Incremental by default, yet the chain is re-derived from the anchor,
+	// and the changed row sits under a seal verified before: the run
+	// still names it, through the statistics of the table.
+	if res := run(); res.Problem == "" {
+		t.Fatalf("tampered log verified: %+v", res)
 	}
 }

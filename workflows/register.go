@@ -11,6 +11,7 @@ import (
 func Register(r worker.Registry, a *activities.Activities) {
 	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: IngestRatesName})
 	r.RegisterWorkflowWithOptions(SealAuditLog, workflow.RegisterOptions{Name: SealAuditLogName})
+	r.RegisterWorkflowWithOptions(VerifyAuditLog, workflow.RegisterOptions{Name: VerifyAuditLogName})
 	r.RegisterWorkflowWithOptions(BackfillRates, workflow.RegisterOptions{Name: BackfillRatesName})
 	r.RegisterActivity(a)
 }

@@ -38,3 +38,30 @@ func SealAuditLog(ctx workflow.Context) (activities.SealAuditResult, error) {
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sealOptions), a.SealAudit).Get(ctx, &res)
 	return res, err
 }
+
+// VerifyAuditLogName is the workflow type of an audit verification.
+const VerifyAuditLogName = "VerifyAuditLog"
+
+// A verification reads the whole log at worst (a million rows in well
+// under a minute); it heartbeats, so a lost worker is noticed in 30 s and
+// another one starts it again. It only reads and records, so a retry is
+// a fresh run.
+var verifyOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Minute,
+	HeartbeatTimeout:    30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    30 * time.Second,
+		MaximumAttempts:    5,
+	},
+}
+
+// VerifyAuditLog runs verify-audit on a worker (the admin console's
+// verify button starts it).
+func VerifyAuditLog(ctx workflow.Context, in activities.VerifyAuditInput) (activities.VerifyAuditResult, error) {
+	var a *activities.Activities
+	var res activities.VerifyAuditResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), a.VerifyAudit, in).Get(ctx, &res)
+	return res, err
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"ces/activities"
 	"ces/internal/fx"
 	"ces/internal/ingestion"
 	"ces/internal/store"
@@ -53,9 +54,18 @@ type Republisher interface {
 	SyncSuspensions(ctx context.Context) error
 }
 
+// Verifier runs verify-audit on a worker through Temporal (implemented
+// by *ingestion.Verifications).
+type Verifier interface {
+	Start(ctx context.Context, startedBy string, full bool) (workflowID, runID string, err error)
+	Wait(ctx context.Context, workflowID, runID string) (activities.VerifyAuditResult, error)
+}
+
 // Deps is what the console needs.
 type Deps struct {
 	Store *store.Store
+	// Verifications runs the Integrity page's verify button; nil disables it.
+	Verifications Verifier
 	// Ingestion controls each provider's schedule, by provider name;
 	// Providers orders them (default: the names of Ingestion, sorted).
 	Ingestion map[string]Ingestion

@@ -236,8 +236,13 @@ type integrityData struct {
 	OldestUnsealed time.Duration
 	HasUnsealed    bool
 	SealLate       bool
-	Report         *store.VerifyReport
-	Actions        []store.AdminAction
+	// Last is the newest recorded verification (any starter or console run).
+	Last    store.Verification
+	HasLast bool
+	// Running names a verification started by this request that had not
+	// finished when the page was rendered.
+	RunningID, RunningRun string
+	CanVerify             bool
 }
 
 // sealLate is when an unsealed row is worth a warning: seals are made
@@ -245,12 +250,12 @@ type integrityData struct {
 const sealLate = 5 * time.Minute
 
 func (c *Console) integrity(ctx *fiber.Ctx) error {
-	return c.renderIntegrity(ctx, nil)
+	return c.renderIntegrity(ctx, integrityData{})
 }
 
-func (c *Console) renderIntegrity(ctx *fiber.Ctx, rep *store.VerifyReport) error {
-	d := integrityData{Report: rep}
+func (c *Console) renderIntegrity(ctx *fiber.Ctx, d integrityData) error {
 	var err error
+	d.CanVerify = c.d.Verifications != nil
 	if d.Seal, d.HasSeal, err = c.d.Store.LatestSeal(ctx.UserContext()); err != nil {
 		return err
 	}
@@ -262,19 +267,26 @@ func (c *Console) renderIntegrity(ctx *fiber.Ctx, rep *store.VerifyReport) error
 		d.OldestUnsealed, d.HasUnsealed = max(c.d.Now().Sub(at), 0), true
 		d.SealLate = d.OldestUnsealed > sealLate
 	}
+	if d.Last, d.HasLast, err = c.d.Store.LatestVerification(ctx.UserContext()); err != nil {
+		return err
+	}
 	return c.render(ctx, fiber.StatusOK, "integrity", view{Title: "Integrity", Data: d})
 }
 
+// verify starts verify-audit as a workflow on a worker and waits for it
+// while the request's deadline allows (a small log takes well under a
+// second); a longer run is left running, and the page links to it.
 func (c *Console) verify(ctx *fiber.Ctx) error {
-	rep, err := c.d.Store.VerifyAudit(ctx.UserContext())
-	outcome := "ok"
-	switch {
-	case err != nil:
-		outcome = "failed: " + err.Error()
-	case !rep.OK():
-		outcome = "mismatch: " + rep.Problem
+	if c.d.Verifications == nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "verification is not configured")
 	}
-	if rerr := c.d.Store.RecordAdminAction(ctx.UserContext(), store.AdminAction{
+	rctx := ctx.UserContext()
+	wid, rid, err := c.d.Verifications.Start(rctx, c.user(ctx), ctx.FormValue("full") == "on")
+	outcome := "started " + wid
+	if err != nil {
+		outcome = "failed to start: " + err.Error()
+	}
+	if rerr := c.d.Store.RecordAdminAction(rctx, store.AdminAction{
 		Username: c.user(ctx), Action: "verify-audit", Target: "conversion_audits", Outcome: outcome, Client: strings.Clone(ctx.IP()),
 	}); rerr != nil {
 		return rerr
@@ -282,5 +294,16 @@ func (c *Console) verify(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.renderIntegrity(ctx, &rep)
+	wait := rctx
+	if dl, ok := rctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(rctx, dl.Add(-500*time.Millisecond))
+		defer cancel()
+	}
+	if _, err := c.d.Verifications.Wait(wait, wid, rid); err != nil && wait.Err() == nil {
+		return err
+	} else if err != nil {
+		return c.renderIntegrity(ctx, integrityData{RunningID: wid, RunningRun: rid})
+	}
+	return c.renderIntegrity(ctx, integrityData{})
 }

@@ -119,6 +119,10 @@ type Seal struct {
 	RowsSHA256   string
 	PrevSealHash string
 	SealHash     string
+	// KeyID and Signature are empty on seals made before seals were
+	// signed; the signature is not part of SealHash, it is over it.
+	KeyID     string
+	Signature string
 }
 
 // ComputeHash chains the seal to its predecessor.

@@ -94,6 +94,12 @@ type Config struct {
 	// ConvertMaxRateAge is the oldest rate a conversion may use; zero means
 	// "use the provider's default", which is the staleness threshold.
 	ConvertMaxRateAge time.Duration `env:"CONVERT_MAX_RATE_AGE"`
+	// AuditSigningKeyFile is the Ed25519 private key (PEM) the worker signs
+	// seals with; only the worker reads it (see Signer).
+	AuditSigningKeyFile string `env:"AUDIT_SIGNING_KEY_FILE"`
+	// AuditAnchorDir is where seals are anchored outside PostgreSQL (the
+	// worker writes, verify-audit reads).
+	AuditAnchorDir string `env:"AUDIT_ANCHOR_DIR" envDefault:".data/audit-anchor"`
 }
 
 // EnvFile is where `make up` leaves the environment the stack runs with

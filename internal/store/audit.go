@@ -31,6 +31,8 @@ type sealRow struct {
 	SealHash     string    `bun:"seal_hash,notnull"`
 	WorkflowID   string    `bun:"workflow_id,notnull"`
 	RunID        string    `bun:"run_id,notnull"`
+	KeyID        string    `bun:"key_id,nullzero"`
+	Signature    string    `bun:"signature,nullzero"`
 }
 
 func (r sealRow) seal() (audit.Seal, error) {
@@ -42,6 +44,7 @@ func (r sealRow) seal() (audit.Seal, error) {
 	return audit.Seal{
 		ID: r.ID, CreatedAt: r.CreatedAt.UTC(), XminFrom: from, XminTo: to, RowCount: r.RowCount,
 		FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, RowsSHA256: r.RowsSHA256, PrevSealHash: r.PrevSealHash, SealHash: r.SealHash,
+		KeyID: r.KeyID, Signature: r.Signature,
 	}, nil
 }
 
@@ -65,12 +68,30 @@ func xminOf(snapshot string) (uint64, error) {
 	return strconv.ParseUint(head, 10, 64)
 }
 
+// Seals returns the seals with an id above after, by id.
+func (s *Store) Seals(ctx context.Context, after int64) ([]audit.Seal, error) {
+	var rows []sealRow
+	if err := s.db.NewSelect().Model(&rows).Where("id > ?", after).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: seals: %w", err)
+	}
+	out := make([]audit.Seal, 0, len(rows))
+	for _, r := range rows {
+		seal, err := r.seal()
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, seal)
+	}
+	return out, nil
+}
+
 // Seal appends a seal covering every audit row written by a transaction
-// that completed since the previous seal's horizon. It reports false when
+// that completed since the previous seal's horizon, signed by signer
+// (nil: unsigned, for tests of older chains). It reports false when
 // there was nothing to seal. Two concurrent sealers cannot fork the chain:
 // prev_seal_hash is unique, so the second fails and, retried, seals after
 // the first.
-func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Time) (audit.Seal, bool, error) {
+func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Time, signer *audit.Signer) (audit.Seal, bool, error) {
 	var out audit.Seal
 	var sealed bool
 	// Repeatable read: the snapshot's horizon and the rows read agree.
@@ -109,7 +130,11 @@ func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Tim
 			RowsSHA256: audit.RowsDigest(rows), PrevSealHash: prev.SealHash,
 		}
 		out.SealHash = out.ComputeHash()
+		if signer != nil {
+			signer.Sign(&out)
+		}
 		row := sealRow{
+			KeyID: out.KeyID, Signature: out.Signature,
 			CreatedAt: out.CreatedAt, XminFrom: strconv.FormatUint(out.XminFrom, 10), XminTo: strconv.FormatUint(out.XminTo, 10),
 			RowCount: out.RowCount, FirstSeq: out.FirstSeq, LastSeq: out.LastSeq, RowsSHA256: out.RowsSHA256,
 			PrevSealHash: out.PrevSealHash, SealHash: out.SealHash, WorkflowID: workflowID, RunID: runID,
@@ -139,11 +164,39 @@ func sealedRows(ctx context.Context, db bun.IDB, from, to uint64) ([]audit.Seale
 	return rows, nil
 }
 
+// VerifyOptions is what VerifyAudit checks the database against.
+type VerifyOptions struct {
+	// Anchored is the anchor's copy of the seals, by id; Keys are the
+	// public keys trusted to have signed seals.
+	Anchored []audit.Seal
+	Keys     audit.Keys
+	// Full re-checks every row. Otherwise rows are checked from the
+	// newest clean verification on, when its seal is still the one it
+	// verified; seals, signatures and the anchor are always checked in full.
+	Full bool
+	// AnchorGrace is how long a new seal may go unanchored (the sealer
+	// anchors it right after its commit, or on its next run).
+	Now         time.Time
+	AnchorGrace time.Duration
+	// Progress, when set, is called after each batch of rows.
+	Progress func(done, total int64)
+}
+
 // VerifyReport is the outcome of VerifyAudit.
 type VerifyReport struct {
+	// Rows counts the rows checked, Seals the seals in the chain,
+	// Unsealed the rows no seal covers yet.
 	Rows     int64
 	Seals    int64
 	Unsealed int64
+	// Unsigned counts seals made before seals were signed; PendingAnchor
+	// the newest seals not anchored yet, within the grace period.
+	Unsigned      int
+	PendingAnchor int
+	// From is the seal the rows were checked after (0: from the start).
+	From int64
+	// Newest is the newest seal; zero ID when there is none.
+	Newest audit.Seal
 	// Problem names the first row or seal that does not match; empty when
 	// everything verifies.
 	Problem string
@@ -152,25 +205,53 @@ type VerifyReport struct {
 // OK reports whether the audit log verified.
 func (r VerifyReport) OK() bool { return r.Problem == "" }
 
-// VerifyAudit recomputes every audit row's hash and every seal, in chain
-// order, and stops at the first mismatch.
-func (s *Store) VerifyAudit(ctx context.Context) (VerifyReport, error) {
+// VerifyAudit checks the seal chain, its signatures and the anchor's copy
+// of it, then recomputes the hash and arithmetic of every row the run
+// covers, in chain order, and stops at the first mismatch. It also asks
+// PostgreSQL's statistics whether a row of the log was ever updated or
+// deleted, which nothing in CES does: that is how a deleted row no seal
+// covered yet shows, and it makes an incremental run check every row.
+func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	var rep VerifyReport
-	var seals []sealRow
-	if err := s.db.NewSelect().Model(&seals).OrderExpr("id").Scan(ctx); err != nil {
-		return rep, fmt.Errorf("store: verify: seals: %w", err)
+	seals, err := s.Seals(ctx, 0)
+	if err != nil {
+		return rep, fmt.Errorf("store: verify: %w", err)
 	}
-	prev := audit.Seal{SealHash: audit.GenesisSealHash}
-	for _, row := range seals {
-		seal, err := row.seal()
-		if err != nil {
+	rep.Seals = int64(len(seals))
+	if len(seals) > 0 {
+		rep.Newest = seals[len(seals)-1]
+	}
+	if rep.Unsigned, rep.Problem = audit.CheckChain(seals, opts.Keys); rep.Problem != "" {
+		return rep, nil
+	}
+	anchored := audit.CompareAnchor(seals, opts.Anchored, opts.Now.Add(-opts.AnchorGrace))
+	if rep.PendingAnchor, rep.Problem = anchored.Pending, anchored.Problem; rep.Problem != "" {
+		return rep, nil
+	}
+	// A change PostgreSQL counted makes an incremental run a full one, so
+	// that it names the row rather than the table.
+	changed, err := s.changedHistory(ctx)
+	if err != nil {
+		return rep, err
+	}
+	todo := seals
+	if !opts.Full && changed == "" {
+		if from, ok, err := s.resumeAfter(ctx, seals); err != nil {
 			return rep, err
+		} else if ok {
+			rep.From, todo = seals[from].ID, seals[from+1:]
 		}
-		if seal.PrevSealHash != prev.SealHash || seal.XminFrom != prev.XminTo {
-			rep.Problem = fmt.Sprintf("seal %d: does not follow seal %d (chain broken)", seal.ID, prev.ID)
-			return rep, nil
-		}
-		d, problem, err := s.verifyRows(ctx, seal.XminFrom, seal.XminTo)
+	}
+	var total int64
+	for _, seal := range todo {
+		total += seal.RowCount
+	}
+	prevTo := uint64(0)
+	if n := len(seals) - len(todo); n > 0 {
+		prevTo = seals[n-1].XminTo
+	}
+	for _, seal := range todo {
+		d, problem, err := s.verifyRows(ctx, seal.XminFrom, seal.XminTo, func(n int64) { progress(opts, rep.Rows+n, total) })
 		if err != nil {
 			return rep, err
 		}
@@ -179,37 +260,159 @@ func (s *Store) VerifyAudit(ctx context.Context) (VerifyReport, error) {
 			rep.Problem = problem
 			return rep, nil
 		}
-		want := seal
-		want.RowCount, want.FirstSeq, want.LastSeq, want.RowsSHA256 = d.Count, d.First, d.Last, d.Sum()
 		switch {
-		case want.RowCount != seal.RowCount || want.FirstSeq != seal.FirstSeq || want.LastSeq != seal.LastSeq:
+		case d.Count != seal.RowCount || d.First != seal.FirstSeq || d.Last != seal.LastSeq:
 			rep.Problem = fmt.Sprintf("seal %d: covers %d rows (seq %d..%d) but %d rows (seq %d..%d) are stored in its window",
-				seal.ID, seal.RowCount, seal.FirstSeq, seal.LastSeq, want.RowCount, want.FirstSeq, want.LastSeq)
-		case want.RowsSHA256 != seal.RowsSHA256:
+				seal.ID, seal.RowCount, seal.FirstSeq, seal.LastSeq, d.Count, d.First, d.Last)
+		case d.Sum() != seal.RowsSHA256:
 			rep.Problem = fmt.Sprintf("seal %d: the digest of its rows does not match", seal.ID)
-		case seal.ComputeHash() != seal.SealHash:
-			rep.Problem = fmt.Sprintf("seal %d: its hash does not match its content", seal.ID)
 		}
 		if rep.Problem != "" {
 			return rep, nil
 		}
-		rep.Seals++
-		prev = seal
+		prevTo = seal.XminTo
 	}
-	d, problem, err := s.verifyRows(ctx, prev.XminTo, 1<<63-1)
+	d, problem, err := s.verifyRows(ctx, prevTo, 1<<63-1, func(n int64) { progress(opts, rep.Rows+n, total+n) })
 	if err != nil {
 		return rep, err
 	}
 	rep.Rows += d.Count
 	rep.Unsealed = d.Count
-	rep.Problem = problem
+	if rep.Problem = problem; problem == "" {
+		rep.Problem = changed
+	}
 	return rep, nil
+}
+
+func progress(opts VerifyOptions, done, total int64) {
+	if opts.Progress != nil {
+		opts.Progress(done, total)
+	}
+}
+
+// resumeAfter finds, in seals, the seal the newest clean verification
+// ended at, provided it is unchanged since.
+func (s *Store) resumeAfter(ctx context.Context, seals []audit.Seal) (int, bool, error) {
+	v, ok, err := s.LatestCleanVerification(ctx)
+	if err != nil || !ok || v.SealID == 0 {
+		return 0, false, err
+	}
+	for i, seal := range seals {
+		if seal.ID == v.SealID {
+			return i, seal.SealHash == v.SealHash, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// changedHistory names an audit table PostgreSQL counted an UPDATE or
+// DELETE on. The counters survive a clean restart and are lost in a
+// crash or a statistics reset (which takes a superuser), so they are
+// evidence of a change, never proof that there was none.
+func (s *Store) changedHistory(ctx context.Context) (string, error) {
+	var rows []struct {
+		Table   string `bun:"relname"`
+		Updated int64  `bun:"n_tup_upd"`
+		Deleted int64  `bun:"n_tup_del"`
+	}
+	err := s.db.NewRaw(`SELECT relname, n_tup_upd, n_tup_del FROM pg_stat_all_tables
+		WHERE relid IN ('conversion_audits'::regclass, 'audit_seals'::regclass) ORDER BY relname DESC`).Scan(ctx, &rows)
+	if err != nil {
+		return "", fmt.Errorf("store: verify: table statistics: %w", err)
+	}
+	for _, r := range rows {
+		if r.Updated > 0 || r.Deleted > 0 {
+			return fmt.Sprintf("%s: PostgreSQL counted %d updated and %d deleted rows; CES only ever inserts into it", r.Table, r.Updated, r.Deleted), nil
+		}
+	}
+	return "", nil
+}
+
+// Verification is one recorded run of verify-audit.
+type Verification struct {
+	bun.BaseModel `bun:"table:audit_verifications"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	VerifiedAt time.Time `bun:"verified_at,notnull"`
+	Full       bool      `bun:"full_run,notnull"`
+	SealID     int64     `bun:"seal_id,nullzero"`
+	SealHash   string    `bun:"seal_hash,nullzero"`
+	Seals      int64     `bun:"seals,notnull"`
+	Rows       int64     `bun:"rows_checked,notnull"`
+	Unsealed   int64     `bun:"unsealed,notnull"`
+	Problem    string    `bun:"problem,notnull"`
+	StartedBy  string    `bun:"started_by,notnull"`
+}
+
+// RecordVerification appends the outcome of a run of VerifyAudit.
+func (s *Store) RecordVerification(ctx context.Context, rep VerifyReport, full bool, startedBy string, at time.Time) (Verification, error) {
+	v := Verification{
+		VerifiedAt: at.UTC(), Full: full, SealID: rep.Newest.ID, SealHash: rep.Newest.SealHash, Seals: rep.Seals,
+		Rows: rep.Rows, Unsealed: rep.Unsealed, Problem: rep.Problem, StartedBy: startedBy,
+	}
+	if _, err := s.db.NewInsert().Model(&v).Returning("id").Exec(ctx); err != nil {
+		return v, fmt.Errorf("store: record verification: %w", err)
+	}
+	return v, nil
+}
+
+// LatestVerification returns the newest recorded verification.
+func (s *Store) LatestVerification(ctx context.Context) (Verification, bool, error) {
+	return s.latestVerification(ctx, false)
+}
+
+// LatestCleanVerification returns the newest verification that found nothing.
+func (s *Store) LatestCleanVerification(ctx context.Context) (Verification, bool, error) {
+	return s.latestVerification(ctx, true)
+}
+
+func (s *Store) latestVerification(ctx context.Context, clean bool) (Verification, bool, error) {
+	var v Verification
+	q := s.db.NewSelect().Model(&v).OrderExpr("id DESC").Limit(1)
+	if clean {
+		q = q.Where("problem = ''")
+	}
+	err := q.Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, fmt.Errorf("store: latest verification: %w", err)
+	}
+	return v, true, nil
+}
+
+// RegisterSigningKey publishes a public key that signs seals; registering
+// it again does nothing.
+func (s *Store) RegisterSigningKey(ctx context.Context, keyID string, publicKeyPEM []byte) error {
+	_, err := s.db.NewRaw(`INSERT INTO audit_signing_keys (key_id, public_key) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING`,
+		keyID, string(publicKeyPEM)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: register signing key: %w", err)
+	}
+	return nil
+}
+
+// SigningKey is a published public key.
+type SigningKey struct {
+	KeyID     string    `bun:"key_id"`
+	PublicKey string    `bun:"public_key"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+// SigningKeys lists the published public keys, oldest first.
+func (s *Store) SigningKeys(ctx context.Context) ([]SigningKey, error) {
+	var keys []SigningKey
+	if err := s.db.NewRaw(`SELECT key_id, public_key, created_at FROM audit_signing_keys ORDER BY created_at, key_id`).Scan(ctx, &keys); err != nil {
+		return nil, fmt.Errorf("store: signing keys: %w", err)
+	}
+	return keys, nil
 }
 
 // verifyRows recomputes the hash and the arithmetic of every audit row
 // written by a transaction in [from, to) and returns their digest, or
 // names the first row whose stored hash or figures do not match.
-func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*audit.Digest, string, error) {
+func (s *Store) verifyRows(ctx context.Context, from, to uint64, progress func(done int64)) (*audit.Digest, string, error) {
 	const batch = 5000
 	out := &audit.Digest{}
 	lastSeq := int64(-1)
@@ -240,6 +443,7 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64) (*audit.Digest,
 			out.Add(audit.SealedRow{Seq: row.Seq, Hash: computed})
 			lastSeq = row.Seq
 		}
+		progress(out.Count)
 		if len(rows) < batch {
 			return out, "", nil
 		}

@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"ces/internal/audit"
+	"ces/internal/fx"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
@@ -17,7 +21,7 @@ func TestAuditTablesRefuseChanges(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	testenv.SeedReceipts(t, st, 2)
-	testenv.SealAll(t, st)
+	testenv.NewSealing(t).SealAll(t, st)
 	for _, stmt := range []string{
 		"UPDATE conversion_audits SET amount = 1",
 		"DELETE FROM conversion_audits",
@@ -75,21 +79,21 @@ func TestAppRoleMayOnlyReadAndAppend(t *testing.T) {
 func TestSealAndVerify(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
+	sealing := testenv.NewSealing(t)
 
-	rep, err := st.VerifyAudit(ctx)
-	if err != nil || !rep.OK() || rep.Rows != 0 {
-		t.Fatalf("empty log: %+v %v", rep, err)
+	if rep := sealing.Verify(t, st, true); !rep.OK() || rep.Rows != 0 {
+		t.Fatalf("empty log: %+v", rep)
 	}
 	receipts := testenv.SeedReceipts(t, st, 3)
-	first := testenv.SealAll(t, st)
+	first := sealing.SealAll(t, st)
 	if len(first) == 0 || first[0].PrevSealHash != audit.GenesisSealHash {
 		t.Fatalf("first seals = %+v", first)
 	}
-	if _, sealed, err := st.Seal(ctx, "seal-2", "run", time.Now()); err != nil || sealed {
+	if _, sealed, err := st.Seal(ctx, "seal-2", "run", time.Now(), sealing.Signer); err != nil || sealed {
 		t.Fatalf("a seal with nothing new: sealed=%v err=%v", sealed, err)
 	}
 	testenv.SeedReceipts(t, st, 2)
-	second := testenv.SealAll(t, st)
+	second := sealing.SealAll(t, st)
 	last := first[len(first)-1]
 	if len(second) == 0 || second[0].PrevSealHash != last.SealHash || second[0].XminFrom != last.XminTo {
 		t.Fatalf("second seals = %+v (after %+v)", second, last)
@@ -102,9 +106,13 @@ func TestSealAndVerify(t *testing.T) {
 		t.Fatalf("seals cover %d rows, want 5", covered)
 	}
 	testenv.SeedReceipts(t, st, 1)
-	rep, err = st.VerifyAudit(ctx)
-	if err != nil || !rep.OK() || rep.Rows != 6 || rep.Seals != int64(len(first)+len(second)) || rep.Unsealed != 1 {
-		t.Fatalf("verify = %+v, %v", rep, err)
+	if rep := sealing.Verify(t, st, true); !rep.OK() || rep.Rows != 6 || rep.Seals != int64(len(first)+len(second)) || rep.Unsealed != 1 {
+		t.Fatalf("verify = %+v", rep)
+	}
+	// Incremental: after a clean run, the next one checks only what is
+	// not covered by the seal it ended at.
+	if rep := sealing.Verify(t, st, false); !rep.OK() || rep.From != second[len(second)-1].ID || rep.Rows != 1 {
+		t.Fatalf("incremental verify = %+v, want only the unsealed row after seal %d", rep, second[len(second)-1].ID)
 	}
 	latest, ok, err := st.LatestSeal(ctx)
 	if err != nil || !ok || latest.ID != second[len(second)-1].ID {
@@ -129,9 +137,8 @@ func TestSealAndVerify(t *testing.T) {
 	}
 	t.Run("a changed row is named", func(t *testing.T) {
 		tamper(t, "UPDATE conversion_audits SET converted_amount = converted_amount + 1 WHERE id = ?", receipts[1].ID)
-		rep, err := st.VerifyAudit(ctx)
-		if err != nil || rep.OK() || !strings.Contains(rep.Problem, receipts[1].ID) {
-			t.Fatalf("verify = %+v, %v; want it to name row %s", rep, err, receipts[1].ID)
+		if rep := sealing.Verify(t, st, true); rep.OK() || !strings.Contains(rep.Problem, receipts[1].ID) {
+			t.Fatalf("verify = %+v; want it to name row %s", rep, receipts[1].ID)
 		}
 	})
 }
@@ -149,7 +156,8 @@ func TestVerifyNamesTamperedSeal(t *testing.T) {
 			ctx := context.Background()
 			st := store.New(testenv.DB(t))
 			testenv.SeedReceipts(t, st, 3)
-			testenv.SealAll(t, st)
+			sealing := testenv.NewSealing(t)
+			sealing.SealAll(t, st)
 			conn, err := st.DB().Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -161,9 +169,8 @@ func TestVerifyNamesTamperedSeal(t *testing.T) {
 			if _, err := conn.ExecContext(ctx, tt.stmt); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := st.VerifyAudit(ctx)
-			if err != nil || rep.OK() || !strings.Contains(rep.Problem, tt.want) {
-				t.Fatalf("verify = %+v, %v; want a problem naming %q", rep, err, tt.want)
+			if rep := sealing.Verify(t, st, true); rep.OK() || !strings.Contains(rep.Problem, tt.want) {
+				t.Fatalf("verify = %+v; want a problem naming %q", rep, tt.want)
 			}
 		})
 	}
@@ -184,10 +191,7 @@ func TestVerifyRecomputesEveryReceipt(t *testing.T) {
 	if _, _, err := st.RecordConversion(ctx, forged); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := st.VerifyAudit(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := testenv.NewSealing(t).Verify(t, st, true)
 	if rep.OK() || !strings.Contains(rep.Problem, forged.ID) || !strings.Contains(rep.Problem, "converted_amount is "+forged.ConvertedAmount.String()) {
 		t.Fatalf("verify-audit = %+v, want it to name row %s and its converted_amount", rep, forged.ID)
 	}
@@ -207,8 +211,138 @@ func TestOldestUnsealed(t *testing.T) {
 	if err != nil || !ok || !at.Equal(seeded[0].CreatedAt) {
 		t.Fatalf("oldest unsealed = %v %v %v, want the first row's %v", at, ok, err, seeded[0].CreatedAt)
 	}
-	testenv.SealAll(t, st)
+	testenv.NewSealing(t).SealAll(t, st)
 	if at, ok, err := st.OldestUnsealed(ctx); err != nil || ok {
 		t.Fatalf("after sealing: oldest unsealed %v %v %v", at, ok, err)
+	}
+}
+
+// TestVerifyNamesEveryTampering tampers with the log as the database
+// owner (the one who can switch the triggers off) in each of the ways
+// the owner's credentials allow, and expects verify-audit to name it.
+func TestVerifyNamesEveryTampering(t *testing.T) {
+	type fixture struct {
+		st       *store.Store
+		sealing  *testenv.Sealing
+		receipts []fx.Receipt
+		seals    []audit.Seal
+	}
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, f fixture)
+		want   string
+	}{
+		{"a changed amount", func(t *testing.T, f fixture) {
+			asOwner(t, f.st, "UPDATE conversion_audits SET amount = amount * 2 WHERE id = ?", f.receipts[0].ID)
+		}, "audit row " + "%r0"},
+		{"the newest seal deleted with its rows", func(t *testing.T, f fixture) {
+			newest := f.seals[len(f.seals)-1]
+			asOwner(t, f.st, "DELETE FROM conversion_audits WHERE seq BETWEEN ? AND ?", newest.FirstSeq, newest.LastSeq)
+			asOwner(t, f.st, "DELETE FROM audit_seals WHERE id = ?", newest.ID)
+		}, "missing tail: seals %sN"},
+		{"an unsealed row deleted", func(t *testing.T, f fixture) {
+			extra := testenv.SeedReceipts(t, f.st, 1)
+			asOwner(t, f.st, "DELETE FROM conversion_audits WHERE id = ?", extra[0].ID)
+		}, "conversion_audits: PostgreSQL counted 0 updated and 1 deleted rows"},
+		{"a rewritten row under a recomputed, re-signed chain", func(t *testing.T, f fixture) {
+			r := f.receipts[0]
+			r.ClientAddress = "10.6.6.6"
+			asOwner(t, f.st, "UPDATE conversion_audits SET client_address = ?, hash = ? WHERE id = ?", r.ClientAddress, audit.ReceiptHash(r), r.ID)
+			forgeChain(t, f.st)
+		}, "seal %s0: signed with key"},
+		{"an anchor file removed", func(t *testing.T, f fixture) {
+			if len(f.seals) < 2 {
+				testenv.SeedReceipts(t, f.st, 1)
+				f.sealing.SealAll(t, f.st)
+			}
+			first := filepath.Join(f.sealing.Dir, "seals", "000000000", fmt.Sprintf("%012d.json", f.seals[0].ID))
+			if err := os.Remove(first); err != nil {
+				t.Fatal(err)
+			}
+		}, "seal %s0: in the database but not in the anchor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := store.New(testenv.DB(t))
+			f := fixture{st: st, sealing: testenv.NewSealing(t), receipts: testenv.SeedReceipts(t, st, 3)}
+			f.seals = f.sealing.SealAll(t, st)
+			if rep := f.sealing.Verify(t, st, false); !rep.OK() {
+				t.Fatalf("before tampering: %+v", rep)
+			}
+			tt.tamper(t, f)
+			want := strings.NewReplacer("%r0", f.receipts[0].ID, "%s0", fmt.Sprint(f.seals[0].ID), "%sN", fmt.Sprint(f.seals[len(f.seals)-1].ID)).Replace(tt.want)
+			// Both an incremental run, resuming after the clean one above,
+			// and a full one name it.
+			for _, full := range []bool{false, true} {
+				if rep := f.sealing.Verify(t, st, full); rep.OK() || !strings.Contains(rep.Problem, want) {
+					t.Fatalf("full=%v: verify = %q, want it to name %q", full, rep.Problem, want)
+				}
+			}
+		})
+	}
+}
+
+// asOwner runs stmt with the triggers off, as the owner can, and makes
+// PostgreSQL publish the session's table statistics at once.
+func asOwner(t *testing.T, st *store.Store, stmt string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "SET session_replication_role = DEFAULT")
+	if _, err := conn.ExecContext(ctx, stmt, args...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// forgeChain recomputes every seal from the rows as they are now and signs
+// it with a key of the forger's, published in audit_signing_keys: a
+// chain that is self-consistent in every way the database can show.
+func forgeChain(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	private, _, _, err := audit.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := audit.ParsePrivateKey(private)
+	forger := audit.NewSigner(key)
+	pub, _ := audit.EncodePublicKey(forger.PublicKey())
+	if err := st.RegisterSigningKey(ctx, forger.KeyID(), pub); err != nil {
+		t.Fatal(err)
+	}
+	seals, err := st.Seals(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := audit.GenesisSealHash
+	for _, s := range seals {
+		var rows []audit.SealedRow
+		if err := st.DB().NewRaw("SELECT seq, hash FROM conversion_audits WHERE seq BETWEEN ? AND ? ORDER BY seq", s.FirstSeq, s.LastSeq).Scan(ctx, &rows); err != nil {
+			t.Fatal(err)
+		}
+		s.RowsSHA256, s.PrevSealHash = audit.RowsDigest(rows), prev
+		s.SealHash = s.ComputeHash()
+		forger.Sign(&s)
+		asOwner(t, st, "UPDATE audit_seals SET rows_sha256 = ?, prev_seal_hash = ?, seal_hash = ?, key_id = ?, signature = ? WHERE id = ?",
+			s.RowsSHA256, s.PrevSealHash, s.SealHash, s.KeyID, s.Signature, s.ID)
+		prev = s.SealHash
+	}
+	// Self-consistent: with the forger's key trusted, the chain checks.
+	forged, err := st.Seals(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, problem := audit.CheckChain(forged, audit.Keys{forger.KeyID(): forger.PublicKey()}); problem != "" {
+		t.Fatalf("the forged chain is not self-consistent: %s", problem)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"ces/internal/audit"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
@@ -26,7 +27,8 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 	defer owner.Close()
 	st := store.New(owner)
 	testenv.SeedReceipts(t, st, 1)
-	testenv.SealAll(t, st)
+	sealing := testenv.NewSealing(t)
+	sealing.SealAll(t, st)
 	// Logins of this test's own: roles are cluster-wide and other tests
 	// (the README's make up) set the real ones' passwords concurrently.
 	suffix := testenv.Suffix()
@@ -56,6 +58,9 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 		"DELETE FROM conversion_audits",
 		"TRUNCATE conversion_audits CASCADE",
 		"DELETE FROM audit_seals",
+		"UPDATE audit_seals SET signature = NULL",
+		"DELETE FROM audit_signing_keys",
+		"UPDATE audit_verifications SET problem = ''",
 		"ALTER TABLE conversion_audits DISABLE TRIGGER USER",
 		"ALTER TABLE exchange_rates DISABLE TRIGGER ALL",
 		"SET session_replication_role = replica",
@@ -73,6 +78,8 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				`INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
 				 VALUES ('ecb', 'EUR', 'CHF', 1.07, now(), now(), 'w', 'r', repeat('a', 64))`,
 				"INSERT INTO audit_seals (row_count) SELECT row_count FROM audit_seals WHERE false",
+				"INSERT INTO audit_signing_keys (key_id, public_key) VALUES ('forged', 'x')",
+				"INSERT INTO audit_verifications (verified_at, full_run, seals, rows_checked, unsealed, problem, started_by) VALUES (now(), true, 0, 0, 0, '', 'forged')",
 			}, refused...)},
 		{logins[1],
 			[]string{
@@ -113,13 +120,20 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				if err := as.SetSuspension(ctx, "EUR", "USD", true, "login test", "admin"); err != nil {
 					t.Errorf("the API may not suspend a pair: %v", err)
 				}
-				if rep, err := as.VerifyAudit(ctx); err != nil || !rep.OK() {
-					t.Errorf("the API may not verify the audit log: %+v %v", rep, err)
+				if keys, err := as.SigningKeys(ctx); err != nil {
+					t.Errorf("the API may not read the signing keys it publishes: %v %v", keys, err)
 				}
 			} else {
 				testenv.SeedReceiptsWith(t, as, st, 1) // rates as the worker, the conversion by the owner
-				if _, _, err := as.Seal(ctx, "w", "r", time.Now()); err != nil {
+				if _, _, err := as.Seal(ctx, "w", "r", time.Now(), sealing.Signer); err != nil {
 					t.Errorf("the worker may not seal: %v", err)
+				}
+				pub, _ := audit.EncodePublicKey(sealing.Signer.PublicKey())
+				if err := as.RegisterSigningKey(ctx, sealing.Signer.KeyID(), pub); err != nil {
+					t.Errorf("the worker may not publish its key: %v", err)
+				}
+				if rep := sealing.Verify(t, as, false); !rep.OK() {
+					t.Errorf("the worker may not verify the audit log: %+v", rep)
 				}
 			}
 			for _, q := range tc.allowed {

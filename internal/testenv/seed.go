@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +12,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"ces/internal/anchor"
 	"ces/internal/audit"
 	"ces/internal/fx"
 	"ces/internal/store"
+	"ces/internal/verifier"
 )
 
 // SeedReceipts stores one EUR→USD rate and n conversions priced from it,
@@ -57,27 +61,74 @@ func SeedReceiptsWith(t testing.TB, rates, convs *store.Store, n int) []fx.Recei
 	return out
 }
 
-// SealAll seals until no audit row is left unsealed. A seal covers only
-// transactions that completed before the oldest one still running in the
-// whole PostgreSQL cluster, so while other tests run it may take a few
-// rounds; it returns the seals it made.
-func SealAll(t testing.TB, st *store.Store) []audit.Seal {
+// Sealing is what a worker seals with in a test: a signing key (also in
+// KeyFile, for worker binaries) and an anchor directory.
+type Sealing struct {
+	Signer  *audit.Signer
+	Anchor  *anchor.Dir
+	Dir     string
+	KeyFile string
+}
+
+// NewSealing makes a new key and an empty anchor under t.TempDir().
+func NewSealing(t testing.TB) *Sealing {
+	t.Helper()
+	private, _, _, err := audit.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := audit.ParsePrivateKey(private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	keyFile := filepath.Join(tmp, "audit-signing.key")
+	if err := os.WriteFile(keyFile, private, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "anchor")
+	sink, err := anchor.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := audit.NewSigner(key)
+	if err := sink.PutKey(context.Background(), signer.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	return &Sealing{Signer: signer, Anchor: sink, Dir: dir, KeyFile: keyFile}
+}
+
+// Verify runs verify-audit against s's anchor; full rechecks every row.
+func (s *Sealing) Verify(t testing.TB, st *store.Store, full bool) store.VerifyReport {
+	t.Helper()
+	rep, _, err := verifier.Run(context.Background(), st, s.Anchor, time.Now, verifier.Options{Full: full, StartedBy: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// SealAll seals, signs and anchors until no audit row is left unsealed. A
+// seal covers only transactions that completed before the oldest one
+// still running in the whole PostgreSQL cluster, so while other tests run
+// it may take a few rounds; it returns the seals it made.
+func (s *Sealing) SealAll(t testing.TB, st *store.Store) []audit.Seal {
 	t.Helper()
 	ctx := context.Background()
 	var seals []audit.Seal
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		seal, sealed, err := st.Seal(ctx, "test-seal", "run", time.Now())
+		seal, sealed, err := st.Seal(ctx, "test-seal", "run", time.Now(), s.Signer)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if sealed {
+			if err := s.Anchor.Put(ctx, seal); err != nil {
+				t.Fatal(err)
+			}
 			seals = append(seals, seal)
 		}
-		rep, err := st.VerifyAudit(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := s.Verify(t, st, true)
 		if !rep.OK() {
 			t.Fatalf("audit log does not verify while sealing: %s", rep.Problem)
 		}
