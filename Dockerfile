@@ -12,9 +12,13 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./api ./worker ./starter
+# Mount points of the audit volumes, owned by the runtime user so that a
+# fresh named volume mounted there is writable by it.
+RUN mkdir -p /out/state/keys /out/state/anchor
 
 FROM gcr.io/distroless/static-debian12:nonroot AS runtime
 WORKDIR /ces
+COPY --from=build --chown=65532:65532 /out/state /var/lib/ces
 USER 65532:65532
 
 FROM runtime AS api

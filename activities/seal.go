@@ -129,7 +129,7 @@ func (a *Activities) VerifyAudit(ctx context.Context, in VerifyAuditInput) (Veri
 	if a.Anchor == nil {
 		return VerifyAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no anchor", "SealingNotConfigured", nil)
 	}
-	var last time.Time
+	last := time.Now()
 	rep, v, err := verifier.Run(ctx, a.Store, a.Anchor, a.now, verifier.Options{
 		Full: in.Full, StartedBy: in.StartedBy,
 		Progress: func(done, total int64) {

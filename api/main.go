@@ -101,6 +101,7 @@ func main() {
 	}
 	app := httpapi.New(httpapi.Deps{
 		Admin:       console,
+		AuditKeys:   st,
 		Rates:       svc,
 		Conversions: conv,
 		Checks: map[string]httpapi.Check{

@@ -83,7 +83,12 @@ as_login() { # as_login USER PASSWORD: DATABASE_URL with that login
 	python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); h=p.hostname or ""; h="["+h+"]" if ":" in h else h
 print(u.urlunparse(p._replace(netloc=u.quote(sys.argv[2],safe="")+":"+u.quote(sys.argv[3],safe="")+"@"+h+(":"+str(p.port) if p.port else ""))))' "$DATABASE_URL" "$1" "$2"
 }
-DATABASE_URL=$(as_login ces_worker "$worker_pw") "$BIN/worker" >>"$DATA/worker.log" 2>&1 &
+# Seals are signed with a key only the worker reads (made here once,
+# mode 0600) and anchored in a directory PostgreSQL's logins cannot reach.
+export AUDIT_ANCHOR_DIR=${AUDIT_ANCHOR_DIR:-$DATA/audit-anchor}
+signing_key=${AUDIT_SIGNING_KEY_FILE:-$DATA/audit-signing.key}
+"$BIN/starter" audit-keygen --out "$signing_key" --if-missing >/dev/null
+AUDIT_SIGNING_KEY_FILE=$signing_key DATABASE_URL=$(as_login ces_worker "$worker_pw") "$BIN/worker" >>"$DATA/worker.log" 2>&1 &
 STARTED_PIDS+=($!)
 DATABASE_URL=$(as_login ces_api "$api_pw") "$BIN/api" >>"$DATA/api.log" 2>&1 &
 STARTED_PIDS+=($!)
@@ -104,6 +109,7 @@ addr=${HTTP_ADDR:-127.0.0.1:8080}
 # shell (mode 0600: it may hold a password).
 (umask 077; {
 	echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
+	echo "AUDIT_ANCHOR_DIR=$AUDIT_ANCHOR_DIR"
 	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL FX_SOURCE_PRIORITY CONVERT_MAX_RATE_AGE; do
 		[ -n "${!v:-}" ] && echo "$v=${!v}"
 	done

@@ -227,7 +227,7 @@ func verifyAudit(ctx context.Context, cfg config.Config, args []string) error {
 		return err
 	}
 	defer db.Close()
-	var last time.Time
+	last := time.Now() // progress only for runs longer than a moment
 	rep, _, err := verifier.Run(ctx, store.New(db), sink, time.Now, verifier.Options{
 		Full: *full, Pinned: pinned, StartedBy: "starter verify-audit",
 		Progress: func(done, total int64) {

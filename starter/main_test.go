@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"ces/internal/audit"
+	"ces/internal/config"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
@@ -29,8 +31,8 @@ func TestVerifyAuditCommand(t *testing.T) {
 	sealing.SealAll(t, st)
 
 	bin := buildStarter(t)
-	run := func(dsn string) (int, string) {
-		cmd := exec.Command(bin, "verify-audit")
+	run := func(dsn string, args ...string) (int, string) {
+		cmd := exec.Command(bin, append([]string{"verify-audit"}, args...)...)
 		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0", "AUDIT_ANCHOR_DIR="+sealing.Dir)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -43,8 +45,12 @@ func TestVerifyAuditCommand(t *testing.T) {
 		}
 		return 0, out.String()
 	}
-	if code, out := run(dsn); code != 0 || !strings.Contains(out, "verify-audit: ok: 3 audit rows checked from the start") || !strings.Contains(out, ", 0 rows not sealed yet") {
+	if code, out := run(dsn, "--full"); code != 0 || !strings.Contains(out, "verify-audit: ok: 3 audit rows checked from the start") || !strings.Contains(out, ", 0 rows not sealed yet") {
 		t.Fatalf("clean log: exit %d\n%s", code, out)
+	}
+	// By default it resumes after the newest clean run.
+	if code, out := run(dsn); code != 0 || !strings.Contains(out, "verify-audit: ok: 0 audit rows checked after seal") {
+		t.Fatalf("incremental run: exit %d\n%s", code, out)
 	}
 
 	conn, err := db.Conn(ctx)
@@ -58,13 +64,82 @@ func TestVerifyAuditCommand(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "UPDATE conversion_audits SET client_address = '10.6.6.6' WHERE id = ?", receipts[2].ID); err != nil {
 		t.Fatal(err)
 	}
-	code, out := run(dsn)
+	code, out := run(dsn, "--full")
 	if code != 1 || !strings.Contains(out, "audit row "+receipts[2].ID) {
 		t.Fatalf("tampered log: exit %d, want 1 naming %s\n%s", code, receipts[2].ID, out)
 	}
-	// A database it cannot reach is not a verdict on the log.
+	// Pinned keys replace the anchor's: a key the auditor did not pin fails.
+	other := testenv.NewSealing(t)
+	pinned := filepath.Join(t.TempDir(), "pinned.pem")
+	pub, _ := audit.EncodePublicKey(other.Signer.PublicKey())
+	if err := os.WriteFile(pinned, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run(dsn, "--keys", pinned); code != 1 || !strings.Contains(out, "which is not a trusted key") {
+		t.Fatalf("unpinned signing key: exit %d, want 1\n%s", code, out)
+	}
+	// A database or an anchor it cannot reach is not a verdict on the log.
 	if code, out := run("postgres://postgres@127.0.0.1:1/ces?sslmode=disable"); code != 2 {
 		t.Fatalf("unreachable database: exit %d, want 2\n%s", code, out)
+	}
+	sealing.Dir = filepath.Join(t.TempDir(), "no-anchor")
+	if code, out := run(dsn); code != 2 || !strings.Contains(out, "AUDIT_ANCHOR_DIR") {
+		t.Fatalf("missing anchor: exit %d, want 2 naming AUDIT_ANCHOR_DIR\n%s", code, out)
+	}
+}
+
+// TestAuditKeygen: a new key is private to its owner, never overwritten,
+// and its public half verifies what the private half signs.
+func TestAuditKeygen(t *testing.T) {
+	bin := buildStarter(t)
+	key := filepath.Join(t.TempDir(), "audit-signing.key")
+	keygen := func(args ...string) (int, string) {
+		cmd := exec.Command(bin, append([]string{"audit-keygen"}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no database, no Temporal
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		}
+		return 0, string(out)
+	}
+	if code, out := keygen(); code == 0 || !strings.Contains(out, "--out") {
+		t.Fatalf("without --out: exit %d\n%s", code, out)
+	}
+	if code, out := keygen("--out", key); code != 0 || strings.Contains(out, "PRIVATE") {
+		t.Fatalf("keygen: exit %d\n%s", code, out)
+	}
+	fi, err := os.Stat(key)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v, want mode 0600", fi, err)
+	}
+	before, _ := os.ReadFile(key)
+	if code, out := keygen("--out", key); code == 0 {
+		t.Fatalf("a second keygen over the same file succeeded\n%s", out)
+	}
+	if code, out := keygen("--out", key, "--if-missing"); code != 0 {
+		t.Fatalf("--if-missing on an existing key: exit %d\n%s", code, out)
+	}
+	after, _ := os.ReadFile(key)
+	if string(before) != string(after) {
+		t.Fatal("the key was overwritten")
+	}
+	cfg := config.Config{AuditSigningKeyFile: key}
+	signer, err := cfg.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := audit.ParsePublicKeys(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := audit.Seal{PrevSealHash: audit.GenesisSealHash, SealHash: strings.Repeat("1", 64)}
+	signer.Sign(&seal)
+	if err := keys.CheckSignature(seal); err != nil {
+		t.Fatalf("the .pub file does not verify the key's signature: %v", err)
 	}
 }
 

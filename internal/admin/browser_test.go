@@ -68,10 +68,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(payload) }))
 	defer fake.Close()
+	sealing := testenv.NewSealing(t)
 	w := worker.New(tc, queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
 		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "k", provider.NewHTTPClient(0))},
-		Store:     st, Cache: c, Now: time.Now,
+		Store:     st, Cache: c, Now: time.Now, Signer: sealing.Signer, Anchor: sealing.Anchor,
 	})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	staleAfter := func(string) time.Duration { return 3 * time.Hour }
 	svc := rates.New(st, c, rates.Options{Providers: []string{oxr.Name}, StaleAfter: staleAfter, Now: now, Log: quiet})
 	console, err := admin.New(admin.Deps{
-		Store: st, Ingestion: controls, Providers: []string{"ecb", oxr.Name}, StaleAfter: staleAfter, Rates: svc,
+		Store: st, Verifications: ingestion.NewVerifications(tc, queue), Ingestion: controls, Providers: []string{"ecb", oxr.Name}, StaleAfter: staleAfter, Rates: svc,
 		TemporalUI: "http://127.0.0.1:8233", Log: quiet, Now: now,
 	})
 	if err != nil {
@@ -210,6 +211,32 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(verification, "Hash verified") {
 		t.Fatalf("conversion: %q", verification)
+	}
+
+	// The verify button runs VerifyAuditLog on the worker, through Temporal.
+	sealing.SealAll(t, st)
+	var verified string
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(base+"/admin/integrity"),
+		chromedp.WaitVisible(`#verify`),
+		chromedp.Click(`#verify-full`),
+		chromedp.Click(`#verify`),
+		chromedp.WaitVisible(`#verify-finished`),
+		into(&verified, chromedp.Text(`#verify-result`)),
+	); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if !strings.Contains(verified, "Verified") || !strings.Contains(verified, "by "+testUser) || !strings.Contains(verified, "(every row): 1 audit rows checked") {
+		t.Fatalf("verify result: %q", verified)
+	}
+	actions, err := st.AdminActions(ctx, 1)
+	if err != nil || len(actions) != 1 || actions[0].Action != "verify-audit" {
+		t.Fatalf("admin actions = %+v, %v", actions, err)
+	}
+	wid, ok := strings.CutPrefix(actions[0].Outcome, "started ")
+	if desc, err := tc.DescribeWorkflowExecution(ctx, wid, ""); !ok || err != nil ||
+		desc.WorkflowExecutionInfo.Type.Name != workflows.VerifyAuditLogName || desc.WorkflowExecutionInfo.Status.String() != "Completed" {
+		t.Fatalf("the verification %q is not a completed VerifyAuditLog run in Temporal: %v %v", actions[0].Outcome, desc, err)
 	}
 
 	// The naira's devaluation of June 2023, as the next publication: held

@@ -242,7 +242,9 @@ type integrityData struct {
 	// Running names a verification started by this request that had not
 	// finished when the page was rendered.
 	RunningID, RunningRun string
-	CanVerify             bool
+	// Finished says this request's verification finished (Last is it).
+	Finished  bool
+	CanVerify bool
 }
 
 // sealLate is when an unsealed row is worth a warning: seals are made
@@ -305,5 +307,5 @@ func (c *Console) verify(ctx *fiber.Ctx) error {
 	} else if err != nil {
 		return c.renderIntegrity(ctx, integrityData{RunningID: wid, RunningRun: rid})
 	}
-	return c.renderIntegrity(ctx, integrityData{})
+	return c.renderIntegrity(ctx, integrityData{Finished: true})
 }

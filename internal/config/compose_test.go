@@ -84,7 +84,7 @@ func TestComposeFile(t *testing.T) {
 	if err := yaml.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("parse the resolved compose file: %v", err)
 	}
-	for _, svc := range []string{"ces-migrate", "ces-worker", "ces-api", "ces-schedule"} {
+	for _, svc := range []string{"ces-migrate", "ces-worker", "ces-api", "ces-schedule", "ces-verify-audit"} {
 		s, ok := doc.Services[svc]
 		if !ok {
 			t.Errorf("service %s is missing", svc)
@@ -93,6 +93,11 @@ func TestComposeFile(t *testing.T) {
 		if m := missing(s.Environment); len(m) > 0 {
 			t.Errorf("service %s lacks %v", svc, m)
 		}
+	}
+	// The signing key is the worker's alone.
+	if doc.Services["ces-worker"].Environment["AUDIT_SIGNING_KEY_FILE"] == "" || doc.Services["ces-api"].Environment["AUDIT_SIGNING_KEY_FILE"] != "" {
+		t.Errorf("AUDIT_SIGNING_KEY_FILE: worker %q, api %q; want it set for the worker only",
+			doc.Services["ces-worker"].Environment["AUDIT_SIGNING_KEY_FILE"], doc.Services["ces-api"].Environment["AUDIT_SIGNING_KEY_FILE"])
 	}
 	// Without .env the file refuses to start rather than run without a password.
 	compose, err := filepath.Abs("../../docker-compose.yml")

@@ -23,6 +23,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"ces/activities"
 	"ces/internal/ingestion"
 	"ces/internal/store"
 	"ces/workflows"
@@ -187,6 +188,11 @@ func newStack(t *testing.T) *stack {
 		// The recording is from 2017: let conversions use it (answers
 		// still say stale: true).
 		"CONVERT_MAX_RATE_AGE=100000h",
+		"AUDIT_ANCHOR_DIR=" + filepath.Join(dir, "audit-anchor"),
+	}
+	s.signingKey = filepath.Join(dir, "audit-signing.key")
+	if out, err := s.starter(ctx, "audit-keygen", "--out", s.signingKey); err != nil {
+		t.Fatalf("starter audit-keygen: %v\n%s", err, out)
 	}
 	// As make up does: migrations as the owner, which also makes the
 	// logins the API and the worker run as.
@@ -986,8 +992,18 @@ func expKillAPIUnderLock(t *testing.T, s *stack, r *reporter) {
 func expEndState(t *testing.T, s *stack, r *reporter) {
 	ctx := context.Background()
 	r.check(t, "no duplicate rate in the whole run", s.duplicates(ctx) == 0, "%d duplicated (provider, pair, as_of); %d rate rows", s.duplicates(ctx), s.rateRows(ctx))
-	out, err := s.starter(ctx, "verify-audit")
-	r.check(t, "starter verify-audit is clean", err == nil && strings.Contains(out, "verify-audit: ok"), "%s", lastLine(out))
+	// Seal what the run wrote, through Temporal as the schedule does: signed,
+	// and anchored outside the private cluster.
+	var sealed activities.SealAuditResult
+	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "seal-end-state", TaskQueue: taskQueue}, workflows.SealAuditLogName)
+	if err == nil {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = run.Get(sctx, &sealed)
+		cancel()
+	}
+	r.check(t, "the worker seals, signs and anchors the log", err == nil && sealed.Sealed && sealed.Anchored > 0, "%+v %v", sealed, err)
+	out, err := s.starter(ctx, "verify-audit", "--full")
+	r.check(t, "starter verify-audit --full is clean, every seal anchored", err == nil && strings.Contains(out, "verify-audit: ok") && strings.Contains(out, " 0 not anchored yet"), "%s", lastLine(out))
 	obs, ok := s.redisMatchesPG(ctx)
 	r.check(t, "Redis equals PostgreSQL", ok, "%s", obs)
 	api := s.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ces' AND usename = ?", store.APILogin)

@@ -425,13 +425,15 @@ type stack struct {
 	st    *store.Store
 	rdb   *redis.Client
 	tc    client.Client
+	// signingKey is the worker's AUDIT_SIGNING_KEY_FILE.
+	signingKey string
 }
 
 const taskQueue = "ces-ingest"
 
 func (s *stack) newWorker(t *testing.T) *proc {
 	t.Helper()
-	p := &proc{name: "worker", dir: s.dir, env: s.as(store.WorkerLogin), log: filepath.Join(s.dir, "worker.log"), args: []string{filepath.Join(s.bin, "worker")}}
+	p := &proc{name: "worker", dir: s.dir, env: append(s.as(store.WorkerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey), log: filepath.Join(s.dir, "worker.log"), args: []string{filepath.Join(s.bin, "worker")}}
 	p.start(t)
 	return p
 }

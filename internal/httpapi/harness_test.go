@@ -134,6 +134,7 @@ func newWorld(t *testing.T, o options) *world {
 	deps := httpapi.Deps{
 		Rates:       svc,
 		Conversions: w.conv,
+		AuditKeys:   w.st,
 		Checks: map[string]httpapi.Check{
 			"postgres":        w.st.Ping,
 			"postgres_writes": func(ctx context.Context) error { return w.st.CanWrite(ctx, 250*time.Millisecond) },

@@ -12,6 +12,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
+
+	"ces/internal/audit"
+	"ces/internal/testenv"
 )
 
 func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
@@ -162,6 +165,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{`POST /api/v1/convert {"amount":"500.00","from_currency":"USD","to_currency":"GBP"}`, 201},
 		{`POST /api/v1/convert {"amount":"1e3","from_currency":"USD","to_currency":"GBP"}`, 400},
 		{"/api/v1/conversions/0192f3a0-0000-7000-8000-000000000000", 404},
+		{"/api/v1/audit/public-key", 200},
 	} {
 		t.Run(c.target, func(t *testing.T) { check(t, c.target, c.status) })
 	}
@@ -171,6 +175,25 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	}
 	json.Unmarshal(w.post(t, "/api/v1/convert", `{"amount":"1.00","from_currency":"GBP","to_currency":"JPY"}`).Body, &created)
 	check(t, "/api/v1/conversions/"+created.ID, 200)
+	// With a published key, the keys match the document too.
+	sealing := testenv.NewSealing(t)
+	pub, _ := audit.EncodePublicKey(sealing.Signer.PublicKey())
+	if err := w.st.RegisterSigningKey(context.Background(), sealing.Signer.KeyID(), pub); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "/api/v1/audit/public-key", 200)
+	var keys struct {
+		Current string `json:"current_key_id"`
+		Keys    []struct {
+			PublicKey string `json:"public_key"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(w.get(t, "/api/v1/audit/public-key").Body, &keys); err != nil || keys.Current != sealing.Signer.KeyID() || len(keys.Keys) != 1 {
+		t.Fatalf("public keys = %+v, %v", keys, err)
+	}
+	if parsed, err := audit.ParsePublicKeys([]byte(keys.Keys[0].PublicKey)); err != nil || parsed[keys.Current] == nil {
+		t.Fatalf("the published PEM does not parse to key %s: %v", keys.Current, err)
+	}
 }
 
 type nopCloser struct{ *bytes.Reader }

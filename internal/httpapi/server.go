@@ -41,6 +41,8 @@ type Deps struct {
 	Metrics Observer
 	// MetricsHandler serves /metrics; nil leaves it out.
 	MetricsHandler http.Handler
+	// AuditKeys, when set, publishes the seal signing keys.
+	AuditKeys AuditKeys
 	// Admin, when set, mounts the admin console under /admin.
 	Admin interface{ Mount(app *fiber.App) }
 	// RequestTimeout is every request's deadline, carried by its context
@@ -111,6 +113,9 @@ func New(d Deps) *fiber.App {
 	if d.Conversions != nil {
 		v1.Post("/convert", h.convert)
 		v1.Get("/conversions/:id", h.conversion)
+	}
+	if d.AuditKeys != nil {
+		v1.Get("/audit/public-key", h.auditPublicKey)
 	}
 	if d.Admin != nil {
 		d.Admin.Mount(app)
