@@ -38,7 +38,7 @@ func (a *Activities) SealAudit(ctx context.Context) (SealAuditResult, error) {
 	if a.Signer == nil || a.Anchor == nil {
 		return SealAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no signing key or anchor", "SealingNotConfigured", nil)
 	}
-	if err := a.publishKey(ctx); err != nil {
+	if err := a.PublishSigningKey(ctx); err != nil {
 		return SealAuditResult{}, err
 	}
 	res := SealAuditResult{}
@@ -61,9 +61,10 @@ func (a *Activities) SealAudit(ctx context.Context) (SealAuditResult, error) {
 	return res, nil
 }
 
-// publishKey records the signer's public key in the anchor (which is what
-// verification trusts) and in the database (which the API publishes).
-func (a *Activities) publishKey(ctx context.Context) error {
+// PublishSigningKey records the signer's public key in the anchor (which
+// is what verification trusts) and in the database (which the API
+// publishes). The worker calls it at start, and every seal run again.
+func (a *Activities) PublishSigningKey(ctx context.Context) error {
 	pub := a.Signer.PublicKey()
 	if err := a.Anchor.PutKey(ctx, pub); err != nil {
 		return a.anchorError(err)

@@ -94,7 +94,7 @@ func main() {
 	defer tc.Close()
 
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
-	workflows.Register(w, &activities.Activities{
+	acts := &activities.Activities{
 		Providers: activities.NewSources(cfg),
 		Store:     store.New(db),
 		Cache:     cache.New(rdb, "ces:"),
@@ -103,7 +103,13 @@ func main() {
 		Metrics:   m,
 		Signer:    signer,
 		Anchor:    sink,
-	})
+	}
+	workflows.Register(w, acts)
+	// Publish the key now, so it can be pinned before the first seal; a
+	// database that cannot answer yet gets it from the first seal run.
+	if err := acts.PublishSigningKey(ctx); err != nil {
+		log.Warn("could not publish the seal signing key yet", "error", err.Error())
+	}
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "providers", strings.Join(cfg.FXProviders, ","), "metrics", cfg.MetricsAddr,
 		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "seal_key_id", signer.KeyID(), "anchor", cfg.AuditAnchorDir)
 	interrupt := make(chan any)
