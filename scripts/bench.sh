@@ -21,3 +21,10 @@ export CES_BENCH_REDIS_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlpa
 export CES_BENCH_TEMPORAL_ADDRESS=127.0.0.1:$tport
 export CES_BENCH_BIN=$BIN
 go run ./bench
+# verify-audit over a long log (a million rows; BENCH_QUICK: 100,000),
+# against reading the same rows without checking them.
+rows=1000000
+[ -n "${BENCH_QUICK:-}" ] && rows=100000
+say "verify-audit over $rows audit rows"
+CES_TEST_DATABASE_URL=$PG_URL CES_BENCH_AUDIT_ROWS=$rows go test -run '^$' -bench VerifyAudit -benchtime 1x -timeout 30m ./internal/store |
+	grep -E '^Benchmark'

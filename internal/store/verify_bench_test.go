@@ -1,0 +1,110 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"ces/internal/audit"
+	"ces/internal/fx"
+	"ces/internal/store"
+	"ces/internal/testenv"
+)
+
+// BenchmarkVerifyAudit times one full verify-audit run (chain, signatures,
+// anchor, and every row's hash and figures recomputed) over a log of
+// CES_BENCH_AUDIT_ROWS conversions (default 100,000; make bench runs a
+// million) under one seal per 10,000 rows. Seeding is not timed. Run it
+// once per size: go test -run '^$' -bench VerifyAudit -benchtime 1x ./internal/store
+func BenchmarkVerifyAudit(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("CES_BENCH_AUDIT_ROWS")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	st := store.New(testenv.DB(b))
+	sealing := testenv.NewSealing(b)
+	seed := testenv.SeedReceipts(b, st, 1)[0] // the rate row, and one real conversion
+	usd, _ := fx.LookupCurrency("USD")
+	const batch, perSeal = 2_000, 10_000
+	for done := 1; done < n; {
+		var rs []fx.Receipt
+		for ; done < n && len(rs) < batch; done++ {
+			amount := decimal.New(int64(100+done%100_000), -2)
+			conv, err := fx.Convert(amount, seed.Legs[0].Value, seed.Margin, usd)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := seed
+			r.ID, r.RequestID, r.Amount, r.RequestSHA256 = uuid.NewString(), fmt.Sprintf("bench-%d", done), amount, fx.RequestHash(amount, "EUR", "USD")
+			r.MidRate, r.AppliedRate, r.ConvertedAmount = conv.MidRate, conv.AppliedRate, conv.ConvertedAmount
+			r.Hash = audit.ReceiptHash(r)
+			rs = append(rs, r)
+		}
+		if err := st.InsertReceipts(ctx, rs); err != nil {
+			b.Fatal(err)
+		}
+		if done%perSeal < batch || done == n {
+			seal, sealed, err := st.Seal(ctx, "bench", "run", time.Now(), sealing.Signer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if sealed {
+				if err := sealing.Anchor.Put(ctx, seal); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	var floor time.Duration
+	// The floor: every row of the log read by the client, in seq order,
+	// checking nothing.
+	b.Run("floor-read-every-row", func(b *testing.B) {
+		for range b.N {
+			rows, err := st.DB().QueryContext(ctx, "SELECT * FROM conversion_audits ORDER BY seq")
+			if err != nil {
+				b.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			read := 0
+			for rows.Next() {
+				if err := rows.Scan(vals...); err != nil {
+					b.Fatal(err)
+				}
+				read++
+			}
+			if err := rows.Err(); err != nil || read != n {
+				b.Fatalf("read %d rows, %v", read, err)
+			}
+			rows.Close()
+		}
+		floor = b.Elapsed() / time.Duration(b.N)
+		b.ReportMetric(float64(n)/floor.Seconds(), "rows/s")
+	})
+	b.Run("verify-full", func(b *testing.B) {
+		var rep store.VerifyReport
+		for range b.N {
+			rep = sealing.Verify(b, st, true)
+		}
+		b.StopTimer()
+		if !rep.OK() || rep.Rows != int64(n) {
+			b.Fatalf("verify = %+v, want %d rows checked", rep, n)
+		}
+		perRun := b.Elapsed() / time.Duration(b.N)
+		b.ReportMetric(float64(n)/perRun.Seconds(), "rows/s")
+		b.ReportMetric(perRun.Seconds()*1e6/float64(n), "s/1M-rows")
+		if floor > 0 {
+			b.ReportMetric(floor.Seconds()/perRun.Seconds(), "x-floor")
+		}
+	})
+}
