@@ -28,6 +28,15 @@ func CheckArithmetic(r fx.Receipt) error {
 	if !ok {
 		return fmt.Errorf("to_currency %s is not an ISO 4217 currency", r.To)
 	}
+	if r.RatePrecision != 0 {
+		// The receipt says how it was computed: trust its own record of
+		// the minor units over today's table (ISO 4217 changes), and
+		// refuse a derived-rate precision CES never used.
+		if r.RatePrecision != fx.DerivedSignificantDigits {
+			return fmt.Errorf("rate_precision is %d but CES derives rates to %d significant digits", r.RatePrecision, fx.DerivedSignificantDigits)
+		}
+		to.MinorUnits = r.MinorUnits
+	}
 	conv, err := fx.Convert(r.Amount, mid, r.Margin, to)
 	if err != nil {
 		return err

@@ -51,6 +51,15 @@ func TestCheckArithmetic(t *testing.T) {
 		{"an unknown rounding rule", with(direct, func(r *fx.Receipt) { r.Rounding = "half_up" }), `rounding "half_up"`},
 		{"legs that do not chain from→to", with(cross, func(r *fx.Receipt) { r.Legs = []fx.Rate{eurUSD, eurGBP} }), "its legs do not price GBP/USD"},
 		{"no legs for a pair", with(direct, func(r *fx.Receipt) { r.Legs = nil }), "its legs do not price EUR/USD"},
+		{"minor units recorded on the receipt", with(direct, func(r *fx.Receipt) { r.MinorUnits, r.RatePrecision = 2, 20 }), ""},
+		{"the receipt's minor units win over today's table", with(direct, func(r *fx.Receipt) {
+			// Had USD three decimals when it was made: 105.1217500 → 105.122.
+			r.MinorUnits, r.RatePrecision, r.ConvertedAmount = 3, 20, d("105.122")
+		}), ""},
+		{"figures rounded other than the receipt says", with(direct, func(r *fx.Receipt) { r.MinorUnits, r.RatePrecision = 0, 20 }),
+			"converted_amount is 105.12 but 100.00 × 1.0512175 rounded half_even to 0 places gives 105"},
+		{"a derived-rate precision CES never used", with(cross, func(r *fx.Receipt) { r.MinorUnits, r.RatePrecision = 2, 19 }),
+			"rate_precision is 19 but CES derives rates to 20 significant digits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := audit.CheckArithmetic(tc.r)

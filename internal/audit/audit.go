@@ -20,15 +20,19 @@ func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano)
 // Canonical is the exact text a receipt's Hash covers: one "name=value" line per field
 // in a fixed order. Decimals are in their shortest exact form, so the
 // text is the same whether a value comes from memory or from NUMERIC.
-// Version 2 adds the pricing rule; a receipt without one stays version 1,
-// so receipts written before the rule existed still verify.
+// Version 2 adds the pricing rule, version 3 the minor units and rate
+// precision the figures were computed with; a receipt without them keeps
+// the version it was written in, so older receipts still verify.
 func Canonical(r fx.Receipt) string {
 	var b strings.Builder
 	line := func(k, v string) { b.WriteString(k + "=" + v + "\n") }
-	if r.Rule == "" {
+	switch {
+	case r.Rule == "":
 		line("ces-receipt", "v1")
-	} else {
+	case r.RatePrecision == 0:
 		line("ces-receipt", "v2")
+	default:
+		line("ces-receipt", "v3")
 	}
 	line("id", r.ID)
 	line("created_at", canonicalTime(r.CreatedAt))
@@ -40,6 +44,10 @@ func Canonical(r fx.Receipt) string {
 	line("applied_rate", r.AppliedRate.String())
 	line("converted_amount", r.ConvertedAmount.String())
 	line("rounding", r.Rounding)
+	if r.Rule != "" && r.RatePrecision != 0 {
+		line("minor_units", strconv.Itoa(r.MinorUnits))
+		line("rate_precision", strconv.Itoa(r.RatePrecision))
+	}
 	line("provider", r.Provider)
 	if r.Rule != "" {
 		line("rule", r.Rule)

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -9,9 +10,16 @@ import (
 	"ces/internal/fx"
 )
 
+// receipt is a USD→NGN receipt with rule; "direct+" is the rule direct
+// with the minor units and rate precision recorded (v3).
 func receipt(rule string) fx.Receipt {
 	at := time.Date(2026, 5, 21, 16, 0, 0, 0, time.UTC)
+	var minor, precision int
+	if r, ok := strings.CutSuffix(rule, "+"); ok {
+		rule, minor, precision = r, 2, 20
+	}
 	return fx.Receipt{
+		MinorUnits: minor, RatePrecision: precision,
 		ID: "01a220e7-3294-737a-9e2e-3adc823629d3", CreatedAt: at.Add(time.Hour), Amount: decimal.RequireFromString("500.00"),
 		From: "USD", To: "NGN", MidRate: decimal.RequireFromString("1371.8079"), Margin: decimal.Zero,
 		AppliedRate: decimal.RequireFromString("1371.8079"), ConvertedAmount: decimal.RequireFromString("685903.95"),
@@ -34,6 +42,10 @@ func TestCanonical(t *testing.T) {
 			"from_currency=USD\nto_currency=NGN\nmid_rate=1371.8079\nmargin=0\napplied_rate=1371.8079\nconverted_amount=685903.95\n" +
 			"rounding=half_even\nprovider=cbn\nrule=direct\nas_of=2026-05-21T16:00:00Z\nleg1=102\nrequest_id=req-1\nidempotency_key=\n" +
 			"request_sha256=ab\nclient_address=127.0.0.1\n"},
+		{"v3 records minor units and rate precision", "direct+", "ces-receipt=v3\nid=01a220e7-3294-737a-9e2e-3adc823629d3\ncreated_at=2026-05-21T17:00:00Z\namount=500\n" +
+			"from_currency=USD\nto_currency=NGN\nmid_rate=1371.8079\nmargin=0\napplied_rate=1371.8079\nconverted_amount=685903.95\n" +
+			"rounding=half_even\nminor_units=2\nrate_precision=20\nprovider=cbn\nrule=direct\nas_of=2026-05-21T16:00:00Z\nleg1=102\nrequest_id=req-1\nidempotency_key=\n" +
+			"request_sha256=ab\nclient_address=127.0.0.1\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +56,11 @@ func TestCanonical(t *testing.T) {
 	}
 	if ReceiptHash(receipt("")) == ReceiptHash(receipt("direct")) {
 		t.Fatal("the rule is not covered by the hash")
+	}
+	v3, other := receipt("direct+"), receipt("direct+")
+	other.MinorUnits = 3
+	if ReceiptHash(v3) == ReceiptHash(other) {
+		t.Fatal("the minor units are not covered by the hash")
 	}
 }
 

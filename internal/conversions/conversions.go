@@ -182,7 +182,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 	r := fx.Receipt{
 		ID: id.String(), CreatedAt: now, Amount: amount, From: from.Code, To: to.Code,
 		MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
-		Rounding: fx.Rounding, Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
+		Rounding: fx.Rounding, MinorUnits: to.MinorUnits, RatePrecision: fx.DerivedSignificantDigits, Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
 		RequestID: req.RequestID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
 	}
 	r.Hash = audit.ReceiptHash(r)

@@ -21,7 +21,13 @@ type Receipt struct {
 	AppliedRate     decimal.Decimal
 	ConvertedAmount decimal.Decimal
 	Rounding        string
-	Provider        string
+	// MinorUnits are the target currency's decimals the converted amount
+	// is rounded to, and RatePrecision the significant digits a derived
+	// (cross) rate is divided to, as they were when the receipt was made.
+	// RatePrecision 0 marks a receipt from before they were recorded.
+	MinorUnits    int
+	RatePrecision int
+	Provider      string
 	// Rule is the source-policy rule that chose the legs; receipts made
 	// before there was a policy have none (and hash as v1).
 	Rule           string

@@ -346,3 +346,28 @@ func forgeChain(t *testing.T, st *store.Store) {
 		t.Fatalf("the forged chain is not self-consistent: %s", problem)
 	}
 }
+
+// TestReceiptsKeepHowTheyWereComputed: a new receipt stores its minor
+// units and rate precision and reads back with them (v3); one written
+// before they were recorded (v2) still verifies against the tables.
+func TestReceiptsKeepHowTheyWereComputed(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	seeded := testenv.SeedReceipts(t, st, 1)[0]
+	got, err := st.ConversionByID(ctx, seeded.ID)
+	if err != nil || got.MinorUnits != 2 || got.RatePrecision != fx.DerivedSignificantDigits || !strings.HasPrefix(audit.Canonical(got), "ces-receipt=v3\n") {
+		t.Fatalf("read back %+v, %v; want minor units 2 and precision %d (v3)", got, err, fx.DerivedSignificantDigits)
+	}
+	older := seeded
+	older.ID, older.RequestID, older.MinorUnits, older.RatePrecision = "0192f3a0-0000-7000-8000-0000000000f2", "req-v2", 0, 0
+	older.Hash = audit.ReceiptHash(older)
+	if _, _, err := st.RecordConversion(ctx, older); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ConversionByID(ctx, older.ID); err != nil || got.RatePrecision != 0 || got.Hash != audit.ReceiptHash(got) {
+		t.Fatalf("v2 receipt read back as %+v, %v", got, err)
+	}
+	if rep := testenv.NewSealing(t).Verify(t, st, true); !rep.OK() || rep.Rows != 2 {
+		t.Fatalf("verify = %+v", rep)
+	}
+}

@@ -40,6 +40,8 @@ type auditRow struct {
 	ClientAddress   string    `bun:"client_address,notnull"`
 	Hash            string    `bun:"hash,notnull"`
 	PricingRule     *string   `bun:"pricing_rule"`
+	MinorUnits      *int16    `bun:"minor_units"`
+	RatePrecision   *int16    `bun:"rate_precision"`
 }
 
 func toAuditRow(r fx.Receipt) auditRow {
@@ -62,6 +64,10 @@ func toAuditRow(r fx.Receipt) auditRow {
 	if r.Rule != "" {
 		rule := r.Rule
 		row.PricingRule = &rule
+	}
+	if r.RatePrecision != 0 {
+		mu, rp := int16(r.MinorUnits), int16(r.RatePrecision)
+		row.MinorUnits, row.RatePrecision = &mu, &rp
 	}
 	return row
 }
@@ -89,6 +95,9 @@ func (a auditRow) receipt() fx.Receipt {
 	}
 	if a.PricingRule != nil {
 		r.Rule = *a.PricingRule
+	}
+	if a.MinorUnits != nil && a.RatePrecision != nil {
+		r.MinorUnits, r.RatePrecision = int(*a.MinorUnits), int(*a.RatePrecision)
 	}
 	for _, id := range []*int64{a.Leg1RateID, a.Leg2RateID} {
 		if id != nil {
