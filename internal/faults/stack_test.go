@@ -179,7 +179,14 @@ func newPGCluster(t *testing.T) *pgCluster {
 		c.pgctl("-m", "immediate", "-w", "stop")
 		os.RemoveAll(dir)
 	})
-	if out, err := c.run("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
+	// Passwords are checked over TCP, as on a real server, so the logins
+	// starter migrate makes (from SCRAM verifiers) are proven to work.
+	pwfile := filepath.Join(dir, "owner-password")
+	if err := os.WriteFile(pwfile, []byte(ownerPassword+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.run("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
+		"--pwfile="+pwfile, "-E", "UTF8", "--no-sync"); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	c.start(t)
@@ -218,8 +225,11 @@ func (c *pgCluster) stop() error {
 	return nil
 }
 
+// ownerPassword is the private cluster's superuser password.
+const ownerPassword = "owner-faults-only"
+
 func (c *pgCluster) url(db string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/%s?sslmode=disable", ownerPassword, c.port, db)
 }
 
 // redisServer is a Redis of the suite's own, to stop, freeze and flush.

@@ -2,6 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -30,18 +35,23 @@ type Login struct {
 // role-creating powers, and the statement and lock timeouts of l as its
 // defaults, so every statement it runs is bounded even where a session
 // forgets to set them. It runs as the owner (starter migrate), which must
-// be allowed to create roles. Passwords travel as literals in the SQL
-// text: keep statement logging off on the server while it runs.
+// be allowed to create roles. Passwords never travel: the SQL carries a
+// SCRAM-SHA-256 verifier made here, which PostgreSQL stores as it is, so a
+// server that logs statements logs no password.
 func EnsureLogins(ctx context.Context, db *bun.DB, logins []Login, l Limits) error {
 	for _, lg := range logins {
 		if lg.Name == "" || lg.Role == "" || lg.Password == "" {
 			return fmt.Errorf("store: login %q: name, role and password are all required", lg.Name)
 		}
 		const attrs = " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION INHERIT PASSWORD ?"
-		_, err := db.ExecContext(ctx, "CREATE ROLE ?"+attrs, bun.Ident(lg.Name), lg.Password)
+		secret, err := scramVerifier(lg.Password)
+		if err != nil {
+			return fmt.Errorf("store: login %s: %w", lg.Name, err)
+		}
+		_, err = db.ExecContext(ctx, "CREATE ROLE ?"+attrs, bun.Ident(lg.Name), secret)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42710" { // duplicate_object: it exists
-			_, err = db.ExecContext(ctx, "ALTER ROLE ?"+attrs, bun.Ident(lg.Name), lg.Password)
+			_, err = db.ExecContext(ctx, "ALTER ROLE ?"+attrs, bun.Ident(lg.Name), secret)
 		}
 		if err != nil {
 			return fmt.Errorf("store: login %s: %w", lg.Name, errWithoutSecret(err, lg.Password))
@@ -110,4 +120,42 @@ func CheckLeastPrivilege(ctx context.Context, db *bun.DB) error {
 			ErrPrivileged, user, strings.Join(why, " and "), APILogin, WorkerLogin)
 	}
 	return nil
+}
+
+// scramIterations is PostgreSQL's own default (scram_iterations).
+const scramIterations = 4096
+
+// scramVerifier returns the SCRAM-SHA-256 verifier PostgreSQL stores for
+// password (RFC 5802 and 7677, in PostgreSQL's text form):
+// SCRAM-SHA-256$iterations:salt$StoredKey:ServerKey. PostgreSQL applies
+// SASLprep to a password before hashing; for printable ASCII that is the
+// identity, so other passwords are refused rather than hashed differently.
+// Written here because neither pgx nor bun exposes it; the primitives are
+// the standard library's.
+func scramVerifier(password string) (string, error) {
+	for i := 0; i < len(password); i++ {
+		if password[i] < 0x20 || password[i] > 0x7e {
+			return "", errors.New("the password must be printable ASCII")
+		}
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	return scramVerifierWith(password, salt, scramIterations)
+}
+
+func scramVerifierWith(password string, salt []byte, iterations int) (string, error) {
+	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
+	if err != nil {
+		return "", err
+	}
+	mac := func(key []byte, msg string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(msg))
+		return h.Sum(nil)
+	}
+	stored := sha256.Sum256(mac(salted, "Client Key"))
+	b64 := base64.StdEncoding.EncodeToString
+	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(stored[:]), b64(mac(salted, "Server Key"))), nil
 }

@@ -42,6 +42,16 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// PostgreSQL received a verifier, never the password itself.
+	for _, l := range logins {
+		var stored string
+		if err := owner.QueryRowContext(ctx, "SELECT rolpassword FROM pg_authid WHERE rolname = ?", l.Name).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(stored, "SCRAM-SHA-256$4096:") || strings.Contains(stored, l.Password) {
+			t.Fatalf("login %s: stored password %.20q…, want a SCRAM verifier", l.Name, stored)
+		}
+	}
 	if err := store.CheckLeastPrivilege(ctx, owner); !errors.Is(err, store.ErrPrivileged) {
 		t.Fatalf("the owner's login passed the least-privilege check: %v", err)
 	}
