@@ -175,6 +175,9 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 	if err != nil {
 		return fx.Receipt{}, false, &FieldError{Name: "to_currency", Err: err}
 	}
+	if err := fx.CheckPayout(amount, conv.AppliedRate, from, to); err != nil {
+		return fx.Receipt{}, false, &FieldError{Name: "amount", Err: err}
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return fx.Receipt{}, false, fmt.Errorf("conversions: new id: %w", err)

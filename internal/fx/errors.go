@@ -23,6 +23,9 @@ var (
 
 // Conversion errors.
 var (
+	// ErrAmountTooSmall is returned when a conversion would pay out less
+	// than one minor unit of the target currency.
+	ErrAmountTooSmall = errors.New("amount too small")
 	// ErrRateUnavailable is returned when no rate is fresh enough to convert with.
 	ErrRateUnavailable = errors.New("rate unavailable")
 	// ErrIdempotencyKeyReused is returned when a key comes back with another request.

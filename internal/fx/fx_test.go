@@ -266,3 +266,37 @@ func TestFormatAmount(t *testing.T) {
 		}
 	}
 }
+
+func TestMinAmount(t *testing.T) {
+	cur := func(code string) Currency {
+		c, ok := LookupCurrency(code)
+		if !ok {
+			t.Fatalf("no %s", code)
+		}
+		return c
+	}
+	d := decimal.RequireFromString
+	for _, tt := range []struct {
+		name, applied, from, to, want string
+	}{
+		{"VND to USD: whole dong", "0.000042408098028769312732720", "VND", "USD", "236"},
+		{"USD to JPY: one yen", "138.5", "USD", "JPY", "0.01"},
+		{"JPY to USD: whole yen", "0.0072", "JPY", "USD", "2"},
+		{"exactly one unit", "0.01", "USD", "USD", "1.00"},
+		{"to a three-decimal currency", "0.3", "USD", "KWD", "0.01"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := MinAmount(d(tt.applied), cur(tt.from), cur(tt.to))
+			if !got.Equal(d(tt.want)) {
+				t.Fatalf("MinAmount = %s, want %s", got, tt.want)
+			}
+			if err := CheckPayout(got, d(tt.applied), cur(tt.from), cur(tt.to)); err != nil {
+				t.Fatalf("the minimum itself is refused: %v", err)
+			}
+			less := got.Sub(decimal.New(1, -int32(cur(tt.from).MinorUnits)))
+			if less.IsPositive() && CheckPayout(less, d(tt.applied), cur(tt.from), cur(tt.to)) == nil {
+				t.Fatalf("%s below the minimum converts", less)
+			}
+		})
+	}
+}

@@ -85,3 +85,32 @@ func Convert(amount, mid, margin decimal.Decimal, to Currency) (Conversion, erro
 		ConvertedAmount: amount.Mul(applied).RoundBank(int32(to.MinorUnits)),
 	}, nil
 }
+
+// CheckPayout refuses a conversion whose exact result, amount × applied,
+// is below one minor unit of to: it would round to nothing, or to a unit
+// it is not worth. The error names the smallest amount of from that
+// converts.
+func CheckPayout(amount, applied decimal.Decimal, from, to Currency) error {
+	unit := decimal.New(1, -int32(to.MinorUnits))
+	if amount.Mul(applied).GreaterThanOrEqual(unit) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s %s converts to %s %s, less than one minor unit (%s %s); the smallest amount that converts is %s %s",
+		ErrAmountTooSmall, amount, from.Code, amount.Mul(applied).Truncate(int32(to.MinorUnits)+4), to.Code, unit, to.Code,
+		MinAmount(applied, from, to).StringFixed(int32(from.MinorUnits)), from.Code)
+}
+
+// MinAmount is the smallest amount of from, in its minor units, that
+// converts at applied to at least one minor unit of to.
+func MinAmount(applied decimal.Decimal, from, to Currency) decimal.Decimal {
+	unit := decimal.New(1, -int32(to.MinorUnits))
+	step := decimal.New(1, -int32(from.MinorUnits))
+	m := unit.DivRound(applied, 40).RoundCeil(int32(from.MinorUnits))
+	for m.Mul(applied).LessThan(unit) { // DivRound may have rounded down
+		m = m.Add(step)
+	}
+	for m.GreaterThan(step) && m.Sub(step).Mul(applied).GreaterThanOrEqual(unit) { // or up
+		m = m.Sub(step)
+	}
+	return m
+}

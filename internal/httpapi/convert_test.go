@@ -137,6 +137,7 @@ func TestConvertBadInputWritesNothing(t *testing.T) {
 		{"truncated", `{"amount":"1","from_currency":"USD"`, nil, 400, "malformed_body", ""},
 		{"bad idempotency key", `{"amount":"1","from_currency":"USD","to_currency":"NGN"}`, []string{"Idempotency-Key", strings.Repeat("k", 256)}, 400, "invalid_parameter", "Idempotency-Key"},
 		{"not quoted", `{"amount":"1","from_currency":"USD","to_currency":"USN"}`, nil, 404, "rate_not_found", ""},
+		{"pays out less than a cent", `{"amount":"1","from_currency":"VND","to_currency":"USD"}`, nil, 400, "amount_too_small", "amount"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -465,6 +466,31 @@ func TestConvertKeyComesBackOnEvery503(t *testing.T) {
 			got := r.Header.Get("Idempotency-Key")
 			if r.Status != 503 || got == "" || (tc.key != "" && got != tc.key) {
 				t.Fatalf("%d, Idempotency-Key %q: %s", r.Status, got, r.Body)
+			}
+		})
+	}
+}
+
+// TestConvertPaysOutAtLeastOneMinorUnit: 1 VND was a 201 with
+// "converted_amount":"0.00". The smallest amount the refusal names
+// (computed with Python's decimal module from the recorded 23462.5 VND
+// per USD, 20 significant digits, less the 0.5% margin) converts, and one
+// dong less does not.
+func TestConvertPaysOutAtLeastOneMinorUnit(t *testing.T) {
+	w := oxrWorld(t, options{})
+	for _, tt := range []struct {
+		amount string
+		status int
+		want   string
+	}{
+		{"1", 400, "the smallest amount that converts is 236 VND"},
+		{"235", 400, "235 VND converts to 0.009965 USD"},
+		{"236", 201, `"converted_amount":"0.01"`},
+	} {
+		t.Run(tt.amount, func(t *testing.T) {
+			r := w.post(t, "/api/v1/convert", `{"amount":"`+tt.amount+`","from_currency":"VND","to_currency":"USD"}`)
+			if r.Status != tt.status || !strings.Contains(string(r.Body), tt.want) {
+				t.Fatalf("%d %s, want %d saying %q", r.Status, r.Body, tt.status, tt.want)
 			}
 		})
 	}

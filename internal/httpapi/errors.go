@@ -20,6 +20,7 @@ const (
 	CodeBodyTooLarge      = "body_too_large"
 	CodeInternal          = "internal_error"
 	CodeInvalidAmount     = "invalid_amount"
+	CodeAmountTooSmall    = "amount_too_small"
 	CodeMalformedBody     = "malformed_body"
 	CodeKeyReused         = "idempotency_key_reused"
 	CodeKeyInUse          = "idempotency_key_in_use"
@@ -83,6 +84,8 @@ func classify(err error) *apiError {
 	switch {
 	case errors.Is(err, fx.ErrInvalidCurrency):
 		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidCurrency, Field: field, Message: err.Error()}
+	case errors.Is(err, fx.ErrAmountTooSmall):
+		return &apiError{Status: fiber.StatusBadRequest, Code: CodeAmountTooSmall, Field: field, Message: err.Error()}
 	case errors.Is(err, fx.ErrInvalidAmount):
 		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidAmount, Field: field, Message: err.Error()}
 	case errors.Is(err, fx.ErrUnknownProvider):
