@@ -20,6 +20,7 @@ import (
 
 	"ces/internal/admin"
 	"ces/internal/cache"
+	"ces/internal/clients"
 	"ces/internal/config"
 	"ces/internal/conversions"
 	"ces/internal/httpapi"
@@ -99,7 +100,11 @@ func main() {
 	if err != nil {
 		logging.Fatal(log, "admin console", err)
 	}
+	auth := clients.NewAuthenticator(st, rdb, "ces:", log)
+	go auth.Watch(ctx)
 	app := httpapi.New(httpapi.Deps{
+		Auth:        auth,
+		RatesPublic: cfg.RatesPublic,
 		Admin:       console,
 		AuditKeys:   st,
 		Rates:       svc,

@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
@@ -34,6 +35,7 @@ import (
 
 	"ces/activities"
 	"ces/internal/cache"
+	"ces/internal/clients"
 	"ces/internal/provider"
 	"ces/internal/provider/oxr"
 	"ces/internal/store"
@@ -180,6 +182,15 @@ func run(s settings) error {
 		store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
 		return err
 	}
+	// Conversions need an API key; lookups are served publicly, as make up does.
+	apiKey, apiKeyHash, apiKeyPrefix, err := clients.Generate()
+	if err != nil {
+		return err
+	}
+	if err := st.CreateAPIKey(ctx, clients.Key{ID: uuid.NewString(), Name: "bench", Prefix: apiKeyPrefix,
+		Scopes: clients.DefaultScopes, CreatedAt: time.Now(), CreatedBy: "bench"}, apiKeyHash); err != nil {
+		return err
+	}
 	apiURL, err := url.Parse(dbURL)
 	if err != nil {
 		return err
@@ -196,7 +207,7 @@ func run(s settings) error {
 			"DATABASE_URL=" + apiDB, "REDIS_URL=" + redis, "TEMPORAL_ADDRESS=" + temporalAddr,
 			"FX_PROVIDER=openexchangerates", "FX_API_KEY=bench", "HTTP_ADDR=" + addr,
 			"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
-			"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info",
+			"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info", "RATES_PUBLIC=true",
 		}, more...)
 	}
 	api, err := startProcess(filepath.Join(binDir, "api"), apiAddr, apiEnv(apiAddr, redisURL, "PPROF_ADDR="+pprofAddr))
@@ -238,7 +249,7 @@ func run(s settings) error {
 	rep := Report{When: time.Now().UTC(), Quick: s.quick, Machine: machine(), Concurrency: s.concurrency,
 		ClosedFor: s.closedFor.String(), OpenFor: s.openFor.String(), ScaleRows: s.scaleRows, Rounds: s.rounds}
 	api0, floor0, frozen0 := "http://"+apiAddr, "http://"+floorAddr, "http://"+frozenAddr
-	small, err := scenarios(ctx, s, tc, c, queue, api, api0, floor0, frozen0, "small")
+	small, err := scenarios(ctx, s, tc, c, queue, api, api0, apiKey, floor0, frozen0, "small")
 	if err != nil {
 		return err
 	}
@@ -248,7 +259,7 @@ func run(s settings) error {
 	if err := loadHistory(ctx, db, s.scaleRows, legID); err != nil {
 		return err
 	}
-	big, err := scenarios(ctx, s, tc, c, queue, api, api0, floor0, frozen0, "scaled")
+	big, err := scenarios(ctx, s, tc, c, queue, api, api0, apiKey, floor0, frozen0, "scaled")
 	if err != nil {
 		return err
 	}
@@ -308,13 +319,13 @@ func profile(name string, seconds int) chan struct{} {
 
 // scenarios measures the floors and every scenario once, on whatever the
 // database holds now.
-func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache, queue string, api *process, apiURL, floorURL, frozenURL, dbLabel string) ([]Result, error) {
+func scenarios(ctx context.Context, s settings, tc client.Client, c *cache.Cache, queue string, api *process, apiURL, apiKey, floorURL, frozenURL, dbLabel string) ([]Result, error) {
 	var out []Result
 	get := func(url string) vegeta.Targeter {
 		return vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: url})
 	}
 	post := func(url, body string) vegeta.Targeter {
-		h := http.Header{"Content-Type": []string{"application/json"}}
+		h := http.Header{"Content-Type": []string{"application/json"}, "Authorization": []string{"Bearer " + apiKey}}
 		return vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: url, Body: []byte(body), Header: h})
 	}
 

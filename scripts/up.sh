@@ -52,6 +52,9 @@ if [ -z "${FX_PROVIDERS:-}" ] && [ -z "${FX_PROVIDER:-}" ]; then
 	export FX_PROVIDERS
 fi
 providers=${FX_PROVIDERS:-${FX_PROVIDER:-}}
+# The demo serves rate lookups without a key; conversions always need one
+# (bin/starter apikey create). RATES_PUBLIC=false requires keys for lookups too.
+export RATES_PUBLIC=${RATES_PUBLIC:-true}
 
 TPORT=${CES_TEMPORAL_PORT:-7233}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TPORT}
@@ -110,7 +113,7 @@ addr=${HTTP_ADDR:-127.0.0.1:8080}
 (umask 077; {
 	echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 	echo "AUDIT_ANCHOR_DIR=$AUDIT_ANCHOR_DIR"
-	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL FX_SOURCE_PRIORITY CONVERT_MAX_RATE_AGE; do
+	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL FX_SOURCE_PRIORITY CONVERT_MAX_RATE_AGE RATES_PUBLIC; do
 		[ -n "${!v:-}" ] && echo "$v=${!v}"
 	done
 } >"$DATA/env")
@@ -124,6 +127,7 @@ CES is running (providers: $providers). Ctrl-C stops everything started here.
   metrics         http://$addr/metrics (api), http://${METRICS_ADDR:-127.0.0.1:9091}/metrics (worker)
   admin console   http://$addr/admin/
                   first create a user: bin/starter createsuperuser --username you
+  API keys        conversions need one: bin/starter apikey create --name you
   Temporal UI     http://127.0.0.1:${CES_TEMPORAL_UI_PORT:-8233}/namespaces/default/schedules
   logs            .data/worker.log, .data/api.log
   CLI             bin/temporal workflow list --query "WorkflowType='IngestRates'"

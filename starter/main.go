@@ -6,6 +6,7 @@
 //	starter backfill --provider P --from D --to D      ingest a past period from one download
 //	starter verify-audit [--full] [--keys F] check the audit log against its seals, signatures and anchor
 //	starter audit-keygen --out FILE          write a new seal signing key pair
+//	starter apikey create|list|revoke        manage the API keys clients send
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -22,8 +24,10 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"golang.org/x/term"
@@ -32,6 +36,8 @@ import (
 	"ces/internal/admin"
 	"ces/internal/anchor"
 	"ces/internal/audit"
+	"ces/internal/cache"
+	"ces/internal/clients"
 	"ces/internal/config"
 	"ces/internal/ingestion"
 	"ces/internal/logging"
@@ -62,6 +68,10 @@ commands:
   audit-keygen [--out FILE]       write a new Ed25519 seal signing key to FILE (mode 0600, never
                                   overwritten; default AUDIT_SIGNING_KEY_FILE) and its public key to
                                   FILE.pub; --if-missing does nothing when FILE exists
+  apikey create --name N [--scopes rates:read,convert]
+                                  make an API key and print it (once; only its hash is stored)
+  apikey list                     list the keys: id, name, prefix, scopes, created, revoked
+  apikey revoke ID [--reason R]   revoke a key, at once on every API replica
   createsuperuser --username U    create an admin console user; the password is read from the
                                   terminal without echo, or from the first line of stdin
 `
@@ -102,6 +112,8 @@ func main() {
 		err = backfill(ctx, log, cfg, args)
 	case "verify-audit":
 		err = verifyAudit(ctx, cfg, args)
+	case "apikey":
+		err = apikey(ctx, cfg, args, os.Stdout)
 	case "createsuperuser":
 		err = createSuperuser(ctx, log, cfg, args, os.Stdin)
 	default:
@@ -428,4 +440,97 @@ func readPassword(stdin *os.File) (string, error) {
 		return "", errors.New("the passwords differ")
 	}
 	return string(first), nil
+}
+
+// apikey makes, lists and revokes API keys. The key itself is printed
+// once, on stdout alone, so that it can be captured: KEY=$(starter apikey create …).
+func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("apikey: want create, list or revoke")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st := store.New(db)
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "create":
+		fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+		name := fs.String("name", "", "who or what the key is for (required)")
+		scopes := fs.String("scopes", strings.Join(clients.DefaultScopes, ","), "comma-separated: "+strings.Join(clients.AllScopes, ", "))
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if n := strings.TrimSpace(*name); n == "" || len(n) > 100 {
+			return errors.New("apikey create: --name is required (at most 100 characters)")
+		}
+		list, err := clients.ParseScopes(*scopes)
+		if err != nil {
+			return err
+		}
+		plain, hash, prefix, err := clients.Generate()
+		if err != nil {
+			return err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		k := clients.Key{ID: id.String(), Name: strings.TrimSpace(*name), Prefix: prefix, Scopes: list, CreatedAt: time.Now(), CreatedBy: "starter"}
+		if err := st.CreateAPIKey(ctx, k, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "apikey: created %s (%s, scopes %s); the key is printed once, below, and cannot be shown again\n", k.ID, k.Name, strings.Join(k.Scopes, ","))
+		fmt.Fprintln(out, plain)
+		return nil
+	case "list":
+		keys, err := st.APIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if k.Revoked() {
+				revoked = k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, strings.Join(k.Scopes, ","), k.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if len(args) == 0 {
+			return errors.New("apikey revoke: want the key's id")
+		}
+		id, rest := args[0], args[1:]
+		fs := flag.NewFlagSet("apikey revoke", flag.ContinueOnError)
+		reason := fs.String("reason", "", "why (recorded)")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+			return fmt.Errorf("apikey revoke: %q is not a key id (see starter apikey list)", id)
+		}
+		if err := st.RevokeAPIKey(ctx, id, "starter", *reason); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("apikey revoke: no key %s", id)
+		} else if err != nil {
+			return err
+		}
+		// The database refuses the key's writes from now on; this tells
+		// every API replica to stop trusting what it cached of it.
+		rdb, err := cache.NewClient(cfg.RedisURL, cache.WorkerTimeouts)
+		if err == nil {
+			err = clients.Announce(ctx, rdb, clients.RevocationChannel("ces:"), id)
+			rdb.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "apikey: revoked %s; Redis did not carry the news, so API replicas may serve reads with it for up to %s\n", id, clients.CacheTTL)
+			return nil
+		}
+		fmt.Fprintf(os.Stderr, "apikey: revoked %s\n", id)
+		return nil
+	}
+	return fmt.Errorf("apikey: unknown subcommand %q (want create, list or revoke)", sub)
 }

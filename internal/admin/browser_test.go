@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/worker"
 
 	"ces/activities"
 	"ces/internal/admin"
 	"ces/internal/cache"
+	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/httpapi"
@@ -115,6 +117,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := httpapi.New(httpapi.Deps{
+		Auth:        clients.NewAuthenticator(st, rdb, prefix, quiet),
 		Rates:       svc,
 		Conversions: conversions.New(svc, st, conversions.Options{Margin: decimal.RequireFromString("0.005"), MaxRateAge: func(string) time.Duration { return 876000 * time.Hour }}),
 		Admin:       console,
@@ -127,7 +130,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	go app.Listener(ln)
 	defer app.Shutdown()
 	base := "http://" + ln.Addr().String()
-	resp, err := http.Post(base+"/api/v1/convert", "application/json", strings.NewReader(`{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`))
+	key, keyHash, keyPrefix, err := clients.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateAPIKey(ctx, clients.Key{ID: uuid.NewString(), Name: "browser test", Prefix: keyPrefix, Scopes: clients.DefaultScopes,
+		CreatedAt: time.Now(), CreatedBy: "test"}, keyHash); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/convert", strings.NewReader(`{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 201 {
 		t.Fatalf("convert: %v %v", resp, err)
 	}

@@ -21,7 +21,8 @@ func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano)
 // in a fixed order. Decimals are in their shortest exact form, so the
 // text is the same whether a value comes from memory or from NUMERIC.
 // Version 2 adds the pricing rule, version 3 the minor units and rate
-// precision the figures were computed with; a receipt without them keeps
+// precision the figures were computed with, version 4 the API key of the
+// client; a receipt without them keeps
 // the version it was written in, so older receipts still verify.
 func Canonical(r fx.Receipt) string {
 	var b strings.Builder
@@ -31,8 +32,10 @@ func Canonical(r fx.Receipt) string {
 		line("ces-receipt", "v1")
 	case r.RatePrecision == 0:
 		line("ces-receipt", "v2")
-	default:
+	case r.APIKeyID == "":
 		line("ces-receipt", "v3")
+	default:
+		line("ces-receipt", "v4")
 	}
 	line("id", r.ID)
 	line("created_at", canonicalTime(r.CreatedAt))
@@ -60,6 +63,9 @@ func Canonical(r fx.Receipt) string {
 	line("idempotency_key", r.IdempotencyKey)
 	line("request_sha256", r.RequestSHA256)
 	line("client_address", r.ClientAddress)
+	if r.Rule != "" && r.RatePrecision != 0 && r.APIKeyID != "" {
+		line("api_key_id", r.APIKeyID)
+	}
 	return b.String()
 }
 

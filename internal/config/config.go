@@ -94,6 +94,9 @@ type Config struct {
 	// ConvertMaxRateAge is the oldest rate a conversion may use; zero means
 	// "use the provider's default", which is the staleness threshold.
 	ConvertMaxRateAge time.Duration `env:"CONVERT_MAX_RATE_AGE"`
+	// RatesPublic lets rate lookups, history and currencies be served
+	// without an API key; conversions always need one.
+	RatesPublic bool `env:"RATES_PUBLIC" envDefault:"false"`
 	// AuditSigningKeyFile is the Ed25519 private key (PEM) the worker signs
 	// seals with; only the worker reads it (see Signer).
 	AuditSigningKeyFile string `env:"AUDIT_SIGNING_KEY_FILE"`

@@ -38,6 +38,9 @@ type Request struct {
 	IdempotencyKey string
 	RequestID      string
 	ClientAddress  string
+	// APIKeyID is the client's key: it scopes IdempotencyKey and is
+	// recorded in the receipt.
+	APIKeyID string
 }
 
 // Service prices and records conversions.
@@ -144,7 +147,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 		}
 	}
 	if !generated {
-		prev, err := s.store.ConversionByKey(ctx, req.IdempotencyKey)
+		prev, err := s.store.ConversionByKey(ctx, req.APIKeyID, req.IdempotencyKey)
 		switch {
 		case err == nil:
 			if prev.RequestSHA256 != reqHash {
@@ -186,7 +189,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 		ID: id.String(), CreatedAt: now, Amount: amount, From: from.Code, To: to.Code,
 		MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
 		Rounding: fx.Rounding, MinorUnits: to.MinorUnits, RatePrecision: fx.DerivedSignificantDigits, Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
-		RequestID: req.RequestID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
+		RequestID: req.RequestID, APIKeyID: req.APIKeyID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
 	}
 	r.Hash = audit.ReceiptHash(r)
 	record := s.store.RecordConversion
@@ -197,7 +200,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 	defer cancel()
 	stored, replayed, err := record(wctx, r)
 	switch {
-	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused):
+	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused), errors.Is(err, fx.ErrUnauthorized):
 		return fx.Receipt{}, false, err
 	case err != nil:
 		// The write may have committed although its answer was lost (the
@@ -239,19 +242,20 @@ func (s *Service) committed(ctx context.Context, r fx.Receipt) (fx.Receipt, bool
 		ctx, cancel = context.WithTimeout(ctx, 2*time.Second)
 	}
 	defer cancel()
-	found, err := s.store.ConversionByKey(ctx, r.IdempotencyKey)
+	found, err := s.store.ConversionByKey(ctx, r.APIKeyID, r.IdempotencyKey)
 	if err != nil || found.ID != r.ID {
 		return fx.Receipt{}, false
 	}
 	return found, true
 }
 
-// Get returns a stored receipt.
-func (s *Service) Get(ctx context.Context, id string) (fx.Receipt, error) {
+// Get returns a receipt the client apiKeyID made; another client's is
+// fx.ErrConversionNotFound.
+func (s *Service) Get(ctx context.Context, apiKeyID, id string) (fx.Receipt, error) {
 	if !ValidID(id) {
 		return fx.Receipt{}, fmt.Errorf("%w: %q is not a conversion id", fx.ErrConversionNotFound, id)
 	}
-	r, err := s.store.ConversionByID(ctx, id)
+	r, err := s.store.ClientConversionByID(ctx, apiKeyID, id)
 	if err != nil && !errors.Is(err, fx.ErrConversionNotFound) {
 		return fx.Receipt{}, unavailable(err)
 	}

@@ -189,6 +189,7 @@ func newStack(t *testing.T) *stack {
 		// still say stale: true).
 		"CONVERT_MAX_RATE_AGE=100000h",
 		"AUDIT_ANCHOR_DIR=" + filepath.Join(dir, "audit-anchor"),
+		"RATES_PUBLIC=true",
 	}
 	s.signingKey = filepath.Join(dir, "audit-signing.key")
 	if out, err := s.starter(ctx, "audit-keygen", "--out", s.signingKey); err != nil {
@@ -199,6 +200,12 @@ func newStack(t *testing.T) *stack {
 	if out, err := s.starter(ctx, "migrate", "CES_API_DB_PASSWORD="+loginPassword, "CES_WORKER_DB_PASSWORD="+loginPassword); err != nil {
 		t.Fatalf("starter migrate: %v\n%s", err, out)
 	}
+	// The client the load runs as: a key with every scope, printed once.
+	out, err := s.starterStdout(ctx, "apikey", "create", "--name", "fault suite")
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(out), "ces_") {
+		t.Fatalf("starter apikey create: %v\n%s", err, out)
+	}
+	clientKey = strings.TrimSpace(out)
 	s.worker = s.newWorker(t)
 	t.Cleanup(func() { s.worker.kill() })
 	s.api = s.newAPI(t)
@@ -454,8 +461,13 @@ func redisFault(t *testing.T, s *stack, r *reporter, fault, repair func()) {
 
 func expBadRequests(t *testing.T, s *stack, r *reporter) {
 	ctx := context.Background()
-	a := get(ctx, http.DefaultClient, s.apiURL+"/api/v1/conversions/urn:uuid:0192f3a0-0000-7000-8000-000000000000")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.apiURL+"/api/v1/conversions/urn:uuid:0192f3a0-0000-7000-8000-000000000000", nil)
+	req.Header.Set("Authorization", "Bearer "+clientKey)
+	a := send(http.DefaultClient, req)
 	r.check(t, "a urn:uuid: conversion id is 404 in the error shape, not 503", a.status == 404 && a.errorCode() != "",
+		"%d %s", a.status, a.errorCode())
+	a = post(ctx, s.apiURL+"/api/v1/convert", `{"amount":"250.00","from_currency":"USD","to_currency":"JPY"}`, "Bearer ces_not-a-key")
+	r.check(t, "a conversion with an unknown API key is 401 in the error shape", a.status == 401 && a.errorCode() == "unauthorized",
 		"%d %s", a.status, a.errorCode())
 	a = get(ctx, http.DefaultClient, s.apiURL+lookupPath+"&at=9999-12-31")
 	r.check(t, "at=9999-12-31 is 400 in the error shape, not 200 with a saturated age", a.status == 400 && a.errorCode() != "",

@@ -96,6 +96,10 @@ func get(ctx context.Context, hc *http.Client, url string) answer {
 	return send(hc, req)
 }
 
+// clientKey is the API key the suite's conversions are sent with (made
+// by starter apikey create when the stack starts).
+var clientKey string
+
 // convert posts a conversion; key "" sends none, so CES makes one.
 func convert(ctx context.Context, hc *http.Client, base, key string) answer {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/convert",
@@ -104,10 +108,22 @@ func convert(ctx context.Context, hc *http.Client, base, key string) answer {
 		return answer{err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+clientKey)
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
 	return send(hc, req)
+}
+
+// post sends body with an Authorization header.
+func post(ctx context.Context, url, body, authorization string) answer {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return answer{err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", authorization)
+	return send(http.DefaultClient, req)
 }
 
 // summary counts answers by status ("201×40 503×3 none×2").

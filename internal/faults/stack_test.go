@@ -498,3 +498,17 @@ func (s *stack) starter(ctx context.Context, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// starterStdout runs a starter command as the owner and returns its
+// standard output alone (where apikey create prints the key).
+func (s *stack) starterStdout(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "starter"), args...)
+	cmd.Env, cmd.Dir = s.env, s.dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return stderr.String(), err
+	}
+	return string(out), nil
+}

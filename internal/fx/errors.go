@@ -37,3 +37,12 @@ var (
 	// ErrDatabaseUnavailable is returned when the system of record cannot be reached.
 	ErrDatabaseUnavailable = errors.New("database unavailable")
 )
+
+// Client errors.
+var (
+	// ErrUnauthorized is returned for a missing, malformed, unknown or
+	// revoked API key; it never says which.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden is returned for a key without the scope an endpoint needs.
+	ErrForbidden = errors.New("forbidden")
+)

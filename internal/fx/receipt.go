@@ -33,7 +33,10 @@ type Receipt struct {
 	Rule           string
 	AsOf           time.Time
 	Legs           []Rate
-	RequestID      string
+	RequestID string
+	// APIKeyID is the client key the conversion was made with; its
+	// IdempotencyKey is scoped to it. Empty on receipts from before keys.
+	APIKeyID       string
 	IdempotencyKey string
 	RequestSHA256  string
 	ClientAddress  string

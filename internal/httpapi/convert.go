@@ -154,7 +154,7 @@ func (h *handlers) convert(c *fiber.Ctx) (err error) {
 	}
 	r, replayed, err := h.d.Conversions.Convert(c.UserContext(), conversions.Request{
 		Amount: amount, From: from, To: to, IdempotencyKey: key,
-		RequestID: requestID(c), ClientAddress: strings.Clone(c.IP()),
+		RequestID: requestID(c), ClientAddress: strings.Clone(c.IP()), APIKeyID: client(c).ID,
 	})
 	if r.IdempotencyKey != "" {
 		// The client's key, or the one CES made for a request without
@@ -176,7 +176,7 @@ func (h *handlers) convert(c *fiber.Ctx) (err error) {
 
 // conversion serves GET /api/v1/conversions/{id}.
 func (h *handlers) conversion(c *fiber.Ctx) error {
-	r, err := h.d.Conversions.Get(c.UserContext(), strings.Clone(c.Params("id")))
+	r, err := h.d.Conversions.Get(c.UserContext(), client(c).ID, strings.Clone(c.Params("id")))
 	if err != nil {
 		return err
 	}

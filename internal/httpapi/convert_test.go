@@ -234,7 +234,7 @@ func TestConvertIdempotency(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", advisoryKey("order-43")); err != nil {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", advisoryKey(w.keyID, "order-43")); err != nil {
 		t.Fatal(err)
 	}
 	busy := w.post(t, "/api/v1/convert", body, "Idempotency-Key", "order-43")
@@ -457,6 +457,10 @@ func TestConvertKeyComesBackOnEvery503(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, options{})
+			// The client's key is checked (and kept) before PostgreSQL goes.
+			if r := w.get(t, "/api/v1/conversions/0192f3a0-0000-7000-8000-000000000000"); r.Status != 404 {
+				t.Fatalf("receipt lookup: %d %s", r.Status, r.Body)
+			}
 			w.db.Close()
 			var headers []string
 			if tc.key != "" {

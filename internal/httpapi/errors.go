@@ -21,6 +21,8 @@ const (
 	CodeInternal          = "internal_error"
 	CodeInvalidAmount     = "invalid_amount"
 	CodeAmountTooSmall    = "amount_too_small"
+	CodeUnauthorized      = "unauthorized"
+	CodeForbidden         = "forbidden"
 	CodeMalformedBody     = "malformed_body"
 	CodeKeyReused         = "idempotency_key_reused"
 	CodeKeyInUse          = "idempotency_key_in_use"
@@ -84,6 +86,11 @@ func classify(err error) *apiError {
 	switch {
 	case errors.Is(err, fx.ErrInvalidCurrency):
 		return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidCurrency, Field: field, Message: err.Error()}
+	case errors.Is(err, fx.ErrUnauthorized):
+		return &apiError{Status: fiber.StatusUnauthorized, Code: CodeUnauthorized, Field: "Authorization",
+			Message: "a valid API key is required: send Authorization: Bearer <key>"}
+	case errors.Is(err, fx.ErrForbidden):
+		return &apiError{Status: fiber.StatusForbidden, Code: CodeForbidden, Field: "Authorization", Message: err.Error()}
 	case errors.Is(err, fx.ErrAmountTooSmall):
 		return &apiError{Status: fiber.StatusBadRequest, Code: CodeAmountTooSmall, Field: field, Message: err.Error()}
 	case errors.Is(err, fx.ErrInvalidAmount):
@@ -126,6 +133,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		}
 		if ae.Status == fiber.StatusServiceUnavailable {
 			c.Set(fiber.HeaderRetryAfter, "30")
+		}
+		if ae.Status == fiber.StatusUnauthorized {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="ces"`)
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Status(ae.Status).JSON(errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message, Field: ae.Field}})

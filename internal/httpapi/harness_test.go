@@ -15,11 +15,13 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
 	"ces/internal/cache"
+	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/httpapi"
@@ -57,6 +59,12 @@ type world struct {
 	rates   *rates.Service
 	rdb     *redis.Client // the test's own Redis key space, under prefix
 	prefix  string
+	// key is a client's API key with every scope, sent by post and by
+	// get to /api/v1/conversions unless a test sends its own
+	// Authorization ("-": none); auth checks keys.
+	key   string
+	keyID string
+	auth  *clients.Authenticator
 }
 
 type options struct {
@@ -74,6 +82,8 @@ type options struct {
 	noWatch    bool // with nearCache: no pub/sub, the bound alone
 	// requestTimeout is the API's REQUEST_TIMEOUT; zero: none.
 	requestTimeout time.Duration
+	// ratesPrivate requires a key for lookups (RATES_PUBLIC=false).
+	ratesPrivate bool
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -131,7 +141,20 @@ func newWorld(t *testing.T, o options) *world {
 	w.conv = conversions.New(svc, w.st, conversions.Options{
 		Margin: decimal.RequireFromString(o.margin), MaxRateAge: func(string) time.Duration { return o.maxAge }, Now: func() time.Time { return w.now },
 	})
+	// Keys are checked through a working Redis even when the rates' Redis
+	// is made unreachable or frozen: those tests are about lookups.
+	authRedis, authPrefix := w.rdb, w.prefix
+	if authRedis == nil {
+		authRedis, authPrefix = testenv.Redis(t)
+	}
+	w.auth = clients.NewAuthenticator(w.st, authRedis, authPrefix, quiet)
+	actx, stopAuth := context.WithCancel(context.Background())
+	t.Cleanup(stopAuth)
+	go w.auth.Watch(actx)
+	w.key, w.keyID = w.newKey(t, "test client", clients.ScopeRatesRead, clients.ScopeConvert)
 	deps := httpapi.Deps{
+		Auth:        w.auth,
+		RatesPublic: !o.ratesPrivate,
 		Rates:       svc,
 		Conversions: w.conv,
 		AuditKeys:   w.st,
@@ -229,8 +252,14 @@ func (w *world) do(t *testing.T, method, target, body string, headers ...string)
 		rd = strings.NewReader(body)
 	}
 	req, _ := http.NewRequest(method, target, rd)
+	if method == http.MethodPost || strings.HasPrefix(target, "/api/v1/conversions") {
+		req.Header.Set("Authorization", "Bearer "+w.key)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+		if headers[i] == "Authorization" && headers[i+1] == "-" {
+			req.Header.Del("Authorization")
+		}
 	}
 	resp, err := w.app.Test(req, 10_000)
 	if err != nil {
@@ -273,4 +302,18 @@ func golden(t *testing.T, name string, r response) {
 	if string(want) != string(b) {
 		t.Fatalf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, b, want)
 	}
+}
+
+// newKey stores a new API key with scopes and returns it and its id.
+func (w *world) newKey(t *testing.T, name string, scopes ...string) (key, id string) {
+	t.Helper()
+	plain, hash, prefix, err := clients.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := clients.Key{ID: uuid.NewString(), Name: name, Prefix: prefix, Scopes: scopes, CreatedAt: time.Now(), CreatedBy: "test"}
+	if err := w.st.CreateAPIKey(context.Background(), k, hash); err != nil {
+		t.Fatal(err)
+	}
+	return plain, k.ID
 }

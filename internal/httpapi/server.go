@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/logging"
 	"ces/internal/rates"
@@ -41,6 +42,10 @@ type Deps struct {
 	Metrics Observer
 	// MetricsHandler serves /metrics; nil leaves it out.
 	MetricsHandler http.Handler
+	// Auth checks clients' API keys; without it every endpoint that needs
+	// a key refuses. RatesPublic admits lookups without a key.
+	Auth        Authenticator
+	RatesPublic bool
 	// AuditKeys, when set, publishes the seal signing keys.
 	AuditKeys AuditKeys
 	// Admin, when set, mounts the admin console under /admin.
@@ -107,12 +112,14 @@ func New(d Deps) *fiber.App {
 	}
 	v1 := app.Group("/api/v1")
 	v1.Get("/openapi.json", h.openapi)
-	v1.Get("/rates", h.rates)
-	v1.Get("/rates/history", h.history)
-	v1.Get("/currencies", h.currencies)
+	read := h.require(clients.ScopeRatesRead, d.RatesPublic)
+	v1.Get("/rates", read, h.rates)
+	v1.Get("/rates/history", read, h.history)
+	v1.Get("/currencies", read, h.currencies)
 	if d.Conversions != nil {
-		v1.Post("/convert", h.convert)
-		v1.Get("/conversions/:id", h.conversion)
+		convert := h.require(clients.ScopeConvert, false)
+		v1.Post("/convert", convert, h.convert)
+		v1.Get("/conversions/:id", convert, h.conversion)
 	}
 	if d.AuditKeys != nil {
 		v1.Get("/audit/public-key", h.auditPublicKey)

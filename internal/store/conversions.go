@@ -42,6 +42,7 @@ type auditRow struct {
 	PricingRule     *string   `bun:"pricing_rule"`
 	MinorUnits      *int16    `bun:"minor_units"`
 	RatePrecision   *int16    `bun:"rate_precision"`
+	APIKeyID        *string   `bun:"api_key_id,type:uuid"`
 }
 
 func toAuditRow(r fx.Receipt) auditRow {
@@ -69,6 +70,10 @@ func toAuditRow(r fx.Receipt) auditRow {
 		mu, rp := int16(r.MinorUnits), int16(r.RatePrecision)
 		row.MinorUnits, row.RatePrecision = &mu, &rp
 	}
+	if r.APIKeyID != "" {
+		k := r.APIKeyID
+		row.APIKeyID = &k
+	}
 	return row
 }
 
@@ -95,6 +100,9 @@ func (a auditRow) receipt() fx.Receipt {
 	}
 	if a.PricingRule != nil {
 		r.Rule = *a.PricingRule
+	}
+	if a.APIKeyID != nil {
+		r.APIKeyID = *a.APIKeyID
 	}
 	if a.MinorUnits != nil && a.RatePrecision != nil {
 		r.MinorUnits, r.RatePrecision = int(*a.MinorUnits), int(*a.RatePrecision)
@@ -138,14 +146,30 @@ func (s *Store) ConversionByID(ctx context.Context, id string) (fx.Receipt, erro
 	return s.conversionWhere(ctx, s.db, "id = ?", id)
 }
 
-// ConversionByKey returns the receipt stored under an idempotency key.
-func (s *Store) ConversionByKey(ctx context.Context, key string) (fx.Receipt, error) {
-	return s.conversionWhere(ctx, s.db, "idempotency_key = ?", key)
+// ClientConversionByID returns the receipt id if the client apiKeyID
+// made it; another client's receipt is fx.ErrConversionNotFound, as if it
+// did not exist.
+func (s *Store) ClientConversionByID(ctx context.Context, apiKeyID, id string) (fx.Receipt, error) {
+	return s.conversionWhere(ctx, s.db, "id = ? AND api_key_id IS NOT DISTINCT FROM ?", id, nullable(apiKeyID))
 }
 
-func (s *Store) conversionWhere(ctx context.Context, db bun.IDB, where string, arg any) (fx.Receipt, error) {
+// ConversionByKey returns the receipt the client apiKeyID stored under an
+// idempotency key ("" for the scope of receipts made before keys).
+func (s *Store) ConversionByKey(ctx context.Context, apiKeyID, key string) (fx.Receipt, error) {
+	return s.conversionWhere(ctx, s.db, "idempotency_key = ? AND api_key_id IS NOT DISTINCT FROM ?", key, nullable(apiKeyID))
+}
+
+// nullable is NULL for "" (a uuid column cannot hold "").
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *Store) conversionWhere(ctx context.Context, db bun.IDB, where string, args ...any) (fx.Receipt, error) {
 	var row auditRow
-	if err := db.NewSelect().Model(&row).Where(where, arg).Limit(1).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&row).Where(where, args...).Limit(1).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return fx.Receipt{}, fx.ErrConversionNotFound
 		}
@@ -156,8 +180,8 @@ func (s *Store) conversionWhere(ctx context.Context, db bun.IDB, where string, a
 
 // advisoryKey maps an idempotency key onto PostgreSQL's 64-bit advisory
 // lock space; a collision only makes two keys wait on each other.
-func advisoryKey(key string) int64 {
-	sum := sha256.Sum256([]byte("ces-idempotency:" + key))
+func advisoryKey(apiKeyID, key string) int64 {
+	sum := sha256.Sum256([]byte("ces-idempotency:" + apiKeyID + ":" + key))
 	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
@@ -174,13 +198,13 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 	err = s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		{
 			var locked bool
-			if err := tx.NewRaw("SELECT pg_try_advisory_xact_lock(?)", advisoryKey(r.IdempotencyKey)).Scan(ctx, &locked); err != nil {
+			if err := tx.NewRaw("SELECT pg_try_advisory_xact_lock(?)", advisoryKey(r.APIKeyID, r.IdempotencyKey)).Scan(ctx, &locked); err != nil {
 				return fmt.Errorf("lock idempotency key: %w", err)
 			}
 			if !locked {
 				return fx.ErrIdempotencyKeyInUse
 			}
-			prev, err := s.conversionWhere(ctx, tx, "idempotency_key = ?", r.IdempotencyKey)
+			prev, err := s.conversionWhere(ctx, tx, "idempotency_key = ? AND api_key_id IS NOT DISTINCT FROM ?", r.IdempotencyKey, nullable(r.APIKeyID))
 			switch {
 			case err == nil:
 				if prev.RequestSHA256 != r.RequestSHA256 {
@@ -192,6 +216,9 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 				return err
 			}
 		}
+		if revoked, err := keyRevoked(ctx, tx, r.APIKeyID); err != nil || revoked {
+			return errors.Join(err, revokedErr(revoked))
+		}
 		row := toAuditRow(r)
 		if _, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx); err != nil {
 			return fmt.Errorf("insert conversion: %w", err)
@@ -200,7 +227,7 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, fx.ErrIdempotencyKeyInUse) || errors.Is(err, fx.ErrIdempotencyKeyReused) {
+		if errors.Is(err, fx.ErrIdempotencyKeyInUse) || errors.Is(err, fx.ErrIdempotencyKeyReused) || errors.Is(err, fx.ErrUnauthorized) {
 			return fx.Receipt{}, false, err
 		}
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
@@ -218,9 +245,15 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error) {
 	row := toAuditRow(r)
 	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if revoked, err := keyRevoked(ctx, tx, r.APIKeyID); err != nil || revoked {
+			return errors.Join(err, revokedErr(revoked))
+		}
 		_, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx)
 		return err
 	})
+	if errors.Is(err, fx.ErrUnauthorized) {
+		return fx.Receipt{}, false, err
+	}
 	if err != nil {
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
 	}
@@ -271,4 +304,13 @@ func (s *Store) CountConversions(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: count conversions: %w", err)
 	}
 	return int64(n), nil
+}
+
+// revokedErr is fx.ErrUnauthorized when revoked: a key revoked after the
+// request was authenticated writes nothing.
+func revokedErr(revoked bool) error {
+	if revoked {
+		return fx.ErrUnauthorized
+	}
+	return nil
 }

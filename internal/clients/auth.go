@@ -1,0 +1,153 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ces/internal/fx"
+)
+
+// KeyStore finds a key by its hash (implemented by *store.Store); an
+// unknown hash is fx.ErrUnauthorized.
+type KeyStore interface {
+	APIKeyByHash(ctx context.Context, hash string) (Key, error)
+}
+
+// CacheTTL bounds how long a replica trusts what it read about a key when
+// it could not hear revocations (Redis down); while it hears them, a
+// revocation empties every replica's cache at once.
+const CacheTTL = 30 * time.Second
+
+// Authenticator checks the API key of each request. Keys are read from
+// PostgreSQL and kept in memory; a revocation is announced on Redis and
+// drops every replica's copy.
+type Authenticator struct {
+	store   KeyStore
+	rdb     *redis.Client
+	channel string
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu        sync.Mutex
+	cache     map[string]cached // by hash
+	listening bool              // subscribed: revocations reach us
+}
+
+type cached struct {
+	key Key
+	at  time.Time
+}
+
+// NewAuthenticator returns an Authenticator; revocations travel on
+// prefix+"apikeys:revoked".
+func NewAuthenticator(st KeyStore, rdb *redis.Client, prefix string, log *slog.Logger) *Authenticator {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Authenticator{store: st, rdb: rdb, channel: prefix + "apikeys:revoked", log: log, now: time.Now, cache: map[string]cached{}}
+}
+
+// Authenticate returns the key of an Authorization header, or
+// fx.ErrUnauthorized for a missing, malformed, unknown or revoked one.
+// Other errors mean the key could not be checked (database down).
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (Key, error) {
+	plain, ok := FromHeader(header)
+	if !ok {
+		return Key{}, fx.ErrUnauthorized
+	}
+	hash := Hash(plain)
+	a.mu.Lock()
+	c, hit := a.cache[hash]
+	fresh := hit && a.listening && a.now().Sub(c.at) < CacheTTL
+	a.mu.Unlock()
+	if !fresh {
+		k, err := a.store.APIKeyByHash(ctx, hash)
+		if err != nil {
+			return Key{}, err
+		}
+		c = cached{key: k, at: a.now()}
+		a.mu.Lock()
+		if len(a.cache) > 10_000 { // bounded: a flood of keys empties it
+			clear(a.cache)
+		}
+		a.cache[hash] = c
+		a.mu.Unlock()
+	}
+	if c.key.Revoked() {
+		return Key{}, fx.ErrUnauthorized
+	}
+	return c.key, nil
+}
+
+// Announce tells every replica that a key was revoked.
+func (a *Authenticator) Announce(ctx context.Context, keyID string) error {
+	return Announce(ctx, a.rdb, a.channel, keyID)
+}
+
+// Announce publishes a revocation on channel (for processes without an
+// Authenticator: the starter).
+func Announce(ctx context.Context, rdb *redis.Client, channel, keyID string) error {
+	if err := rdb.Publish(ctx, channel, keyID).Err(); err != nil {
+		return fmt.Errorf("clients: announce revocation: %w", err)
+	}
+	return nil
+}
+
+// RevocationChannel is the channel revocations travel on under prefix.
+func RevocationChannel(prefix string) string { return prefix + "apikeys:revoked" }
+
+// Watch listens for revocations until ctx ends. A message empties the
+// cache. While it cannot be sure to hear them (not subscribed yet, or the
+// subscription broke and go-redis is resubscribing), the cache is
+// bypassed: every request reads its key from PostgreSQL, so a revocation
+// still takes effect at once.
+func (a *Authenticator) Watch(ctx context.Context) {
+	sub := a.rdb.Subscribe(ctx, a.channel)
+	defer sub.Close()
+	for ctx.Err() == nil {
+		msg, err := sub.ReceiveTimeout(ctx, 5*time.Second)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				if sub.Ping(ctx) == nil {
+					continue // quiet but alive
+				}
+			}
+			a.flush(false)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		switch msg.(type) {
+		case *redis.Subscription, *redis.Message:
+			// (Re)subscribed, or a revocation: anything cached may be stale.
+			a.flush(true)
+		}
+	}
+}
+
+func (a *Authenticator) setListening(on bool) {
+	a.mu.Lock()
+	a.listening = on
+	a.mu.Unlock()
+}
+
+func (a *Authenticator) flush(listening bool) {
+	a.mu.Lock()
+	clear(a.cache)
+	a.listening = listening
+	a.mu.Unlock()
+}
+
+// IsUnauthorized reports whether err is a verdict on the key rather than
+// a failure to check it.
+func IsUnauthorized(err error) bool { return errors.Is(err, fx.ErrUnauthorized) }

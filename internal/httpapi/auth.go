@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"ces/internal/clients"
+	"ces/internal/fx"
+)
+
+// Authenticator checks a request's Authorization header (implemented by
+// *clients.Authenticator).
+type Authenticator interface {
+	Authenticate(ctx context.Context, header string) (clients.Key, error)
+}
+
+const localsClient = "ces-client"
+
+// require admits a request whose API key holds scope, and stores the key
+// for the handler. With public, a request without an Authorization header
+// is admitted anonymously (RATES_PUBLIC for lookups); one that sends a key
+// must still send a valid one. A missing or bad key is 401 and a key
+// without the scope 403, both in the error shape, neither saying whether
+// the key exists. Without an Authenticator nothing is admitted.
+func (h *handlers) require(scope string, public bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		header := c.Request().Header.Peek(fiber.HeaderAuthorization)
+		if header == nil && public {
+			return c.Next()
+		}
+		if h.d.Auth == nil {
+			return fx.ErrUnauthorized
+		}
+		key, err := h.d.Auth.Authenticate(c.UserContext(), string(header))
+		switch {
+		case errors.Is(err, fx.ErrUnauthorized):
+			return err
+		case err != nil:
+			// Nothing was written; a client's Idempotency-Key comes back
+			// as on every other 503 of a conversion.
+			if k := c.Get(HeaderIdempotencyKey); k != "" && validIdempotencyKey(k) {
+				c.Set(HeaderIdempotencyKey, k)
+			}
+			return fmt.Errorf("%w: authenticate: %w", fx.ErrDatabaseUnavailable, err)
+		case !key.Has(scope):
+			return fmt.Errorf("%w: this API key lacks the %s scope", fx.ErrForbidden, scope)
+		}
+		c.Locals(localsClient, key)
+		return c.Next()
+	}
+}
+
+// client is the key the request was admitted with; zero when anonymous.
+func client(c *fiber.Ctx) clients.Key {
+	k, _ := c.Locals(localsClient).(clients.Key)
+	return k
+}
