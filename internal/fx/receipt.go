@@ -30,9 +30,9 @@ type Receipt struct {
 	Provider      string
 	// Rule is the source-policy rule that chose the legs; receipts made
 	// before there was a policy have none (and hash as v1).
-	Rule           string
-	AsOf           time.Time
-	Legs           []Rate
+	Rule      string
+	AsOf      time.Time
+	Legs      []Rate
 	RequestID string
 	// APIKeyID is the client key the conversion was made with; its
 	// IdempotencyKey is scoped to it. Empty on receipts from before keys.
