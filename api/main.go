@@ -102,9 +102,13 @@ func main() {
 	}
 	auth := clients.NewAuthenticator(st, rdb, "ces:", log)
 	go auth.Watch(ctx)
+	quotas := clients.NewQuotas(rdb, "ces:", map[string]int{
+		clients.ScopeRatesRead: cfg.QuotaRatesPerMinute, clients.ScopeConvert: cfg.QuotaConvertPerMinute,
+	}, m.QuotaUnchecked)
 	app := httpapi.New(httpapi.Deps{
 		Auth:        auth,
 		RatesPublic: cfg.RatesPublic,
+		Quotas:      quotas,
 		Admin:       console,
 		AuditKeys:   st,
 		Rates:       svc,

@@ -68,7 +68,7 @@ commands:
   audit-keygen [--out FILE]       write a new Ed25519 seal signing key to FILE (mode 0600, never
                                   overwritten; default AUDIT_SIGNING_KEY_FILE) and its public key to
                                   FILE.pub; --if-missing does nothing when FILE exists
-  apikey create --name N [--scopes rates:read,convert]
+  apikey create --name N [--scopes rates:read,convert] [--per-minute N]
                                   make an API key and print it (once; only its hash is stored)
   apikey list                     list the keys: id, name, prefix, scopes, created, revoked
   apikey revoke ID [--reason R]   revoke a key, at once on every API replica
@@ -460,6 +460,7 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
 		name := fs.String("name", "", "who or what the key is for (required)")
 		scopes := fs.String("scopes", strings.Join(clients.DefaultScopes, ","), "comma-separated: "+strings.Join(clients.AllScopes, ", "))
+		perMinute := fs.Int("per-minute", 0, "the key's own quota of requests per minute under each scope (0: QUOTA_*_PER_MINUTE)")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -470,6 +471,9 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		if err != nil {
 			return err
 		}
+		if *perMinute < 0 {
+			return errors.New("apikey create: --per-minute must be 0 (the default) or more")
+		}
 		plain, hash, prefix, err := clients.Generate()
 		if err != nil {
 			return err
@@ -478,7 +482,7 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		if err != nil {
 			return err
 		}
-		k := clients.Key{ID: id.String(), Name: strings.TrimSpace(*name), Prefix: prefix, Scopes: list, CreatedAt: time.Now(), CreatedBy: "starter"}
+		k := clients.Key{ID: id.String(), Name: strings.TrimSpace(*name), Prefix: prefix, Scopes: list, CreatedAt: time.Now(), CreatedBy: "starter", RequestsPerMinute: *perMinute}
 		if err := st.CreateAPIKey(ctx, k, hash); err != nil {
 			return err
 		}

@@ -42,6 +42,8 @@ type Key struct {
 	CreatedAt time.Time
 	CreatedBy string
 	RevokedAt time.Time // zero while the key works
+	// RequestsPerMinute is the key's own quota; zero: its scope's default.
+	RequestsPerMinute int
 }
 
 // Revoked reports whether the key was revoked.

@@ -97,6 +97,11 @@ type Config struct {
 	// RatesPublic lets rate lookups, history and currencies be served
 	// without an API key; conversions always need one.
 	RatesPublic bool `env:"RATES_PUBLIC" envDefault:"false"`
+	// QuotaRatesPerMinute and QuotaConvertPerMinute are each key's default
+	// requests per minute under the rates:read and convert scopes (a key
+	// may carry its own); 0 turns the quota off.
+	QuotaRatesPerMinute   int `env:"QUOTA_RATES_PER_MINUTE" envDefault:"1200"`
+	QuotaConvertPerMinute int `env:"QUOTA_CONVERT_PER_MINUTE" envDefault:"120"`
 	// AuditSigningKeyFile is the Ed25519 private key (PEM) the worker signs
 	// seals with; only the worker reads it (see Signer).
 	AuditSigningKeyFile string `env:"AUDIT_SIGNING_KEY_FILE"`
@@ -235,6 +240,9 @@ func (c *Config) validate() error {
 	}
 	if c.DBStatementTimeout < time.Second || c.DBLockTimeout < 100*time.Millisecond {
 		return errors.New("config: DB_STATEMENT_TIMEOUT (at least 1s) or DB_LOCK_TIMEOUT (at least 100ms) is malformed")
+	}
+	if c.QuotaRatesPerMinute < 0 || c.QuotaConvertPerMinute < 0 {
+		return errors.New("config: QUOTA_RATES_PER_MINUTE and QUOTA_CONVERT_PER_MINUTE are malformed: want 0 (off) or more")
 	}
 	if c.DBMaxConns < 1 {
 		return errors.New("config: DB_MAX_CONNS is malformed: want at least 1")

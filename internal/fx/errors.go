@@ -45,4 +45,6 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden is returned for a key without the scope an endpoint needs.
 	ErrForbidden = errors.New("forbidden")
+	// ErrRateLimited is returned for a key over its quota.
+	ErrRateLimited = errors.New("rate limited")
 )

@@ -4,12 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"ces/internal/clients"
 	"ces/internal/fx"
 )
+
+// Quotas charges a request to its key's allowance (implemented by
+// *clients.Quotas).
+type Quotas interface {
+	Take(ctx context.Context, key clients.Key, scope string) clients.Verdict
+}
 
 // Authenticator checks a request's Authorization header (implemented by
 // *clients.Authenticator).
@@ -49,9 +57,23 @@ func (h *handlers) require(scope string, public bool) fiber.Handler {
 			return fmt.Errorf("%w: this API key lacks the %s scope", fx.ErrForbidden, scope)
 		}
 		c.Locals(localsClient, key)
+		if h.d.Quotas != nil {
+			v := h.d.Quotas.Take(c.UserContext(), key, scope)
+			if v.Checked {
+				c.Set("RateLimit-Limit", strconv.Itoa(v.Limit))
+				c.Set("RateLimit-Remaining", strconv.Itoa(max(v.Remaining, 0)))
+				c.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(v.ResetAfter)))
+			}
+			if !v.Allowed {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(ceilSeconds(v.RetryAfter), 1)))
+				return fmt.Errorf("%w: %d requests per minute for the %s scope; retry in %s", fx.ErrRateLimited, v.Limit, scope, v.RetryAfter.Round(time.Millisecond))
+			}
+		}
 		return c.Next()
 	}
 }
+
+func ceilSeconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
 
 // client is the key the request was admitted with; zero when anonymous.
 func client(c *fiber.Ctx) clients.Key {

@@ -23,6 +23,7 @@ const (
 	CodeAmountTooSmall    = "amount_too_small"
 	CodeUnauthorized      = "unauthorized"
 	CodeForbidden         = "forbidden"
+	CodeRateLimited       = "rate_limited"
 	CodeMalformedBody     = "malformed_body"
 	CodeKeyReused         = "idempotency_key_reused"
 	CodeKeyInUse          = "idempotency_key_in_use"
@@ -89,6 +90,8 @@ func classify(err error) *apiError {
 	case errors.Is(err, fx.ErrUnauthorized):
 		return &apiError{Status: fiber.StatusUnauthorized, Code: CodeUnauthorized, Field: "Authorization",
 			Message: "a valid API key is required: send Authorization: Bearer <key>"}
+	case errors.Is(err, fx.ErrRateLimited):
+		return &apiError{Status: fiber.StatusTooManyRequests, Code: CodeRateLimited, Message: err.Error()}
 	case errors.Is(err, fx.ErrForbidden):
 		return &apiError{Status: fiber.StatusForbidden, Code: CodeForbidden, Field: "Authorization", Message: err.Error()}
 	case errors.Is(err, fx.ErrAmountTooSmall):

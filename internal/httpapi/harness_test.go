@@ -65,6 +65,10 @@ type world struct {
 	key   string
 	keyID string
 	auth  *clients.Authenticator
+	deps  httpapi.Deps
+	// quotaRedis and quotaPrefix are where quotas are kept.
+	quotaRedis  *redis.Client
+	quotaPrefix string
 }
 
 type options struct {
@@ -84,6 +88,8 @@ type options struct {
 	requestTimeout time.Duration
 	// ratesPrivate requires a key for lookups (RATES_PUBLIC=false).
 	ratesPrivate bool
+	// quotas, when set, are the per-minute quotas by scope.
+	quotas map[string]int
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -171,6 +177,11 @@ func newWorld(t *testing.T, o options) *world {
 	if m != nil {
 		deps.Metrics, deps.MetricsHandler = m, m.Handler()
 	}
+	if o.quotas != nil {
+		w.quotaRedis, w.quotaPrefix = authRedis, authPrefix
+		deps.Quotas = clients.NewQuotas(authRedis, authPrefix, o.quotas, nil)
+	}
+	w.deps = deps
 	w.app = httpapi.New(deps)
 	w.rates = svc
 	return w
@@ -316,4 +327,14 @@ func (w *world) newKey(t *testing.T, name string, scopes ...string) (key, id str
 		t.Fatal(err)
 	}
 	return plain, k.ID
+}
+
+// replica is a second API process on the world's database and Redis:
+// its own authenticator and quota client, the same keys and allowances.
+func (w *world) replica(t *testing.T, quotas map[string]int) *fiber.App {
+	t.Helper()
+	d := w.deps
+	d.Auth = clients.NewAuthenticator(w.st, w.quotaRedis, w.quotaPrefix, quiet)
+	d.Quotas = clients.NewQuotas(w.quotaRedis, w.quotaPrefix, quotas, nil)
+	return httpapi.New(d)
 }

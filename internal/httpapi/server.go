@@ -46,6 +46,8 @@ type Deps struct {
 	// a key refuses. RatesPublic admits lookups without a key.
 	Auth        Authenticator
 	RatesPublic bool
+	// Quotas, when set, limits each key's requests (429 over the limit).
+	Quotas Quotas
 	// AuditKeys, when set, publishes the seal signing keys.
 	AuditKeys AuditKeys
 	// Admin, when set, mounts the admin console under /admin.

@@ -37,6 +37,7 @@ type API struct {
 	cacheMisses prometheus.Counter
 	fallbacks   *prometheus.CounterVec
 	conversions *prometheus.CounterVec
+	unchecked   prometheus.Counter
 }
 
 // NewestRate reports the as_of of the newest stored rate of a provider.
@@ -64,8 +65,11 @@ func NewAPI(providers []string, newest NewestRate, now func() time.Time) *API {
 		conversions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ces_conversions_total", Help: "Conversion requests by outcome (created, replayed, or the error code).",
 		}, []string{"outcome"}),
+		unchecked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ces_quota_unchecked_total", Help: "Requests let through without a quota check because Redis could not answer (quotas fail open).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.cacheHits, m.cacheMisses, m.fallbacks, m.conversions,
+	m.reg.MustRegister(m.requests, m.cacheHits, m.cacheMisses, m.fallbacks, m.conversions, m.unchecked,
 		&rateAge{providers: providers, newest: newest, now: now,
 			desc: prometheus.NewDesc("ces_rate_age_seconds", "Age of the newest stored rate, by provider.", []string{"provider"}, nil)})
 	return m
@@ -127,6 +131,10 @@ func (m *API) Lookup(src rates.Source, cacheErr error) {
 
 // Conversion records the outcome of one conversion request.
 func (m *API) Conversion(outcome string) { m.conversions.WithLabelValues(outcome).Inc() }
+
+// QuotaUnchecked counts a request let through because Redis could not
+// check its quota.
+func (m *API) QuotaUnchecked() { m.unchecked.Inc() }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *API) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }

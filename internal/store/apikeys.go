@@ -17,25 +17,27 @@ import (
 type apiKeyRow struct {
 	bun.BaseModel `bun:"table:api_keys,alias:k"`
 
-	ID        string       `bun:"id,pk,type:uuid"`
-	Name      string       `bun:"name,notnull"`
-	Prefix    string       `bun:"prefix,notnull"`
-	KeySHA256 string       `bun:"key_sha256,notnull"`
-	Scopes    []string     `bun:"scopes,array,notnull"`
-	CreatedAt time.Time    `bun:"created_at,notnull"`
-	CreatedBy string       `bun:"created_by,notnull"`
-	RevokedAt sql.NullTime `bun:"revoked_at,scanonly"`
+	ID        string        `bun:"id,pk,type:uuid"`
+	Name      string        `bun:"name,notnull"`
+	Prefix    string        `bun:"prefix,notnull"`
+	KeySHA256 string        `bun:"key_sha256,notnull"`
+	Scopes    []string      `bun:"scopes,array,notnull"`
+	CreatedAt time.Time     `bun:"created_at,notnull"`
+	CreatedBy string        `bun:"created_by,notnull"`
+	RevokedAt sql.NullTime  `bun:"revoked_at,scanonly"`
+	PerMinute sql.NullInt64 `bun:"requests_per_minute"`
 }
 
 func (r apiKeyRow) key() clients.Key {
 	return clients.Key{ID: r.ID, Name: r.Name, Prefix: r.Prefix, Scopes: r.Scopes, CreatedAt: r.CreatedAt.UTC(),
-		CreatedBy: r.CreatedBy, RevokedAt: r.RevokedAt.Time.UTC()}
+		CreatedBy: r.CreatedBy, RevokedAt: r.RevokedAt.Time.UTC(), RequestsPerMinute: int(r.PerMinute.Int64)}
 }
 
 // CreateAPIKey stores a new key by its hash.
 func (s *Store) CreateAPIKey(ctx context.Context, k clients.Key, hash string) error {
-	_, err := s.db.NewRaw(`INSERT INTO api_keys (id, name, prefix, key_sha256, scopes, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Name, k.Prefix, hash, pgdialect.Array(k.Scopes), k.CreatedAt.UTC(), k.CreatedBy).Exec(ctx)
+	perMinute := sql.NullInt64{Int64: int64(k.RequestsPerMinute), Valid: k.RequestsPerMinute > 0}
+	_, err := s.db.NewRaw(`INSERT INTO api_keys (id, name, prefix, key_sha256, scopes, created_at, created_by, requests_per_minute) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.Prefix, hash, pgdialect.Array(k.Scopes), k.CreatedAt.UTC(), k.CreatedBy, perMinute).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: create api key: %w", err)
 	}

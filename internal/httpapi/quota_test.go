@@ -1,0 +1,90 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
+
+	"ces/internal/clients"
+	"ces/internal/httpapi"
+)
+
+func postTo(t *testing.T, app *fiber.App, key, body string) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "/api/v1/convert", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := app.Test(req, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// TestQuotaIsSharedByReplicas: two API processes on one Redis draw on one
+// allowance per key; the request over it is 429 rate_limited with
+// Retry-After and the RateLimit headers, and writes nothing; another key
+// has its own allowance; refused keys are not charged.
+func TestQuotaIsSharedByReplicas(t *testing.T) {
+	quotas := map[string]int{clients.ScopeConvert: 4, clients.ScopeRatesRead: 100}
+	w := oxrWorld(t, options{quotas: quotas})
+	apps := []*fiber.App{w.app, w.replica(t, quotas)}
+	for range 5 { // 401s cost nothing
+		if r := postTo(t, apps[1], "ces_unknown", usdEUR); r.Status != 401 {
+			t.Fatalf("unknown key: %d", r.Status)
+		}
+	}
+	for i := range 4 {
+		r := postTo(t, apps[i%2], w.key, usdEUR)
+		if r.Status != 201 || r.Header.Get("RateLimit-Limit") != "4" || r.Header.Get("RateLimit-Remaining") == "" {
+			t.Fatalf("request %d on replica %d: %d %v %s", i, i%2, r.Status, r.Header, r.Body)
+		}
+	}
+	before := w.auditRows(t)
+	for i, app := range apps {
+		r := postTo(t, app, w.key, usdEUR)
+		e := decodeErr(t, r)
+		if r.Status != 429 || e.Error.Code != "rate_limited" || r.Header.Get("Retry-After") == "" ||
+			r.Header.Get("RateLimit-Remaining") != "0" || r.Header.Get("RateLimit-Reset") == "" {
+			t.Fatalf("over the quota on replica %d: %d %v %s", i, r.Status, r.Header, r.Body)
+		}
+	}
+	if w.auditRows(t) != before {
+		t.Fatal("a request over the quota wrote a conversion")
+	}
+	other, _ := w.newKey(t, "other", clients.ScopeConvert)
+	if r := postTo(t, apps[1], other, usdEUR); r.Status != 201 {
+		t.Fatalf("another key: %d %s", r.Status, r.Body)
+	}
+	// Lookups have their own allowance.
+	if r := w.get(t, "/api/v1/rates?from=USD&to=EUR", "Authorization", "Bearer "+w.key); r.Status != 200 || r.Header.Get("RateLimit-Limit") != "100" {
+		t.Fatalf("lookup: %d %v", r.Status, r.Header)
+	}
+}
+
+// TestQuotaFailsOpenWithoutRedis: with Redis unreachable every request is
+// served, unchecked, and counted.
+func TestQuotaFailsOpenWithoutRedis(t *testing.T) {
+	w := oxrWorld(t, options{})
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { dead.Close() })
+	var unchecked atomic.Int64
+	d := w.deps
+	d.Quotas = clients.NewQuotas(dead, "q:", map[string]int{clients.ScopeConvert: 1}, func() { unchecked.Add(1) })
+	app := httpapi.New(d)
+	for i := range 3 {
+		if r := postTo(t, app, w.key, usdEUR); r.Status != 201 || r.Header.Get("RateLimit-Limit") != "" {
+			t.Fatalf("request %d with Redis down: %d %v %s", i, r.Status, r.Header, r.Body)
+		}
+	}
+	if n := unchecked.Load(); n != 3 {
+		t.Fatalf("%d unchecked requests counted, want 3", n)
+	}
+}
