@@ -88,7 +88,7 @@ func main() {
 	// A quarter of the pool stays for lookups and readiness checks while
 	// conversions wait on a locked table.
 	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge,
-		MaxConcurrent: max(1, cfg.DBMaxConns*3/4)})
+		MaxConcurrent: max(1, cfg.DBMaxConns*3/4), QuoteTTL: cfg.QuoteTTL})
 	controls := map[string]admin.Ingestion{}
 	for _, p := range cfg.FXProviders {
 		controls[p] = ingestion.NewControl(tc, p, "")

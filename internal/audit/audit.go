@@ -22,7 +22,7 @@ func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano)
 // text is the same whether a value comes from memory or from NUMERIC.
 // Version 2 adds the pricing rule, version 3 the minor units and rate
 // precision the figures were computed with, version 4 the API key of the
-// client; a receipt without them keeps
+// client, version 5 the quote it executed; a receipt without them keeps
 // the version it was written in, so older receipts still verify.
 func Canonical(r fx.Receipt) string {
 	var b strings.Builder
@@ -34,8 +34,10 @@ func Canonical(r fx.Receipt) string {
 		line("ces-receipt", "v2")
 	case r.APIKeyID == "":
 		line("ces-receipt", "v3")
-	default:
+	case r.QuoteID == "":
 		line("ces-receipt", "v4")
+	default:
+		line("ces-receipt", "v5")
 	}
 	line("id", r.ID)
 	line("created_at", canonicalTime(r.CreatedAt))
@@ -65,6 +67,9 @@ func Canonical(r fx.Receipt) string {
 	line("client_address", r.ClientAddress)
 	if r.Rule != "" && r.RatePrecision != 0 && r.APIKeyID != "" {
 		line("api_key_id", r.APIKeyID)
+		if r.QuoteID != "" {
+			line("quote_id", r.QuoteID)
+		}
 	}
 	return b.String()
 }

@@ -102,6 +102,8 @@ type Config struct {
 	// may carry its own); 0 turns the quota off.
 	QuotaRatesPerMinute   int `env:"QUOTA_RATES_PER_MINUTE" envDefault:"1200"`
 	QuotaConvertPerMinute int `env:"QUOTA_CONVERT_PER_MINUTE" envDefault:"120"`
+	// QuoteTTL is how long a quote holds its price.
+	QuoteTTL time.Duration `env:"QUOTE_TTL" envDefault:"30s"`
 	// AuditSigningKeyFile is the Ed25519 private key (PEM) the worker signs
 	// seals with; only the worker reads it (see Signer).
 	AuditSigningKeyFile string `env:"AUDIT_SIGNING_KEY_FILE"`
@@ -240,6 +242,9 @@ func (c *Config) validate() error {
 	}
 	if c.DBStatementTimeout < time.Second || c.DBLockTimeout < 100*time.Millisecond {
 		return errors.New("config: DB_STATEMENT_TIMEOUT (at least 1s) or DB_LOCK_TIMEOUT (at least 100ms) is malformed")
+	}
+	if c.QuoteTTL < time.Second || c.QuoteTTL > time.Hour {
+		return fmt.Errorf("config: QUOTE_TTL is malformed: %s is outside 1s to 1h", c.QuoteTTL)
 	}
 	if c.QuotaRatesPerMinute < 0 || c.QuotaConvertPerMinute < 0 {
 		return errors.New("config: QUOTA_RATES_PER_MINUTE and QUOTA_CONVERT_PER_MINUTE are malformed: want 0 (off) or more")

@@ -41,6 +41,9 @@ type Request struct {
 	// APIKeyID is the client's key: it scopes IdempotencyKey and is
 	// recorded in the receipt.
 	APIKeyID string
+	// QuoteID, when set, converts that quote (of this client) at its
+	// figures instead of Amount, From and To at the current rate.
+	QuoteID string
 }
 
 // Service prices and records conversions.
@@ -51,7 +54,8 @@ type Service struct {
 	maxAge func(provider string) time.Duration
 	now    func() time.Time
 	// slots bounds the conversions at work at once (nil: unbounded).
-	slots chan struct{}
+	slots    chan struct{}
+	quoteTTL time.Duration
 }
 
 // Options configure a Service.
@@ -67,6 +71,8 @@ type Options struct {
 	// readiness checks need; a conversion that waits for a slot past its
 	// deadline answers 503 having written nothing.
 	MaxConcurrent int
+	// QuoteTTL is how long a quote holds its price (default 30 s).
+	QuoteTTL time.Duration
 }
 
 // New returns a Service.
@@ -74,7 +80,10 @@ func New(r *rates.Service, st *store.Store, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	svc := &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, now: o.Now}
+	if o.QuoteTTL <= 0 {
+		o.QuoteTTL = DefaultQuoteTTL
+	}
+	svc := &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, now: o.Now, quoteTTL: o.QuoteTTL}
 	if o.MaxConcurrent > 0 {
 		svc.slots = make(chan struct{}, o.MaxConcurrent)
 	}
@@ -118,11 +127,22 @@ func Validate(req Request) (amount decimal.Decimal, from, to fx.Currency, err er
 // same request and fx.ErrIdempotencyKeyReused for another. Whatever fails,
 // nothing is written.
 func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt, replayed bool, err error) {
-	amount, from, to, err := Validate(req)
-	if err != nil {
-		return fx.Receipt{}, false, err
+	var reqHash string
+	var price func(ctx context.Context, now time.Time) (fx.Receipt, error)
+	if req.QuoteID != "" {
+		if !ValidID(req.QuoteID) {
+			return fx.Receipt{}, false, &FieldError{Name: "quote_id", Err: fmt.Errorf("%w: %q is not a quote id", fx.ErrQuoteNotFound, req.QuoteID)}
+		}
+		reqHash = fx.QuoteRequestHash(req.QuoteID)
+		price = func(ctx context.Context, now time.Time) (fx.Receipt, error) { return s.priceQuoted(ctx, now, req) }
+	} else {
+		amount, from, to, err := Validate(req)
+		if err != nil {
+			return fx.Receipt{}, false, err
+		}
+		reqHash = fx.RequestHash(amount, from.Code, to.Code)
+		price = func(ctx context.Context, now time.Time) (fx.Receipt, error) { return s.priceNow(ctx, now, amount, from, to) }
 	}
-	reqHash := fx.RequestHash(amount, from.Code, to.Code)
 	generated := req.IdempotencyKey == ""
 	if generated {
 		// A conversion whose answer is lost must still be findable: CES
@@ -158,39 +178,17 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 			return fx.Receipt{}, false, unavailable(err)
 		}
 	}
-	quote, err := s.rates.Latest(ctx, from.Code, to.Code, "")
-	switch {
-	case errors.Is(err, fx.ErrRateNotFound), errors.Is(err, fx.ErrPairSuspended), errors.Is(err, fx.ErrInvalidCurrency):
-		return fx.Receipt{}, false, err
-	case errors.Is(err, fx.ErrNoRates):
-		return fx.Receipt{}, false, fmt.Errorf("%w: no rates have been ingested yet", fx.ErrRateUnavailable)
-	case err != nil:
-		return fx.Receipt{}, false, unavailable(err)
-	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	for _, l := range quote.Legs {
-		if limit := s.maxAge(l.Provider); now.Sub(l.AsOf) > limit {
-			return fx.Receipt{}, false, fmt.Errorf("%w: the newest %s/%s rate uses %s's %s/%s from %s, older than the %s a conversion may use (CONVERT_MAX_RATE_AGE)",
-				fx.ErrRateUnavailable, from.Code, to.Code, l.Provider, l.Base, l.Quote, l.AsOf.Format(time.RFC3339), limit)
-		}
-	}
-	conv, err := fx.Convert(amount, quote.Value, s.margin, to)
+	r, err := price(ctx, now)
 	if err != nil {
-		return fx.Receipt{}, false, &FieldError{Name: "to_currency", Err: err}
-	}
-	if err := fx.CheckPayout(amount, conv.AppliedRate, from, to); err != nil {
-		return fx.Receipt{}, false, &FieldError{Name: "amount", Err: err}
+		return fx.Receipt{}, false, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return fx.Receipt{}, false, fmt.Errorf("conversions: new id: %w", err)
 	}
-	r := fx.Receipt{
-		ID: id.String(), CreatedAt: now, Amount: amount, From: from.Code, To: to.Code,
-		MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
-		Rounding: fx.Rounding, MinorUnits: to.MinorUnits, RatePrecision: fx.DerivedSignificantDigits, Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
-		RequestID: req.RequestID, APIKeyID: req.APIKeyID, IdempotencyKey: req.IdempotencyKey, RequestSHA256: reqHash, ClientAddress: req.ClientAddress,
-	}
+	r.ID, r.CreatedAt, r.RequestID, r.APIKeyID, r.QuoteID = id.String(), now, req.RequestID, req.APIKeyID, req.QuoteID
+	r.IdempotencyKey, r.RequestSHA256, r.ClientAddress = req.IdempotencyKey, reqHash, req.ClientAddress
 	r.Hash = audit.ReceiptHash(r)
 	record := s.store.RecordConversion
 	if generated {
@@ -200,7 +198,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 	defer cancel()
 	stored, replayed, err := record(wctx, r)
 	switch {
-	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused), errors.Is(err, fx.ErrUnauthorized):
+	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused), errors.Is(err, fx.ErrUnauthorized), errors.Is(err, fx.ErrQuoteUsed):
 		return fx.Receipt{}, false, err
 	case err != nil:
 		// The write may have committed although its answer was lost (the
@@ -280,4 +278,89 @@ func ValidID(id string) bool {
 	}
 	_, err := uuid.Parse(id)
 	return err == nil
+}
+
+// DefaultQuoteTTL is how long a quote holds its price unless configured.
+const DefaultQuoteTTL = 30 * time.Second
+
+// priceNow prices amount from→to at the current rate: the figures of a
+// receipt (or a quote) before it is given an id.
+func (s *Service) priceNow(ctx context.Context, now time.Time, amount decimal.Decimal, from, to fx.Currency) (fx.Receipt, error) {
+	quote, err := s.rates.Latest(ctx, from.Code, to.Code, "")
+	switch {
+	case errors.Is(err, fx.ErrRateNotFound), errors.Is(err, fx.ErrPairSuspended), errors.Is(err, fx.ErrInvalidCurrency):
+		return fx.Receipt{}, err
+	case errors.Is(err, fx.ErrNoRates):
+		return fx.Receipt{}, fmt.Errorf("%w: no rates have been ingested yet", fx.ErrRateUnavailable)
+	case err != nil:
+		return fx.Receipt{}, unavailable(err)
+	}
+	for _, l := range quote.Legs {
+		if limit := s.maxAge(l.Provider); now.Sub(l.AsOf) > limit {
+			return fx.Receipt{}, fmt.Errorf("%w: the newest %s/%s rate uses %s's %s/%s from %s, older than the %s a conversion may use (CONVERT_MAX_RATE_AGE)",
+				fx.ErrRateUnavailable, from.Code, to.Code, l.Provider, l.Base, l.Quote, l.AsOf.Format(time.RFC3339), limit)
+		}
+	}
+	conv, err := fx.Convert(amount, quote.Value, s.margin, to)
+	if err != nil {
+		return fx.Receipt{}, &FieldError{Name: "to_currency", Err: err}
+	}
+	if err := fx.CheckPayout(amount, conv.AppliedRate, from, to); err != nil {
+		return fx.Receipt{}, &FieldError{Name: "amount", Err: err}
+	}
+	return fx.Receipt{
+		Amount: amount, From: from.Code, To: to.Code,
+		MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
+		Rounding: fx.Rounding, MinorUnits: to.MinorUnits, RatePrecision: fx.DerivedSignificantDigits,
+		Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
+	}, nil
+}
+
+// priceQuoted takes the figures of the client's quote, while it holds.
+func (s *Service) priceQuoted(ctx context.Context, now time.Time, req Request) (fx.Receipt, error) {
+	q, err := s.store.ClientQuote(ctx, req.APIKeyID, req.QuoteID)
+	switch {
+	case errors.Is(err, fx.ErrQuoteNotFound):
+		return fx.Receipt{}, &FieldError{Name: "quote_id", Err: err}
+	case err != nil:
+		return fx.Receipt{}, unavailable(err)
+	case !now.Before(q.ExpiresAt):
+		return fx.Receipt{}, &FieldError{Name: "quote_id", Err: fmt.Errorf("%w: quote %s expired at %s; ask for a new one", fx.ErrQuoteExpired, q.ID, q.ExpiresAt.Format(time.RFC3339Nano))}
+	}
+	return fx.Receipt{
+		Amount: q.Amount, From: q.From, To: q.To, MidRate: q.MidRate, Margin: q.Margin, AppliedRate: q.AppliedRate,
+		ConvertedAmount: q.ConvertedAmount, Rounding: q.Rounding, MinorUnits: q.MinorUnits, RatePrecision: q.RatePrecision,
+		Provider: q.Provider, Rule: q.Rule, AsOf: q.AsOf, Legs: q.Legs,
+	}, nil
+}
+
+// Quote prices a conversion and holds the price for the client for
+// QuoteTTL: a conversion naming the quote executes at it, once.
+func (s *Service) Quote(ctx context.Context, req Request) (fx.LockedQuote, error) {
+	amount, from, to, err := Validate(req)
+	if err != nil {
+		return fx.LockedQuote{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	r, err := s.priceNow(ctx, now, amount, from, to)
+	if err != nil {
+		return fx.LockedQuote{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fx.LockedQuote{}, fmt.Errorf("conversions: new quote id: %w", err)
+	}
+	q := fx.LockedQuote{
+		ID: id.String(), APIKeyID: req.APIKeyID, CreatedAt: now, ExpiresAt: now.Add(s.quoteTTL),
+		Amount: r.Amount, From: r.From, To: r.To, MidRate: r.MidRate, Margin: r.Margin, AppliedRate: r.AppliedRate,
+		ConvertedAmount: r.ConvertedAmount, Rounding: r.Rounding, MinorUnits: r.MinorUnits, RatePrecision: r.RatePrecision,
+		Provider: r.Provider, Rule: r.Rule, AsOf: r.AsOf, Legs: r.Legs,
+	}
+	if err := s.store.InsertQuote(ctx, q); err != nil {
+		if errors.Is(err, fx.ErrUnauthorized) {
+			return fx.LockedQuote{}, err
+		}
+		return fx.LockedQuote{}, unavailable(err)
+	}
+	return q, nil
 }

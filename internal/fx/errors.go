@@ -32,6 +32,12 @@ var (
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
 	// ErrIdempotencyKeyInUse is returned while the first request with a key is in flight.
 	ErrIdempotencyKeyInUse = errors.New("idempotency key in use by a request in flight")
+	// ErrQuoteNotFound is returned for an unknown quote, or another client's.
+	ErrQuoteNotFound = errors.New("quote not found")
+	// ErrQuoteExpired is returned for a quote used after its expires_at.
+	ErrQuoteExpired = errors.New("quote expired")
+	// ErrQuoteUsed is returned for a quote that already has its conversion.
+	ErrQuoteUsed = errors.New("quote used")
 	// ErrConversionNotFound is returned for an unknown receipt id.
 	ErrConversionNotFound = errors.New("conversion not found")
 	// ErrDatabaseUnavailable is returned when the system of record cannot be reached.

@@ -36,11 +36,41 @@ type Receipt struct {
 	RequestID string
 	// APIKeyID is the client key the conversion was made with; its
 	// IdempotencyKey is scoped to it. Empty on receipts from before keys.
-	APIKeyID       string
+	APIKeyID string
+	// QuoteID is the quote the conversion executed, when it had one.
+	QuoteID        string
 	IdempotencyKey string
 	RequestSHA256  string
 	ClientAddress  string
 	Hash           string
+}
+
+// LockedQuote is a price offered to one client until ExpiresAt: a
+// conversion naming it executes at exactly these figures, once.
+type LockedQuote struct {
+	ID              string
+	APIKeyID        string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	Amount          decimal.Decimal
+	From            string
+	To              string
+	MidRate         decimal.Decimal
+	Margin          decimal.Decimal
+	AppliedRate     decimal.Decimal
+	ConvertedAmount decimal.Decimal
+	Rounding        string
+	MinorUnits      int
+	RatePrecision   int
+	Provider        string
+	Rule            string
+	AsOf            time.Time
+	Legs            []Rate
+}
+
+// QuoteRequestHash identifies a conversion of a quote for idempotency.
+func QuoteRequestHash(quoteID string) string {
+	return sha256Hex("quote_id=" + quoteID + "\n")
 }
 
 // RequestHash identifies a conversion request for idempotency: the same

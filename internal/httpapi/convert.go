@@ -20,70 +20,95 @@ func malformed(field, format string, args ...any) error {
 	return &apiError{Status: fiber.StatusBadRequest, Code: CodeMalformedBody, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// parseConvertBody reads {"amount", "from_currency", "to_currency"}
-// strictly: an object, no unknown or repeated keys, no trailing data.
-// amount may be a string or a JSON number; either way its text is kept
-// exactly, never passed through float64.
-func parseConvertBody(body []byte) (amount, from, to string, err error) {
+// convertBody is a conversion or quote request: an amount and two
+// currencies, or (a conversion only) the id of a quote.
+type convertBody struct {
+	Amount, From, To, QuoteID string
+}
+
+// parseConvertBody reads {"amount", "from_currency", "to_currency"}, or
+// with quoteAllowed {"quote_id"} alone, strictly: an object, no unknown
+// or repeated keys, no trailing data. amount may be a string or a JSON
+// number; either way its text is kept exactly, never passed through float64.
+func parseConvertBody(body []byte, quoteAllowed bool) (convertBody, error) {
+	var out convertBody
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", "", "", malformed("", "the body must be a JSON object")
+		return out, malformed("", "the body must be a JSON object")
+	}
+	expected := "amount, from_currency, to_currency"
+	if quoteAllowed {
+		expected += " (or quote_id alone)"
 	}
 	seen := map[string]bool{}
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
-			return "", "", "", malformed("", "the body is not valid JSON")
+			return out, malformed("", "the body is not valid JSON")
 		}
 		key, _ := kt.(string)
 		if seen[key] {
-			return "", "", "", malformed(key, "%s appears more than once", key)
+			return out, malformed(key, "%s appears more than once", key)
 		}
 		seen[key] = true
 		vt, err := dec.Token()
 		if err != nil {
-			return "", "", "", malformed(key, "the body is not valid JSON")
+			return out, malformed(key, "the body is not valid JSON")
 		}
 		if d, ok := vt.(json.Delim); ok && (d == '{' || d == '[') {
-			return "", "", "", malformed(key, "%s must be a string", key)
+			return out, malformed(key, "%s must be a string", key)
 		}
 		switch key {
 		case "amount":
 			switch v := vt.(type) {
 			case string:
-				amount = v
+				out.Amount = v
 			case json.Number:
-				amount = v.String()
+				out.Amount = v.String()
 			default:
-				return "", "", "", malformed(key, "amount must be a decimal string such as \"500.00\" (or a JSON number)")
+				return out, malformed(key, "amount must be a decimal string such as \"500.00\" (or a JSON number)")
 			}
-		case "from_currency", "to_currency":
+		case "from_currency", "to_currency", "quote_id":
 			s, ok := vt.(string)
 			if !ok {
-				return "", "", "", malformed(key, "%s must be a string such as \"USD\"", key)
+				return out, malformed(key, "%s must be a string", key)
 			}
-			if key == "from_currency" {
-				from = s
-			} else {
-				to = s
+			switch key {
+			case "from_currency":
+				out.From = s
+			case "to_currency":
+				out.To = s
+			default:
+				if !quoteAllowed {
+					return out, malformed(key, "unknown field %q; expected %s", key, expected)
+				}
+				out.QuoteID = s
 			}
 		default:
-			return "", "", "", malformed(key, "unknown field %q; expected amount, from_currency, to_currency", key)
+			return out, malformed(key, "unknown field %q; expected %s", key, expected)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
-		return "", "", "", malformed("", "the body is not valid JSON")
+		return out, malformed("", "the body is not valid JSON")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return "", "", "", malformed("", "unexpected data after the JSON object")
+		return out, malformed("", "unexpected data after the JSON object")
+	}
+	if seen["quote_id"] {
+		for _, k := range []string{"amount", "from_currency", "to_currency"} {
+			if seen[k] {
+				return out, malformed(k, "%s cannot be sent with quote_id: the quote fixes it", k)
+			}
+		}
+		return out, nil
 	}
 	for _, k := range []string{"amount", "from_currency", "to_currency"} {
 		if !seen[k] {
-			return "", "", "", malformed(k, "%s is required", k)
+			return out, malformed(k, "%s is required", k)
 		}
 	}
-	return amount, from, to, nil
+	return out, nil
 }
 
 func validIdempotencyKey(k string) bool {
@@ -114,6 +139,7 @@ type receiptJSON struct {
 	Rule            string    `json:"rule,omitempty"`
 	AsOf            string    `json:"as_of"`
 	Legs            []legJSON `json:"legs"`
+	QuoteID         string    `json:"quote_id,omitempty"`
 	Hash            string    `json:"hash"`
 }
 
@@ -123,7 +149,7 @@ func toReceiptJSON(r fx.Receipt) receiptJSON {
 		Amount: fx.FormatAmount(r.From, r.Amount), FromCurrency: r.From, ToCurrency: r.To,
 		MidRate: fx.Exact(r.MidRate), Margin: fx.Exact(r.Margin), AppliedRate: r.AppliedRate.String(),
 		ConvertedAmount: fx.FormatAmount(r.To, r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider, Rule: r.Rule,
-		AsOf: rfc3339(r.AsOf), Legs: legsJSON(r.Legs), Hash: r.Hash,
+		AsOf: rfc3339(r.AsOf), Legs: legsJSON(r.Legs), QuoteID: r.QuoteID, Hash: r.Hash,
 	}
 }
 
@@ -148,12 +174,12 @@ func (h *handlers) convert(c *fiber.Ctx) (err error) {
 	if c.Request().Header.Peek(HeaderIdempotencyKey) != nil && !validIdempotencyKey(key) {
 		return invalid(CodeInvalidParameter, HeaderIdempotencyKey, "Idempotency-Key must be 1 to 255 printable ASCII characters")
 	}
-	amount, from, to, err := parseConvertBody(c.Body())
+	b, err := parseConvertBody(c.Body(), true)
 	if err != nil {
 		return err
 	}
 	r, replayed, err := h.d.Conversions.Convert(c.UserContext(), conversions.Request{
-		Amount: amount, From: from, To: to, IdempotencyKey: key,
+		Amount: b.Amount, From: b.From, To: b.To, QuoteID: b.QuoteID, IdempotencyKey: key,
 		RequestID: requestID(c), ClientAddress: strings.Clone(c.IP()), APIKeyID: client(c).ID,
 	})
 	if r.IdempotencyKey != "" {
@@ -183,4 +209,46 @@ func (h *handlers) conversion(c *fiber.Ctx) error {
 	// A receipt never changes: cache it as long as the client likes.
 	c.Set(fiber.HeaderCacheControl, "private, max-age=31536000, immutable")
 	return c.JSON(toReceiptJSON(r))
+}
+
+// quoteJSON is the public form of a quote.
+type quoteJSON struct {
+	ID              string    `json:"id"`
+	CreatedAt       string    `json:"created_at"`
+	ExpiresAt       string    `json:"expires_at"`
+	Amount          string    `json:"amount"`
+	FromCurrency    string    `json:"from_currency"`
+	ToCurrency      string    `json:"to_currency"`
+	MidRate         string    `json:"mid_rate"`
+	Margin          string    `json:"margin"`
+	AppliedRate     string    `json:"applied_rate"`
+	ConvertedAmount string    `json:"converted_amount"`
+	Rounding        string    `json:"rounding"`
+	Provider        string    `json:"provider"`
+	Rule            string    `json:"rule"`
+	AsOf            string    `json:"as_of"`
+	Legs            []legJSON `json:"legs"`
+}
+
+// quote serves POST /api/v1/quotes.
+func (h *handlers) quote(c *fiber.Ctx) error {
+	b, err := parseConvertBody(c.Body(), false)
+	if err != nil {
+		return err
+	}
+	q, err := h.d.Conversions.Quote(c.UserContext(), conversions.Request{
+		Amount: b.Amount, From: b.From, To: b.To, RequestID: requestID(c), ClientAddress: strings.Clone(c.IP()), APIKeyID: client(c).ID,
+	})
+	if err != nil {
+		return err
+	}
+	const micro = "2006-01-02T15:04:05.000000Z07:00"
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(quoteJSON{
+		ID: q.ID, CreatedAt: q.CreatedAt.UTC().Format(micro), ExpiresAt: q.ExpiresAt.UTC().Format(micro),
+		Amount: fx.FormatAmount(q.From, q.Amount), FromCurrency: q.From, ToCurrency: q.To,
+		MidRate: fx.Exact(q.MidRate), Margin: fx.Exact(q.Margin), AppliedRate: q.AppliedRate.String(),
+		ConvertedAmount: fx.FormatAmount(q.To, q.ConvertedAmount), Rounding: q.Rounding, Provider: q.Provider, Rule: q.Rule,
+		AsOf: rfc3339(q.AsOf), Legs: legsJSON(q.Legs),
+	})
 }

@@ -24,6 +24,9 @@ const (
 	CodeUnauthorized      = "unauthorized"
 	CodeForbidden         = "forbidden"
 	CodeRateLimited       = "rate_limited"
+	CodeQuoteNotFound     = "quote_not_found"
+	CodeQuoteExpired      = "quote_expired"
+	CodeQuoteUsed         = "quote_used"
 	CodeMalformedBody     = "malformed_body"
 	CodeKeyReused         = "idempotency_key_reused"
 	CodeKeyInUse          = "idempotency_key_in_use"
@@ -90,6 +93,13 @@ func classify(err error) *apiError {
 	case errors.Is(err, fx.ErrUnauthorized):
 		return &apiError{Status: fiber.StatusUnauthorized, Code: CodeUnauthorized, Field: "Authorization",
 			Message: "a valid API key is required: send Authorization: Bearer <key>"}
+	case errors.Is(err, fx.ErrQuoteNotFound):
+		return &apiError{Status: fiber.StatusNotFound, Code: CodeQuoteNotFound, Field: field, Message: err.Error()}
+	case errors.Is(err, fx.ErrQuoteExpired):
+		return &apiError{Status: fiber.StatusConflict, Code: CodeQuoteExpired, Field: field, Message: err.Error()}
+	case errors.Is(err, fx.ErrQuoteUsed):
+		return &apiError{Status: fiber.StatusConflict, Code: CodeQuoteUsed, Field: "quote_id",
+			Message: "this quote was already converted; ask for a new one (replaying the same Idempotency-Key returns the receipt)"}
 	case errors.Is(err, fx.ErrRateLimited):
 		return &apiError{Status: fiber.StatusTooManyRequests, Code: CodeRateLimited, Message: err.Error()}
 	case errors.Is(err, fx.ErrForbidden):

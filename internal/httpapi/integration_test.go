@@ -175,6 +175,14 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	}
 	json.Unmarshal(w.post(t, "/api/v1/convert", `{"amount":"1.00","from_currency":"GBP","to_currency":"JPY"}`).Body, &created)
 	check(t, "/api/v1/conversions/"+created.ID, 200)
+	// A quote, and its conversion.
+	check(t, `POST /api/v1/quotes {"amount":"10.00","from_currency":"GBP","to_currency":"JPY"}`, 201)
+	var q struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(w.post(t, "/api/v1/quotes", `{"amount":"10.00","from_currency":"GBP","to_currency":"JPY"}`).Body, &q)
+	check(t, `POST /api/v1/convert {"quote_id":"`+q.ID+`"}`, 201)
+	check(t, `POST /api/v1/convert {"quote_id":"`+q.ID+`"}`, 409)
 	// With a published key, the keys match the document too.
 	sealing := testenv.NewSealing(t)
 	pub, _ := audit.EncodePublicKey(sealing.Signer.PublicKey())

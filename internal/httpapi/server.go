@@ -121,6 +121,7 @@ func New(d Deps) *fiber.App {
 	if d.Conversions != nil {
 		convert := h.require(clients.ScopeConvert, false)
 		v1.Post("/convert", convert, h.convert)
+		v1.Post("/quotes", convert, h.quote)
 		v1.Get("/conversions/:id", convert, h.conversion)
 	}
 	if d.AuditKeys != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
@@ -43,6 +44,7 @@ type auditRow struct {
 	MinorUnits      *int16    `bun:"minor_units"`
 	RatePrecision   *int16    `bun:"rate_precision"`
 	APIKeyID        *string   `bun:"api_key_id,type:uuid"`
+	QuoteID         *string   `bun:"quote_id,type:uuid"`
 }
 
 func toAuditRow(r fx.Receipt) auditRow {
@@ -74,6 +76,10 @@ func toAuditRow(r fx.Receipt) auditRow {
 		k := r.APIKeyID
 		row.APIKeyID = &k
 	}
+	if r.QuoteID != "" {
+		q := r.QuoteID
+		row.QuoteID = &q
+	}
 	return row
 }
 
@@ -103,6 +109,9 @@ func (a auditRow) receipt() fx.Receipt {
 	}
 	if a.APIKeyID != nil {
 		r.APIKeyID = *a.APIKeyID
+	}
+	if a.QuoteID != nil {
+		r.QuoteID = *a.QuoteID
 	}
 	if a.MinorUnits != nil && a.RatePrecision != nil {
 		r.MinorUnits, r.RatePrecision = int(*a.MinorUnits), int(*a.RatePrecision)
@@ -221,13 +230,13 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 		}
 		row := toAuditRow(r)
 		if _, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx); err != nil {
-			return fmt.Errorf("insert conversion: %w", err)
+			return quoteUsed(fmt.Errorf("insert conversion: %w", err))
 		}
 		stored = r
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, fx.ErrIdempotencyKeyInUse) || errors.Is(err, fx.ErrIdempotencyKeyReused) || errors.Is(err, fx.ErrUnauthorized) {
+		if errors.Is(err, fx.ErrIdempotencyKeyInUse) || errors.Is(err, fx.ErrIdempotencyKeyReused) || errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) {
 			return fx.Receipt{}, false, err
 		}
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
@@ -249,9 +258,9 @@ func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Recei
 			return errors.Join(err, revokedErr(revoked))
 		}
 		_, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx)
-		return err
+		return quoteUsed(err)
 	})
-	if errors.Is(err, fx.ErrUnauthorized) {
+	if errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) {
 		return fx.Receipt{}, false, err
 	}
 	if err != nil {
@@ -313,4 +322,14 @@ func revokedErr(revoked bool) error {
 		return fx.ErrUnauthorized
 	}
 	return nil
+}
+
+// quoteUsed turns the violation of the one-receipt-per-quote index into
+// fx.ErrQuoteUsed: a concurrent conversion of the quote won.
+func quoteUsed(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "conversion_audits_quote_id" {
+		return fx.ErrQuoteUsed
+	}
+	return err
 }

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"ces/internal/fx"
+)
+
+// quoteRow is one row of conversion_quotes.
+type quoteRow struct {
+	bun.BaseModel `bun:"table:conversion_quotes"`
+
+	ID              string    `bun:"id,pk,type:uuid"`
+	APIKeyID        string    `bun:"api_key_id,type:uuid,notnull"`
+	CreatedAt       time.Time `bun:"created_at,notnull"`
+	ExpiresAt       time.Time `bun:"expires_at,notnull"`
+	Amount          string    `bun:"amount,type:numeric,notnull"`
+	FromCurrency    string    `bun:"from_currency,notnull"`
+	ToCurrency      string    `bun:"to_currency,notnull"`
+	MidRate         string    `bun:"mid_rate,type:numeric,notnull"`
+	Margin          string    `bun:"margin,type:numeric,notnull"`
+	AppliedRate     string    `bun:"applied_rate,type:numeric,notnull"`
+	ConvertedAmount string    `bun:"converted_amount,type:numeric,notnull"`
+	Rounding        string    `bun:"rounding,notnull"`
+	MinorUnits      int16     `bun:"minor_units,notnull"`
+	RatePrecision   int16     `bun:"rate_precision,notnull"`
+	Provider        string    `bun:"provider,notnull"`
+	PricingRule     string    `bun:"pricing_rule,notnull"`
+	AsOf            time.Time `bun:"as_of,notnull"`
+	Leg1RateID      int64     `bun:"leg1_rate_id,notnull"`
+	Leg2RateID      *int64    `bun:"leg2_rate_id"`
+}
+
+// InsertQuote stores q, unless its key was revoked since it was checked.
+func (s *Store) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
+	if len(q.Legs) == 0 || len(q.Legs) > 2 {
+		return fmt.Errorf("store: insert quote: %d legs", len(q.Legs))
+	}
+	row := quoteRow{
+		ID: q.ID, APIKeyID: q.APIKeyID, CreatedAt: q.CreatedAt.UTC(), ExpiresAt: q.ExpiresAt.UTC(), Amount: fx.Exact(q.Amount),
+		FromCurrency: q.From, ToCurrency: q.To, MidRate: fx.Exact(q.MidRate), Margin: fx.Exact(q.Margin), AppliedRate: fx.Exact(q.AppliedRate),
+		ConvertedAmount: fx.Exact(q.ConvertedAmount), Rounding: q.Rounding, MinorUnits: int16(q.MinorUnits), RatePrecision: int16(q.RatePrecision),
+		Provider: q.Provider, PricingRule: q.Rule, AsOf: q.AsOf.UTC(), Leg1RateID: q.Legs[0].ID,
+	}
+	if len(q.Legs) == 2 {
+		row.Leg2RateID = &q.Legs[1].ID
+	}
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if revoked, err := keyRevoked(ctx, tx, q.APIKeyID); err != nil || revoked {
+			return errors.Join(err, revokedErr(revoked))
+		}
+		_, err := tx.NewInsert().Model(&row).Exec(ctx)
+		return err
+	})
+	if errors.Is(err, fx.ErrUnauthorized) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("store: insert quote: %w", err)
+	}
+	return nil
+}
+
+// ClientQuote returns the quote id if the client apiKeyID holds it, with
+// its rate rows; another client's quote is fx.ErrQuoteNotFound.
+func (s *Store) ClientQuote(ctx context.Context, apiKeyID, id string) (fx.LockedQuote, error) {
+	var row quoteRow
+	err := s.db.NewSelect().Model(&row).Where("id = ? AND api_key_id = ?", id, nullable(apiKeyID)).Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fx.LockedQuote{}, fx.ErrQuoteNotFound
+	}
+	if err != nil {
+		return fx.LockedQuote{}, fmt.Errorf("store: quote: %w", err)
+	}
+	ids := []int64{row.Leg1RateID}
+	if row.Leg2RateID != nil {
+		ids = append(ids, *row.Leg2RateID)
+	}
+	legs, err := s.RatesByID(ctx, ids)
+	if err != nil {
+		return fx.LockedQuote{}, fmt.Errorf("store: quote legs: %w", err)
+	}
+	q := fx.LockedQuote{
+		ID: row.ID, APIKeyID: row.APIKeyID, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC(), Amount: dec(row.Amount),
+		From: row.FromCurrency, To: row.ToCurrency, MidRate: dec(row.MidRate), Margin: dec(row.Margin), AppliedRate: dec(row.AppliedRate),
+		ConvertedAmount: dec(row.ConvertedAmount), Rounding: row.Rounding, MinorUnits: int(row.MinorUnits), RatePrecision: int(row.RatePrecision),
+		Provider: row.Provider, Rule: row.PricingRule, AsOf: row.AsOf.UTC(),
+	}
+	for _, id := range ids {
+		l, ok := legs[id]
+		if !ok {
+			return fx.LockedQuote{}, fmt.Errorf("store: quote %s: rate row %d is missing", row.ID, id)
+		}
+		q.Legs = append(q.Legs, l)
+	}
+	return q, nil
+}
