@@ -141,7 +141,9 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 			return fx.Receipt{}, false, err
 		}
 		reqHash = fx.RequestHash(amount, from.Code, to.Code)
-		price = func(ctx context.Context, now time.Time) (fx.Receipt, error) { return s.priceNow(ctx, now, amount, from, to) }
+		price = func(ctx context.Context, now time.Time) (fx.Receipt, error) {
+			return s.priceNow(ctx, now, amount, from, to)
+		}
 	}
 	generated := req.IdempotencyKey == ""
 	if generated {
