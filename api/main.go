@@ -109,6 +109,7 @@ func main() {
 		Auth:        auth,
 		RatesPublic: cfg.RatesPublic,
 		Quotas:      quotas,
+		CORSOrigins: cfg.CORSAllowOrigins,
 		Admin:       console,
 		AuditKeys:   st,
 		Rates:       svc,

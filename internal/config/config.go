@@ -102,6 +102,9 @@ type Config struct {
 	// may carry its own); 0 turns the quota off.
 	QuotaRatesPerMinute   int `env:"QUOTA_RATES_PER_MINUTE" envDefault:"1200"`
 	QuotaConvertPerMinute int `env:"QUOTA_CONVERT_PER_MINUTE" envDefault:"120"`
+	// CORSAllowOrigins lets browsers on these origins call /api/v1
+	// (comma-separated, or "*"); empty: CORS off.
+	CORSAllowOrigins string `env:"CORS_ALLOW_ORIGINS"`
 	// QuoteTTL is how long a quote holds its price.
 	QuoteTTL time.Duration `env:"QUOTE_TTL" envDefault:"30s"`
 	// AuditSigningKeyFile is the Ed25519 private key (PEM) the worker signs

@@ -262,14 +262,20 @@ func ParseCurrency(s string) (Currency, error) {
 	if len(s) != 3 {
 		return Currency{}, fmt.Errorf("%w: %q is not a three-letter ISO 4217 code", ErrInvalidCurrency, s)
 	}
+	// Lower case is accepted and normalised, as Frankfurter and Open
+	// Exchange Rates do; answers always carry the upper-case code.
+	var up [3]byte
 	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			if s[i] >= 'a' && s[i] <= 'z' {
-				return Currency{}, fmt.Errorf("%w: %q must be upper case", ErrInvalidCurrency, s)
-			}
+		switch b := s[i]; {
+		case b >= 'A' && b <= 'Z':
+			up[i] = b
+		case b >= 'a' && b <= 'z':
+			up[i] = b - 'a' + 'A'
+		default:
 			return Currency{}, fmt.Errorf("%w: %q is not a three-letter ISO 4217 code", ErrInvalidCurrency, s)
 		}
 	}
+	s = string(up[:])
 	c, ok := currencyIndex[s]
 	if !ok {
 		return Currency{}, fmt.Errorf("%w: %q is not an ISO 4217 currency", ErrInvalidCurrency, s)

@@ -118,7 +118,7 @@ func TestConvertBadInputWritesNothing(t *testing.T) {
 		{"decimals in JPY", `{"amount":"1.5","from_currency":"JPY","to_currency":"USD"}`, nil, 400, "invalid_amount", "amount"},
 		{"19 integer digits", `{"amount":"1000000000000000000","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
 		{"empty amount", `{"amount":"","from_currency":"USD","to_currency":"NGN"}`, nil, 400, "invalid_amount", "amount"},
-		{"lowercase currency", `{"amount":"1","from_currency":"usd","to_currency":"NGN"}`, nil, 400, "invalid_currency", "from_currency"},
+		{"non-letters in a currency", `{"amount":"1","from_currency":"U5D","to_currency":"NGN"}`, nil, 400, "invalid_currency", "from_currency"},
 		{"unknown currency", `{"amount":"1","from_currency":"USD","to_currency":"BTC"}`, nil, 400, "invalid_currency", "to_currency"},
 		{"metal", `{"amount":"1","from_currency":"USD","to_currency":"XAU"}`, nil, 400, "invalid_currency", "to_currency"},
 		{"withdrawn", `{"amount":"1","from_currency":"USD","to_currency":"ZWL"}`, nil, 400, "invalid_currency", "to_currency"},

@@ -272,6 +272,12 @@ func (w *world) do(t *testing.T, method, target, body string, headers ...string)
 			req.Header.Del("Authorization")
 		}
 	}
+	return w.send(t, req)
+}
+
+// send runs req through the app as it is.
+func (w *world) send(t *testing.T, req *http.Request) response {
+	t.Helper()
 	resp, err := w.app.Test(req, 10_000)
 	if err != nil {
 		t.Fatal(err)

@@ -170,6 +170,9 @@ func (h *handlers) rates(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
+	if symbols := c.Query("symbols"); symbols != "" {
+		return h.symbols(c, from, to, symbols)
+	}
 	if c.Query("at") != "" {
 		if to == "" {
 			return invalid(CodeInvalidParameter, "to", "at= needs a pair: give to as well")
@@ -204,6 +207,55 @@ func (h *handlers) rates(c *fiber.Ctx) error {
 		return h.explain(c, err)
 	}
 	return sendCached(c, toJSON(r), "latest"+etagOf(r), cacheLatest)
+}
+
+// maxSymbols bounds the pairs one symbols= lookup prices.
+const maxSymbols = 50
+
+// symbols answers from= with several quotes in one list, in the order
+// asked (Frankfurter's and Open Exchange Rates' symbols=), latest or at=.
+// A quote no provider prices fails the whole answer, naming it.
+func (h *handlers) symbols(c *fiber.Ctx, from, to, text string) error {
+	if to != "" {
+		return invalid(CodeInvalidParameter, "symbols", "give either to or symbols, not both")
+	}
+	var at time.Time
+	if c.Query("at") != "" {
+		var err error
+		if at, err = parseInstant(c, "at", true); err != nil {
+			return err
+		}
+	}
+	parts := strings.Split(text, ",")
+	if len(parts) > maxSymbols {
+		return invalid(CodeInvalidParameter, "symbols", fmt.Sprintf("at most %d symbols", maxSymbols))
+	}
+	ctx := c.UserContext()
+	body := ratesListJSON{From: from, Provider: pinned(c), Rates: make([]rateJSON, 0, len(parts))}
+	var all []rates.Result
+	seen := map[string]bool{}
+	for _, p := range parts {
+		cur, err := fx.ParseCurrency(strings.TrimSpace(p))
+		if err != nil {
+			return &apiError{Status: fiber.StatusBadRequest, Code: CodeInvalidCurrency, Field: "symbols", Message: err.Error()}
+		}
+		if seen[cur.Code] {
+			continue
+		}
+		seen[cur.Code] = true
+		var r rates.Result
+		if at.IsZero() {
+			r, err = h.d.Rates.Latest(ctx, from, cur.Code, pinned(c))
+		} else {
+			r, err = h.d.Rates.At(ctx, from, cur.Code, at, pinned(c))
+		}
+		if err != nil {
+			return h.explain(c, err)
+		}
+		all = append(all, r)
+		body.Rates = append(body.Rates, toJSON(r))
+	}
+	return sendCached(c, body, "symbols"+etagOf(all...), cacheLatest)
 }
 
 // explain adds the last ingestion failure to a no_rates_yet answer, so a

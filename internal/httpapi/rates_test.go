@@ -24,7 +24,7 @@ func TestRatesGolden(t *testing.T) {
 		{"currencies", "/api/v1/currencies", nil},
 		{"healthz", "/healthz", nil},
 		{"readyz", "/readyz", nil},
-		{"err_lowercase", "/api/v1/rates?from=usd&to=EUR", nil},
+		{"latest_lowercase", "/api/v1/rates?from=usd&to=eur", nil},
 		{"err_two_letters", "/api/v1/rates?from=US&to=EUR", nil},
 		{"err_not_iso", "/api/v1/rates?from=USD&to=BTC", nil},
 		{"err_missing_from", "/api/v1/rates?to=EUR", nil},

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/gofiber/fiber/v2/utils"
@@ -48,6 +50,9 @@ type Deps struct {
 	RatesPublic bool
 	// Quotas, when set, limits each key's requests (429 over the limit).
 	Quotas Quotas
+	// CORSOrigins, when set, are the browser origins allowed to call
+	// /api/v1 (CORS_ALLOW_ORIGINS, comma-separated, or "*"); empty: none.
+	CORSOrigins string
 	// AuditKeys, when set, publishes the seal signing keys.
 	AuditKeys AuditKeys
 	// Admin, when set, mounts the admin console under /admin.
@@ -113,6 +118,16 @@ func New(d Deps) *fiber.App {
 		app.Get("/metrics", adaptor.HTTPHandler(d.MetricsHandler))
 	}
 	v1 := app.Group("/api/v1")
+	if d.CORSOrigins != "" {
+		v1.Use(cors.New(cors.Config{
+			AllowOrigins:  d.CORSOrigins,
+			AllowMethods:  "GET,POST,HEAD,OPTIONS",
+			AllowHeaders:  "Authorization,Content-Type,Idempotency-Key,If-None-Match",
+			ExposeHeaders: "Idempotency-Key,Idempotent-Replayed,Location,ETag,Retry-After,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,X-Request-ID",
+			MaxAge:        600,
+		}))
+	}
+	v1.Use(requestConventions)
 	v1.Get("/openapi.json", h.openapi)
 	read := h.require(clients.ScopeRatesRead, d.RatesPublic)
 	v1.Get("/rates", read, h.rates)
@@ -180,4 +195,21 @@ func accessLog(log *slog.Logger, m Observer) fiber.Handler {
 		)
 		return nil
 	}
+}
+
+// requestConventions refuses, before any handler runs, what a client
+// library might send by mistake: a POST body that is not JSON (415), and
+// two Idempotency-Key headers (400), of which no one can say which counts.
+func requestConventions(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodPost {
+		mt, _, _ := strings.Cut(string(c.Request().Header.ContentType()), ";")
+		if !strings.EqualFold(strings.TrimSpace(mt), fiber.MIMEApplicationJSON) {
+			return &apiError{Status: fiber.StatusUnsupportedMediaType, Code: CodeUnsupportedMediaType, Field: "Content-Type",
+				Message: "the body must be JSON: send Content-Type: application/json"}
+		}
+	}
+	if n := len(c.Request().Header.PeekAll(HeaderIdempotencyKey)); n > 1 {
+		return invalid(CodeInvalidParameter, HeaderIdempotencyKey, fmt.Sprintf("%d Idempotency-Key headers: send one", n))
+	}
+	return c.Next()
 }
