@@ -93,15 +93,16 @@ func main() {
 	for _, p := range cfg.FXProviders {
 		controls[p] = ingestion.NewControl(tc, p, "")
 	}
+	auth := clients.NewAuthenticator(st, rdb, "ces:", log)
+	go auth.Watch(ctx)
 	console, err := admin.New(admin.Deps{
+		Revocations: auth,
 		Store: st, Verifications: ingestion.NewVerifications(tc, cfg.TaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
 		StaleAfter: cfg.StaleAfter, TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
 	})
 	if err != nil {
 		logging.Fatal(log, "admin console", err)
 	}
-	auth := clients.NewAuthenticator(st, rdb, "ces:", log)
-	go auth.Watch(ctx)
 	quotas := clients.NewQuotas(rdb, "ces:", map[string]int{
 		clients.ScopeRatesRead: cfg.QuotaRatesPerMinute, clients.ScopeConvert: cfg.QuotaConvertPerMinute,
 	}, m.QuotaUnchecked)

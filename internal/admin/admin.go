@@ -66,6 +66,8 @@ type Deps struct {
 	Store *store.Store
 	// Verifications runs the Integrity page's verify button; nil disables it.
 	Verifications Verifier
+	// Revocations announces revoked API keys to every replica; nil skips it.
+	Revocations Revocations
 	// Ingestion controls each provider's schedule, by provider name;
 	// Providers orders them (default: the names of Ingestion, sorted).
 	Ingestion map[string]Ingestion
@@ -130,7 +132,7 @@ func New(d Deps) (*Console, error) {
 		"against": againstText,
 	}
 	c := &Console{d: d, pages: map[string]*template.Template{}, limiter: newLimiter(d.Now)}
-	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality"} {
+	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality", "keys"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("admin: parse %s: %w", page, err)
@@ -164,6 +166,9 @@ func (c *Console) Mount(app *fiber.App) {
 	auth.Post("/quality/:id/reject", c.requireCSRF, c.decide(false))
 	auth.Post("/pairs/suspend", c.requireCSRF, c.suspension(true))
 	auth.Post("/pairs/resume", c.requireCSRF, c.suspension(false))
+	auth.Get("/keys", c.keys)
+	auth.Post("/keys", c.requireCSRF, c.createKey)
+	auth.Post("/keys/:id/revoke", c.requireCSRF, c.revokeKey)
 }
 
 func (c *Console) securityHeaders(ctx *fiber.Ctx) error {
@@ -331,7 +336,7 @@ func refusal(err error) int {
 	switch {
 	case errors.Is(err, store.ErrReasonRequired):
 		return fiber.StatusBadRequest
-	case errors.Is(err, store.ErrQuarantineNotFound):
+	case errors.Is(err, store.ErrQuarantineNotFound), errors.Is(err, store.ErrNotFound):
 		return fiber.StatusNotFound
 	case errors.Is(err, store.ErrAlreadyDecided):
 		return fiber.StatusConflict
