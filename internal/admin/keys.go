@@ -51,7 +51,9 @@ func (c *Console) createKey(ctx *fiber.Ctx) error {
 		}
 	}
 	perMinute, perr := strconv.Atoi(strings.TrimSpace(ctx.FormValue("per_minute", "0")))
-	refused := func(msg string) error { return c.renderKeys(ctx, fiber.StatusBadRequest, "create key: "+msg, keysData{}) }
+	refused := func(msg string) error {
+		return c.renderKeys(ctx, fiber.StatusBadRequest, "create key: "+msg, keysData{})
+	}
 	switch {
 	case name == "" || len(name) > 100:
 		return refused("a name of 1 to 100 characters is required")
