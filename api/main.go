@@ -97,7 +97,8 @@ func main() {
 	go auth.Watch(ctx)
 	console, err := admin.New(admin.Deps{
 		Revocations: auth,
-		Store:       st, Verifications: ingestion.NewVerifications(tc, cfg.TaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
+		Redis:       rdb, RedisPrefix: "ces:",
+		Store: st, Verifications: ingestion.NewVerifications(tc, cfg.TaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
 		StaleAfter: cfg.StaleAfter, TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
 	})
 	if err != nil {

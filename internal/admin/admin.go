@@ -21,8 +21,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/redis/go-redis/v9"
 
 	"ces/activities"
 	"ces/internal/fx"
@@ -68,6 +70,10 @@ type Deps struct {
 	Verifications Verifier
 	// Revocations announces revoked API keys to every replica; nil skips it.
 	Revocations Revocations
+	// Redis, when set, keeps the sign-in lock-out shared by every replica,
+	// under RedisPrefix; nil: each process counts alone.
+	Redis       *redis.Client
+	RedisPrefix string
 	// Ingestion controls each provider's schedule, by provider name;
 	// Providers orders them (default: the names of Ingestion, sorted).
 	Ingestion map[string]Ingestion
@@ -88,7 +94,7 @@ type Deps struct {
 type Console struct {
 	d       Deps
 	pages   map[string]*template.Template
-	limiter *limiter
+	signIns *signIns
 }
 
 // Cookie names.
@@ -131,7 +137,10 @@ func New(d Deps) (*Console, error) {
 		"percent": percent,
 		"against": againstText,
 	}
-	c := &Console{d: d, pages: map[string]*template.Template{}, limiter: newLimiter(d.Now)}
+	c := &Console{d: d, pages: map[string]*template.Template{}, signIns: &signIns{local: newLimiter(d.Now), now: d.Now, prefix: d.RedisPrefix}}
+	if d.Redis != nil {
+		c.signIns.rdb = redis_rate.NewLimiter(d.Redis)
+	}
 	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality", "keys"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
@@ -241,7 +250,8 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		c.setCookie(ctx, loginCSRF, token, time.Hour)
 		return c.render(ctx, status, "login", view{Title: "Sign in", CSRF: token, Error: msg})
 	}
-	if until := c.limiter.lockedUntil(keys...); !until.IsZero() {
+	until, shared := c.signIns.attempt(ctx.UserContext(), keys...)
+	if !until.IsZero() {
 		ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(until.Sub(c.d.Now()).Seconds())+1))
 		return retry(fiber.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins. Try again after %s.", until.UTC().Format(time.RFC3339)))
 	}
@@ -250,11 +260,11 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		return err
 	}
 	if !checkPassword(hash, password) {
-		c.limiter.fail(keys...)
+		c.signIns.failed(shared, keys...)
 		c.d.Log.WarnContext(ctx.UserContext(), "admin sign-in failed", "username", username, "client", ctx.IP())
 		return retry(fiber.StatusUnauthorized, "Wrong username or password.")
 	}
-	c.limiter.succeed(keys...)
+	c.signIns.succeeded(ctx.UserContext(), keys...)
 	token := randomToken()
 	expires := c.d.Now().Add(sessionTTL)
 	if err := c.d.Store.CreateSession(ctx.UserContext(), sha256Hex(token), id, randomToken(), expires); err != nil {

@@ -286,6 +286,35 @@ func TestSignInLockout(t *testing.T) {
 	}
 }
 
+// TestSignInLockoutIsShared: failures on one API replica lock the
+// username out on another (the count is in Redis), and a success clears it.
+func TestSignInLockoutIsShared(t *testing.T) {
+	a := newConsole(t)
+	rdb, prefix := testenv.Redis(t)
+	var replicas []*console
+	for range 2 {
+		c, err := admin.New(admin.Deps{Store: a.st, Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		app := fiber.New()
+		c.Mount(app)
+		replicas = append(replicas, &console{app: app, st: a.st})
+	}
+	if r := replicas[1].signIn(t, testPassword); r.status != 303 {
+		t.Fatalf("a first sign-in: %d", r.status)
+	}
+	for i := 0; i < admin.MaxFailures; i++ {
+		if r := replicas[i%2].signIn(t, "guess"); r.status != 401 {
+			t.Fatalf("attempt %d: %d", i+1, r.status)
+		}
+	}
+	r := replicas[1].signIn(t, testPassword)
+	if r.status != 429 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after %d failures spread over two replicas: %d", admin.MaxFailures, r.status)
+	}
+}
+
 func TestUnknownConversionIsNotFound(t *testing.T) {
 	c := newConsole(t)
 	ck, _ := c.session(t)

@@ -1,12 +1,15 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/go-redis/redis_rate/v10"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -106,9 +109,23 @@ func (l *limiter) lockedUntil(keys ...string) time.Time {
 	return until
 }
 
+// maxTracked bounds the keys the in-process limiter remembers, so a flood
+// of usernames or addresses cannot grow it without end.
+const maxTracked = 10_000
+
 func (l *limiter) fail(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.failures) >= maxTracked {
+		for k := range l.failures {
+			if len(l.recent(k)) == 0 || len(l.failures) >= maxTracked {
+				delete(l.failures, k)
+			}
+			if len(l.failures) < maxTracked/2 {
+				break
+			}
+		}
+	}
 	for _, k := range keys {
 		l.failures[k] = append(l.recent(k), l.now())
 	}
@@ -119,5 +136,57 @@ func (l *limiter) succeed(keys ...string) {
 	defer l.mu.Unlock()
 	for _, k := range keys {
 		delete(l.failures, k)
+	}
+}
+
+// signIns counts sign-in attempts per username and per client address in
+// Redis, so that every API replica shares one lock-out: MaxFailures
+// attempts without a success lock a key, and one attempt comes back every
+// Window/MaxFailures (GCRA, by go-redis/redis_rate). A success clears the
+// username's and the address's count. When Redis cannot answer, the
+// process's own bounded limiter decides, so the lock-out never fails open.
+type signIns struct {
+	rdb    *redis_rate.Limiter
+	prefix string
+	local  *limiter
+	now    func() time.Time
+}
+
+func (s *signIns) limit() redis_rate.Limit {
+	return redis_rate.Limit{Rate: MaxFailures, Burst: MaxFailures, Period: Window}
+}
+
+// attempt charges one attempt to each key; it reports until when the
+// sign-in is refused (zero: go ahead) and whether Redis decided.
+func (s *signIns) attempt(ctx context.Context, keys ...string) (until time.Time, shared bool) {
+	if s.rdb == nil {
+		return s.local.lockedUntil(keys...), false
+	}
+	for _, k := range keys {
+		res, err := s.rdb.Allow(ctx, s.prefix+"signin:"+k, s.limit())
+		if err != nil {
+			return s.local.lockedUntil(keys...), false
+		}
+		if res.Allowed == 0 {
+			if t := s.now().Add(res.RetryAfter); t.After(until) {
+				until = t
+			}
+		}
+	}
+	return until, true
+}
+
+func (s *signIns) failed(shared bool, keys ...string) {
+	if !shared {
+		s.local.fail(keys...)
+	}
+}
+
+func (s *signIns) succeeded(ctx context.Context, keys ...string) {
+	s.local.succeed(keys...)
+	if s.rdb != nil {
+		for _, k := range keys {
+			_ = s.rdb.Reset(ctx, s.prefix+"signin:"+k) // a failure leaves a count that expires by itself
+		}
 	}
 }
