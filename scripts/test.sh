@@ -32,6 +32,16 @@ go build -o "$BIN/" ./worker ./starter ./api
 say "go test -race ./... (PostgreSQL, Redis and Temporal are real)"
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -race -count=1 "$@"
+if [ "$*" = ./... ]; then
+	# The OpenAPI document as client tooling reads it: errors fail, the
+	# warnings left are about health endpoints that have no 4xx answer.
+	if command -v npx >/dev/null 2>&1; then
+		say "redocly lint internal/httpapi/openapi.json"
+		npx --yes @redocly/cli@2.77.0 lint --format=summary internal/httpapi/openapi.json
+	else
+		say "npx is not installed: the OpenAPI lint is skipped"
+	fi
+fi
 # The fault suite last and alone: its latency bound needs the machine's
 # CPUs to itself, not shared with the packages above.
 if [ "$*" = ./... ]; then
