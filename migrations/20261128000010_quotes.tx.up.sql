@@ -21,6 +21,7 @@ CREATE TABLE conversion_quotes (
     as_of            timestamptz NOT NULL,
     leg1_rate_id     bigint      NOT NULL REFERENCES exchange_rates (id),
     leg2_rate_id     bigint      REFERENCES exchange_rates (id),
+    hash             char(64)    NOT NULL, -- SHA-256 of audit.QuoteCanonical
     CONSTRAINT conversion_quotes_ttl CHECK (expires_at > created_at)
 );
 

@@ -6,10 +6,13 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
 )
@@ -72,6 +75,61 @@ func Canonical(r fx.Receipt) string {
 		}
 	}
 	return b.String()
+}
+
+// QuoteCanonical is the exact text a quote's hash covers, in the manner of
+// Canonical: the client it was made for, its validity and every figure a
+// conversion of it executes at.
+func QuoteCanonical(q fx.LockedQuote) string {
+	var b strings.Builder
+	line := func(k, v string) { b.WriteString(k + "=" + v + "\n") }
+	line("ces-quote", "v1")
+	line("id", q.ID)
+	line("api_key_id", q.APIKeyID)
+	line("created_at", canonicalTime(q.CreatedAt))
+	line("expires_at", canonicalTime(q.ExpiresAt))
+	line("amount", q.Amount.String())
+	line("from_currency", q.From)
+	line("to_currency", q.To)
+	line("mid_rate", q.MidRate.String())
+	line("margin", q.Margin.String())
+	line("applied_rate", q.AppliedRate.String())
+	line("converted_amount", q.ConvertedAmount.String())
+	line("rounding", q.Rounding)
+	line("minor_units", strconv.Itoa(q.MinorUnits))
+	line("rate_precision", strconv.Itoa(q.RatePrecision))
+	line("provider", q.Provider)
+	line("rule", q.Rule)
+	line("as_of", canonicalTime(q.AsOf))
+	for i, l := range q.Legs {
+		line("leg"+strconv.Itoa(i+1), strconv.FormatInt(l.ID, 10))
+	}
+	return b.String()
+}
+
+// QuoteHash returns the hex SHA-256 of QuoteCanonical(q).
+func QuoteHash(q fx.LockedQuote) string { return sha256Hex(QuoteCanonical(q)) }
+
+// CheckQuoted reports how a receipt differs from the quote it says it
+// executed: another client, after the quote expired, or at other figures.
+func CheckQuoted(r fx.Receipt, q fx.LockedQuote) error {
+	switch {
+	case r.APIKeyID != q.APIKeyID:
+		return fmt.Errorf("it executes quote %s, made for another API key", q.ID)
+	case !r.CreatedAt.Before(q.ExpiresAt):
+		return fmt.Errorf("it executes quote %s after it expired at %s", q.ID, canonicalTime(q.ExpiresAt))
+	}
+	same := func(a, b decimal.Decimal) bool { return a.Equal(b) }
+	if !same(r.Amount, q.Amount) || r.From != q.From || r.To != q.To || !same(r.MidRate, q.MidRate) || !same(r.Margin, q.Margin) ||
+		!same(r.AppliedRate, q.AppliedRate) || !same(r.ConvertedAmount, q.ConvertedAmount) || len(r.Legs) != len(q.Legs) {
+		return fmt.Errorf("its figures are not those of quote %s", q.ID)
+	}
+	for i := range r.Legs {
+		if r.Legs[i].ID != q.Legs[i].ID {
+			return fmt.Errorf("its legs are not those of quote %s", q.ID)
+		}
+	}
+	return nil
 }
 
 // ReceiptHash returns the hex SHA-256 of Canonical(r).

@@ -79,3 +79,35 @@ func TestSealChains(t *testing.T) {
 		t.Fatalf("incremental digest %s (%d rows) differs from RowsDigest %s", d.Sum(), d.Count, s.RowsSHA256)
 	}
 }
+
+func TestCheckQuoted(t *testing.T) {
+	at := time.Date(2022, 9, 1, 4, 0, 0, 0, time.UTC)
+	q := fx.LockedQuote{ID: "q1", APIKeyID: "k1", CreatedAt: at, ExpiresAt: at.Add(30 * time.Second), Amount: decimal.RequireFromString("250"),
+		From: "USD", To: "EUR", MidRate: decimal.RequireFromString("0.997656"), Margin: decimal.RequireFromString("0.005"),
+		AppliedRate: decimal.RequireFromString("0.99266772"), ConvertedAmount: decimal.RequireFromString("248.17"), Legs: []fx.Rate{{ID: 45}}}
+	r := fx.Receipt{APIKeyID: "k1", QuoteID: "q1", CreatedAt: at.Add(10 * time.Second), Amount: q.Amount, From: q.From, To: q.To, MidRate: q.MidRate,
+		Margin: q.Margin, AppliedRate: q.AppliedRate, ConvertedAmount: q.ConvertedAmount, Legs: []fx.Rate{{ID: 45}}}
+	for _, tt := range []struct {
+		name string
+		edit func(*fx.Receipt)
+		want string
+	}{
+		{"as quoted", func(*fx.Receipt) {}, ""},
+		{"another client", func(r *fx.Receipt) { r.APIKeyID = "k2" }, "made for another API key"},
+		{"after expiry", func(r *fx.Receipt) { r.CreatedAt = at.Add(30 * time.Second) }, "after it expired"},
+		{"another amount", func(r *fx.Receipt) { r.ConvertedAmount = decimal.RequireFromString("248.18") }, "figures are not those"},
+		{"another leg", func(r *fx.Receipt) { r.Legs = []fx.Rate{{ID: 46}} }, "legs are not those"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := r
+			tt.edit(&got)
+			err := CheckQuoted(got, q)
+			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("CheckQuoted = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if QuoteHash(q) == QuoteHash(fx.LockedQuote{}) || !strings.Contains(QuoteCanonical(q), "api_key_id=k1\n") {
+		t.Fatal("the quote's hash does not cover its content")
+	}
+}

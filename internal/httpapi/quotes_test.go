@@ -12,6 +12,7 @@ import (
 
 	"ces/internal/audit"
 	"ces/internal/clients"
+	"ces/internal/testenv"
 )
 
 type quoteAnswer struct {
@@ -113,6 +114,26 @@ func TestQuoteLocksTheRateOnce(t *testing.T) {
 	}
 	if n := w.auditRows(t); n != before+1 { // the quoted conversion alone
 		t.Fatalf("%d audit rows, want %d", n, before+1)
+	}
+
+	// verify-audit checks each quoted receipt against its (hashed) quote.
+	sealing := testenv.NewSealing(t)
+	if rep := sealing.Verify(t, w.st, true); !rep.OK() {
+		t.Fatalf("verify: %s", rep.Problem)
+	}
+	ctx := context.Background()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, stmt := range []string{"SET session_replication_role = replica", "UPDATE conversion_quotes SET converted_amount = converted_amount * 2 WHERE id = '" + q.ID + "'"} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := sealing.Verify(t, w.st, true); !strings.Contains(rep.Problem, "quote "+q.ID+" (of audit row "+rc.ID+"): stored hash does not match") {
+		t.Fatalf("a rewritten quote: verify says %q", rep.Problem)
 	}
 }
 

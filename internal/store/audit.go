@@ -428,6 +428,10 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64, progress func(d
 		if err != nil {
 			return nil, "", err
 		}
+		quotes, err := s.quotesOf(ctx, rows)
+		if err != nil {
+			return nil, "", err
+		}
 		for _, row := range rows {
 			r := row.receipt()
 			computed := audit.ReceiptHash(r)
@@ -439,6 +443,18 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64, progress func(d
 			}
 			if err := audit.CheckArithmetic(r); err != nil {
 				return out, fmt.Sprintf("audit row %s (seq %d): %v", row.ID, row.Seq, err), nil
+			}
+			if r.QuoteID != "" {
+				q, ok := quotes[r.QuoteID]
+				switch {
+				case !ok:
+					return out, fmt.Sprintf("audit row %s (seq %d): its quote %s is missing", row.ID, row.Seq, r.QuoteID), nil
+				case audit.QuoteHash(q.quote) != q.hash:
+					return out, fmt.Sprintf("quote %s (of audit row %s): stored hash does not match its content", r.QuoteID, row.ID), nil
+				}
+				if err := audit.CheckQuoted(r, q.quote); err != nil {
+					return out, fmt.Sprintf("audit row %s (seq %d): %v", row.ID, row.Seq, err), nil
+				}
 			}
 			out.Add(audit.SealedRow{Seq: row.Seq, Hash: computed})
 			lastSeq = row.Seq

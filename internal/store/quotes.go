@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"ces/internal/audit"
 	"ces/internal/fx"
 )
 
@@ -35,6 +36,7 @@ type quoteRow struct {
 	AsOf            time.Time `bun:"as_of,notnull"`
 	Leg1RateID      int64     `bun:"leg1_rate_id,notnull"`
 	Leg2RateID      *int64    `bun:"leg2_rate_id"`
+	Hash            string    `bun:"hash,notnull"`
 }
 
 // InsertQuote stores q, unless its key was revoked since it was checked.
@@ -51,6 +53,7 @@ func (s *Store) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
 	if len(q.Legs) == 2 {
 		row.Leg2RateID = &q.Legs[1].ID
 	}
+	row.Hash = audit.QuoteHash(q)
 	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if revoked, err := keyRevoked(ctx, tx, q.APIKeyID); err != nil || revoked {
 			return errors.Join(err, revokedErr(revoked))
@@ -78,26 +81,69 @@ func (s *Store) ClientQuote(ctx context.Context, apiKeyID, id string) (fx.Locked
 	if err != nil {
 		return fx.LockedQuote{}, fmt.Errorf("store: quote: %w", err)
 	}
-	ids := []int64{row.Leg1RateID}
-	if row.Leg2RateID != nil {
-		ids = append(ids, *row.Leg2RateID)
+	quotes, err := s.withQuoteLegs(ctx, []quoteRow{row})
+	if err != nil {
+		return fx.LockedQuote{}, err
+	}
+	return quotes[row.ID].quote, nil
+}
+
+// storedQuote is a quote with the hash stored with it.
+type storedQuote struct {
+	quote fx.LockedQuote
+	hash  string
+}
+
+// withQuoteLegs turns rows into quotes with their rate rows, by id.
+func (s *Store) withQuoteLegs(ctx context.Context, rows []quoteRow) (map[string]storedQuote, error) {
+	var ids []int64
+	for _, r := range rows {
+		ids = append(ids, r.Leg1RateID)
+		if r.Leg2RateID != nil {
+			ids = append(ids, *r.Leg2RateID)
+		}
 	}
 	legs, err := s.RatesByID(ctx, ids)
 	if err != nil {
-		return fx.LockedQuote{}, fmt.Errorf("store: quote legs: %w", err)
+		return nil, fmt.Errorf("store: quote legs: %w", err)
 	}
-	q := fx.LockedQuote{
-		ID: row.ID, APIKeyID: row.APIKeyID, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC(), Amount: dec(row.Amount),
-		From: row.FromCurrency, To: row.ToCurrency, MidRate: dec(row.MidRate), Margin: dec(row.Margin), AppliedRate: dec(row.AppliedRate),
-		ConvertedAmount: dec(row.ConvertedAmount), Rounding: row.Rounding, MinorUnits: int(row.MinorUnits), RatePrecision: int(row.RatePrecision),
-		Provider: row.Provider, Rule: row.PricingRule, AsOf: row.AsOf.UTC(),
-	}
-	for _, id := range ids {
-		l, ok := legs[id]
-		if !ok {
-			return fx.LockedQuote{}, fmt.Errorf("store: quote %s: rate row %d is missing", row.ID, id)
+	out := make(map[string]storedQuote, len(rows))
+	for _, row := range rows {
+		q := fx.LockedQuote{
+			ID: row.ID, APIKeyID: row.APIKeyID, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC(), Amount: dec(row.Amount),
+			From: row.FromCurrency, To: row.ToCurrency, MidRate: dec(row.MidRate), Margin: dec(row.Margin), AppliedRate: dec(row.AppliedRate),
+			ConvertedAmount: dec(row.ConvertedAmount), Rounding: row.Rounding, MinorUnits: int(row.MinorUnits), RatePrecision: int(row.RatePrecision),
+			Provider: row.Provider, Rule: row.PricingRule, AsOf: row.AsOf.UTC(),
 		}
-		q.Legs = append(q.Legs, l)
+		for _, id := range []*int64{&row.Leg1RateID, row.Leg2RateID} {
+			if id == nil {
+				continue
+			}
+			l, ok := legs[*id]
+			if !ok {
+				return nil, fmt.Errorf("store: quote %s: rate row %d is missing", row.ID, *id)
+			}
+			q.Legs = append(q.Legs, l)
+		}
+		out[row.ID] = storedQuote{quote: q, hash: row.Hash}
 	}
-	return q, nil
+	return out, nil
+}
+
+// quotesOf reads the quotes the audit rows executed, by id.
+func (s *Store) quotesOf(ctx context.Context, rows []auditRow) (map[string]storedQuote, error) {
+	var ids []string
+	for _, r := range rows {
+		if r.QuoteID != nil {
+			ids = append(ids, *r.QuoteID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var qrows []quoteRow
+	if err := s.db.NewSelect().Model(&qrows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: verify: quotes: %w", err)
+	}
+	return s.withQuoteLegs(ctx, qrows)
 }
