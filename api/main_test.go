@@ -70,7 +70,9 @@ func TestTwoProcessesShareOneQuota(t *testing.T) {
 	if err := store.EnsureLogins(ctx, owner, []store.Login{login}, store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { owner.ExecContext(context.Background(), "DROP OWNED BY "+login.Name+"; DROP ROLE IF EXISTS "+login.Name) })
+	t.Cleanup(func() {
+		owner.ExecContext(context.Background(), "DROP OWNED BY "+login.Name+"; DROP ROLE IF EXISTS "+login.Name)
+	})
 	u, _ := url.Parse(dsn)
 	u.User = url.UserPassword(login.Name, login.Password)
 	key, hash, prefix, err := clients.Generate()
