@@ -1010,13 +1010,15 @@ func expEndState(t *testing.T, s *stack, r *reporter) {
 	// Seal what the run wrote, through Temporal as the schedule does: signed,
 	// and anchored outside the private cluster.
 	var sealed activities.SealAuditResult
+	began := time.Now()
 	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "seal-end-state", TaskQueue: taskQueue}, workflows.SealAuditLogName)
 	if err == nil {
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		err = run.Get(sctx, &sealed)
 		cancel()
 	}
-	r.check(t, "the worker seals, signs and anchors the log", err == nil && sealed.Sealed && sealed.Anchored > 0, "%+v %v", sealed, err)
+	r.check(t, "the worker seals, signs and anchors the log", err == nil && sealed.Sealed && sealed.Anchored > 0, "seal %d over %d rows, %d anchored, in %s; %v",
+		sealed.SealID, sealed.Rows, sealed.Anchored, time.Since(began).Round(time.Millisecond), err)
 	out, err := s.starter(ctx, "verify-audit", "--full")
 	r.check(t, "starter verify-audit --full is clean, every seal anchored", err == nil && strings.Contains(out, "verify-audit: ok") && strings.Contains(out, " 0 not anchored yet"), "%s", lastLine(out))
 	obs, ok := s.redisMatchesPG(ctx)
