@@ -38,6 +38,9 @@ type Authenticator struct {
 	mu        sync.Mutex
 	cache     map[string]cached // by hash
 	listening bool              // subscribed: revocations reach us
+	// generation counts flushes: a key read before a flush is not cached
+	// after it, or a revocation announced during the read would be lost.
+	generation uint64
 }
 
 type cached struct {
@@ -66,6 +69,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Key, e
 	a.mu.Lock()
 	c, hit := a.cache[hash]
 	fresh := hit && a.listening && a.now().Sub(c.at) < CacheTTL
+	gen := a.generation
 	a.mu.Unlock()
 	if !fresh {
 		k, err := a.store.APIKeyByHash(ctx, hash)
@@ -74,10 +78,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Key, e
 		}
 		c = cached{key: k, at: a.now()}
 		a.mu.Lock()
-		if len(a.cache) > 10_000 { // bounded: a flood of keys empties it
-			clear(a.cache)
+		if a.generation == gen {
+			if len(a.cache) > 10_000 { // bounded: a flood of keys empties it
+				clear(a.cache)
+			}
+			a.cache[hash] = c
 		}
-		a.cache[hash] = c
 		a.mu.Unlock()
 	}
 	if c.key.Revoked() {
@@ -135,16 +141,11 @@ func (a *Authenticator) Watch(ctx context.Context) {
 	}
 }
 
-func (a *Authenticator) setListening(on bool) {
-	a.mu.Lock()
-	a.listening = on
-	a.mu.Unlock()
-}
-
 func (a *Authenticator) flush(listening bool) {
 	a.mu.Lock()
 	clear(a.cache)
 	a.listening = listening
+	a.generation++
 	a.mu.Unlock()
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -133,6 +134,9 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 		if !ValidID(req.QuoteID) {
 			return fx.Receipt{}, false, &FieldError{Name: "quote_id", Err: fmt.Errorf("%w: %q is not a quote id", fx.ErrQuoteNotFound, req.QuoteID)}
 		}
+		// The id as PostgreSQL gives it back (lower case): it is hashed
+		// into the receipt, which must recompute from the stored row.
+		req.QuoteID = strings.ToLower(req.QuoteID)
 		reqHash = fx.QuoteRequestHash(req.QuoteID)
 		price = func(ctx context.Context, now time.Time) (fx.Receipt, error) { return s.priceQuoted(ctx, now, req) }
 	} else {
@@ -353,7 +357,7 @@ func (s *Service) Quote(ctx context.Context, req Request) (fx.LockedQuote, error
 		return fx.LockedQuote{}, fmt.Errorf("conversions: new quote id: %w", err)
 	}
 	q := fx.LockedQuote{
-		ID: id.String(), APIKeyID: req.APIKeyID, CreatedAt: now, ExpiresAt: now.Add(s.quoteTTL),
+		ID: id.String(), APIKeyID: req.APIKeyID, CreatedAt: now, ExpiresAt: now.Add(s.quoteTTL).Truncate(time.Microsecond), // as stored
 		Amount: r.Amount, From: r.From, To: r.To, MidRate: r.MidRate, Margin: r.Margin, AppliedRate: r.AppliedRate,
 		ConvertedAmount: r.ConvertedAmount, Rounding: r.Rounding, MinorUnits: r.MinorUnits, RatePrecision: r.RatePrecision,
 		Provider: r.Provider, Rule: r.Rule, AsOf: r.AsOf, Legs: r.Legs,

@@ -59,7 +59,8 @@ func TestQuoteLocksTheRateOnce(t *testing.T) {
 		t.Fatalf("the rate did not move for unquoted conversions: %s", r.Body)
 	}
 	before := w.auditRows(t)
-	body := `{"quote_id":"` + q.ID + `"}`
+	// In upper case: the receipt still records (and hashes) the id as stored.
+	body := `{"quote_id":"` + strings.ToUpper(q.ID) + `"}`
 	r := w.post(t, "/api/v1/convert", body, "Idempotency-Key", "pay-q1")
 	var rc struct {
 		ID              string `json:"id"`

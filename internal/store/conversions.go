@@ -159,13 +159,15 @@ func (s *Store) ConversionByID(ctx context.Context, id string) (fx.Receipt, erro
 // made it; another client's receipt is fx.ErrConversionNotFound, as if it
 // did not exist.
 func (s *Store) ClientConversionByID(ctx context.Context, apiKeyID, id string) (fx.Receipt, error) {
-	return s.conversionWhere(ctx, s.db, "id = ? AND api_key_id IS NOT DISTINCT FROM ?", id, nullable(apiKeyID))
+	where, args := clientScope("id = ?", id, apiKeyID)
+	return s.conversionWhere(ctx, s.db, where, args...)
 }
 
 // ConversionByKey returns the receipt the client apiKeyID stored under an
 // idempotency key ("" for the scope of receipts made before keys).
 func (s *Store) ConversionByKey(ctx context.Context, apiKeyID, key string) (fx.Receipt, error) {
-	return s.conversionWhere(ctx, s.db, "idempotency_key = ? AND api_key_id IS NOT DISTINCT FROM ?", key, nullable(apiKeyID))
+	where, args := clientScope("idempotency_key = ?", key, apiKeyID)
+	return s.conversionWhere(ctx, s.db, where, args...)
 }
 
 // nullable is NULL for "" (a uuid column cannot hold "").
@@ -174,6 +176,17 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
+}
+
+// clientScope adds the client's scope to a condition on one value: the
+// client's key, or no key (receipts from before keys). Spelled as = and
+// IS NULL, not IS NOT DISTINCT FROM, so PostgreSQL uses the
+// (api_key_id, idempotency_key) index.
+func clientScope(cond string, arg any, apiKeyID string) (string, []any) {
+	if apiKeyID == "" {
+		return cond + " AND api_key_id IS NULL", []any{arg}
+	}
+	return cond + " AND api_key_id = ?", []any{arg, apiKeyID}
 }
 
 func (s *Store) conversionWhere(ctx context.Context, db bun.IDB, where string, args ...any) (fx.Receipt, error) {
@@ -213,7 +226,8 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 			if !locked {
 				return fx.ErrIdempotencyKeyInUse
 			}
-			prev, err := s.conversionWhere(ctx, tx, "idempotency_key = ? AND api_key_id IS NOT DISTINCT FROM ?", r.IdempotencyKey, nullable(r.APIKeyID))
+			where, args := clientScope("idempotency_key = ?", r.IdempotencyKey, r.APIKeyID)
+			prev, err := s.conversionWhere(ctx, tx, where, args...)
 			switch {
 			case err == nil:
 				if prev.RequestSHA256 != r.RequestSHA256 {
