@@ -257,6 +257,9 @@ func verifyAudit(ctx context.Context, cfg config.Config, args []string) error {
 		fmt.Fprintf(os.Stderr, "verify-audit: FAILED: %s\n", rep.Problem)
 		return fmt.Errorf("%w: %s", errAuditMismatch, rep.Problem)
 	}
+	if rep.CheckpointError != "" {
+		fmt.Fprintf(os.Stderr, "verify-audit: could not record this run in the anchor (%s); the next run checks every row\n", rep.CheckpointError)
+	}
 	from := "from the start"
 	if rep.From > 0 {
 		from = fmt.Sprintf("after seal %d (verified before; --full rechecks them)", rep.From)

@@ -31,4 +31,10 @@ type Sink interface {
 	Seals(ctx context.Context) ([]audit.Seal, error)
 	// Keys returns every stored public key.
 	Keys(ctx context.Context) (audit.Keys, error)
+	// PutVerified records that a clean verify-audit run ended at seal id
+	// (with hash); Verified returns them all, seal id → seal hash. An
+	// incremental run resumes from the newest: kept here, out of the
+	// database's reach, so that its owner cannot fake a resume point.
+	PutVerified(ctx context.Context, sealID int64, sealHash string) error
+	Verified(ctx context.Context) (map[int64]string, error)
 }

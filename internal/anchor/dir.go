@@ -34,7 +34,7 @@ func NewDir(root string) (*Dir, error) {
 	if root == "" {
 		return nil, errors.New("anchor: no directory given")
 	}
-	for _, sub := range []string{"seals", "keys", "tmp"} {
+	for _, sub := range []string{"seals", "keys", "verified", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("anchor: %w", err)
 		}
@@ -148,6 +148,47 @@ func syncDir(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// PutVerified records a clean run's last seal: verified/<id>.json.
+func (d *Dir) PutVerified(ctx context.Context, sealID int64, sealHash string) error {
+	b, err := json.Marshal(struct {
+		SealID   int64  `json:"seal_id"`
+		SealHash string `json:"seal_hash"`
+	}{sealID, sealHash})
+	if err != nil {
+		return err
+	}
+	if err := d.create(ctx, filepath.Join(d.root, "verified", fmt.Sprintf("%012d.json", sealID)), append(b, '\n')); err != nil {
+		return fmt.Errorf("anchor: verified seal %d: %w", sealID, err)
+	}
+	return nil
+}
+
+// Verified returns the seals clean runs ended at.
+func (d *Dir) Verified(ctx context.Context) (map[int64]string, error) {
+	files, err := names(filepath.Join(d.root, "verified"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[int64]string{}, nil // an anchor from before checkpoints
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join(d.root, "verified", name))
+		if err != nil {
+			return nil, fmt.Errorf("anchor: %w", err)
+		}
+		var v struct {
+			SealID   int64  `json:"seal_id"`
+			SealHash string `json:"seal_hash"`
+		}
+		if json.Unmarshal(b, &v) == nil && v.SealID > 0 {
+			out[v.SealID] = v.SealHash
+		}
+	}
+	return out, nil
 }
 
 // Latest returns the newest seal's id.

@@ -170,10 +170,12 @@ type VerifyOptions struct {
 	// public keys trusted to have signed seals.
 	Anchored []audit.Seal
 	Keys     audit.Keys
-	// Full re-checks every row. Otherwise rows are checked from the
-	// newest clean verification on, when its seal is still the one it
-	// verified; seals, signatures and the anchor are always checked in full.
-	Full bool
+	// Full re-checks every row. Otherwise rows are checked after the
+	// newest seal of Verified (the anchor's record of clean runs: seal id
+	// → seal hash) that is still the seal it verified; seals, signatures
+	// and the anchor are always checked in full.
+	Full     bool
+	Verified map[int64]string
 	// AnchorGrace is how long a new seal may go unanchored (the sealer
 	// anchors it right after its commit, or on its next run).
 	Now         time.Time
@@ -197,6 +199,9 @@ type VerifyReport struct {
 	From int64
 	// Newest is the newest seal; zero ID when there is none.
 	Newest audit.Seal
+	// CheckpointError says why a clean run could not record where it
+	// ended in the anchor (the next run is then full).
+	CheckpointError string
 	// Problem names the first row or seal that does not match; empty when
 	// everything verifies.
 	Problem string
@@ -236,9 +241,7 @@ func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyRepo
 	}
 	todo := seals
 	if !opts.Full && changed == "" {
-		if from, ok, err := s.resumeAfter(ctx, seals); err != nil {
-			return rep, err
-		} else if ok {
+		if from, ok := resumeAfter(seals, opts.Verified); ok {
 			rep.From, todo = seals[from].ID, seals[from+1:]
 		}
 	}
@@ -290,19 +293,15 @@ func progress(opts VerifyOptions, done, total int64) {
 	}
 }
 
-// resumeAfter finds, in seals, the seal the newest clean verification
-// ended at, provided it is unchanged since.
-func (s *Store) resumeAfter(ctx context.Context, seals []audit.Seal) (int, bool, error) {
-	v, ok, err := s.LatestCleanVerification(ctx)
-	if err != nil || !ok || v.SealID == 0 {
-		return 0, false, err
-	}
-	for i, seal := range seals {
-		if seal.ID == v.SealID {
-			return i, seal.SealHash == v.SealHash, nil
+// resumeAfter finds, in seals, the newest one a clean run ended at that
+// is still the seal it verified.
+func resumeAfter(seals []audit.Seal, verified map[int64]string) (int, bool) {
+	for i := len(seals) - 1; i >= 0; i-- {
+		if h, ok := verified[seals[i].ID]; ok && h == seals[i].SealHash {
+			return i, true
 		}
 	}
-	return 0, false, nil
+	return 0, false
 }
 
 // changedHistory names an audit table PostgreSQL counted an UPDATE or
@@ -359,11 +358,6 @@ func (s *Store) RecordVerification(ctx context.Context, rep VerifyReport, full b
 // LatestVerification returns the newest recorded verification.
 func (s *Store) LatestVerification(ctx context.Context) (Verification, bool, error) {
 	return s.latestVerification(ctx, false)
-}
-
-// LatestCleanVerification returns the newest verification that found nothing.
-func (s *Store) LatestCleanVerification(ctx context.Context) (Verification, bool, error) {
-	return s.latestVerification(ctx, true)
 }
 
 func (s *Store) latestVerification(ctx context.Context, clean bool) (Verification, bool, error) {

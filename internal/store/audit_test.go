@@ -371,3 +371,43 @@ func TestReceiptsKeepHowTheyWereComputed(t *testing.T) {
 		t.Fatalf("verify = %+v", rep)
 	}
 }
+
+// TestResumePointIsTheAnchors: an incremental run resumes from the
+// newest clean run recorded in the anchor, not from audit_verifications,
+// which the database's owner can append to. Here the owner rewrites a row
+// of a seal never verified, hides PostgreSQL's counters and records a fake
+// clean run ending at that seal: the incremental run still names the row.
+func TestResumePointIsTheAnchors(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	sealing := testenv.NewSealing(t)
+	testenv.SeedReceipts(t, st, 2)
+	sealing.SealAll(t, st) // verified: the anchor records its last seal
+	later := testenv.SeedReceipts(t, st, 2)
+	var newest audit.Seal
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		seal, sealed, err := st.Seal(ctx, "later", "run", time.Now(), sealing.Signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sealed {
+			if err := sealing.Anchor.Put(ctx, seal); err != nil {
+				t.Fatal(err)
+			}
+			newest = seal
+		}
+		if newest.ID != 0 && newest.LastSeq >= int64(len(later)+2) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r := later[0]
+	r.ClientAddress = "10.6.6.6"
+	asOwner(t, st, "UPDATE conversion_audits SET client_address = ? WHERE id = ?", r.ClientAddress, r.ID)
+	asOwner(t, st, "SELECT pg_stat_reset_single_table_counters('conversion_audits'::regclass)")
+	asOwner(t, st, `INSERT INTO audit_verifications (verified_at, full_run, seal_id, seal_hash, seals, rows_checked, unsealed, problem, started_by)
+		VALUES (now(), true, ?, ?, 2, 4, 0, '', 'a forger')`, newest.ID, newest.SealHash)
+	if rep := sealing.Verify(t, st, false); rep.OK() || !strings.Contains(rep.Problem, "audit row "+r.ID) {
+		t.Fatalf("incremental run after a faked resume point: %q (resumed after seal %d), want it to name %s", rep.Problem, rep.From, r.ID)
+	}
+}

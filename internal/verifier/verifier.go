@@ -45,11 +45,23 @@ func Run(ctx context.Context, st *store.Store, sink anchor.Sink, now func() time
 			return store.VerifyReport{}, store.Verification{}, fmt.Errorf("verify: read the anchor's keys: %w", err)
 		}
 	}
+	verified, err := sink.Verified(ctx)
+	if err != nil {
+		return store.VerifyReport{}, store.Verification{}, fmt.Errorf("verify: read the anchor's checkpoints: %w", err)
+	}
 	rep, err := st.VerifyAudit(ctx, store.VerifyOptions{
-		Anchored: anchored, Keys: keys, Full: opts.Full, Now: now(), AnchorGrace: AnchorGrace, Progress: opts.Progress,
+		Anchored: anchored, Keys: keys, Full: opts.Full, Verified: verified, Now: now(), AnchorGrace: AnchorGrace, Progress: opts.Progress,
 	})
 	if err != nil {
 		return rep, store.Verification{}, fmt.Errorf("verify: %w", err)
+	}
+	if rep.OK() && rep.Newest.ID > 0 && rep.PendingAnchor == 0 {
+		// The next incremental run starts here. An anchor this process
+		// may only read (a verifier's read-only mount) keeps none: that
+		// run is then full.
+		if err := sink.PutVerified(ctx, rep.Newest.ID, rep.Newest.SealHash); err != nil {
+			rep.CheckpointError = err.Error()
+		}
 	}
 	v, err := st.RecordVerification(ctx, rep, opts.Full, opts.StartedBy, now())
 	if err != nil {
