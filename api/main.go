@@ -98,7 +98,7 @@ func main() {
 	console, err := admin.New(admin.Deps{
 		Revocations: auth,
 		Redis:       rdb, RedisPrefix: "ces:",
-		Store: st, Verifications: ingestion.NewVerifications(tc, cfg.TaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
+		Store: st, Verifications: ingestion.NewVerifications(tc, cfg.AuditTaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
 		StaleAfter: cfg.StaleAfter, TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
 	})
 	if err != nil {

@@ -196,7 +196,7 @@ func schedule(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 	for _, id := range paused {
 		log.Warn("schedule paused: its provider is no longer configured", "schedule_id", id, "providers", strings.Join(cfg.FXProviders, ","))
 	}
-	created, err := ingestion.EnsureSealSchedule(ctx, c, "", cfg.TaskQueue)
+	created, err := ingestion.EnsureSealSchedule(ctx, c, "", cfg.AuditTaskQueue)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os/signal"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 
 	"ces/activities"
 	"ces/internal/anchor"
+	"ces/internal/audit"
 	"ces/internal/cache"
 	"ces/internal/config"
 	"ces/internal/logging"
@@ -39,18 +42,20 @@ func main() {
 		log.Info("read variables unset in the environment from "+config.EnvFile, "variables", strings.Join(cfg.FromEnvFile, ","))
 	}
 	// Seals are signed with a key the database never sees, and copied to
-	// an anchor it cannot reach; a worker that could do neither must not
-	// start.
-	signer, err := cfg.Signer()
-	if err != nil {
-		logging.Fatal(log, "configuration", err)
-	}
-	if cfg.SigningKeyExposed() {
-		log.Warn("AUDIT_SIGNING_KEY_FILE is readable by other users; chmod 600 it")
-	}
-	sink, err := anchor.NewDir(cfg.AuditAnchorDir)
-	if err != nil {
-		logging.Fatal(log, "configuration", fmt.Errorf("AUDIT_ANCHOR_DIR: %w", err))
+	// an anchor it cannot reach; a worker serving the audit queue that
+	// could do neither must not start.
+	var signer *audit.Signer
+	var sink anchor.Sink
+	if slices.Contains(cfg.WorkerQueues, config.QueueAudit) {
+		if signer, err = cfg.Signer(); err != nil {
+			logging.Fatal(log, "configuration", err)
+		}
+		if cfg.SigningKeyExposed() {
+			log.Warn("AUDIT_SIGNING_KEY_FILE is readable by other users; chmod 600 it")
+		}
+		if sink, err = anchor.NewDir(cfg.AuditAnchorDir); err != nil {
+			logging.Fatal(log, "configuration", fmt.Errorf("AUDIT_ANCHOR_DIR: %w", err))
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -93,7 +98,6 @@ func main() {
 	}
 	defer tc.Close()
 
-	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
 	acts := &activities.Activities{
 		Providers: activities.NewSources(cfg),
 		Store:     store.New(db),
@@ -104,19 +108,48 @@ func main() {
 		Signer:    signer,
 		Anchor:    sink,
 	}
-	workflows.Register(w, acts)
-	// Publish the key now, so it can be pinned before the first seal; a
-	// database that cannot answer yet gets it from the first seal run.
-	if err := acts.PublishSigningKey(ctx); err != nil {
-		log.Warn("could not publish the seal signing key yet", "error", err.Error())
+	// One SDK worker per queue this process serves: ingestion and backfills
+	// on TEMPORAL_TASK_QUEUE, sealing and verification on
+	// TEMPORAL_AUDIT_TASK_QUEUE.
+	var workers []worker.Worker
+	var queues []string
+	for _, q := range cfg.WorkerQueues {
+		switch q {
+		case config.QueueIngest:
+			w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
+			workflows.RegisterIngest(w, acts)
+			workers, queues = append(workers, w), append(queues, cfg.TaskQueue)
+		case config.QueueAudit:
+			w := worker.New(tc, cfg.AuditTaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
+			workflows.RegisterAudit(w, acts)
+			workers, queues = append(workers, w), append(queues, cfg.AuditTaskQueue)
+			// Publish the key now, so it can be pinned before the first
+			// seal; a database that cannot answer yet gets it from the
+			// first seal run.
+			if err := acts.PublishSigningKey(ctx); err != nil {
+				log.Warn("could not publish the seal signing key yet", "error", err.Error())
+			}
+		}
 	}
-	log.Info("worker starting", "task_queue", cfg.TaskQueue, "providers", strings.Join(cfg.FXProviders, ","), "metrics", cfg.MetricsAddr,
-		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "seal_key_id", signer.KeyID(), "anchor", cfg.AuditAnchorDir)
-	interrupt := make(chan any)
-	go func() { <-ctx.Done(); close(interrupt) }()
-	if err := w.Run(interrupt); err != nil {
-		logging.Fatal(log, "worker", err)
+	keyID := ""
+	if signer != nil {
+		keyID = signer.KeyID()
 	}
+	log.Info("worker starting", "task_queues", strings.Join(queues, ","), "providers", strings.Join(cfg.FXProviders, ","), "metrics", cfg.MetricsAddr,
+		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "seal_key_id", keyID, "anchor", cfg.AuditAnchorDir)
+	for _, w := range workers {
+		if err := w.Start(); err != nil {
+			logging.Fatal(log, "worker", err)
+		}
+	}
+	<-ctx.Done()
+	// Running activities get WorkerStopTimeout to finish, on every queue at once.
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.Stop() }()
+	}
+	wg.Wait()
 	slog.Info("worker stopped")
 }
 

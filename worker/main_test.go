@@ -57,3 +57,28 @@ func TestRefusesToStartWithoutItsSigningKey(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestOnlyWorkerNeedsNoSigningKey: a worker serving only the ingest
+// queue never seals, so it starts without AUDIT_SIGNING_KEY_FILE (and here
+// stops at the unreachable database instead).
+func TestIngestOnlyWorkerNeedsNoSigningKey(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "worker")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=postgres://ces_worker:pw@127.0.0.1:1/ces", "REDIS_URL=redis://127.0.0.1:1/0",
+		"TEMPORAL_ADDRESS=127.0.0.1:1", "METRICS_ADDR=127.0.0.1:0", "WORKER_QUEUES=ingest"}
+	done := make(chan []byte, 1)
+	go func() { out, _ := cmd.CombinedOutput(); done <- out }()
+	select {
+	case out := <-done:
+		if strings.Contains(string(out), "AUDIT_SIGNING_KEY_FILE") || !strings.Contains(string(out), "connection refused") {
+			t.Fatalf("want a stop at the unreachable database, not at the signing key:\n%s", out)
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the worker neither started nor stopped")
+	}
+}

@@ -25,6 +25,12 @@ const (
 	ProviderFile              = "file"
 )
 
+// Worker queue names accepted in WORKER_QUEUES.
+const (
+	QueueIngest = "ingest"
+	QueueAudit  = "audit"
+)
+
 // KnownProviders lists every provider name CES has an adapter for.
 var KnownProviders = []string{ProviderECB, ProviderCBN, ProviderOpenExchangeRates, ProviderFile}
 
@@ -64,6 +70,13 @@ type Config struct {
 	TemporalAddress      string          `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
 	TemporalNamespace    string          `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	TaskQueue            string          `env:"TEMPORAL_TASK_QUEUE" envDefault:"ces-ingest"`
+	// AuditTaskQueue carries audit sealing and verification, apart from
+	// ingestion (TaskQueue).
+	AuditTaskQueue string `env:"TEMPORAL_AUDIT_TASK_QUEUE" envDefault:"ces-audit"`
+	// WorkerQueues are the queues this worker serves (WORKER_QUEUES:
+	// ingest, audit or both), so that an operator can run workers per concern.
+	WorkerQueues     []string `env:"-"`
+	WorkerQueuesText string   `env:"WORKER_QUEUES" envDefault:"ingest,audit"`
 	// IngestInterval, when set, replaces every provider's own cadence
 	// (see Cadence) with one fixed interval.
 	IngestInterval time.Duration `env:"INGEST_INTERVAL"`
@@ -255,8 +268,21 @@ func (c *Config) validate() error {
 	if c.DBMaxConns < 1 {
 		return errors.New("config: DB_MAX_CONNS is malformed: want at least 1")
 	}
-	if c.TemporalAddress == "" || c.TemporalNamespace == "" || c.HTTPAddr == "" || c.TaskQueue == "" {
-		return errors.New("config: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE and HTTP_ADDR must not be empty")
+	if c.TemporalAddress == "" || c.TemporalNamespace == "" || c.HTTPAddr == "" || c.TaskQueue == "" || c.AuditTaskQueue == "" {
+		return errors.New("config: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TEMPORAL_AUDIT_TASK_QUEUE and HTTP_ADDR must not be empty")
+	}
+	if c.AuditTaskQueue == c.TaskQueue {
+		return errors.New("config: TEMPORAL_AUDIT_TASK_QUEUE is malformed: it must differ from TEMPORAL_TASK_QUEUE")
+	}
+	c.WorkerQueues = nil
+	for _, q := range strings.Split(c.WorkerQueuesText, ",") {
+		q = strings.TrimSpace(q)
+		if q != QueueIngest && q != QueueAudit {
+			return fmt.Errorf("config: WORKER_QUEUES is malformed: %q is not ingest or audit", q)
+		}
+		if !slices.Contains(c.WorkerQueues, q) {
+			c.WorkerQueues = append(c.WorkerQueues, q)
+		}
 	}
 	return nil
 }

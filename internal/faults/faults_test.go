@@ -1011,7 +1011,7 @@ func expEndState(t *testing.T, s *stack, r *reporter) {
 	// and anchored outside the private cluster.
 	var sealed activities.SealAuditResult
 	began := time.Now()
-	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "seal-end-state", TaskQueue: taskQueue}, workflows.SealAuditLogName)
+	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "seal-end-state", TaskQueue: auditQueue}, workflows.SealAuditLogName)
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		err = run.Get(sctx, &sealed)

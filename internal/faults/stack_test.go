@@ -441,6 +441,10 @@ type stack struct {
 
 const taskQueue = "ces-ingest"
 
+// auditQueue is where the worker serves sealing and verification (the
+// default TEMPORAL_AUDIT_TASK_QUEUE).
+const auditQueue = "ces-audit"
+
 func (s *stack) newWorker(t *testing.T) *proc {
 	t.Helper()
 	p := &proc{name: "worker", dir: s.dir, env: append(s.as(store.WorkerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey), log: filepath.Join(s.dir, "worker.log"), args: []string{filepath.Join(s.bin, "worker")}}
