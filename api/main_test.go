@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"ces/internal/clients"
 	"ces/internal/store"
 	"ces/internal/testenv"
@@ -75,12 +73,11 @@ func TestTwoProcessesShareOneQuota(t *testing.T) {
 	})
 	u, _ := url.Parse(dsn)
 	u.User = url.UserPassword(login.Name, login.Password)
-	key, hash, prefix, err := clients.Generate()
+	k, key, hash, err := clients.NewKey("two processes", clients.DefaultScopes, 3, "test", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAPIKey(ctx, clients.Key{ID: uuid.NewString(), Name: "two processes", Prefix: prefix, Scopes: clients.DefaultScopes,
-		CreatedAt: time.Now(), CreatedBy: "test", RequestsPerMinute: 3}, hash); err != nil {
+	if err := st.CreateAPIKey(ctx, k, hash); err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "api")

@@ -27,7 +27,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"golang.org/x/term"
@@ -39,6 +38,7 @@ import (
 	"ces/internal/cache"
 	"ces/internal/clients"
 	"ces/internal/config"
+	"ces/internal/conversions"
 	"ces/internal/ingestion"
 	"ces/internal/logging"
 	"ces/internal/store"
@@ -477,15 +477,10 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		if *perMinute < 0 {
 			return errors.New("apikey create: --per-minute must be 0 (the default) or more")
 		}
-		plain, hash, prefix, err := clients.Generate()
+		k, plain, hash, err := clients.NewKey(strings.TrimSpace(*name), list, *perMinute, "starter", time.Now())
 		if err != nil {
 			return err
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		k := clients.Key{ID: id.String(), Name: strings.TrimSpace(*name), Prefix: prefix, Scopes: list, CreatedAt: time.Now(), CreatedBy: "starter", RequestsPerMinute: *perMinute}
 		if err := st.CreateAPIKey(ctx, k, hash); err != nil {
 			return err
 		}
@@ -517,7 +512,7 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
-		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		if !conversions.ValidID(id) { // the canonical UUID text, as ids are written
 			return fmt.Errorf("apikey revoke: %q is not a key id (see starter apikey list)", id)
 		}
 		if err := st.RevokeAPIKey(ctx, id, "starter", *reason); errors.Is(err, store.ErrNotFound) {

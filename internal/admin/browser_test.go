@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/worker"
 
@@ -130,12 +129,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	go app.Listener(ln)
 	defer app.Shutdown()
 	base := "http://" + ln.Addr().String()
-	key, keyHash, keyPrefix, err := clients.Generate()
+	k, key, keyHash, err := clients.NewKey("browser test", clients.DefaultScopes, 0, "test", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAPIKey(ctx, clients.Key{ID: uuid.NewString(), Name: "browser test", Prefix: keyPrefix, Scopes: clients.DefaultScopes,
-		CreatedAt: time.Now(), CreatedBy: "test"}, keyHash); err != nil {
+	if err := st.CreateAPIKey(ctx, k, keyHash); err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/convert", strings.NewReader(`{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`))

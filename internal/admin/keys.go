@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"ces/internal/clients"
+	"ces/internal/conversions"
 	"ces/internal/store"
 )
 
@@ -62,15 +62,10 @@ func (c *Console) createKey(ctx *fiber.Ctx) error {
 	case perr != nil || perMinute < 0:
 		return refused("requests per minute must be 0 (the scope's default) or more")
 	}
-	plain, hash, prefix, err := clients.Generate()
+	k, plain, hash, err := clients.NewKey(name, scopes, perMinute, c.user(ctx), time.Now())
 	if err != nil {
 		return err
 	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return err
-	}
-	k := clients.Key{ID: id.String(), Name: name, Prefix: prefix, Scopes: scopes, CreatedAt: time.Now(), CreatedBy: c.user(ctx), RequestsPerMinute: perMinute}
 	err = c.d.Store.CreateAPIKey(ctx.UserContext(), k, hash)
 	outcome := "ok: " + name + " (" + strings.Join(scopes, ",") + ")"
 	if err != nil {
@@ -92,7 +87,7 @@ func (c *Console) revokeKey(ctx *fiber.Ctx) error {
 	id := strings.Clone(ctx.Params("id"))
 	reason := formReason(ctx)
 	refused := func(status int, msg string) error { return c.renderKeys(ctx, status, msg, keysData{}) }
-	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+	if !conversions.ValidID(id) { // the canonical UUID text, as ids are written
 		return refused(fiber.StatusNotFound, "revoke: no such key")
 	}
 	return c.act(ctx, "apikey-revoke", "api key "+id, reason, "/admin/keys", func(cx context.Context) (string, error) {

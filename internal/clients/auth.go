@@ -54,7 +54,7 @@ func NewAuthenticator(st KeyStore, rdb *redis.Client, prefix string, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Authenticator{store: st, rdb: rdb, channel: prefix + "apikeys:revoked", log: log, now: time.Now, cache: map[string]cached{}}
+	return &Authenticator{store: st, rdb: rdb, channel: RevocationChannel(prefix), log: log, now: time.Now, cache: map[string]cached{}}
 }
 
 // Authenticate returns the key of an Authorization header, or
@@ -148,7 +148,3 @@ func (a *Authenticator) flush(listening bool) {
 	a.generation++
 	a.mu.Unlock()
 }
-
-// IsUnauthorized reports whether err is a verdict on the key rather than
-// a failure to check it.
-func IsUnauthorized(err error) bool { return errors.Is(err, fx.ErrUnauthorized) }

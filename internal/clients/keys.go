@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Scopes an API key may hold.
@@ -61,6 +63,21 @@ func Generate() (key, hash, prefix string, err error) {
 	}
 	key = keyPrefix + base64.RawURLEncoding.EncodeToString(b)
 	return key, Hash(key), key[:len(keyPrefix)+6], nil
+}
+
+// NewKey makes a key named name with scopes (and its own quota, 0: the
+// scopes' defaults), made by by at now: the Key to store, the key itself
+// (shown once) and its hash (stored).
+func NewKey(name string, scopes []string, perMinute int, by string, now time.Time) (k Key, plain, hash string, err error) {
+	plain, hash, prefix, err := Generate()
+	if err != nil {
+		return Key{}, "", "", err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Key{}, "", "", fmt.Errorf("clients: key id: %w", err)
+	}
+	return Key{ID: id.String(), Name: name, Prefix: prefix, Scopes: scopes, CreatedAt: now, CreatedBy: by, RequestsPerMinute: perMinute}, plain, hash, nil
 }
 
 // Hash is what is stored of a key.

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
@@ -324,11 +323,10 @@ func golden(t *testing.T, name string, r response) {
 // newKey stores a new API key with scopes and returns it and its id.
 func (w *world) newKey(t *testing.T, name string, scopes ...string) (key, id string) {
 	t.Helper()
-	plain, hash, prefix, err := clients.Generate()
+	k, plain, hash, err := clients.NewKey(name, scopes, 0, "test", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := clients.Key{ID: uuid.NewString(), Name: name, Prefix: prefix, Scopes: scopes, CreatedAt: time.Now(), CreatedBy: "test"}
 	if err := w.st.CreateAPIKey(context.Background(), k, hash); err != nil {
 		t.Fatal(err)
 	}

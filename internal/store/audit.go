@@ -357,16 +357,8 @@ func (s *Store) RecordVerification(ctx context.Context, rep VerifyReport, full b
 
 // LatestVerification returns the newest recorded verification.
 func (s *Store) LatestVerification(ctx context.Context) (Verification, bool, error) {
-	return s.latestVerification(ctx, false)
-}
-
-func (s *Store) latestVerification(ctx context.Context, clean bool) (Verification, bool, error) {
 	var v Verification
-	q := s.db.NewSelect().Model(&v).OrderExpr("id DESC").Limit(1)
-	if clean {
-		q = q.Where("problem = ''")
-	}
-	err := q.Scan(ctx)
+	err := s.db.NewSelect().Model(&v).OrderExpr("id DESC").Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, false, nil
 	}

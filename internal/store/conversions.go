@@ -170,14 +170,6 @@ func (s *Store) ConversionByKey(ctx context.Context, apiKeyID, key string) (fx.R
 	return s.conversionWhere(ctx, s.db, where, args...)
 }
 
-// nullable is NULL for "" (a uuid column cannot hold "").
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // clientScope adds the client's scope to a condition on one value: the
 // client's key, or no key (receipts from before keys). Spelled as = and
 // IS NULL, not IS NOT DISTINCT FROM, so PostgreSQL uses the

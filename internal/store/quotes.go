@@ -74,7 +74,8 @@ func (s *Store) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
 // its rate rows; another client's quote is fx.ErrQuoteNotFound.
 func (s *Store) ClientQuote(ctx context.Context, apiKeyID, id string) (fx.LockedQuote, error) {
 	var row quoteRow
-	err := s.db.NewSelect().Model(&row).Where("id = ? AND api_key_id = ?", id, nullable(apiKeyID)).Limit(1).Scan(ctx)
+	where, args := clientScope("id = ?", id, apiKeyID)
+	err := s.db.NewSelect().Model(&row).Where(where, args...).Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fx.LockedQuote{}, fx.ErrQuoteNotFound
 	}
