@@ -53,17 +53,7 @@ func TestVerifyAuditCommand(t *testing.T) {
 		t.Fatalf("incremental run: exit %d\n%s", code, out)
 	}
 
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, "UPDATE conversion_audits SET client_address = '10.6.6.6' WHERE id = ?", receipts[2].ID); err != nil {
-		t.Fatal(err)
-	}
+	testenv.AsOwner(t, db, "UPDATE conversion_audits SET client_address = '10.6.6.6' WHERE id = ?", receipts[2].ID)
 	code, out := run(dsn, "--full")
 	if code != 1 || !strings.Contains(out, "audit row "+receipts[2].ID) {
 		t.Fatalf("tampered log: exit %d, want 1 naming %s\n%s", code, receipts[2].ID, out)

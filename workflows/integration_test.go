@@ -351,21 +351,7 @@ func TestVerifyAuditLogRunsOnTheWorker(t *testing.T) {
 	if last, ok, err := s.st.LatestVerification(ctx); err != nil || !ok || last.StartedBy != "test" || last.Problem != "" {
 		t.Fatalf("recorded verification = %+v %v %v", last, ok, err)
 	}
-	conn, err := s.st.DB().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, "UPDATE conversion_audits SET amount = amount * 10 WHERE id = ?", receipts[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	// PostgreSQL publishes a session's table counters within seconds; at once here.
-	if _, err := conn.ExecContext(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
-		t.Fatal(err)
-	}
+	testenv.AsOwner(t, s.st.DB(), "UPDATE conversion_audits SET amount = amount * 10 WHERE id = ?", receipts[0].ID)
 	// Incremental by default, yet the chain is re-derived from the anchor,
 	// and the changed row sits under a seal verified before: the run
 	// still names it, through the statistics of the table.

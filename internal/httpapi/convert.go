@@ -123,6 +123,10 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
+// microTime writes the instants of receipts and quotes: to the
+// microsecond PostgreSQL keeps, always six digits.
+const microTime = "2006-01-02T15:04:05.000000Z07:00"
+
 // receiptJSON is the public form of a conversion.
 type receiptJSON struct {
 	ID              string    `json:"id"`
@@ -145,7 +149,7 @@ type receiptJSON struct {
 
 func toReceiptJSON(r fx.Receipt) receiptJSON {
 	return receiptJSON{
-		ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
+		ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format(microTime),
 		Amount: fx.FormatAmount(r.From, r.Amount), FromCurrency: r.From, ToCurrency: r.To,
 		MidRate: fx.Exact(r.MidRate), Margin: fx.Exact(r.Margin), AppliedRate: r.AppliedRate.String(),
 		ConvertedAmount: fx.FormatAmount(r.To, r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider, Rule: r.Rule,
@@ -242,10 +246,9 @@ func (h *handlers) quote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	const micro = "2006-01-02T15:04:05.000000Z07:00"
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusCreated).JSON(quoteJSON{
-		ID: q.ID, CreatedAt: q.CreatedAt.UTC().Format(micro), ExpiresAt: q.ExpiresAt.UTC().Format(micro),
+		ID: q.ID, CreatedAt: q.CreatedAt.UTC().Format(microTime), ExpiresAt: q.ExpiresAt.UTC().Format(microTime),
 		Amount: fx.FormatAmount(q.From, q.Amount), FromCurrency: q.From, ToCurrency: q.To,
 		MidRate: fx.Exact(q.MidRate), Margin: fx.Exact(q.Margin), AppliedRate: q.AppliedRate.String(),
 		ConvertedAmount: fx.FormatAmount(q.To, q.ConvertedAmount), Rounding: q.Rounding, Provider: q.Provider, Rule: q.Rule,

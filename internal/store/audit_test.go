@@ -119,24 +119,9 @@ func TestSealAndVerify(t *testing.T) {
 		t.Fatalf("latest seal = %+v %v %v", latest, ok, err)
 	}
 
-	tamper := func(t *testing.T, stmt string, args ...any) {
-		t.Helper()
-		conn, err := st.DB().Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		// A superuser can switch triggers off; the hashes still notice.
-		if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, stmt, args...); err != nil {
-			t.Fatal(err)
-		}
-		conn.ExecContext(ctx, "SET session_replication_role = DEFAULT")
-	}
 	t.Run("a changed row is named", func(t *testing.T) {
-		tamper(t, "UPDATE conversion_audits SET converted_amount = converted_amount + 1 WHERE id = ?", receipts[1].ID)
+		// A superuser can switch triggers off; the hashes still notice.
+		testenv.AsOwner(t, st.DB(), "UPDATE conversion_audits SET converted_amount = converted_amount + 1 WHERE id = ?", receipts[1].ID)
 		if rep := sealing.Verify(t, st, true); rep.OK() || !strings.Contains(rep.Problem, receipts[1].ID) {
 			t.Fatalf("verify = %+v; want it to name row %s", rep, receipts[1].ID)
 		}
@@ -153,22 +138,11 @@ func TestVerifyNamesTamperedSeal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
 			st := store.New(testenv.DB(t))
 			testenv.SeedReceipts(t, st, 3)
 			sealing := testenv.NewSealing(t)
 			sealing.SealAll(t, st)
-			conn, err := st.DB().Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := conn.ExecContext(ctx, tt.stmt); err != nil {
-				t.Fatal(err)
-			}
+			testenv.AsOwner(t, st.DB(), tt.stmt)
 			if rep := sealing.Verify(t, st, true); rep.OK() || !strings.Contains(rep.Problem, tt.want) {
 				t.Fatalf("verify = %+v; want a problem naming %q", rep, tt.want)
 			}
@@ -233,21 +207,21 @@ func TestVerifyNamesEveryTampering(t *testing.T) {
 		want   string
 	}{
 		{"a changed amount", func(t *testing.T, f fixture) {
-			asOwner(t, f.st, "UPDATE conversion_audits SET amount = amount * 2 WHERE id = ?", f.receipts[0].ID)
+			testenv.AsOwner(t, f.st.DB(), "UPDATE conversion_audits SET amount = amount * 2 WHERE id = ?", f.receipts[0].ID)
 		}, "audit row " + "%r0"},
 		{"the newest seal deleted with its rows", func(t *testing.T, f fixture) {
 			newest := f.seals[len(f.seals)-1]
-			asOwner(t, f.st, "DELETE FROM conversion_audits WHERE seq BETWEEN ? AND ?", newest.FirstSeq, newest.LastSeq)
-			asOwner(t, f.st, "DELETE FROM audit_seals WHERE id = ?", newest.ID)
+			testenv.AsOwner(t, f.st.DB(), "DELETE FROM conversion_audits WHERE seq BETWEEN ? AND ?", newest.FirstSeq, newest.LastSeq)
+			testenv.AsOwner(t, f.st.DB(), "DELETE FROM audit_seals WHERE id = ?", newest.ID)
 		}, "missing tail: seals %sN"},
 		{"an unsealed row deleted", func(t *testing.T, f fixture) {
 			extra := testenv.SeedReceipts(t, f.st, 1)
-			asOwner(t, f.st, "DELETE FROM conversion_audits WHERE id = ?", extra[0].ID)
+			testenv.AsOwner(t, f.st.DB(), "DELETE FROM conversion_audits WHERE id = ?", extra[0].ID)
 		}, "conversion_audits: PostgreSQL counted 0 updated and 1 deleted rows"},
 		{"a rewritten row under a recomputed, re-signed chain", func(t *testing.T, f fixture) {
 			r := f.receipts[0]
 			r.ClientAddress = "10.6.6.6"
-			asOwner(t, f.st, "UPDATE conversion_audits SET client_address = ?, hash = ? WHERE id = ?", r.ClientAddress, audit.ReceiptHash(r), r.ID)
+			testenv.AsOwner(t, f.st.DB(), "UPDATE conversion_audits SET client_address = ?, hash = ? WHERE id = ?", r.ClientAddress, audit.ReceiptHash(r), r.ID)
 			forgeChain(t, f.st)
 		}, "seal %s0: signed with key"},
 		{"an anchor file removed", func(t *testing.T, f fixture) {
@@ -282,28 +256,6 @@ func TestVerifyNamesEveryTampering(t *testing.T) {
 	}
 }
 
-// asOwner runs stmt with the triggers off, as the owner can, and makes
-// PostgreSQL publish the session's table statistics at once.
-func asOwner(t *testing.T, st *store.Store, stmt string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := st.DB().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(ctx, "SET session_replication_role = DEFAULT")
-	if _, err := conn.ExecContext(ctx, stmt, args...); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // forgeChain recomputes every seal from the rows as they are now and signs
 // it with a key of the forger's, published in audit_signing_keys: a
 // chain that is self-consistent in every way the database can show.
@@ -333,7 +285,7 @@ func forgeChain(t *testing.T, st *store.Store) {
 		s.RowsSHA256, s.PrevSealHash = audit.RowsDigest(rows), prev
 		s.SealHash = s.ComputeHash()
 		forger.Sign(&s)
-		asOwner(t, st, "UPDATE audit_seals SET rows_sha256 = ?, prev_seal_hash = ?, seal_hash = ?, key_id = ?, signature = ? WHERE id = ?",
+		testenv.AsOwner(t, st.DB(), "UPDATE audit_seals SET rows_sha256 = ?, prev_seal_hash = ?, seal_hash = ?, key_id = ?, signature = ? WHERE id = ?",
 			s.RowsSHA256, s.PrevSealHash, s.SealHash, s.KeyID, s.Signature, s.ID)
 		prev = s.SealHash
 	}
@@ -378,7 +330,6 @@ func TestReceiptsKeepHowTheyWereComputed(t *testing.T) {
 // of a seal never verified, hides PostgreSQL's counters and records a fake
 // clean run ending at that seal: the incremental run still names the row.
 func TestResumePointIsTheAnchors(t *testing.T) {
-	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	sealing := testenv.NewSealing(t)
 	testenv.SeedReceipts(t, st, 2)
@@ -386,14 +337,7 @@ func TestResumePointIsTheAnchors(t *testing.T) {
 	later := testenv.SeedReceipts(t, st, 2)
 	var newest audit.Seal
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		seal, sealed, err := st.Seal(ctx, "later", "run", time.Now(), sealing.Signer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sealed {
-			if err := sealing.Anchor.Put(ctx, seal); err != nil {
-				t.Fatal(err)
-			}
+		if seal, sealed := sealing.Seal(t, st); sealed {
 			newest = seal
 		}
 		if newest.ID != 0 && newest.LastSeq >= int64(len(later)+2) || time.Now().After(deadline) {
@@ -403,9 +347,9 @@ func TestResumePointIsTheAnchors(t *testing.T) {
 	}
 	r := later[0]
 	r.ClientAddress = "10.6.6.6"
-	asOwner(t, st, "UPDATE conversion_audits SET client_address = ? WHERE id = ?", r.ClientAddress, r.ID)
-	asOwner(t, st, "SELECT pg_stat_reset_single_table_counters('conversion_audits'::regclass)")
-	asOwner(t, st, `INSERT INTO audit_verifications (verified_at, full_run, seal_id, seal_hash, seals, rows_checked, unsealed, problem, started_by)
+	testenv.AsOwner(t, st.DB(), "UPDATE conversion_audits SET client_address = ? WHERE id = ?", r.ClientAddress, r.ID)
+	testenv.AsOwner(t, st.DB(), "SELECT pg_stat_reset_single_table_counters('conversion_audits'::regclass)")
+	testenv.AsOwner(t, st.DB(), `INSERT INTO audit_verifications (verified_at, full_run, seal_id, seal_hash, seals, rows_checked, unsealed, problem, started_by)
 		VALUES (now(), true, ?, ?, 2, 4, 0, '', 'a forger')`, newest.ID, newest.SealHash)
 	if rep := sealing.Verify(t, st, false); rep.OK() || !strings.Contains(rep.Problem, "audit row "+r.ID) {
 		t.Fatalf("incremental run after a faked resume point: %q (resumed after seal %d), want it to name %s", rep.Problem, rep.From, r.ID)

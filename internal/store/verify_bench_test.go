@@ -51,15 +51,7 @@ func BenchmarkVerifyAudit(b *testing.B) {
 			b.Fatal(err)
 		}
 		if done%perSeal < batch || done == n {
-			seal, sealed, err := st.Seal(ctx, "bench", "run", time.Now(), sealing.Signer)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if sealed {
-				if err := sealing.Anchor.Put(ctx, seal); err != nil {
-					b.Fatal(err)
-				}
-			}
+			sealing.Seal(b, st)
 		}
 	}
 	var floor time.Duration

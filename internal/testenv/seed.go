@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
 
 	"ces/internal/anchor"
 	"ces/internal/audit"
@@ -108,24 +109,33 @@ func (s *Sealing) Verify(t testing.TB, st *store.Store, full bool) store.VerifyR
 	return rep
 }
 
+// Seal makes one seal, signed and anchored as the worker's SealAudit
+// does; false when there was nothing to seal yet.
+func (s *Sealing) Seal(t testing.TB, st *store.Store) (audit.Seal, bool) {
+	t.Helper()
+	ctx := context.Background()
+	seal, sealed, err := st.Seal(ctx, "test-seal", "run", time.Now(), s.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed {
+		if err := s.Anchor.Put(ctx, seal); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return seal, sealed
+}
+
 // SealAll seals, signs and anchors until no audit row is left unsealed. A
 // seal covers only transactions that completed before the oldest one
 // still running in the whole PostgreSQL cluster, so while other tests run
 // it may take a few rounds; it returns the seals it made.
 func (s *Sealing) SealAll(t testing.TB, st *store.Store) []audit.Seal {
 	t.Helper()
-	ctx := context.Background()
 	var seals []audit.Seal
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		seal, sealed, err := st.Seal(ctx, "test-seal", "run", time.Now(), s.Signer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sealed {
-			if err := s.Anchor.Put(ctx, seal); err != nil {
-				t.Fatal(err)
-			}
+		if seal, sealed := s.Seal(t, st); sealed {
 			seals = append(seals, seal)
 		}
 		rep := s.Verify(t, st, true)
@@ -139,5 +149,29 @@ func (s *Sealing) SealAll(t testing.TB, st *store.Store) []audit.Seal {
 			t.Fatalf("%d audit rows still unsealed after 30s", rep.Unsealed)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// AsOwner runs stmt on db with the triggers off, as the owner of the
+// tables (or a superuser) can, to tamper with history in a test; then it
+// makes PostgreSQL publish the session's table statistics at once, as it
+// would within seconds anyway.
+func AsOwner(t testing.TB, db *bun.DB, stmt string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET session_replication_role = replica"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "SET session_replication_role = DEFAULT")
+	if _, err := conn.ExecContext(ctx, stmt, args...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
+		t.Fatal(err)
 	}
 }
