@@ -134,8 +134,8 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 		if !ValidID(req.QuoteID) {
 			return fx.Receipt{}, false, &FieldError{Name: "quote_id", Err: fmt.Errorf("%w: %q is not a quote id", fx.ErrQuoteNotFound, req.QuoteID)}
 		}
-		// The id as PostgreSQL gives it back (lower case): it is hashed
-		// into the receipt, which must recompute from the stored row.
+		// One spelling per quote, so that a replay in another case is
+		// the same request (the receipt takes the id from the stored quote).
 		req.QuoteID = strings.ToLower(req.QuoteID)
 		reqHash = fx.QuoteRequestHash(req.QuoteID)
 		price = func(ctx context.Context, now time.Time) (fx.Receipt, error) { return s.priceQuoted(ctx, now, req) }
@@ -193,7 +193,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 	if err != nil {
 		return fx.Receipt{}, false, fmt.Errorf("conversions: new id: %w", err)
 	}
-	r.ID, r.CreatedAt, r.RequestID, r.APIKeyID, r.QuoteID = id.String(), now, req.RequestID, req.APIKeyID, req.QuoteID
+	r.ID, r.CreatedAt, r.RequestID, r.APIKeyID = id.String(), now, req.RequestID, req.APIKeyID
 	r.IdempotencyKey, r.RequestSHA256, r.ClientAddress = req.IdempotencyKey, reqHash, req.ClientAddress
 	r.Hash = audit.ReceiptHash(r)
 	record := s.store.RecordConversion
@@ -336,7 +336,7 @@ func (s *Service) priceQuoted(ctx context.Context, now time.Time, req Request) (
 	return fx.Receipt{
 		Amount: q.Amount, From: q.From, To: q.To, MidRate: q.MidRate, Margin: q.Margin, AppliedRate: q.AppliedRate,
 		ConvertedAmount: q.ConvertedAmount, Rounding: q.Rounding, MinorUnits: q.MinorUnits, RatePrecision: q.RatePrecision,
-		Provider: q.Provider, Rule: q.Rule, AsOf: q.AsOf, Legs: q.Legs,
+		Provider: q.Provider, Rule: q.Rule, AsOf: q.AsOf, Legs: q.Legs, QuoteID: q.ID,
 	}, nil
 }
 
