@@ -82,8 +82,9 @@ func main() {
 	m.WatchSealing(st.OldestUnsealed, time.Now)
 	svc := rates.New(st, c, rates.Options{
 		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, StaleAfter: cfg.StaleAfter,
-		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL,
+		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL, HistoryCacheBytes: int64(cfg.HistoryCacheMB) << 20,
 	})
+	m.WatchHistoryCache(svc.HistoryCache)
 	go svc.Watch(ctx)
 	// A quarter of the pool stays for lookups and readiness checks while
 	// conversions wait on a locked table.

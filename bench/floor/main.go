@@ -1,7 +1,10 @@
 // Command floor is the benchmark's floor: the least a CES endpoint could
-// cost on this machine. GET /rate answers a constant JSON body the size of
-// a rates response (the HTTP floor); POST /insert inserts one audit-shaped
-// row through the same driver and pool size as the API (the insert floor).
+// cost on this machine. On FLOOR_ADDR, Fiber serves GET /rate, a constant
+// JSON body the size of a rates response (the Fiber floor: CES's own HTTP
+// stack with no work behind it), and POST /insert, one audit-shaped row
+// inserted through the same driver and pool size as the API (the insert
+// floor). On FLOOR_RAW_ADDR, fasthttp alone writes the same pre-encoded
+// bytes for any request (the raw floor: no router, no middleware).
 package main
 
 import (
@@ -17,9 +20,12 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/valyala/fasthttp"
 
 	"ces/internal/store"
 )
+
+var jsonType = []byte(fiber.MIMEApplicationJSON)
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -61,8 +67,21 @@ func main() {
 		}
 		return c.Status(fiber.StatusCreated).Send(body)
 	})
+	raw := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) {
+		c.Response.Header.SetContentTypeBytes(jsonType)
+		c.Response.SetBodyRaw(body)
+	}}
+	if addr := os.Getenv("FLOOR_RAW_ADDR"); addr != "" {
+		go func() {
+			if err := raw.ListenAndServe(addr); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}()
+	}
 	go func() {
 		<-ctx.Done()
+		raw.Shutdown()
 		app.ShutdownWithTimeout(5 * time.Second)
 	}()
 	addr := os.Getenv("FLOOR_ADDR")

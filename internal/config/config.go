@@ -120,6 +120,9 @@ type Config struct {
 	CORSAllowOrigins string `env:"CORS_ALLOW_ORIGINS"`
 	// QuoteTTL is how long a quote holds its price.
 	QuoteTTL time.Duration `env:"QUOTE_TTL" envDefault:"30s"`
+	// HistoryCacheMB bounds the API's in-memory copy of historical rates
+	// (at= and history answers); 0 reads every one from PostgreSQL.
+	HistoryCacheMB int `env:"HISTORY_CACHE_MB" envDefault:"64"`
 	// AuditSigningKeyFile is the Ed25519 private key (PEM) the worker signs
 	// seals with; only the worker reads it (see Signer).
 	AuditSigningKeyFile string `env:"AUDIT_SIGNING_KEY_FILE"`
@@ -261,6 +264,9 @@ func (c *Config) validate() error {
 	}
 	if c.QuoteTTL < time.Second || c.QuoteTTL > time.Hour {
 		return fmt.Errorf("config: QUOTE_TTL is malformed: %s is outside 1s to 1h", c.QuoteTTL)
+	}
+	if c.HistoryCacheMB < 0 || c.HistoryCacheMB > 4096 {
+		return fmt.Errorf("config: HISTORY_CACHE_MB is malformed: %d is outside 0 to 4096", c.HistoryCacheMB)
 	}
 	if c.QuotaRatesPerMinute < 0 || c.QuotaConvertPerMinute < 0 {
 		return errors.New("config: QUOTA_RATES_PER_MINUTE and QUOTA_CONVERT_PER_MINUTE are malformed: want 0 (off) or more")

@@ -59,6 +59,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no worker queue", with("WORKER_QUEUES", " , "), "config: WORKER_QUEUES is malformed"},
 		{"one queue for both concerns", with("TEMPORAL_AUDIT_TASK_QUEUE", "ces-ingest"), "config: TEMPORAL_AUDIT_TASK_QUEUE is malformed: it must differ"},
 		{"quote ttl too long", with("QUOTE_TTL", "2h"), "config: QUOTE_TTL is malformed"},
+		{"negative history cache", with("HISTORY_CACHE_MB", "-1"), "config: HISTORY_CACHE_MB is malformed"},
 		{"negative quota", with("QUOTA_CONVERT_PER_MINUTE", "-1"), "config: QUOTA_RATES_PER_MINUTE and QUOTA_CONVERT_PER_MINUTE are malformed"},
 		{"oxr without key", with("FX_PROVIDER", "openexchangerates"), "config: FX_API_KEY is required"},
 		{"file without path", with("FX_PROVIDER", "file"), "config: FX_FILE is required"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/jackc/pgx/v5"
 	"io"
 	"log/slog"
 	"net/http"
@@ -37,14 +38,15 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // quiet keeps access logs out of test output.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// queryCounter counts SQL statements through a bun hook.
+// queryCounter counts the SQL statements the driver sends, bun's and
+// prepared ones alike.
 type queryCounter struct{ n atomic.Int64 }
 
-func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	q.n.Add(1)
 	return ctx
 }
-func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
+func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // world is a CES API over a real database and Redis.
 type world struct {
@@ -83,6 +85,9 @@ type options struct {
 	metrics    bool
 	nearCache  bool // in-process copy with the 1 s bound, fed by pub/sub
 	noWatch    bool // with nearCache: no pub/sub, the bound alone
+	// historyCache answers at= and history from memory, as the API does
+	// by default, once it listens to PostgreSQL.
+	historyCache bool
 	// requestTimeout is the API's REQUEST_TIMEOUT; zero: none.
 	requestTimeout time.Duration
 	// ratesPrivate requires a key for lookups (RATES_PUBLIC=false).
@@ -102,8 +107,8 @@ func newWorld(t *testing.T, o options) *world {
 	if o.staleAfter == 0 {
 		o.staleAfter = 97 * time.Hour
 	}
-	w := &world{db: testenv.DB(t), queries: &queryCounter{}, now: o.now}
-	w.db.AddQueryHook(w.queries)
+	w := &world{queries: &queryCounter{}, now: o.now}
+	w.db = testenv.TracedDB(t, w.queries)
 	w.st = store.New(w.db)
 	if o.redisURL == "" {
 		rdb, prefix := testenv.Redis(t)
@@ -131,11 +136,17 @@ func newWorld(t *testing.T, o options) *world {
 	if o.nearCache {
 		ropts.NearCacheTTL = rates.NearCacheTTL
 	}
+	if o.historyCache {
+		ropts.HistoryCacheBytes = rates.DefaultHistoryCacheBytes
+	}
 	svc := rates.New(w.st, w.cache, ropts)
-	if o.nearCache && !o.noWatch {
+	if (o.nearCache && !o.noWatch) || o.historyCache {
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
 		go svc.Watch(ctx)
+	}
+	for o.historyCache && !svc.HistoryCache().Ready {
+		time.Sleep(time.Millisecond)
 	}
 	if o.margin == "" {
 		o.margin = "0.005"

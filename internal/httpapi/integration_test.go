@@ -18,7 +18,7 @@ import (
 )
 
 func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
-	w := newWorld(t, options{})
+	w := newWorld(t, options{historyCache: true})
 	w.ingest(t, ecbHistory(t)...)
 	for _, target := range []string{
 		"/api/v1/rates?from=EUR&to=USD",
@@ -37,11 +37,31 @@ func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
 			}
 		})
 	}
-	// A historical lookup must read PostgreSQL: the counter does count.
+	// The first lookup of an instant reads the publication from
+	// PostgreSQL: the counter does count.
 	before := w.queries.n.Load()
 	w.get(t, "/api/v1/rates?from=USD&to=GBP&at=2017-01-10")
 	if w.queries.n.Load() == before {
-		t.Fatal("the query counter saw no SQL for an at= lookup; it counts nothing")
+		t.Fatal("the query counter saw no SQL for a cold at= lookup; it counts nothing")
+	}
+	// Later ones, of any pair at any instant up to the next publication,
+	// and history over the days already read, come from memory.
+	for _, target := range []string{
+		"/api/v1/rates?from=USD&to=GBP&at=2017-01-10",
+		"/api/v1/rates?from=EUR&to=JPY&at=2017-01-10T23:00:00Z",
+		"/api/v1/rates?from=GBP&to=USD&at=2017-01-10T20:00:00Z",
+		"/api/v1/rates?from=GBP&to=USD&at=2017-01-10T20:00:00Z&provider=ecb",
+		"/api/v1/rates/history?from=GBP&to=USD&start=2017-01-10&end=2017-01-10",
+	} {
+		t.Run(target, func(t *testing.T) {
+			before := w.queries.n.Load()
+			if r := w.get(t, target); r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+			if n := w.queries.n.Load() - before; n != 0 {
+				t.Fatalf("a warm historical lookup ran %d SQL statements", n)
+			}
+		})
 	}
 }
 

@@ -88,6 +88,49 @@ func (m *API) WatchSealing(oldest OldestUnsealed, now func() time.Time) {
 		desc: prometheus.NewDesc("ces_audit_oldest_unsealed_seconds", "Age of the oldest audit row not yet covered by a seal (0: all sealed).", nil, nil)})
 }
 
+// WatchHistoryCache adds the history cache's figures, read from stats
+// at scrape time: its size in bytes against its bound, the publications
+// it indexes, hits, misses and evictions, and whether it serves (1) or
+// every historical answer reads PostgreSQL (0).
+func (m *API) WatchHistoryCache(stats func() rates.HistoryCacheStats) {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
+	m.reg.MustRegister(&historyCache{stats: stats, descs: [7]*prometheus.Desc{
+		d("ces_history_cache_bytes", "Estimated bytes the history cache holds."),
+		d("ces_history_cache_max_bytes", "The history cache's bound (HISTORY_CACHE_MB)."),
+		d("ces_history_cache_publications", "Publications the history cache indexes, all providers."),
+		d("ces_history_cache_hits_total", "Historical lookups of a provider's state found in memory."),
+		d("ces_history_cache_misses_total", "Historical lookups of a provider's state read from PostgreSQL."),
+		d("ces_history_cache_evictions_total", "States evicted to keep the history cache within its bound."),
+		d("ces_history_cache_serving", "1 while the history cache listens to PostgreSQL and serves; 0 while historical answers read PostgreSQL."),
+	}})
+}
+
+type historyCache struct {
+	stats func() rates.HistoryCacheStats
+	descs [7]*prometheus.Desc
+}
+
+func (h *historyCache) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range h.descs {
+		ch <- d
+	}
+}
+
+func (h *historyCache) Collect(ch chan<- prometheus.Metric) {
+	s := h.stats()
+	serving := 0.0
+	if s.Ready {
+		serving = 1
+	}
+	for i, v := range []float64{float64(s.Bytes), float64(s.MaxBytes), float64(s.Publications), float64(s.Hits), float64(s.Misses), float64(s.Evictions), serving} {
+		kind := prometheus.GaugeValue
+		if i >= 3 && i <= 5 {
+			kind = prometheus.CounterValue
+		}
+		ch <- prometheus.MustNewConstMetric(h.descs[i], kind, v)
+	}
+}
+
 type unsealedAge struct {
 	oldest OldestUnsealed
 	now    func() time.Time

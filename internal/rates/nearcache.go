@@ -275,8 +275,14 @@ func (s *Service) newSnapshot(rows []fx.Rate, suspended map[string]bool, src Sou
 }
 
 // Watch drops the in-process copy whenever an ingestion announces new
-// rates of a served provider, or suspensions change, until ctx ends. Run
-// it in its own goroutine.
+// rates of a served provider, or suspensions change, and keeps the
+// history cache in step with PostgreSQL, until ctx ends. Run it in its
+// own goroutine.
 func (s *Service) Watch(ctx context.Context) {
+	if s.past != nil {
+		go s.past.run(ctx, func(err error) {
+			s.log.WarnContext(ctx, "history cache: not listening to PostgreSQL; historical answers read PostgreSQL until it listens again", "error", err.Error())
+		})
+	}
 	s.cache.Watch(ctx, func(string) { s.near.invalidate() })
 }

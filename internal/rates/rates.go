@@ -55,6 +55,12 @@ type Service struct {
 	observer   Observer
 	log        *slog.Logger
 	near       nearCache
+	// past answers at= and history from memory once it listens (nil:
+	// always from PostgreSQL).
+	past *past
+	// historyStates bounds how many publications one history answer may
+	// read from memory; a longer range is read from PostgreSQL.
+	historyStates int
 	// lastWarn throttles the "cache failed" warning to one per warnEvery:
 	// during a Redis outage every lookup falls back, and one line says it.
 	lastWarn atomic.Int64
@@ -86,7 +92,16 @@ type Options struct {
 	// NearCacheTTL bounds the age of the in-process copy of the latest
 	// rates (see nearCache); zero reads Redis on every lookup.
 	NearCacheTTL time.Duration
+	// HistoryCacheBytes bounds the memory of the history cache (see past);
+	// zero answers every historical question from PostgreSQL.
+	HistoryCacheBytes int64
 }
+
+// HistoryStatesPerAnswer is how many publications of one provider a
+// history answer reads from the history cache; a range holding more (a
+// month of hourly rates) is one indexed range scan in PostgreSQL instead,
+// so one client's long range cannot evict everyone's cached instants.
+const HistoryStatesPerAnswer = 64
 
 // New returns a Service reading st and c.
 func New(st *store.Store, c *cache.Cache, o Options) *Service {
@@ -105,6 +120,10 @@ func New(st *store.Store, c *cache.Cache, o Options) *Service {
 	svc := &Service{providers: o.Providers, priority: o.Priority, store: st, cache: c, staleAfter: o.StaleAfter,
 		now: o.Now, observer: o.Observer, log: o.Log}
 	svc.near.ttl = o.NearCacheTTL
+	if o.HistoryCacheBytes > 0 {
+		svc.past = newPast(st, o.Providers, o.HistoryCacheBytes)
+		svc.historyStates = HistoryStatesPerAnswer
+	}
 	return svc
 }
 
@@ -247,6 +266,15 @@ func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, onl
 	if only != "" {
 		provs = []string{only}
 	}
+	if s.past != nil {
+		book, err := s.past.book(ctx, provs, from, to, at, s.priority, only)
+		if err == nil {
+			return book, nil
+		}
+		if !errors.Is(err, errNotReady) {
+			return nil, unavailable(err)
+		}
+	}
 	// The policy tries a direct or inverse rate before any cross, so when
 	// the pair's own series can price it, the rows of every series
 	// touching from or to (all of a single-base provider's) would give the
@@ -346,7 +374,7 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 	}
 	series := make([][]fx.Rate, len(route.Legs))
 	for i, l := range route.Legs {
-		if series[i], err = s.store.History(ctx, l.Provider, l.Base, l.Quote, start, end); err != nil {
+		if series[i], err = s.series(ctx, l, start, end); err != nil {
 			return nil, unavailable(err)
 		}
 	}
@@ -380,6 +408,27 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// series reads one leg's released rows published in [start, end): from
+// the history cache when the range holds few publications, else from
+// PostgreSQL.
+func (s *Service) series(ctx context.Context, leg fx.Rate, start, end time.Time) ([]fx.Rate, error) {
+	if s.past != nil {
+		rows, ok, err := s.past.series(ctx, leg.Provider, leg.Base, leg.Quote, start, end, s.historyStates)
+		if err != nil || ok {
+			return rows, err
+		}
+	}
+	return s.store.History(ctx, leg.Provider, leg.Base, leg.Quote, start, end)
+}
+
+// HistoryCache describes the history cache (zero when it is off).
+func (s *Service) HistoryCache() HistoryCacheStats {
+	if s.past == nil {
+		return HistoryCacheStats{}
+	}
+	return s.past.stats()
 }
 
 // join pairs the rows of two series that share a key (the last row of

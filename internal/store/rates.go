@@ -256,65 +256,54 @@ WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? A
 // source policy can use for a pair touches one of its two currencies.
 // Each series is one backward index probe, whatever the history length.
 func (s *Store) LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error) {
-	series := s.db.NewSelect().Table("rate_series").Column("provider", "base", "quote")
+	var codesArg any // NULL: every series
 	if len(codes) > 0 {
-		series = series.Where("(base IN (?) OR quote IN (?))", bun.In(codes), bun.In(codes))
+		codesArg = codes
 	}
-	return s.latestOf(ctx, series, providers, at)
+	return s.latestOf(ctx, latestSQL, providers, codesArg, at)
 }
 
 // LatestServablePair is LatestServable for the series of the pair a/b
 // alone, in either direction: what a direct or inverse rate needs, one
 // probe per provider instead of one per series touching a or b.
 func (s *Store) LatestServablePair(ctx context.Context, providers []string, a, b string, at time.Time) ([]fx.Rate, error) {
-	series := s.db.NewSelect().Table("rate_series").Column("provider", "base", "quote").
-		Where("((base = ? AND quote = ?) OR (base = ? AND quote = ?))", a, b, b, a)
-	return s.latestOf(ctx, series, providers, at)
+	return s.latestOf(ctx, latestPairSQL, providers, []string{a, b}, at)
 }
 
-func (s *Store) latestOf(ctx context.Context, series *bun.SelectQuery, providers []string, at time.Time) ([]fx.Rate, error) {
+// latestInner is the newest released row of series rs with as_of ≤ $3,
+// or ≤ now() when $3 is NULL: a row is not served before its as_of (the
+// CBN's rate of a day is dated at that day's close, and may be fetched
+// before it).
+const latestInner = `SELECT r.id, r.provider, r.base, r.quote, r.rate, r.as_of, r.fetched_at FROM exchange_rates r
+  WHERE r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote
+    AND r.as_of <= coalesce($3::timestamptz, now()) AND ` + servable + `
+  ORDER BY r.as_of DESC LIMIT 1`
+
+// latestSQL: $1 providers (NULL: all), $2 codes (NULL: all series).
+const latestSQL = `SELECT x.id, x.provider, x.base, x.quote, x.rate::text, x.as_of, x.fetched_at
+FROM rate_series rs CROSS JOIN LATERAL (` + latestInner + `) x
+WHERE ($1::text[] IS NULL OR rs.provider = ANY($1::text[]))
+  AND ($2::text[] IS NULL OR rs.base = ANY($2::text[]) OR rs.quote = ANY($2::text[]))
+ORDER BY x.provider, x.base, x.quote`
+
+// latestPairSQL: $1 providers (NULL: all), $2 the pair, either way round.
+const latestPairSQL = `SELECT x.id, x.provider, x.base, x.quote, x.rate::text, x.as_of, x.fetched_at
+FROM rate_series rs CROSS JOIN LATERAL (` + latestInner + `) x
+WHERE ($1::text[] IS NULL OR rs.provider = ANY($1::text[]))
+  AND ((rs.base = ($2::text[])[1] AND rs.quote = ($2::text[])[2]) OR (rs.base = ($2::text[])[2] AND rs.quote = ($2::text[])[1]))
+ORDER BY x.provider, x.base, x.quote`
+
+func (s *Store) latestOf(ctx context.Context, query string, providers []string, codes any, at time.Time) ([]fx.Rate, error) {
+	var provArg, atArg any // NULL: every provider, now
 	if len(providers) > 0 {
-		series = series.Where("provider IN (?)", bun.In(providers))
+		provArg = providers
 	}
-	inner := s.db.NewSelect().Model((*rateRow)(nil)).
-		Where("r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote").
-		Where(servable).OrderExpr("r.as_of DESC").Limit(1)
-	if at.IsZero() {
-		// A row is not served before its as_of: the CBN's rate of a day
-		// is dated at that day's close, and may be fetched before it.
-		inner = inner.Where("r.as_of <= now()")
-	} else {
-		inner = inner.Where("r.as_of <= ?", at.UTC())
+	if !at.IsZero() {
+		atArg = at.UTC()
 	}
-	var rows []rateRow
-	if err := s.db.NewSelect().
-		TableExpr("(?) AS rs", series).
-		TableExpr("LATERAL (?) AS x", inner).
-		ColumnExpr("x.*").
-		OrderExpr("x.provider, x.base, x.quote").
-		Scan(ctx, &rows); err != nil {
+	out, err := s.queryRates(ctx, query, provArg, codes, atArg)
+	if err != nil {
 		return nil, fmt.Errorf("store: latest rates: %w", err)
-	}
-	out := make([]fx.Rate, len(rows))
-	for i, r := range rows {
-		out[i] = r.rate()
-	}
-	return out, nil
-}
-
-// History returns the released rows of one series with start ≤ as_of < end, oldest first.
-func (s *Store) History(ctx context.Context, provider, base, quote string, start, end time.Time) ([]fx.Rate, error) {
-	var rows []rateRow
-	if err := s.db.NewSelect().Model(&rows).
-		Where("provider = ? AND base = ? AND quote = ?", provider, base, quote).
-		Where("as_of >= ? AND as_of < ?", start.UTC(), end.UTC()).
-		Where(servable).
-		OrderExpr("as_of").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: history %s %s/%s: %w", provider, base, quote, err)
-	}
-	out := make([]fx.Rate, len(rows))
-	for i, r := range rows {
-		out[i] = r.rate()
 	}
 	return out, nil
 }

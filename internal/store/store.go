@@ -38,6 +38,17 @@ const ConnectTimeout = 5 * time.Second
 
 // OpenWithLimits is Open with every connection's session bounded by l.
 func OpenWithLimits(ctx context.Context, url string, maxConns int, l Limits) (*bun.DB, error) {
+	return open(ctx, url, maxConns, l, nil)
+}
+
+// OpenTraced is Open with tracer seeing every statement sent, whether
+// bun formatted it or it went as a prepared statement (tests count SQL
+// with it).
+func OpenTraced(ctx context.Context, url string, maxConns int, tracer pgx.QueryTracer) (*bun.DB, error) {
+	return open(ctx, url, maxConns, Limits{}, tracer)
+}
+
+func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.QueryTracer) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: DATABASE_URL is not a valid PostgreSQL URL")
@@ -56,6 +67,7 @@ func OpenWithLimits(ctx context.Context, url string, maxConns int, l Limits) (*b
 	// Describe round trip per query and fills the statement cache with
 	// one-off texts. The simple protocol sends each statement once.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	cfg.Tracer = tracer
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"net/url"
 	"os"
 	"strings"
@@ -104,6 +105,17 @@ func DB(t testing.TB) *bun.DB {
 	t.Helper()
 	dsn := DatabaseURL(t)
 	db, err := store.Open(context.Background(), dsn, 8)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TracedDB is DB with tracer seeing every statement sent.
+func TracedDB(t testing.TB, tracer pgx.QueryTracer) *bun.DB {
+	t.Helper()
+	db, err := store.OpenTraced(context.Background(), DatabaseURL(t), 8, tracer)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
