@@ -86,10 +86,10 @@ func main() {
 	})
 	m.WatchHistoryCache(svc.HistoryCache)
 	go svc.Watch(ctx)
-	// A quarter of the pool stays for lookups and readiness checks while
-	// conversions wait on a locked table.
+	// An eighth of the pool, two connections at least, stays for lookups
+	// and readiness checks while conversions wait on a locked table.
 	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge,
-		MaxConcurrent: max(1, cfg.DBMaxConns*3/4), QuoteTTL: cfg.QuoteTTL})
+		MaxConcurrent: max(1, cfg.DBMaxConns-max(2, cfg.DBMaxConns/8)), QuoteTTL: cfg.QuoteTTL})
 	controls := map[string]admin.Ingestion{}
 	for _, p := range cfg.FXProviders {
 		controls[p] = ingestion.NewControl(tc, p, "")

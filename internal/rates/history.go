@@ -3,8 +3,10 @@ package rates
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +49,17 @@ type past struct {
 	mu       sync.RWMutex
 	instants map[string][]int64 // Unix nanoseconds, ascending
 	ready    atomic.Bool
+	// answers memoizes whole answers (a route at an instant, a history)
+	// computed from memory, each with the generation it was computed in;
+	// every change to stored history starts a new generation.
+	answers *otter.Cache[string, memo]
+	gen     atomic.Uint64
+}
+
+type memo struct {
+	gen  uint64
+	val  any
+	size uint32
 }
 
 type stateKey struct {
@@ -90,16 +103,67 @@ func (s *state) pair(base, quote string) (fx.Rate, bool) {
 // DefaultHistoryCacheBytes is the default bound of the history cache.
 const DefaultHistoryCacheBytes = 64 << 20
 
+// newPast bounds the states to three quarters of maxBytes and the
+// memoized answers to the rest.
 func newPast(st pastStore, providers []string, maxBytes int64) *past {
 	counter := stats.NewCounter()
 	return &past{
 		store: st, providers: providers, counter: counter, instants: map[string][]int64{},
 		states: otter.Must(&otter.Options[stateKey, *state]{
-			MaximumWeight: uint64(maxBytes),
+			MaximumWeight: uint64(maxBytes - maxBytes/4),
 			Weigher:       func(_ stateKey, s *state) uint32 { return s.size },
 			StatsRecorder: counter,
 		}),
+		answers: otter.Must(&otter.Options[string, memo]{
+			MaximumWeight: uint64(maxBytes / 4),
+			Weigher:       func(_ string, m memo) uint32 { return m.size },
+		}),
 	}
+}
+
+// atKey names the answer to from→to at at: the pair and each provider's
+// last publication on or before at, which is all the answer depends on.
+// ok is false when answers cannot come from memory (p nil or not ready).
+func (p *past) atKey(provs []string, from, to string, at time.Time, only string) (key string, gen uint64, ok bool) {
+	if p == nil || !p.ready.Load() {
+		return "", 0, false
+	}
+	gen = p.gen.Load()
+	b := make([]byte, 0, 64)
+	b = append(b, "at "...)
+	b = append(b, from+" "+to+" "+only...)
+	for _, prov := range provs {
+		t, _ := p.floor(prov, at)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, t, 36)
+	}
+	return string(b), gen, true
+}
+
+// historyKey names a history answer.
+func (p *past) historyKey(from, to string, start, end time.Time, only string) (key string, gen uint64, ok bool) {
+	if p == nil || !p.ready.Load() {
+		return "", 0, false
+	}
+	return fmt.Sprintf("history %s %s %s %d %d", from, to, only, start.UnixNano(), end.UnixNano()), p.gen.Load(), true
+}
+
+// recall returns the answer memoized under key in generation gen.
+func (p *past) recall(key string, gen uint64) (any, bool) {
+	m, ok := p.answers.GetIfPresent(key)
+	if !ok || m.gen != gen {
+		return nil, false
+	}
+	return m.val, true
+}
+
+// remember memoizes an answer computed in generation gen, unless a change
+// came meanwhile or the cache stopped serving.
+func (p *past) remember(key string, gen uint64, val any, size uint32) {
+	if p.gen.Load() != gen || !p.ready.Load() {
+		return
+	}
+	p.answers.Set(key, memo{gen: gen, val: val, size: size})
 }
 
 // HistoryCacheStats describe the history cache for metrics.
@@ -124,8 +188,8 @@ func (p *past) stats() HistoryCacheStats {
 	}
 	p.mu.RUnlock()
 	return HistoryCacheStats{
-		Bytes: p.states.WeightedSize(), States: p.states.EstimatedSize(), Hits: s.Hits, Misses: s.Misses,
-		Publications: n, Ready: p.ready.Load(), Evictions: s.Evictions, MaxBytes: p.states.GetMaximum(),
+		Bytes: p.states.WeightedSize() + p.answers.WeightedSize(), States: p.states.EstimatedSize(), Hits: s.Hits, Misses: s.Misses,
+		Publications: n, Ready: p.ready.Load(), Evictions: s.Evictions, MaxBytes: p.states.GetMaximum() + p.answers.GetMaximum(),
 	}
 }
 
@@ -172,10 +236,15 @@ func (p *past) reload(ctx context.Context) error {
 		}
 		fresh[prov] = nanos(list)
 	}
+	// A generation begins before and after the change, so that no answer
+	// computed while it was being applied is memoized.
+	p.gen.Add(1)
 	p.mu.Lock()
 	p.instants = fresh
 	p.mu.Unlock()
 	p.states.InvalidateAll()
+	p.answers.InvalidateAll()
+	p.gen.Add(1)
 	return nil
 }
 
@@ -210,6 +279,7 @@ func (p *past) apply(c store.RateChange) error {
 		return err
 	}
 	cut := from.UnixNano()
+	p.gen.Add(1) // a generation begins before the change
 	p.mu.Lock()
 	old := p.instants[c.Provider]
 	i := sort.Search(len(old), func(i int) bool { return old[i] >= cut })
@@ -223,6 +293,7 @@ func (p *past) apply(c store.RateChange) error {
 	for _, at := range merged[i:] {
 		p.states.Invalidate(stateKey{c.Provider, at})
 	}
+	p.gen.Add(1) // and after it, as reload does
 	return nil
 }
 

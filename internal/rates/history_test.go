@@ -147,14 +147,34 @@ func questions(ecbSets, others []fx.RateSet) []question {
 	return out
 }
 
+// compareAll asks every question twice of memory (computed, then
+// memoized) and once of PostgreSQL.
 func compareAll(t *testing.T, mem, db *Service, qs []question) {
 	t.Helper()
 	ctx := context.Background()
-	for _, q := range qs {
-		want := answer(db.At(ctx, q.from, q.to, q.at, q.only))
-		got := answer(mem.At(ctx, q.from, q.to, q.at, q.only))
-		if got != want {
-			t.Errorf("%s:\n memory:     %s\n PostgreSQL: %s", q, got, want)
+	for pass := range 2 {
+		for _, q := range qs {
+			want := answer(db.At(ctx, q.from, q.to, q.at, q.only))
+			got := answer(mem.At(ctx, q.from, q.to, q.at, q.only))
+			if got != want {
+				t.Errorf("pass %d, %s:\n memory:     %s\n PostgreSQL: %s", pass, q, got, want)
+			}
+		}
+	}
+}
+
+var historyRanges = []struct{ from, to, only string }{{"EUR", "USD", ""}, {"GBP", "JPY", ""}, {"USD", "NGN", ""}, {"JPY", "EUR", ""}, {"EUR", "JPY", ""}}
+
+func compareHistory(t *testing.T, mem, db *Service, start, end time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	for pass := range 2 {
+		for _, r := range historyRanges {
+			want := historyAnswer(db.History(ctx, r.from, r.to, start, end, r.only))
+			got := historyAnswer(mem.History(ctx, r.from, r.to, start, end, r.only))
+			if got != want || want == "" {
+				t.Errorf("pass %d, %s/%s history:\n memory:     %s\n PostgreSQL: %s", pass, r.from, r.to, got, want)
+			}
 		}
 	}
 }
@@ -207,16 +227,8 @@ func TestHistoryFromMemoryMatchesPostgreSQL(t *testing.T) {
 			t.Fatalf("the cache was not used: %+v", s)
 		}
 	})
-	t.Run("history", func(t *testing.T) {
-		for _, r := range []struct{ from, to, only string }{{"EUR", "USD", ""}, {"GBP", "JPY", ""}, {"USD", "NGN", ""}, {"JPY", "EUR", ""}} {
-			start, end := ecbSets[5].AsOf, ecbSets[40].AsOf
-			want := historyAnswer(db.History(ctx, r.from, r.to, start, end, r.only))
-			got := historyAnswer(mem.History(ctx, r.from, r.to, start, end, r.only))
-			if got != want || want == "" {
-				t.Errorf("%s/%s history:\n memory:     %s\n PostgreSQL: %s", r.from, r.to, got, want)
-			}
-		}
-	})
+	start, end := ecbSets[5].AsOf, ecbSets[40].AsOf
+	t.Run("history", func(t *testing.T) { compareHistory(t, mem, db, start, end) })
 	t.Run("release", func(t *testing.T) {
 		if _, err := st.DecideQuarantine(ctx, held[0].ID, true, "checked with the ECB", "test"); err != nil {
 			t.Fatal(err)
@@ -228,6 +240,7 @@ func TestHistoryFromMemoryMatchesPostgreSQL(t *testing.T) {
 		}
 		waitFor(t, "the release to reach memory", func() bool { return answer(mem.At(ctx, "EUR", "JPY", at, "")) == want })
 		compareAll(t, mem, db, qs)
+		compareHistory(t, mem, db, start, end)
 	})
 	t.Run("backfill", func(t *testing.T) {
 		at := backfill.AsOf.Add(time.Hour)
@@ -241,6 +254,7 @@ func TestHistoryFromMemoryMatchesPostgreSQL(t *testing.T) {
 		}
 		waitFor(t, "the backfill to reach memory", func() bool { return answer(mem.At(ctx, "EUR", "USD", at, "")) == want })
 		compareAll(t, mem, db, qs)
+		compareHistory(t, mem, db, start, end)
 	})
 	t.Run("bounded", func(t *testing.T) {
 		// Room for a handful of states: answers stay exact, memory stays bounded.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,22 @@ type snapshot struct {
 	loaded    time.Time
 	source    Source
 	cacheErr  error
+	// routes memoizes the source policy's answers over these books, which
+	// never change: a lookup of a pair already priced is a map read.
+	routes  sync.Map // routeKey → routed
+	nroutes atomic.Int32
 }
+
+type routeKey struct{ from, to, only string }
+
+type routed struct {
+	q   fx.Quote
+	err error
+}
+
+// maxRoutes bounds the memo of one snapshot (it lives until the next
+// reload), whatever pairs clients ask for.
+const maxRoutes = 4096
 
 // nearCache keeps the latest sets in process memory so a lookup costs no
 // network round trip. An ingestion's announcement (Redis pub/sub) drops it

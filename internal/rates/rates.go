@@ -202,11 +202,20 @@ func (s *Service) Latest(ctx context.Context, from, to, only string) (Result, er
 // route applies the source policy to the fresh rates first, so a provider
 // that stopped publishing yields to one that still does, and only when
 // they cannot price the pair to every latest rate, stale ones included.
+// Answers are memoized in the snapshot; callers share their legs.
 func (snap *snapshot) route(from, to string, priority []string, only string) (fx.Quote, error) {
-	if q, err := snap.fresh.Route(from, to, priority, only); err == nil {
-		return q, nil
+	key := routeKey{from, to, only}
+	if r, ok := snap.routes.Load(key); ok {
+		return r.(routed).q, r.(routed).err
 	}
-	return snap.book.Route(from, to, priority, only)
+	q, err := snap.fresh.Route(from, to, priority, only)
+	if err != nil {
+		q, err = snap.book.Route(from, to, priority, only)
+	}
+	if snap.nroutes.Add(1) <= maxRoutes {
+		snap.routes.Store(key, routed{q, err})
+	}
+	return q, err
 }
 
 // unavailable marks a PostgreSQL failure as the domain's database error
@@ -239,13 +248,12 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	if err := s.pin(only); err != nil {
 		return Result{}, err
 	}
-	book, err := s.bookAt(ctx, from, to, at, only)
-	if err != nil {
+	q, empty, err := s.routeAt(ctx, from, to, at, only)
+	if errors.Is(err, fx.ErrDatabaseUnavailable) {
 		return Result{}, err
 	}
-	q, err := book.Route(from, to, s.priority, only)
 	if err != nil {
-		if from != to && book.Empty() {
+		if from != to && empty {
 			return Result{}, fmt.Errorf("%w: nothing stored for %s/%s on or before %s", fx.ErrRateNotFound, from, to, at.UTC().Format(time.RFC3339))
 		}
 		return Result{}, fmt.Errorf("%w (with the rates in force at %s)", err, at.UTC().Format(time.RFC3339))
@@ -254,6 +262,37 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	// Freshness describes the latest rate; a historical answer is what it is.
 	r.Stale, r.Age = false, at.Sub(q.AsOf)
 	return r, nil
+}
+
+// routeAt applies the source policy to the rows in force at at; empty
+// says no row could take part. Answers from memory are memoized until
+// the next change to stored history (past.memo).
+func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string) (q fx.Quote, empty bool, err error) {
+	type answer struct {
+		q     fx.Quote
+		empty bool
+		err   error
+	}
+	provs := s.providers
+	if only != "" {
+		provs = []string{only}
+	}
+	key, gen, ok := s.past.atKey(provs, from, to, at, only)
+	if ok {
+		if v, hit := s.past.recall(key, gen); hit {
+			a := v.(answer)
+			return a.q, a.empty, a.err
+		}
+	}
+	book, err := s.bookAt(ctx, from, to, at, only)
+	if err != nil {
+		return fx.Quote{}, false, err
+	}
+	q, err = book.Route(from, to, s.priority, only)
+	if ok {
+		s.past.remember(key, gen, answer{q, book.Empty(), err}, uint32(256+200*len(q.Legs)))
+	}
+	return q, book.Empty(), err
 }
 
 // bookAt reads the rows in force at at that can take part in pricing
@@ -364,11 +403,21 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 	if from == to {
 		return nil, nil
 	}
-	book, err := s.bookAt(ctx, from, to, end, only)
-	if err != nil {
-		return nil, err
+	key, gen, memo := s.past.historyKey(from, to, start, end, only)
+	if memo {
+		if v, hit := s.past.recall(key, gen); hit {
+			return v.([]fx.Quote), nil
+		}
 	}
-	route, err := book.Route(from, to, s.priority, only)
+	out, err := s.history(ctx, from, to, start, end, only)
+	if err == nil && memo {
+		s.past.remember(key, gen, out, uint32(256+400*len(out)))
+	}
+	return out, err
+}
+
+func (s *Service) history(ctx context.Context, from, to string, start, end time.Time, only string) ([]fx.Quote, error) {
+	route, _, err := s.routeAt(ctx, from, to, end, only)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
@@ -259,13 +260,19 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 // the client was told the conversion failed. replayed is always false.
 func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error) {
 	row := toAuditRow(r)
-	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if revoked, err := keyRevoked(ctx, tx, r.APIKeyID); err != nil || revoked {
-			return errors.Join(err, revokedErr(revoked))
+	insert := s.db.NewInsert().Model(&row).ExcludeColumn("seq").String()
+	check := "SELECT false"
+	if r.APIKeyID != "" {
+		check = s.db.NewRaw("SELECT EXISTS (SELECT FROM api_key_revocations WHERE key_id = ?::uuid)", r.APIKeyID).String()
+	}
+	err := s.writeFused(ctx, check+";"+insert, func(results []*pgconn.Result) error {
+		// [BEGIN, the revocation check, the INSERT]
+		if len(results) != 3 || len(results[1].Rows) != 1 || len(results[1].Rows[0]) != 1 {
+			return fmt.Errorf("unexpected results of the write (%d)", len(results))
 		}
-		_, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx)
-		return quoteUsed(err)
+		return revokedErr(string(results[1].Rows[0][0]) == "t")
 	})
+	err = quoteUsed(err)
 	if errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) {
 		return fx.Receipt{}, false, err
 	}
@@ -273,6 +280,44 @@ func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Recei
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
 	}
 	return r, false, nil
+}
+
+// writeFused is writeTx in two round trips instead of one per statement:
+// BEGIN and stmts (several statements, values already in the text) go in
+// one message under ctx, then, if decide accepts their results, COMMIT
+// under the same grace as writeTx. The ending is the same: a deadline
+// during the first message drops the connection with the transaction
+// open, so PostgreSQL rolls it back; a COMMIT, once sent, runs to its end.
+func (s *Store) writeFused(ctx context.Context, stmts string, decide func([]*pgconn.Result) error) error {
+	conn, err := s.db.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	grace := commitGrace
+	if dl, ok := ctx.Deadline(); ok {
+		grace += time.Until(dl)
+	}
+	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	return conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn().PgConn()
+		results, err := pc.Exec(ctx, "BEGIN;"+stmts).ReadAll()
+		if err == nil {
+			err = decide(results)
+		}
+		end := "COMMIT"
+		if err != nil {
+			end = "ROLLBACK"
+		}
+		if pc.IsClosed() {
+			return err // PostgreSQL rolls back a session that went away
+		}
+		if _, endErr := pc.Exec(txCtx, end).ReadAll(); endErr != nil && err == nil {
+			err = endErr
+		}
+		return err
+	})
 }
 
 // commitGrace is how long a COMMIT may outlive the deadline of the
