@@ -284,7 +284,7 @@ func run(s settings) error {
 	}
 	floor, err := startProcess(filepath.Join(binDir, "floor"), floorAddr, []string{
 		"DATABASE_URL=" + dbURL, "FLOOR_ADDR=" + floorAddr, "FLOOR_RAW_ADDR=" + rawAddr, "FLOOR_BODY_SIZE=" + strconv.Itoa(len(sample)),
-		"FLOOR_RATE_ID=" + strconv.FormatInt(legID, 10), "DB_MAX_CONNS=" + strconv.Itoa(s.poolSize),
+		"FLOOR_RATE_ID=" + strconv.FormatInt(legID, 10), "DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "FLOOR_API_KEY_ID=" + benchKey.ID,
 	})
 	if err != nil {
 		return err

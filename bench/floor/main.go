@@ -3,7 +3,8 @@
 // JSON body the size of a rates response (the Fiber floor: CES's own HTTP
 // stack with no work behind it), and POST /insert, one audit-shaped row
 // inserted through the same driver and pool size as the API (the insert
-// floor). On FLOOR_RAW_ADDR, fasthttp alone writes the same pre-encoded
+// floor; FLOOR_API_KEY_ID names the client key the row references). On
+// FLOOR_RAW_ADDR, fasthttp alone writes the same pre-encoded
 // bytes for any request (the raw floor: no router, no middleware).
 package main
 
@@ -54,14 +55,19 @@ func main() {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(body)
 	})
+	apiKeyID := os.Getenv("FLOOR_API_KEY_ID")
 	app.Post("/insert", func(c *fiber.Ctx) error {
-		// The columns and values of a real receipt; no computation.
+		// The columns and values of a real receipt, with its foreign keys
+		// (the rate, the client's key) and its unique idempotency key; no
+		// computation, one autocommitted statement.
 		_, err := db.ExecContext(c.UserContext(), `INSERT INTO conversion_audits
 			(id, created_at, amount, from_currency, to_currency, mid_rate, margin, applied_rate, converted_amount,
-			 rounding, provider, as_of, leg1_rate_id, request_id, request_sha256, client_address, hash)
+			 rounding, provider, as_of, leg1_rate_id, request_id, idempotency_key, request_sha256, client_address, hash,
+			 pricing_rule, minor_units, rate_precision, api_key_id)
 			VALUES (?, ?, '500.00', 'USD', 'NGN', '418.065024', '0.005', '415.97469888', '207987.35',
-			 'half_even', 'openexchangerates', '2022-09-01T03:00:00Z', ?, 'floor', repeat('a', 64), '127.0.0.1', repeat('b', 64))`,
-			uuid.NewString(), time.Now().UTC(), legID)
+			 'half_even', 'openexchangerates', '2022-09-01T03:00:00Z', ?, 'floor', ?, repeat('a', 64), '127.0.0.1', repeat('b', 64),
+			 'direct', 2, 20, ?::uuid)`,
+			uuid.NewString(), time.Now().UTC(), legID, "ces-"+uuid.NewString(), apiKeyID)
 		if err != nil {
 			return err
 		}

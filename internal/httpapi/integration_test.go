@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -307,5 +309,40 @@ func TestReadyzDegradedWhileConversionsAreBlocked(t *testing.T) {
 	r := w.get(t, "/readyz")
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"status":"degraded"`) || !strings.Contains(string(r.Body), `"postgres_writes":{"status":"failing"`) {
 		t.Fatalf("readyz with conversion_audits locked = %d %s", r.Status, r.Body)
+	}
+}
+
+// TestHistoryFromMemoryFollowsABackfill: with the history cache on, a
+// history answer is served from memory, and a backfill into its range
+// shows in it within a second, as PostgreSQL's NOTIFY reaches the API.
+func TestHistoryFromMemoryFollowsABackfill(t *testing.T) {
+	w := newWorld(t, options{historyCache: true})
+	sets := ecbHistory(t) // newest first
+	missing := sets[20]
+	w.ingest(t, append(slices.Clone(sets[:20]), sets[21:]...)...)
+	target := "/api/v1/rates/history?from=GBP&to=JPY&start=" + sets[30].AsOf.Format("2006-01-02") + "&end=" + sets[10].AsOf.Format("2006-01-02")
+	points := func() int {
+		r := w.get(t, target)
+		var body struct {
+			Points []struct {
+				AsOf string `json:"as_of"`
+			} `json:"points"`
+		}
+		if r.Status != 200 || json.Unmarshal(r.Body, &body) != nil {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		return len(body.Points)
+	}
+	before := points()
+	if again := points(); again != before || before != 20 {
+		t.Fatalf("points %d then %d, want 20 twice", before, again)
+	}
+	w.ingest(t, missing)
+	deadline := time.Now().Add(time.Second)
+	for points() != before+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the backfilled day is not in the answer after 1 s: %d points", points())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -113,19 +114,46 @@ var (
 // sendCached writes body as JSON with a weak ETag over its stable part
 // (etagKey: the rows it derives from) and answers 304 when the client has it.
 func sendCached(c *fiber.Ctx, body any, etagKey, cacheControl string) error {
-	sum := sha256.Sum256([]byte(etagKey))
-	etag := `W/"` + hex.EncodeToString(sum[:12]) + `"`
+	if ok := notModified(c, etagFor(etagKey), cacheControl); ok {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	return c.JSON(body)
+}
+
+func etagFor(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return `W/"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// sendEncoded is sendCached for a body already encoded, with its ETag.
+func sendEncoded(c *fiber.Ctx, e encoded, cacheControl string) error {
+	if notModified(c, e.etag, cacheControl) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(e.body)
+}
+
+// encoded is a JSON body and its ETag.
+type encoded struct {
+	body []byte
+	etag string
+}
+
+// notModified sets the caching headers and reports whether the client's
+// If-None-Match already names etag.
+func notModified(c *fiber.Ctx, etag, cacheControl string) bool {
 	c.Set(fiber.HeaderETag, etag)
 	c.Set(fiber.HeaderCacheControl, cacheControl)
 	if match := c.Get(fiber.HeaderIfNoneMatch); match != "" {
 		for _, m := range strings.Split(match, ",") {
 			m = strings.TrimSpace(m)
 			if m == etag || m == "*" || strings.TrimPrefix(m, "W/") == strings.TrimPrefix(etag, "W/") {
-				return c.SendStatus(fiber.StatusNotModified)
+				return true
 			}
 		}
 	}
-	return c.JSON(body)
+	return false
 }
 
 // Cache policies: the latest rate changes with any ingestion, so clients
@@ -321,11 +349,24 @@ func (h *handlers) history(c *fiber.Ctx) error {
 	if end.Sub(start) > MaxHistoryDays*24*time.Hour {
 		return invalid(CodeInvalidParameter, "end", fmt.Sprintf("the range is longer than %d days; ask for several shorter ranges", MaxHistoryDays))
 	}
-	series, err := h.d.Rates.History(c.UserContext(), from, to, start, end.Add(time.Nanosecond), pinned(c))
+	// The encoded answer is kept until stored history next changes: a
+	// history is immutable until a backfill or a quarantine decision.
+	v, err := h.d.Rates.Memoize(fmt.Sprintf("history response %s %s %s %d %d", from, to, pinned(c), start.UnixNano(), end.UnixNano()), func() (any, uint32, error) {
+		series, err := h.d.Rates.History(c.UserContext(), from, to, start, end.Add(time.Nanosecond), pinned(c))
+		if err != nil {
+			return nil, 0, err
+		}
+		e, err := encodeHistory(from, to, pinned(c), start, end, series)
+		return e, uint32(256 + len(e.body)), err
+	})
 	if err != nil {
 		return h.explain(c, err)
 	}
-	body := historyJSON{From: from, To: to, Provider: pinned(c), Start: rfc3339(start), End: rfc3339(end), Points: make([]pointJSON, len(series))}
+	return sendEncoded(c, v.(encoded), cacheHistory)
+}
+
+func encodeHistory(from, to, provider string, start, end time.Time, series []fx.Quote) (encoded, error) {
+	body := historyJSON{From: from, To: to, Provider: provider, Start: rfc3339(start), End: rfc3339(end), Points: make([]pointJSON, len(series))}
 	if from == to {
 		body.Rule = policy.RuleIdentity
 	}
@@ -340,7 +381,8 @@ func (h *handlers) history(c *fiber.Ctx) error {
 			key.WriteString("|" + strconv.FormatInt(l.ID, 10))
 		}
 	}
-	return sendCached(c, body, key.String(), cacheHistory)
+	b, err := json.Marshal(body)
+	return encoded{body: b, etag: etagFor(key.String())}, err
 }
 
 type currenciesJSON struct {

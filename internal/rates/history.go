@@ -142,10 +142,16 @@ func (p *past) atKey(provs []string, from, to string, at time.Time, only string)
 
 // historyKey names a history answer.
 func (p *past) historyKey(from, to string, start, end time.Time, only string) (key string, gen uint64, ok bool) {
+	return p.memoKey(fmt.Sprintf("history %s %s %s %d %d", from, to, only, start.UnixNano(), end.UnixNano()))
+}
+
+// memoKey returns key with the current generation; ok is false when
+// answers cannot come from memory (p nil or not ready).
+func (p *past) memoKey(key string) (string, uint64, bool) {
 	if p == nil || !p.ready.Load() {
 		return "", 0, false
 	}
-	return fmt.Sprintf("history %s %s %s %d %d", from, to, only, start.UnixNano(), end.UnixNano()), p.gen.Load(), true
+	return key, p.gen.Load(), true
 }
 
 // recall returns the answer memoized under key in generation gen.

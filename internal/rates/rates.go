@@ -472,6 +472,26 @@ func (s *Service) series(ctx context.Context, leg fx.Rate, start, end time.Time)
 	return s.store.History(ctx, leg.Provider, leg.Base, leg.Quote, start, end)
 }
 
+// Memoize returns compute's value for key, computed at most once per
+// generation of stored history while the history cache serves (see
+// past.memo), so that a caller can keep what it derives from historical
+// answers, such as an encoded response; size is its estimated bytes.
+// compute runs every time when the cache is off or not serving, and an
+// error is never kept.
+func (s *Service) Memoize(key string, compute func() (any, uint32, error)) (any, error) {
+	key, gen, ok := s.past.memoKey("memo " + key)
+	if ok {
+		if v, hit := s.past.recall(key, gen); hit {
+			return v, nil
+		}
+	}
+	v, size, err := compute()
+	if err == nil && ok {
+		s.past.remember(key, gen, v, size)
+	}
+	return v, err
+}
+
 // HistoryCache describes the history cache (zero when it is off).
 func (s *Service) HistoryCache() HistoryCacheStats {
 	if s.past == nil {
