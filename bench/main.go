@@ -86,6 +86,8 @@ type Result struct {
 	P99Ratio float64 `json:"p99_ratio,omitempty"`
 	Errors   float64 `json:"error_ratio"`
 	APIRSSMB float64 `json:"api_rss_mb,omitempty"`
+	// APIHeapMB is the Go heap in use of that API then (its /metrics).
+	APIHeapMB float64 `json:"api_heap_mb,omitempty"`
 	// Took is a one-off run's duration (the backfill), Downloads its
 	// provider requests.
 	TookS      float64 `json:"took_s,omitempty"`
@@ -418,7 +420,7 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 		if httpFloor.P99Ms > 0 {
 			r.P99Ratio = r.P99Ms / httpFloor.P99Ms
 		}
-		r.APIRSSMB = proc.rssMB()
+		r.APIRSSMB, r.APIHeapMB = proc.rssMB(), proc.heapMB()
 		ok := r.Ratio >= minRatio && r.P99Ratio <= 1.5 && r.Errors == 0
 		r.Target, r.Met = fmt.Sprintf("≥%.1f× Fiber floor, p99 ≤ 1.5× its p99", minRatio), &ok
 		return r
@@ -471,7 +473,7 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 	fr := measure(s, "latest direct pair, Redis frozen", get(b.frozenURL+"/api/v1/rates?from=USD&to=NGN"), 0)
 	fr.Database, fr.Floor, fr.FloorRPS = dbLabel, "Fiber", httpFloor.MaxRPS
 	fr.Ratio, fr.RawRatio = fr.MaxRPS/httpFloor.MaxRPS, fr.MaxRPS/rawFloor.MaxRPS
-	fr.APIRSSMB = b.frozen.rssMB()
+	fr.APIRSSMB, fr.APIHeapMB = b.frozen.rssMB(), b.frozen.heapMB()
 	okFrozen := fr.P99Ms <= 50 && fr.Errors == 0
 	fr.Target, fr.Met = "p99 ≤ 50 ms after the first second, at half its max req/s, no errors", &okFrozen
 	out = append(out, fr)
@@ -495,7 +497,7 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 	if insFloor.P99Ms > 0 {
 		conv.P99Ratio = conv.P99Ms / insFloor.P99Ms
 	}
-	conv.APIRSSMB = b.api.rssMB()
+	conv.APIRSSMB, conv.APIHeapMB = b.api.rssMB(), b.api.heapMB()
 	ok := conv.Ratio >= 0.9 && conv.P99Ratio <= 1.5 && conv.Errors == 0
 	conv.Target, conv.Met = "≥0.9× insert floor, p99 ≤ 1.5× its p99", &ok
 	out = append(out, conv)
@@ -504,7 +506,7 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 	qc := quoteThenConvert(s, b.apiURL, b.apiKey)
 	qc.Database, qc.Floor, qc.FloorRPS = dbLabel, "insert", insFloor.MaxRPS
 	qc.Ratio = 2 * qc.MaxRPS / insFloor.MaxRPS // two rows written per pair
-	qc.APIRSSMB = b.api.rssMB()
+	qc.APIRSSMB, qc.APIHeapMB = b.api.rssMB(), b.api.heapMB()
 	qc.Target = "reported: pairs/s; ratio counts the two inserts of a pair"
 	out = append(out, qc)
 
@@ -676,7 +678,8 @@ func createDatabase(ctx context.Context, adminURL string) (string, func(), error
 
 // process is a child process the bench started.
 type process struct {
-	cmd *exec.Cmd
+	cmd  *exec.Cmd
+	addr string
 }
 
 // startProcess starts bin (on the servers' CPUs when the bench is pinned)
@@ -692,7 +695,7 @@ func startProcess(bin, addr string, env []string) (*process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	p := &process{cmd: cmd}
+	p := &process{cmd: cmd, addr: addr}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
@@ -730,6 +733,22 @@ func (p *process) rssMB() float64 {
 			f := strings.Fields(line)
 			kb, _ := strconv.ParseFloat(f[1], 64)
 			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// heapMB reads the Go heap in use from the process's /metrics (0 when
+// it serves none).
+func (p *process) heapMB() float64 {
+	b, err := httpGet("http://" + p.addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f / (1 << 20)
 		}
 	}
 	return 0
@@ -815,8 +834,8 @@ func table(rep Report) string {
 	}
 	fmt.Fprintf(&b, "CES benchmark, %s, %s. Machine: %s. Pinning: %s. Load: vegeta in the bench process, %d connections; max throughput is the best of %d closed-loop runs of %s; latency from an open-loop run of %s at half the Fiber floor's max rate for lookups (the raw floor too) and half the insert floor's for conversions. Scaled: +%d rate rows, +%d audit rows.\n\n",
 		rep.When.Format(time.RFC3339), mode, rep.Machine, rep.Pinning, rep.Concurrency, rep.Rounds, rep.ClosedFor, rep.OpenFor, rep.ScaleRows, rep.ScaleRows)
-	b.WriteString("| scenario | database | max req/s | floor | floor req/s | ratio | ratio to raw floor | latency at req/s | p50 ms | p99 ms | p99.9 ms | p99 ÷ floor's | errors | API RSS MB | took s | downloads | vs small | target | met |\n")
-	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	b.WriteString("| scenario | database | max req/s | floor | floor req/s | ratio | ratio to raw floor | latency at req/s | p50 ms | p99 ms | p99.9 ms | p99 ÷ floor's | errors | API RSS MB | Go heap MB | took s | downloads | vs small | target | met |\n")
+	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range rep.Results {
 		f := func(v float64, format string) string {
 			if v == 0 {
@@ -835,9 +854,9 @@ func table(rep Report) string {
 		if r.ScaleDelta != 0 {
 			delta = fmt.Sprintf("%+.0f%%", r.ScaleDelta*100)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f%% | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f%% | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Scenario, r.Database, f(r.MaxRPS, "%.0f"), r.Floor, f(r.FloorRPS, "%.0f"), f(r.Ratio, "%.2f"), f(r.RawRatio, "%.2f"), f(r.RateRPS, "%.0f"),
-			f(r.P50Ms, "%.3f"), f(r.P99Ms, "%.3f"), f(r.P999Ms, "%.3f"), f(r.P99Ratio, "%.2f"), r.Errors*100, f(r.APIRSSMB, "%.1f"),
+			f(r.P50Ms, "%.3f"), f(r.P99Ms, "%.3f"), f(r.P999Ms, "%.3f"), f(r.P99Ratio, "%.2f"), r.Errors*100, f(r.APIRSSMB, "%.1f"), f(r.APIHeapMB, "%.1f"),
 			f(r.TookS, "%.1f"), f(float64(r.Downloads), "%.0f"), delta, r.Target, met)
 	}
 	return b.String()
