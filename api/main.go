@@ -80,10 +80,20 @@ func main() {
 
 	m := metrics.NewAPI(cfg.FXProviders, st.NewestAsOf, time.Now)
 	m.WatchSealing(st.OldestUnsealed, time.Now)
-	svc := rates.New(st, c, rates.Options{
+	ropts := rates.Options{
 		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, StaleAfter: cfg.StaleAfter,
 		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL, HistoryCacheBytes: int64(cfg.HistoryCacheMB) << 20,
-	})
+	}
+	if cfg.HistoryCacheMB > 0 {
+		// The history cache listens on a connection of its own, beside the pool.
+		ldb, err := store.OpenWithLimits(ctx, cfg.DatabaseURL, 1, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
+		if err != nil {
+			logging.Fatal(log, "database", err)
+		}
+		defer ldb.Close()
+		ropts.Listen = store.New(ldb)
+	}
+	svc := rates.New(st, c, ropts)
 	m.WatchHistoryCache(svc.HistoryCache)
 	go svc.Watch(ctx)
 	// An eighth of the pool, two connections at least, stays for lookups

@@ -23,6 +23,10 @@ import (
 type pastStore interface {
 	StateAt(ctx context.Context, provider string, at time.Time) ([]fx.Rate, error)
 	Publications(ctx context.Context, provider string, from time.Time) ([]time.Time, error)
+}
+
+// changeListener tells the history cache of changes to stored history.
+type changeListener interface {
 	ListenRateChanges(ctx context.Context, ready func() error, change func(store.RateChange) error) error
 }
 
@@ -42,6 +46,7 @@ type pastStore interface {
 // PostgreSQL.
 type past struct {
 	store     pastStore
+	changes   changeListener
 	providers []string
 	states    *otter.Cache[stateKey, *state]
 	counter   *stats.Counter
@@ -105,10 +110,10 @@ const DefaultHistoryCacheBytes = 64 << 20
 
 // newPast bounds the states to three quarters of maxBytes and the
 // memoized answers to the rest.
-func newPast(st pastStore, providers []string, maxBytes int64) *past {
+func newPast(st pastStore, changes changeListener, providers []string, maxBytes int64) *past {
 	counter := stats.NewCounter()
 	return &past{
-		store: st, providers: providers, counter: counter, instants: map[string][]int64{},
+		store: st, changes: changes, providers: providers, counter: counter, instants: map[string][]int64{},
 		states: otter.Must(&otter.Options[stateKey, *state]{
 			MaximumWeight: uint64(maxBytes - maxBytes/4),
 			Weigher:       func(_ stateKey, s *state) uint32 { return s.size },
@@ -206,7 +211,7 @@ func (p *past) run(ctx context.Context, onErr func(error)) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		started := time.Now()
-		err := p.store.ListenRateChanges(ctx, func() error {
+		err := p.changes.ListenRateChanges(ctx, func() error {
 			if err := p.reload(ctx); err != nil {
 				return err
 			}

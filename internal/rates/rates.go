@@ -95,6 +95,10 @@ type Options struct {
 	// HistoryCacheBytes bounds the memory of the history cache (see past);
 	// zero answers every historical question from PostgreSQL.
 	HistoryCacheBytes int64
+	// Listen is where the history cache listens for changes (default: the
+	// store it reads), so that the listening connection can be one of its
+	// own rather than one of the pool's.
+	Listen *store.Store
 }
 
 // HistoryStatesPerAnswer is how many publications of one provider a
@@ -121,7 +125,11 @@ func New(st *store.Store, c *cache.Cache, o Options) *Service {
 		now: o.Now, observer: o.Observer, log: o.Log}
 	svc.near.ttl = o.NearCacheTTL
 	if o.HistoryCacheBytes > 0 {
-		svc.past = newPast(st, o.Providers, o.HistoryCacheBytes)
+		var changes changeListener = st
+		if o.Listen != nil {
+			changes = o.Listen
+		}
+		svc.past = newPast(st, changes, o.Providers, o.HistoryCacheBytes)
 		svc.historyStates = HistoryStatesPerAnswer
 	}
 	return svc
