@@ -294,11 +294,7 @@ func (s *Store) writeFused(ctx context.Context, stmts string, decide func([]*pgc
 		return err
 	}
 	defer conn.Close()
-	grace := commitGrace
-	if dl, ok := ctx.Deadline(); ok {
-		grace += time.Until(dl)
-	}
-	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	txCtx, cancel := commitContext(ctx)
 	defer cancel()
 	return conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn().PgConn()
@@ -324,6 +320,16 @@ func (s *Store) writeFused(ctx context.Context, stmts string, decide func([]*pgc
 // statements before it.
 const commitGrace = time.Second
 
+// commitContext is the context a transaction ends under: ctx's deadline
+// plus commitGrace, not cancelled with ctx.
+func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	grace := commitGrace
+	if dl, ok := ctx.Deadline(); ok {
+		grace += time.Until(dl)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), grace)
+}
+
 // writeTx runs fn's statements under ctx in a transaction whose COMMIT is
 // not cut short by ctx, so a write ends in one of two known ways:
 //   - ctx ends during a statement: the driver drops the connection, and
@@ -340,11 +346,7 @@ func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun
 		return err
 	}
 	defer conn.Close()
-	grace := commitGrace
-	if dl, ok := ctx.Deadline(); ok {
-		grace += time.Until(dl)
-	}
-	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	txCtx, cancel := commitContext(ctx)
 	defer cancel()
 	tx, err := conn.BeginTx(txCtx, nil)
 	if err != nil {
