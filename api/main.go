@@ -29,6 +29,7 @@ import (
 	"ces/internal/metrics"
 	"ces/internal/rates"
 	"ces/internal/store"
+	"ces/internal/temporalconn"
 )
 
 func main() {
@@ -69,10 +70,13 @@ func main() {
 	defer rdb.Close()
 	c := cache.New(rdb, "ces:")
 	// Lazy: the API serves rates while Temporal is down; readyz says so.
-	tc, err := client.NewLazyClient(client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
-	})
+	topts, err := cfg.TemporalOptions()
+	if err != nil {
+		logging.Fatal(log, "temporal", err)
+	}
+	topts.Logger = tlog.NewStructuredLogger(log.With("component", "temporal"))
+	log.Info("Temporal, for the console and readiness", "temporal", temporalconn.Describe(topts))
+	tc, err := client.NewLazyClient(topts)
 	if err != nil {
 		logging.Fatal(log, "temporal", err)
 	}

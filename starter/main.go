@@ -42,6 +42,7 @@ import (
 	"ces/internal/ingestion"
 	"ces/internal/logging"
 	"ces/internal/store"
+	"ces/internal/temporalconn"
 	"ces/internal/verifier"
 	"ces/migrations"
 	"ces/workflows"
@@ -163,12 +164,14 @@ func migrate(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 }
 
 func dial(log *slog.Logger, cfg config.Config) (client.Client, error) {
-	c, err := client.Dial(client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
-	})
+	opts, err := cfg.TemporalOptions()
 	if err != nil {
-		return nil, fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
+		return nil, err
+	}
+	opts.Logger = tlog.NewStructuredLogger(log.With("component", "temporal"))
+	c, err := client.Dial(opts)
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s: %w", temporalconn.Describe(opts), err)
 	}
 	return c, nil
 }

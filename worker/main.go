@@ -28,6 +28,7 @@ import (
 	"ces/internal/logging"
 	"ces/internal/metrics"
 	"ces/internal/store"
+	"ces/internal/temporalconn"
 	"ces/workflows"
 )
 
@@ -89,12 +90,15 @@ func main() {
 		}
 	}()
 	defer metricsSrv.Close()
-	tc, err := client.Dial(client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log), MetricsHandler: m.Temporal(),
-	})
+	topts, err := cfg.TemporalOptions()
 	if err != nil {
 		logging.Fatal(log, "temporal", err)
+	}
+	topts.Logger, topts.MetricsHandler = tlog.NewStructuredLogger(log), m.Temporal()
+	log.Info("connecting to Temporal", "temporal", temporalconn.Describe(topts))
+	tc, err := client.Dial(topts)
+	if err != nil {
+		logging.Fatal(log, "temporal", fmt.Errorf("%s: %w", temporalconn.Describe(topts), err))
 	}
 	defer tc.Close()
 

@@ -71,6 +71,11 @@ func TestFaults(t *testing.T) {
 		{"db-lock-conversions", expLockDuringConversions},
 		{"sigterm-under-load", expSigtermUnderLoad},
 		{"api-killed-under-lock", expKillAPIUnderLock},
+		{"replicas-ingestion", expReplicasIngestion},
+		{"replicas-idempotency", expReplicasIdempotency},
+		{"replicas-shared-limits", expReplicasSharedLimits},
+		{"replicas-sealing", expReplicasSealing},
+		{"replicas-worker-killed", expReplicasWorkerKilled},
 		{"end-state", expEndState},
 	} {
 		t.Run(e.name, func(t *testing.T) {

@@ -437,6 +437,8 @@ type stack struct {
 	tc    client.Client
 	// signingKey is the worker's AUDIT_SIGNING_KEY_FILE.
 	signingKey string
+	// rep, while the replicas experiments run, is a second API and worker.
+	rep *replicas
 }
 
 const taskQueue = "ces-ingest"
