@@ -41,6 +41,10 @@ if [ "$*" = ./... ]; then
 	else
 		say "npx is not installed: the OpenAPI lint is skipped"
 	fi
+	# The Helm chart, rendered for several value sets and decoded strictly
+	# into the Kubernetes types, and helm lint (a module of its own).
+	say "Helm chart: render, decode, lint (deploy/)"
+	(cd "$ROOT/deploy" && go test -count=1 ./...)
 fi
 # The fault suite last and alone: its latency bound needs the machine's
 # CPUs to itself, not shared with the packages above.

@@ -1,0 +1,386 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/lint/support"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/yaml"
+)
+
+const chartDir = "helm/ces"
+
+// base is the least a user gives: where Temporal is, and the secrets.
+func base() map[string]any {
+	return map[string]any{
+		"temporal": map[string]any{"address": "temporal-frontend.temporal:7233"},
+		"secrets": map[string]any{
+			"dbOwner":         map[string]any{"url": "postgres://ces:owner@db:5432/ces", "apiPassword": "api-pw", "workerPassword": "worker-pw"},
+			"dbAPI":           map[string]any{"url": "postgres://ces_api:api-pw@db:5432/ces"},
+			"dbWorker":        map[string]any{"url": "postgres://ces_worker:worker-pw@db:5432/ces"},
+			"redis":           map[string]any{"url": "redis://redis:6379/0"},
+			"auditSigningKey": map[string]any{"pem": "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"},
+		},
+	}
+}
+
+// with returns base with values merged over it.
+func with(over map[string]any) map[string]any {
+	return chartutil.CoalesceTables(over, base())
+}
+
+// valueSets are the configurations the chart is rendered with.
+var valueSets = map[string]map[string]any{
+	"defaults": base(),
+	"Temporal Cloud with an API key": with(map[string]any{
+		"temporal":  map[string]any{"address": "eu-west-1.aws.api.temporal.io:7233", "namespace": "ces.a1b2c", "apiKey": true},
+		"secrets":   map[string]any{"temporal": map[string]any{"apiKey": "cloud-key"}, "providers": map[string]any{"fxApiKey": "oxr-id"}},
+		"providers": []any{"ecb", "cbn", "openexchangerates"},
+	}),
+	"Temporal Cloud with mutual TLS and existing secrets": with(map[string]any{
+		"temporal": map[string]any{"address": "ces.a1b2c.tmprl.cloud:7233", "namespace": "ces.a1b2c", "mtls": true,
+			"tls": map[string]any{"serverName": "ces.a1b2c.tmprl.cloud", "ca": true}},
+		"secrets": map[string]any{
+			"dbOwner": map[string]any{"existingSecret": "ces-db-owner", "url": ""}, "dbAPI": map[string]any{"existingSecret": "ces-db-api"},
+			"dbWorker": map[string]any{"existingSecret": "ces-db-worker"}, "redis": map[string]any{"existingSecret": "ces-redis"},
+			"auditSigningKey": map[string]any{"existingSecret": "ces-audit-key"}, "temporal": map[string]any{"existingSecret": "ces-temporal-mtls"},
+		},
+	}),
+	"fixed replicas, one worker for both queues": with(map[string]any{
+		"api":     map[string]any{"autoscaling": map[string]any{"enabled": false}, "podDisruptionBudget": map[string]any{"enabled": false}, "replicas": 3},
+		"workers": []any{map[string]any{"name": "all", "queues": []any{"ingest", "audit"}, "replicas": 1, "resources": map[string]any{}}},
+	}),
+}
+
+// render installs the chart client-side, as `helm template` does, and
+// returns every object, hooks included, as JSON documents.
+func render(t *testing.T, vals map[string]any) [][]byte {
+	t.Helper()
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := action.NewInstall(&action.Configuration{})
+	install.DryRun, install.ClientOnly, install.Replace = true, true, true
+	install.ReleaseName, install.Namespace = "ces", "ces"
+	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.31.0", Major: "1", Minor: "31"}
+	rel, err := install.Run(ch, vals)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	manifests := rel.Manifest
+	for _, h := range rel.Hooks {
+		manifests += "\n---\n" + h.Manifest
+	}
+	var docs [][]byte
+	for _, doc := range strings.Split(manifests, "\n---") {
+		if strings.TrimSpace(strings.TrimPrefix(doc, "\n")) == "" || isComment(doc) {
+			continue
+		}
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("yaml: %v\n%s", err, doc)
+		}
+		if string(js) != "null" {
+			docs = append(docs, js)
+		}
+	}
+	return docs
+}
+
+func isComment(doc string) bool {
+	for _, line := range strings.Split(doc, "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			return false
+		}
+	}
+	return true
+}
+
+// objects is what a rendering holds, decoded strictly.
+type objects struct {
+	deployments map[string]*appsv1.Deployment
+	jobs        map[string]*batchv1.Job
+	secrets     map[string]*corev1.Secret
+	configMaps  map[string]*corev1.ConfigMap
+	services    map[string]*corev1.Service
+	hpas        map[string]*autoscalingv2.HorizontalPodAutoscaler
+	pdbs        map[string]*policyv1.PodDisruptionBudget
+	pvcs        map[string]*corev1.PersistentVolumeClaim
+}
+
+// decode reads each document into its Kubernetes type, failing on a kind
+// the test does not know and on any field the type does not have.
+func decode(t *testing.T, docs [][]byte) objects {
+	t.Helper()
+	o := objects{deployments: map[string]*appsv1.Deployment{}, jobs: map[string]*batchv1.Job{}, secrets: map[string]*corev1.Secret{},
+		configMaps: map[string]*corev1.ConfigMap{}, services: map[string]*corev1.Service{}, hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{},
+		pdbs: map[string]*policyv1.PodDisruptionBudget{}, pvcs: map[string]*corev1.PersistentVolumeClaim{}}
+	for _, js := range docs {
+		var head struct{ APIVersion, Kind string }
+		json.Unmarshal(js, &head)
+		var target any
+		var name func() string
+		switch head.APIVersion + " " + head.Kind {
+		case "apps/v1 Deployment":
+			v := &appsv1.Deployment{}
+			target, name = v, func() string { o.deployments[v.Name] = v; return v.Name }
+		case "batch/v1 Job":
+			v := &batchv1.Job{}
+			target, name = v, func() string { o.jobs[v.Name] = v; return v.Name }
+		case "v1 Secret":
+			v := &corev1.Secret{}
+			target, name = v, func() string { o.secrets[v.Name] = v; return v.Name }
+		case "v1 ConfigMap":
+			v := &corev1.ConfigMap{}
+			target, name = v, func() string { o.configMaps[v.Name] = v; return v.Name }
+		case "v1 Service":
+			v := &corev1.Service{}
+			target, name = v, func() string { o.services[v.Name] = v; return v.Name }
+		case "autoscaling/v2 HorizontalPodAutoscaler":
+			v := &autoscalingv2.HorizontalPodAutoscaler{}
+			target, name = v, func() string { o.hpas[v.Name] = v; return v.Name }
+		case "policy/v1 PodDisruptionBudget":
+			v := &policyv1.PodDisruptionBudget{}
+			target, name = v, func() string { o.pdbs[v.Name] = v; return v.Name }
+		case "v1 PersistentVolumeClaim":
+			v := &corev1.PersistentVolumeClaim{}
+			target, name = v, func() string { o.pvcs[v.Name] = v; return v.Name }
+		default:
+			t.Fatalf("an object of a kind the test does not check: %s %s", head.APIVersion, head.Kind)
+		}
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(target); err != nil {
+			t.Fatalf("%s: %v\n%s", head.Kind, err, js)
+		}
+		name()
+	}
+	return o
+}
+
+func TestChartRendersValidObjects(t *testing.T) {
+	for setName, vals := range valueSets {
+		t.Run(setName, func(t *testing.T) {
+			o := decode(t, render(t, vals))
+			api := o.deployments["ces-api"]
+			if api == nil {
+				t.Fatalf("no API Deployment among %v", keys(o.deployments))
+			}
+			checkAPI(t, api, vals)
+			for name, d := range o.deployments {
+				checkPod(t, name, d.Spec.Template.Spec)
+			}
+			for name, j := range o.jobs {
+				checkPod(t, name, j.Spec.Template.Spec)
+			}
+			checkWorkers(t, o, vals)
+			checkJobs(t, o)
+			checkSecrets(t, o)
+			checkTemporal(t, o, vals)
+		})
+	}
+}
+
+func checkAPI(t *testing.T, api *appsv1.Deployment, vals map[string]any) {
+	t.Helper()
+	c := api.Spec.Template.Spec.Containers[0]
+	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+		t.Fatalf("API probes: %+v %+v", c.LivenessProbe, c.ReadinessProbe)
+	}
+	pre := c.Lifecycle.PreStop
+	if pre == nil || pre.Sleep == nil || pre.Sleep.Seconds < 1 {
+		t.Fatalf("API preStop: %+v", pre)
+	}
+	// The grace period covers the preStop delay and the API's 20 s drain.
+	if g := *api.Spec.Template.Spec.TerminationGracePeriodSeconds; g < pre.Sleep.Seconds+20 {
+		t.Fatalf("terminationGracePeriodSeconds %d < preStop %d + drain 20", g, pre.Sleep.Seconds)
+	}
+	if env(c, "DATABASE_URL").ValueFrom.SecretKeyRef.Name != secretFor(vals, "dbAPI", "ces-db-api") {
+		t.Fatalf("the API's DATABASE_URL comes from %q", env(c, "DATABASE_URL").ValueFrom.SecretKeyRef.Name)
+	}
+}
+
+func checkWorkers(t *testing.T, o objects, vals map[string]any) {
+	t.Helper()
+	queues := map[string]int{}
+	for name, d := range o.deployments {
+		if !strings.HasPrefix(name, "ces-worker-") {
+			continue
+		}
+		c := d.Spec.Template.Spec.Containers[0]
+		served := strings.Split(env(c, "WORKER_QUEUES").Value, ",")
+		for _, q := range served {
+			queues[q]++
+		}
+		signs := env(c, "AUDIT_SIGNING_KEY_FILE") != nil
+		mountsKey := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "signing-key" })
+		if audit := slices.Contains(served, "audit"); audit != signs || audit != mountsKey {
+			t.Fatalf("%s serves %v: signing key set %v, mounted %v (only audit workers hold it)", name, served, signs, mountsKey)
+		}
+	}
+	if queues["ingest"] != 1 || queues["audit"] != 1 {
+		t.Fatalf("queues served by the worker Deployments: %v, want ingest and audit once each", queues)
+	}
+}
+
+func checkJobs(t *testing.T, o objects) {
+	t.Helper()
+	migrate, schedule := o.jobs["ces-migrate"], o.jobs["ces-schedule"]
+	if migrate == nil || schedule == nil {
+		t.Fatalf("jobs: %v", keys(o.jobs))
+	}
+	if h := migrate.Annotations["helm.sh/hook"]; h != "pre-install,pre-upgrade" {
+		t.Fatalf("migrate hook %q", h)
+	}
+	if h := schedule.Annotations["helm.sh/hook"]; h != "post-install,post-upgrade" {
+		t.Fatalf("schedule hook %q", h)
+	}
+	if args := migrate.Spec.Template.Spec.Containers[0].Args; !slices.Equal(args, []string{"migrate"}) {
+		t.Fatalf("migrate args %v", args)
+	}
+	// The owner's credentials reach the migration alone.
+	owner := env(migrate.Spec.Template.Spec.Containers[0], "DATABASE_URL").ValueFrom.SecretKeyRef.Name
+	for name, d := range o.deployments {
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == owner {
+				t.Fatalf("%s reads the owner's secret %s", name, owner)
+			}
+		}
+	}
+	if sec := o.secrets[owner]; sec != nil && sec.Annotations["helm.sh/hook"] != "pre-install,pre-upgrade" {
+		t.Fatalf("the owner's secret must exist before the migration hook: %v", sec.Annotations)
+	}
+}
+
+func checkSecrets(t *testing.T, o objects) {
+	t.Helper()
+	for name, cm := range o.configMaps {
+		for k, v := range cm.Data {
+			if strings.Contains(v, "postgres://") || strings.Contains(strings.ToLower(k), "password") || strings.Contains(v, "PRIVATE KEY") {
+				t.Fatalf("ConfigMap %s holds a secret in %s", name, k)
+			}
+		}
+	}
+}
+
+func checkTemporal(t *testing.T, o objects, vals map[string]any) {
+	t.Helper()
+	temporal := vals["temporal"].(map[string]any)
+	cm := o.configMaps["ces"].Data
+	if cm["TEMPORAL_ADDRESS"] != temporal["address"] {
+		t.Fatalf("TEMPORAL_ADDRESS %q", cm["TEMPORAL_ADDRESS"])
+	}
+	api := o.deployments["ces-api"].Spec.Template.Spec
+	if temporal["mtls"] == true {
+		if cm["TEMPORAL_TLS_CLIENT_CERT_PATH"] != "/etc/ces/temporal/tls.crt" || cm["TEMPORAL_TLS_SERVER_CA_CERT_PATH"] != "/etc/ces/temporal/ca.crt" || cm["TEMPORAL_TLS_SERVER_NAME"] == "" {
+			t.Fatalf("mutual TLS settings: %v", cm)
+		}
+		if !slices.ContainsFunc(api.Volumes, func(v corev1.Volume) bool { return v.Secret != nil && v.Secret.SecretName == "ces-temporal-mtls" }) {
+			t.Fatalf("the client certificate is not mounted: %v", api.Volumes)
+		}
+	}
+	if temporal["apiKey"] == true {
+		if e := env(api.Containers[0], "TEMPORAL_API_KEY"); e == nil || e.ValueFrom.SecretKeyRef.Key != "api-key" {
+			t.Fatal("TEMPORAL_API_KEY is not read from the temporal secret")
+		}
+	}
+}
+
+func checkPod(t *testing.T, name string, spec corev1.PodSpec) {
+	t.Helper()
+	if spec.SecurityContext == nil || spec.SecurityContext.RunAsNonRoot == nil || !*spec.SecurityContext.RunAsNonRoot {
+		t.Fatalf("%s may run as root", name)
+	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Fatalf("%s mounts a service account token it never uses", name)
+	}
+	for _, c := range spec.Containers {
+		sc := c.SecurityContext
+		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			t.Fatalf("%s/%s: security context %+v", name, c.Name, sc)
+		}
+		if c.Resources.Requests == nil {
+			t.Fatalf("%s/%s has no resource requests", name, c.Name)
+		}
+	}
+}
+
+func env(c corev1.Container, name string) *corev1.EnvVar {
+	for i := range c.Env {
+		if c.Env[i].Name == name {
+			return &c.Env[i]
+		}
+	}
+	return nil
+}
+
+// secretFor is the Secret a concern uses under vals.
+func secretFor(vals map[string]any, key, chartName string) string {
+	if s, ok := vals["secrets"].(map[string]any)[key].(map[string]any); ok {
+		if name, _ := s["existingSecret"].(string); name != "" {
+			return name
+		}
+	}
+	return chartName
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestChartRefusesWithoutTemporal: the one value without a default.
+func TestChartRefusesWithoutTemporal(t *testing.T) {
+	vals := base()
+	vals["temporal"] = map[string]any{}
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := action.NewInstall(&action.Configuration{})
+	install.DryRun, install.ClientOnly, install.ReleaseName = true, true, "ces"
+	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.31.0", Major: "1", Minor: "31"}
+	if _, err := install.Run(ch, vals); err == nil || !strings.Contains(err.Error(), "temporal.address is required") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestHelmLint is `helm lint` on the chart, for every value set.
+func TestHelmLint(t *testing.T) {
+	for setName, vals := range valueSets {
+		t.Run(setName, func(t *testing.T) {
+			lint := action.NewLint()
+			lint.Strict = true
+			res := lint.Run([]string{chartDir}, vals)
+			var problems []string
+			for _, m := range res.Messages {
+				if m.Severity >= support.WarningSev {
+					problems = append(problems, fmt.Sprint(m))
+				}
+			}
+			for _, err := range res.Errors {
+				problems = append(problems, err.Error())
+			}
+			if len(problems) > 0 {
+				t.Fatalf("helm lint:\n%s", strings.Join(problems, "\n"))
+			}
+		})
+	}
+}
