@@ -90,7 +90,7 @@ func main() {
 	}
 	if cfg.HistoryCacheMB > 0 {
 		// The history cache listens on a connection of its own, beside the pool.
-		ldb, err := store.OpenWithLimits(ctx, cfg.DatabaseURL, 1, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
+		ldb, err := store.OpenListener(ctx, cfg.DatabaseURL, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
 		if err != nil {
 			logging.Fatal(log, "database", err)
 		}

@@ -384,3 +384,33 @@ func TestHelmLint(t *testing.T) {
 		})
 	}
 }
+
+// TestChartRefusesMissingSecrets: a Secret a pod needs, neither named nor
+// given, fails the rendering with its name, not a pod at run time.
+func TestChartRefusesMissingSecrets(t *testing.T) {
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		over map[string]any
+		want string
+	}{
+		{"redis", map[string]any{"secrets": map[string]any{"redis": map[string]any{"url": ""}}}, "secrets.redis"},
+		{"the owner", map[string]any{"secrets": map[string]any{"dbOwner": map[string]any{"url": ""}}}, "secrets.dbOwner"},
+		{"the signing key", map[string]any{"secrets": map[string]any{"auditSigningKey": map[string]any{"pem": ""}}}, "secrets.auditSigningKey"},
+		{"the provider key", map[string]any{"providers": []any{"openexchangerates"}}, "secrets.providers"},
+		{"the client certificate", map[string]any{"temporal": map[string]any{"mtls": true}}, "secrets.temporal.tlsCrt"},
+		{"the API key", map[string]any{"temporal": map[string]any{"apiKey": true}}, "secrets.temporal.apiKey"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			install := action.NewInstall(&action.Configuration{})
+			install.DryRun, install.ClientOnly, install.ReleaseName = true, true, "ces"
+			install.KubeVersion = &chartutil.KubeVersion{Version: "v1.31.0", Major: "1", Minor: "31"}
+			if _, err := install.Run(ch, with(tt.over)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tt.want)
+			}
+		})
+	}
+}

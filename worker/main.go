@@ -140,7 +140,7 @@ func main() {
 		keyID = signer.KeyID()
 	}
 	log.Info("worker starting", "task_queues", strings.Join(queues, ","), "providers", strings.Join(cfg.FXProviders, ","), "metrics", cfg.MetricsAddr,
-		"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "seal_key_id", keyID, "anchor", cfg.AuditAnchorDir)
+		"temporal", temporalconn.Describe(topts), "seal_key_id", keyID, "anchor", cfg.AuditAnchorDir)
 	for _, w := range workers {
 		if err := w.Start(); err != nil {
 			logging.Fatal(log, "worker", err)

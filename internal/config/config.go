@@ -107,11 +107,11 @@ type Config struct {
 	RateStaleAfter time.Duration `env:"RATE_STALE_AFTER"`
 	// FromEnvFile names the variables Load took from EnvFile.
 	FromEnvFile []string `env:"-"`
-	// Environ is the environment the configuration was read from (the
-	// process's, merged with EnvFile by Load), for readers of variables
-	// that are not CES's own: the Temporal SDK's TEMPORAL_* (see
-	// TemporalOptions).
-	Environ map[string]string `env:"-"`
+	// environ is the environment the configuration was read from (the
+	// process's, merged with EnvFile by Load), for the variables that are
+	// not CES's own: the Temporal SDK's TEMPORAL_* (see TemporalOptions).
+	// Unexported, so that no printing of a Config can show its secrets.
+	environ map[string]string
 	// ConvertMaxRateAge is the oldest rate a conversion may use; zero means
 	// "use the provider's default", which is the staleness threshold.
 	ConvertMaxRateAge time.Duration `env:"CONVERT_MAX_RATE_AGE"`
@@ -189,16 +189,16 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}
-	c.Environ = environ
+	c.environ = environ
 	return c, nil
 }
 
 // TemporalOptions returns how to reach Temporal: the SDK's TEMPORAL_*
 // variables and temporal CLI profile (TLS, mutual TLS, API key, server
-// name) read from Environ, with TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE's
+// name) read from the environment Load read, with TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE's
 // defaults for what they leave unset.
 func (c Config) TemporalOptions() (client.Options, error) {
-	return temporalconn.Options(c.Environ, c.TemporalAddress, c.TemporalNamespace)
+	return temporalconn.Options(c.environ, c.TemporalAddress, c.TemporalNamespace)
 }
 
 // describe turns the first caarlos0/env error into one line naming the

@@ -209,3 +209,28 @@ func TestRevocationReachesEveryReplicaAtOnce(t *testing.T) {
 		t.Fatalf("a write with a revoked (cached) key: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestRevokedKeyLearnsNothingFromAUsedQuote: a revoked key (still in an
+// API's cache) converting its already-used quote is told 401, not that
+// the quote was used: the database answers the revocation first.
+func TestRevokedKeyLearnsNothingFromAUsedQuote(t *testing.T) {
+	w := oxrWorld(t, options{})
+	ctx := context.Background()
+	key, id := w.newKey(t, "revoked later", clients.ScopeConvert)
+	r := w.post(t, "/api/v1/quotes", usdEUR, "Authorization", "Bearer "+key)
+	var q struct {
+		ID string `json:"id"`
+	}
+	if r.Status != 201 || json.Unmarshal(r.Body, &q) != nil {
+		t.Fatalf("quote: %d %s", r.Status, r.Body)
+	}
+	if r := w.post(t, "/api/v1/convert", `{"quote_id":"`+q.ID+`"}`, "Authorization", "Bearer "+key); r.Status != 201 {
+		t.Fatalf("convert: %d %s", r.Status, r.Body)
+	}
+	if err := w.st.RevokeAPIKey(ctx, id, "test", "no announcement"); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.post(t, "/api/v1/convert", `{"quote_id":"`+q.ID+`"}`, "Authorization", "Bearer "+key); r.Status != 401 {
+		t.Fatalf("the used quote again, with the key revoked: %d %s", r.Status, r.Body)
+	}
+}

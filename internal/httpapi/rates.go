@@ -352,7 +352,7 @@ func (h *handlers) history(c *fiber.Ctx) error {
 	// The encoded answer is kept until stored history next changes: a
 	// history is immutable until a backfill or a quarantine decision.
 	v, err := h.d.Rates.Memoize(fmt.Sprintf("history response %s %s %s %d %d", from, to, pinned(c), start.UnixNano(), end.UnixNano()), func() (any, uint32, error) {
-		series, err := h.d.Rates.History(c.UserContext(), from, to, start, end.Add(time.Nanosecond), pinned(c))
+		series, err := h.d.Rates.History(c.UserContext(), from, to, start, end.Add(time.Microsecond), pinned(c))
 		if err != nil {
 			return nil, 0, err
 		}

@@ -59,6 +59,7 @@ type past struct {
 	// every change to stored history starts a new generation.
 	answers *otter.Cache[string, memo]
 	gen     atomic.Uint64
+	epoch   atomic.Uint64
 }
 
 type memo struct {
@@ -67,9 +68,13 @@ type memo struct {
 	size uint32
 }
 
+// stateKey names a provider's state at a publication, in an epoch: each
+// reload starts a new one, so a load that began before it (InvalidateAll
+// does not cancel loads) is stored where no reader looks.
 type stateKey struct {
 	provider string
 	at       int64
+	epoch    uint64
 }
 
 // state is one provider's rows in force at one publication, indexed as
@@ -250,6 +255,7 @@ func (p *past) reload(ctx context.Context) error {
 	// A generation begins before and after the change, so that no answer
 	// computed while it was being applied is memoized.
 	p.gen.Add(1)
+	p.epoch.Add(1)
 	p.mu.Lock()
 	p.instants = fresh
 	p.mu.Unlock()
@@ -298,11 +304,12 @@ func (p *past) apply(c store.RateChange) error {
 	p.instants[c.Provider] = merged
 	p.mu.Unlock()
 	// Every instant a reader could have used, the old ones and the new.
+	epoch := p.epoch.Load()
 	for _, at := range old[i:] {
-		p.states.Invalidate(stateKey{c.Provider, at})
+		p.states.Invalidate(stateKey{c.Provider, at, epoch})
 	}
 	for _, at := range merged[i:] {
-		p.states.Invalidate(stateKey{c.Provider, at})
+		p.states.Invalidate(stateKey{c.Provider, at, epoch})
 	}
 	p.gen.Add(1) // and after it, as reload does
 	return nil
@@ -321,13 +328,16 @@ func (p *past) floor(provider string, at time.Time) (int64, bool) {
 	return list[i-1], true
 }
 
-// between returns the provider's publications with start ≤ t < end.
+// between returns the provider's publications with start ≤ t < end, both
+// bounds at PostgreSQL's precision (pgx sends times truncated to the
+// microsecond), so that memory and PostgreSQL answer a range alike.
 func (p *past) between(provider string, start, end time.Time) []int64 {
+	lo, hi := start.Truncate(time.Microsecond).UnixNano(), end.Truncate(time.Microsecond).UnixNano()
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	list := p.instants[provider]
-	i := sort.Search(len(list), func(i int) bool { return list[i] >= start.UnixNano() })
-	j := sort.Search(len(list), func(i int) bool { return list[i] >= end.UnixNano() })
+	i := sort.Search(len(list), func(i int) bool { return list[i] >= lo })
+	j := sort.Search(len(list), func(i int) bool { return list[i] >= hi })
 	return slices.Clone(list[i:j])
 }
 
@@ -336,7 +346,7 @@ var errNotReady = errors.New("rates: history cache not ready")
 
 // state returns the provider's state at one of its publications.
 func (p *past) state(ctx context.Context, provider string, at int64) (*state, error) {
-	return p.states.Get(ctx, stateKey{provider, at}, otter.LoaderFunc[stateKey, *state](func(ctx context.Context, k stateKey) (*state, error) {
+	return p.states.Get(ctx, stateKey{provider, at, p.epoch.Load()}, otter.LoaderFunc[stateKey, *state](func(ctx context.Context, k stateKey) (*state, error) {
 		rows, err := p.store.StateAt(ctx, k.provider, time.Unix(0, k.at))
 		if err != nil {
 			return nil, err

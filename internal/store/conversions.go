@@ -265,12 +265,17 @@ func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Recei
 	if r.APIKeyID != "" {
 		check = s.db.NewRaw("SELECT EXISTS (SELECT FROM api_key_revocations WHERE key_id = ?::uuid)", r.APIKeyID).String()
 	}
-	err := s.writeFused(ctx, check+";"+insert, func(results []*pgconn.Result) error {
-		// [BEGIN, the revocation check, the INSERT]
-		if len(results) != 3 || len(results[1].Rows) != 1 || len(results[1].Rows[0]) != 1 {
-			return fmt.Errorf("unexpected results of the write (%d)", len(results))
+	err := s.writeFused(ctx, check+";"+insert, func(results []*pgconn.Result, err error) error {
+		// [BEGIN, the revocation check, the INSERT]. The check's answer is
+		// there even when the INSERT failed, and a revoked key learns
+		// nothing else (not even that a quote was used).
+		if len(results) >= 2 && len(results[1].Rows) == 1 && len(results[1].Rows[0]) == 1 && string(results[1].Rows[0][0]) == "t" {
+			return fx.ErrUnauthorized
 		}
-		return revokedErr(string(results[1].Rows[0][0]) == "t")
+		if err == nil && len(results) != 3 {
+			return fmt.Errorf("%d results for 3 statements", len(results))
+		}
+		return err
 	})
 	err = quoteUsed(err)
 	if errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) {
@@ -284,11 +289,13 @@ func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Recei
 
 // writeFused is writeTx in two round trips instead of one per statement:
 // BEGIN and stmts (several statements, values already in the text) go in
-// one message under ctx, then, if decide accepts their results, COMMIT
+// one message under ctx; decide gets the results that came back (all, or
+// those before a failure) with the error, and returns the outcome; then,
+// if that is nil, COMMIT
 // under the same grace as writeTx. The ending is the same: a deadline
 // during the first message drops the connection with the transaction
 // open, so PostgreSQL rolls it back; a COMMIT, once sent, runs to its end.
-func (s *Store) writeFused(ctx context.Context, stmts string, decide func([]*pgconn.Result) error) error {
+func (s *Store) writeFused(ctx context.Context, stmts string, decide func([]*pgconn.Result, error) error) error {
 	conn, err := s.db.DB.Conn(ctx)
 	if err != nil {
 		return err
@@ -298,10 +305,7 @@ func (s *Store) writeFused(ctx context.Context, stmts string, decide func([]*pgc
 	defer cancel()
 	return conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn().PgConn()
-		results, err := pc.Exec(ctx, "BEGIN;"+stmts).ReadAll()
-		if err == nil {
-			err = decide(results)
-		}
+		err := decide(pc.Exec(ctx, "BEGIN;"+stmts).ReadAll())
 		end := "COMMIT"
 		if err != nil {
 			end = "ROLLBACK"

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"ces/internal/fx"
 )
@@ -16,4 +17,11 @@ func (s *Store) InsertReceipts(ctx context.Context, receipts []fx.Receipt) error
 	}
 	_, err := s.db.NewInsert().Model(&rows).ExcludeColumn("seq").Exec(ctx)
 	return err
+}
+
+// SetListenTimings shortens the listener's silence check for a test.
+func SetListenTimings(idle, ping time.Duration) func() {
+	oldIdle, oldPing := listenIdle, listenPing
+	listenIdle, listenPing = idle, ping
+	return func() { listenIdle, listenPing = oldIdle, oldPing }
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 
@@ -122,6 +123,13 @@ func (s *Store) Publications(ctx context.Context, provider string, from time.Tim
 	return out, nil
 }
 
+// listenIdle is how long the listening connection may stay silent before
+// it is asked to answer (within listenPing), so a dead one is noticed.
+var (
+	listenIdle = 30 * time.Second
+	listenPing = 5 * time.Second
+)
+
 // RatesChannel is the PostgreSQL channel on which migration 11's triggers
 // announce every change to what past instants price.
 const RatesChannel = "ces_rates_changed"
@@ -173,10 +181,24 @@ func (s *Store) ListenRateChanges(ctx context.Context, ready func() error, chang
 			return err
 		}
 		for {
-			n, err := pc.WaitForNotification(ctx)
+			// A connection that died without a word (a failover, a NAT
+			// forgetting the flow) would wait for ever: after listenIdle
+			// of silence it must answer a query.
+			wctx, cancel := context.WithTimeout(ctx, listenIdle)
+			n, err := pc.WaitForNotification(wctx)
+			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
+				}
+				if wctx.Err() != nil && pgconn.Timeout(err) && !pc.IsClosed() {
+					pctx, cancel := context.WithTimeout(ctx, listenPing)
+					_, err := pc.Exec(pctx, "SELECT 1")
+					cancel()
+					if err != nil {
+						return fmt.Errorf("store: listen: the connection stopped answering: %w", err)
+					}
+					continue
 				}
 				// pgx closes a connection that failed, and database/sql then
 				// drops it rather than reusing it.

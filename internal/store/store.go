@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -38,17 +40,25 @@ const ConnectTimeout = 5 * time.Second
 
 // OpenWithLimits is Open with every connection's session bounded by l.
 func OpenWithLimits(ctx context.Context, url string, maxConns int, l Limits) (*bun.DB, error) {
-	return open(ctx, url, maxConns, l, nil)
+	return open(ctx, url, maxConns, l, nil, false)
+}
+
+// OpenListener opens the one connection ListenRateChanges holds. A wait
+// that ends at its deadline only sets a deadline on the socket rather than
+// sending PostgreSQL a cancel request, which could cancel the liveness
+// query that follows it.
+func OpenListener(ctx context.Context, url string, l Limits) (*bun.DB, error) {
+	return open(ctx, url, 1, l, nil, true)
 }
 
 // OpenTraced is Open with tracer seeing every statement sent, whether
 // bun formatted it or it went as a prepared statement (tests count SQL
 // with it).
 func OpenTraced(ctx context.Context, url string, maxConns int, tracer pgx.QueryTracer) (*bun.DB, error) {
-	return open(ctx, url, maxConns, Limits{}, tracer)
+	return open(ctx, url, maxConns, Limits{}, tracer, false)
 }
 
-func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.QueryTracer) (*bun.DB, error) {
+func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.QueryTracer, deadlineOnly bool) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: DATABASE_URL is not a valid PostgreSQL URL")
@@ -68,6 +78,11 @@ func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.Qu
 	// one-off texts. The simple protocol sends each statement once.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	cfg.Tracer = tracer
+	if deadlineOnly {
+		cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+			return &pgconn.DeadlineContextWatcherHandler{Conn: pc.Conn()}
+		}
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
