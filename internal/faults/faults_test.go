@@ -687,36 +687,46 @@ func expProviderSlow(t *testing.T, s *stack, r *reporter) {
 	r.check(t, "lookups serve the new day within a second", served, "as_of %s", l.AsOf.Format(time.DateOnly))
 }
 
-func expKillInInsert(t *testing.T, s *stack, r *reporter) {
+// insertBlocked starts an ingestion of the next day with exchange_rates
+// locked, and waits until a worker's InsertRates waits on that lock. It
+// returns the run, whether that happened, the identity of the worker
+// holding the insert, and the commit that lifts the lock.
+func (s *stack) insertBlocked(t *testing.T, id string) (run client.WorkflowRun, waiting bool, holder string, unlock func()) {
+	t.Helper()
 	ctx := context.Background()
 	s.provider.advance()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	t.Cleanup(func() { tx.Rollback() })
 	if _, err := tx.ExecContext(ctx, "LOCK TABLE exchange_rates IN EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	id := "faults-" + r.name
-	run, err := s.start(ctx, id)
-	if err != nil {
+	if run, err = s.start(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	waiting := eventually(20*time.Second, func() bool {
+	waiting = eventually(20*time.Second, func() bool {
 		p := s.pending(ctx, id, "InsertRates")
+		holder = p.GetLastWorkerIdentity()
 		return p != nil && p.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED &&
 			s.waitingOnLock(ctx, "exchange_rates") > 0
 	})
+	return run, waiting, holder, func() { tx.Commit() }
+}
+
+func expKillInInsert(t *testing.T, s *stack, r *reporter) {
+	ctx := context.Background()
+	run, waiting, _, unlock := s.insertBlocked(t, "faults-"+r.name)
 	old := s.worker.pid()
 	s.worker.kill()
-	tx.Commit() // the dead worker's session may now go on: it must not commit
+	unlock() // the dead worker's session may now go on: it must not commit
 	r.check(t, "the worker is killed (kill -9) inside InsertRates", waiting, "pid %d killed while its insert waited on a table lock", old)
 	s.worker = s.newWorker(t)
 	var res workflows.IngestResult
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	err = run.Get(wctx, &res)
+	err := run.Get(wctx, &res)
 	day := s.count(ctx, "SELECT count(*) FROM exchange_rates WHERE provider = 'ecb' AND as_of::date = CAST(? AS date)", s.provider.date())
 	r.check(t, "the run completes on a new worker, the day stored once",
 		err == nil && res.Fetched > 0 && res.Inserted+res.AlreadyPresent == res.Fetched && day == res.Fetched,

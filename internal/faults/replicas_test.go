@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"ces/activities"
@@ -246,39 +245,20 @@ func expReplicasSealing(t *testing.T, s *stack, r *reporter) {
 func expReplicasWorkerKilled(t *testing.T, s *stack, r *reporter) {
 	s.startReplicas(t)
 	ctx := context.Background()
-	s.provider.advance()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "LOCK TABLE exchange_rates IN EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	id := "faults-" + r.name
-	run, err := s.start(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var holder string
-	inside := eventually(20*time.Second, func() bool {
-		p := s.pending(ctx, id, "InsertRates")
-		holder = p.GetLastWorkerIdentity()
-		return p != nil && p.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED && s.waitingOnLock(ctx, "exchange_rates") > 0
-	})
+	run, inside, holder, unlock := s.insertBlocked(t, "faults-"+r.name)
 	victim, survivor := s.worker, s.rep.worker2
 	if strings.HasPrefix(holder, fmt.Sprintf("%d@", s.rep.worker2.pid())) {
 		victim, survivor = s.rep.worker2, s.worker
 	}
 	victim.kill()
-	tx.Commit()
+	unlock()
 	r.check(t, "the worker inside InsertRates is killed (kill -9)", inside && strings.HasPrefix(holder, fmt.Sprintf("%d@", victim.pid())),
 		"%s held the insert and was killed", holder)
 	var res workflows.IngestResult
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	began := time.Now()
-	err = run.Get(wctx, &res)
+	err := run.Get(wctx, &res)
 	day := s.count(ctx, "SELECT count(*) FROM exchange_rates WHERE provider = 'ecb' AND as_of::date = CAST(? AS date)", s.provider.date())
 	r.check(t, "the other worker finishes the run, the day stored once",
 		err == nil && survivor.running() && res.Fetched > 0 && day == res.Fetched && s.duplicates(ctx) == 0,
