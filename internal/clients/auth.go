@@ -141,6 +141,14 @@ func (a *Authenticator) Watch(ctx context.Context) {
 	}
 }
 
+// Listening reports whether Watch is subscribed, so that cached keys are
+// trusted; until then every request reads its key from PostgreSQL.
+func (a *Authenticator) Listening() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.listening
+}
+
 func (a *Authenticator) flush(listening bool) {
 	a.mu.Lock()
 	clear(a.cache)

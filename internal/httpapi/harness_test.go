@@ -167,6 +167,13 @@ func newWorld(t *testing.T, o options) *world {
 	actx, stopAuth := context.WithCancel(context.Background())
 	t.Cleanup(stopAuth)
 	go w.auth.Watch(actx)
+	// Keys are cached only once revocations can reach this replica: a test
+	// that closes the database after a first request relies on the cache.
+	for deadline := time.Now().Add(10 * time.Second); !w.auth.Listening(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the authenticator did not subscribe to revocations within 10 s")
+		}
+	}
 	w.key, w.keyID = w.newKey(t, "test client", clients.ScopeRatesRead, clients.ScopeConvert)
 	deps := httpapi.Deps{
 		Auth:        w.auth,
