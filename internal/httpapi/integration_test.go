@@ -40,9 +40,19 @@ func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
 		"/api/v1/rates/history?from=GBP&to=USD&start=2017-01-10&end=2017-01-10")
 }
 
-// noSQL fetches each target and fails if one ran an SQL statement.
+// noSQL fetches each target and fails if one ran an SQL statement. It
+// first waits until nothing else runs SQL: the history cache re-reads a
+// provider's publications when PostgreSQL announces the test's inserts.
 func noSQL(t *testing.T, w *world, targets ...string) {
 	t.Helper()
+	for last, quiet, deadline := w.queries.n.Load(), time.Now(), time.Now().Add(10*time.Second); time.Since(quiet) < 300*time.Millisecond; time.Sleep(10 * time.Millisecond) {
+		if n := w.queries.n.Load(); n != last {
+			last, quiet = n, time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SQL kept running in the background for 10 s")
+		}
+	}
 	for _, target := range targets {
 		t.Run(target, func(t *testing.T) {
 			before := w.queries.n.Load()
