@@ -313,7 +313,8 @@ func TestReadyzDegradedWhileConversionsAreBlocked(t *testing.T) {
 
 // TestHistoryFromMemoryFollowsABackfill: with the history cache on, a
 // history answer is served from memory, and a backfill into its range
-// shows in it within a second, as PostgreSQL's NOTIFY reaches the API.
+// shows in it as soon as PostgreSQL's NOTIFY reaches the API (milliseconds;
+// the bound is loose for a loaded CI machine).
 func TestHistoryFromMemoryFollowsABackfill(t *testing.T) {
 	w := newWorld(t, options{historyCache: true})
 	sets := ecbHistory(t) // newest first
@@ -337,10 +338,10 @@ func TestHistoryFromMemoryFollowsABackfill(t *testing.T) {
 		t.Fatalf("points %d then %d, want 20 twice", before, again)
 	}
 	w.ingest(t, missing)
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for points() != before+1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the backfilled day is not in the answer after 1 s: %d points", points())
+			t.Fatalf("the backfilled day is not in the answer after 5 s: %d points", points())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
