@@ -284,10 +284,14 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		rc := fx.Receipt{
-			ID: fmt.Sprintf("0192f3a0-0000-7000-8000-00000000000%d", i), CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
-			Amount: conv.Amount, From: "USD", To: r.Quote, MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate,
-			ConvertedAmount: conv.ConvertedAmount, Rounding: fx.Rounding, Provider: oxr.Name, AsOf: r.AsOf,
-			Legs: []fx.Rate{r}, RequestID: "req", RequestSHA256: strings.Repeat("c", 64), ClientAddress: "127.0.0.1",
+			ID:        fmt.Sprintf("0192f3a0-0000-7000-8000-00000000000%d", i),
+			CreatedAt: time.Now().UTC().Truncate(time.Microsecond), RequestID: "req",
+			RequestSHA256: strings.Repeat("c", 64), ClientAddress: "127.0.0.1",
+			Pricing: fx.Pricing{
+				Amount: conv.Amount, From: "USD", To: r.Quote, MidRate: conv.MidRate, Margin: conv.Margin,
+				AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount, Rounding: fx.Rounding,
+				Provider: oxr.Name, AsOf: r.AsOf, Legs: []fx.Rate{r},
+			},
 		}
 		rc.Hash = audit.ReceiptHash(rc)
 		if _, _, err := s.st.RecordConversion(ctx, rc); err != nil {

@@ -20,10 +20,20 @@ func TestCheckArithmetic(t *testing.T) {
 	eurUSD := fx.Rate{ID: 1, Provider: "ecb", Base: "EUR", Quote: "USD", Value: decimal.RequireFromString("1.0565"), AsOf: asOf}
 	eurGBP := fx.Rate{ID: 2, Provider: "ecb", Base: "EUR", Quote: "GBP", Value: decimal.RequireFromString("0.86355"), AsOf: asOf}
 	d := decimal.RequireFromString
-	direct := fx.Receipt{From: "EUR", To: "USD", Amount: d("100.00"), MidRate: d("1.0565"), Margin: d("0.005"),
-		AppliedRate: d("1.0512175"), ConvertedAmount: d("105.12"), Rounding: fx.Rounding, Rule: "direct", Legs: []fx.Rate{eurUSD}}
-	cross := fx.Receipt{From: "GBP", To: "USD", Amount: d("250.00"), MidRate: d("1.2234381332870129118"), Margin: d("0.005"),
-		AppliedRate: d("1.217320942620577847241"), ConvertedAmount: d("304.33"), Rounding: fx.Rounding, Rule: "cross", Legs: []fx.Rate{eurGBP, eurUSD}}
+	direct := fx.Receipt{
+		Pricing: fx.Pricing{
+			From: "EUR", To: "USD", Amount: d("100.00"), MidRate: d("1.0565"), Margin: d("0.005"),
+			AppliedRate: d("1.0512175"), ConvertedAmount: d("105.12"), Rounding: fx.Rounding, Rule: "direct",
+			Legs: []fx.Rate{eurUSD},
+		},
+	}
+	cross := fx.Receipt{
+		Pricing: fx.Pricing{
+			From: "GBP", To: "USD", Amount: d("250.00"), MidRate: d("1.2234381332870129118"), Margin: d("0.005"),
+			AppliedRate: d("1.217320942620577847241"), ConvertedAmount: d("304.33"), Rounding: fx.Rounding, Rule: "cross",
+			Legs: []fx.Rate{eurGBP, eurUSD},
+		},
+	}
 	with := func(r fx.Receipt, edit func(*fx.Receipt)) fx.Receipt {
 		r.Legs = append([]fx.Rate(nil), r.Legs...)
 		edit(&r)

@@ -19,12 +19,14 @@ func receipt(rule string) fx.Receipt {
 		rule, minor, precision = r, 2, 20
 	}
 	return fx.Receipt{
-		MinorUnits: minor, RatePrecision: precision,
-		ID: "01a220e7-3294-737a-9e2e-3adc823629d3", CreatedAt: at.Add(time.Hour), Amount: decimal.RequireFromString("500.00"),
-		From: "USD", To: "NGN", MidRate: decimal.RequireFromString("1371.8079"), Margin: decimal.Zero,
-		AppliedRate: decimal.RequireFromString("1371.8079"), ConvertedAmount: decimal.RequireFromString("685903.95"),
-		Rounding: fx.Rounding, Provider: "cbn", Rule: rule, AsOf: at, Legs: []fx.Rate{{ID: 102}},
-		RequestID: "req-1", RequestSHA256: "ab", ClientAddress: "127.0.0.1",
+		ID: "01a220e7-3294-737a-9e2e-3adc823629d3", CreatedAt: at.Add(time.Hour), RequestID: "req-1",
+		RequestSHA256: "ab", ClientAddress: "127.0.0.1",
+		Pricing: fx.Pricing{
+			MinorUnits: minor, RatePrecision: precision, Amount: decimal.RequireFromString("500.00"), From: "USD",
+			To: "NGN", MidRate: decimal.RequireFromString("1371.8079"), Margin: decimal.Zero,
+			AppliedRate: decimal.RequireFromString("1371.8079"), ConvertedAmount: decimal.RequireFromString("685903.95"),
+			Rounding: fx.Rounding, Provider: "cbn", Rule: rule, AsOf: at, Legs: []fx.Rate{{ID: 102}},
+		},
 	}
 }
 
@@ -82,11 +84,22 @@ func TestSealChains(t *testing.T) {
 
 func TestCheckQuoted(t *testing.T) {
 	at := time.Date(2022, 9, 1, 4, 0, 0, 0, time.UTC)
-	q := fx.LockedQuote{ID: "q1", APIKeyID: "k1", CreatedAt: at, ExpiresAt: at.Add(30 * time.Second), Amount: decimal.RequireFromString("250"),
-		From: "USD", To: "EUR", MidRate: decimal.RequireFromString("0.997656"), Margin: decimal.RequireFromString("0.005"),
-		AppliedRate: decimal.RequireFromString("0.99266772"), ConvertedAmount: decimal.RequireFromString("248.17"), Legs: []fx.Rate{{ID: 45}}}
-	r := fx.Receipt{APIKeyID: "k1", QuoteID: "q1", CreatedAt: at.Add(10 * time.Second), Amount: q.Amount, From: q.From, To: q.To, MidRate: q.MidRate,
-		Margin: q.Margin, AppliedRate: q.AppliedRate, ConvertedAmount: q.ConvertedAmount, Legs: []fx.Rate{{ID: 45}}}
+	q := fx.LockedQuote{
+		ID: "q1", APIKeyID: "k1", CreatedAt: at, ExpiresAt: at.Add(30 * time.Second),
+		Pricing: fx.Pricing{
+			Amount: decimal.RequireFromString("250"), From: "USD", To: "EUR",
+			MidRate: decimal.RequireFromString("0.997656"), Margin: decimal.RequireFromString("0.005"),
+			AppliedRate: decimal.RequireFromString("0.99266772"), ConvertedAmount: decimal.RequireFromString("248.17"),
+			Legs: []fx.Rate{{ID: 45}},
+		},
+	}
+	r := fx.Receipt{
+		APIKeyID: "k1", QuoteID: "q1", CreatedAt: at.Add(10 * time.Second),
+		Pricing: fx.Pricing{
+			Amount: q.Amount, From: q.From, To: q.To, MidRate: q.MidRate, Margin: q.Margin, AppliedRate: q.AppliedRate,
+			ConvertedAmount: q.ConvertedAmount, Legs: []fx.Rate{{ID: 45}},
+		},
+	}
 	for _, tt := range []struct {
 		name string
 		edit func(*fx.Receipt)

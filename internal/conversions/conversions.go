@@ -315,10 +315,12 @@ func (s *Service) priceNow(ctx context.Context, now time.Time, amount decimal.De
 		return fx.Receipt{}, &FieldError{Name: "amount", Err: err}
 	}
 	return fx.Receipt{
-		Amount: amount, From: from.Code, To: to.Code,
-		MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
-		Rounding: fx.Rounding, MinorUnits: to.MinorUnits, RatePrecision: fx.DerivedSignificantDigits,
-		Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
+		Pricing: fx.Pricing{
+			Amount: amount, From: from.Code, To: to.Code,
+			MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
+			Rounding: fx.Rounding, MinorUnits: to.MinorUnits, RatePrecision: fx.DerivedSignificantDigits,
+			Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
+		},
 	}, nil
 }
 
@@ -333,11 +335,7 @@ func (s *Service) priceQuoted(ctx context.Context, now time.Time, req Request) (
 	case !now.Before(q.ExpiresAt):
 		return fx.Receipt{}, &FieldError{Name: "quote_id", Err: fmt.Errorf("%w: quote %s expired at %s; ask for a new one", fx.ErrQuoteExpired, q.ID, q.ExpiresAt.Format(time.RFC3339Nano))}
 	}
-	return fx.Receipt{
-		Amount: q.Amount, From: q.From, To: q.To, MidRate: q.MidRate, Margin: q.Margin, AppliedRate: q.AppliedRate,
-		ConvertedAmount: q.ConvertedAmount, Rounding: q.Rounding, MinorUnits: q.MinorUnits, RatePrecision: q.RatePrecision,
-		Provider: q.Provider, Rule: q.Rule, AsOf: q.AsOf, Legs: q.Legs, QuoteID: q.ID,
-	}, nil
+	return fx.Receipt{Pricing: q.Pricing, QuoteID: q.ID}, nil
 }
 
 // Quote prices a conversion and holds the price for the client for
@@ -358,9 +356,7 @@ func (s *Service) Quote(ctx context.Context, req Request) (fx.LockedQuote, error
 	}
 	q := fx.LockedQuote{
 		ID: id.String(), APIKeyID: req.APIKeyID, CreatedAt: now, ExpiresAt: now.Add(s.quoteTTL).Truncate(time.Microsecond), // as stored
-		Amount: r.Amount, From: r.From, To: r.To, MidRate: r.MidRate, Margin: r.Margin, AppliedRate: r.AppliedRate,
-		ConvertedAmount: r.ConvertedAmount, Rounding: r.Rounding, MinorUnits: r.MinorUnits, RatePrecision: r.RatePrecision,
-		Provider: r.Provider, Rule: r.Rule, AsOf: r.AsOf, Legs: r.Legs,
+		Pricing: r.Pricing,
 	}
 	if err := s.store.InsertQuote(ctx, q); err != nil {
 		if errors.Is(err, fx.ErrUnauthorized) {

@@ -8,11 +8,10 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Receipt is the record of one conversion: what was asked, the rate rows
-// it was priced from, every value used, and a hash over all of it.
-type Receipt struct {
-	ID              string
-	CreatedAt       time.Time
+// Pricing is what a conversion is priced at: the amount asked, the rates
+// and margin applied, the result, and the stored rows the rate came from.
+// A receipt records it; a quote locks it until it expires.
+type Pricing struct {
 	Amount          decimal.Decimal
 	From            string
 	To              string
@@ -23,16 +22,24 @@ type Receipt struct {
 	Rounding        string
 	// MinorUnits are the target currency's decimals the converted amount
 	// is rounded to, and RatePrecision the significant digits a derived
-	// (cross) rate is divided to, as they were when the receipt was made.
+	// (cross) rate is divided to, as they were when it was priced.
 	// RatePrecision 0 marks a receipt from before they were recorded.
 	MinorUnits    int
 	RatePrecision int
 	Provider      string
 	// Rule is the source-policy rule that chose the legs; receipts made
 	// before there was a policy have none (and hash as v1).
-	Rule      string
-	AsOf      time.Time
-	Legs      []Rate
+	Rule string
+	AsOf time.Time
+	Legs []Rate
+}
+
+// Receipt is the record of one conversion: what was asked, the rate rows
+// it was priced from, every value used, and a hash over all of it.
+type Receipt struct {
+	ID        string
+	CreatedAt time.Time
+	Pricing
 	RequestID string
 	// APIKeyID is the client key the conversion was made with; its
 	// IdempotencyKey is scoped to it. Empty on receipts from before keys.
@@ -46,26 +53,13 @@ type Receipt struct {
 }
 
 // LockedQuote is a price offered to one client until ExpiresAt: a
-// conversion naming it executes at exactly these figures, once.
+// conversion naming it executes at exactly its Pricing, once.
 type LockedQuote struct {
-	ID              string
-	APIKeyID        string
-	CreatedAt       time.Time
-	ExpiresAt       time.Time
-	Amount          decimal.Decimal
-	From            string
-	To              string
-	MidRate         decimal.Decimal
-	Margin          decimal.Decimal
-	AppliedRate     decimal.Decimal
-	ConvertedAmount decimal.Decimal
-	Rounding        string
-	MinorUnits      int
-	RatePrecision   int
-	Provider        string
-	Rule            string
-	AsOf            time.Time
-	Legs            []Rate
+	ID        string
+	APIKeyID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Pricing
 }
 
 // QuoteRequestHash identifies a conversion of a quote for idempotency.

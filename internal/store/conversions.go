@@ -97,10 +97,13 @@ func dec(s string) decimal.Decimal {
 // withLegs fills them in.
 func (a auditRow) receipt() fx.Receipt {
 	r := fx.Receipt{
-		ID: a.ID, CreatedAt: a.CreatedAt.UTC(), Amount: dec(a.Amount), From: a.FromCurrency, To: a.ToCurrency,
-		MidRate: dec(a.MidRate), Margin: dec(a.Margin), AppliedRate: dec(a.AppliedRate), ConvertedAmount: dec(a.ConvertedAmount),
-		Rounding: a.Rounding, Provider: a.Provider, AsOf: a.AsOf.UTC(), RequestID: a.RequestID,
-		RequestSHA256: a.RequestSHA256, ClientAddress: a.ClientAddress, Hash: a.Hash,
+		ID: a.ID, CreatedAt: a.CreatedAt.UTC(), RequestID: a.RequestID, RequestSHA256: a.RequestSHA256,
+		ClientAddress: a.ClientAddress, Hash: a.Hash,
+		Pricing: fx.Pricing{
+			Amount: dec(a.Amount), From: a.FromCurrency, To: a.ToCurrency, MidRate: dec(a.MidRate), Margin: dec(a.Margin),
+			AppliedRate: dec(a.AppliedRate), ConvertedAmount: dec(a.ConvertedAmount), Rounding: a.Rounding,
+			Provider: a.Provider, AsOf: a.AsOf.UTC(),
+		},
 	}
 	if a.IdempotencyKey != nil {
 		r.IdempotencyKey = *a.IdempotencyKey

@@ -111,10 +111,13 @@ func (s *Store) withQuoteLegs(ctx context.Context, rows []quoteRow) (map[string]
 	out := make(map[string]storedQuote, len(rows))
 	for _, row := range rows {
 		q := fx.LockedQuote{
-			ID: row.ID, APIKeyID: row.APIKeyID, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC(), Amount: dec(row.Amount),
-			From: row.FromCurrency, To: row.ToCurrency, MidRate: dec(row.MidRate), Margin: dec(row.Margin), AppliedRate: dec(row.AppliedRate),
-			ConvertedAmount: dec(row.ConvertedAmount), Rounding: row.Rounding, MinorUnits: int(row.MinorUnits), RatePrecision: int(row.RatePrecision),
-			Provider: row.Provider, Rule: row.PricingRule, AsOf: row.AsOf.UTC(),
+			ID: row.ID, APIKeyID: row.APIKeyID, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC(),
+			Pricing: fx.Pricing{
+				Amount: dec(row.Amount), From: row.FromCurrency, To: row.ToCurrency, MidRate: dec(row.MidRate),
+				Margin: dec(row.Margin), AppliedRate: dec(row.AppliedRate), ConvertedAmount: dec(row.ConvertedAmount),
+				Rounding: row.Rounding, MinorUnits: int(row.MinorUnits), RatePrecision: int(row.RatePrecision),
+				Provider: row.Provider, Rule: row.PricingRule, AsOf: row.AsOf.UTC(),
+			},
 		}
 		for _, id := range []*int64{&row.Leg1RateID, row.Leg2RateID} {
 			if id == nil {

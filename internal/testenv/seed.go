@@ -48,10 +48,15 @@ func SeedReceiptsWith(t testing.TB, rates, convs *store.Store, n int) []fx.Recei
 			t.Fatal(err)
 		}
 		r := fx.Receipt{
-			ID: uuid.NewString(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Amount: amount, From: "EUR", To: "USD",
-			MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
-			Rounding: fx.Rounding, MinorUnits: usd.MinorUnits, RatePrecision: fx.DerivedSignificantDigits, Provider: "ecb", Rule: "direct", AsOf: asOf, Legs: res.Stored[:1], RequestID: fmt.Sprintf("req-%d", i),
-			RequestSHA256: fx.RequestHash(amount, "EUR", "USD"), ClientAddress: "127.0.0.1",
+			ID: uuid.NewString(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+			RequestID: fmt.Sprintf("req-%d", i), RequestSHA256: fx.RequestHash(amount, "EUR", "USD"),
+			ClientAddress: "127.0.0.1",
+			Pricing: fx.Pricing{
+				Amount: amount, From: "EUR", To: "USD", MidRate: conv.MidRate, Margin: conv.Margin,
+				AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount, Rounding: fx.Rounding,
+				MinorUnits: usd.MinorUnits, RatePrecision: fx.DerivedSignificantDigits, Provider: "ecb", Rule: "direct",
+				AsOf: asOf, Legs: res.Stored[:1],
+			},
 		}
 		r.Hash = audit.ReceiptHash(r)
 		if _, _, err := convs.RecordConversion(ctx, r); err != nil {
