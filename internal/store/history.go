@@ -57,8 +57,9 @@ func (s *Store) History(ctx context.Context, provider, base, quote string, start
 	return out, nil
 }
 
-// queryRates runs a prepared rate query and scans its rows, interning
-// the codes so that rows held in memory share their strings.
+// queryRates runs a prepared rate query and scans its rows. Codes are the
+// currency catalogue's strings and each provider's name is kept once per
+// query, so that rows held in memory share their strings.
 func (s *Store) queryRates(ctx context.Context, query string, args ...any) ([]fx.Rate, error) {
 	rows, err := s.db.DB.QueryContext(ctx, query, append([]any{prepared}, args...)...)
 	if err != nil {
@@ -67,6 +68,7 @@ func (s *Store) queryRates(ctx context.Context, query string, args ...any) ([]fx
 	defer rows.Close()
 	var out []fx.Rate
 	var provider, base, quote, rate string
+	providers := map[string]string{}
 	for rows.Next() {
 		var r fx.Rate
 		if err := rows.Scan(&r.ID, &provider, &base, &quote, &rate, &r.AsOf, &r.FetchedAt); err != nil {
@@ -76,19 +78,25 @@ func (s *Store) queryRates(ctx context.Context, query string, args ...any) ([]fx
 		if err != nil {
 			return nil, fmt.Errorf("rate %d: %w", r.ID, err)
 		}
-		r.Provider, r.Base, r.Quote, r.Value = intern(provider), intern(base), intern(quote), v
+		if p, ok := providers[provider]; ok {
+			provider = p
+		} else {
+			providers[provider] = provider
+		}
+		r.Provider, r.Base, r.Quote, r.Value = provider, code(base), code(quote), v
 		r.AsOf, r.FetchedAt = r.AsOf.UTC(), r.FetchedAt.UTC()
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// intern returns the catalogue's copy of a currency code, or s.
-func intern(s string) string {
+// code returns the catalogue's copy of a currency code, or s (a string
+// database/sql allocated for this row alone).
+func code(s string) string {
 	if c, ok := fx.LookupCurrency(s); ok && c.Code == s {
 		return c.Code
 	}
-	return strings.Clone(s)
+	return s
 }
 
 // instantsSQL lists a provider's distinct as_of from $2 on by walking the
