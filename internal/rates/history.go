@@ -3,7 +3,6 @@ package rates
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -54,7 +53,7 @@ type past struct {
 	mu       sync.RWMutex
 	instants map[string][]int64 // Unix nanoseconds, ascending
 	ready    atomic.Bool
-	// answers memoizes whole answers (a route at an instant, a history)
+	// answers memoizes whole answers (a route at an instant, what callers keep through Service.Memoize)
 	// computed from memory, each with the generation it was computed in;
 	// every change to stored history starts a new generation.
 	answers *otter.Cache[string, memo]
@@ -148,11 +147,6 @@ func (p *past) atKey(provs []string, from, to string, at time.Time, only string)
 		b = strconv.AppendInt(b, t, 36)
 	}
 	return string(b), gen, true
-}
-
-// historyKey names a history answer.
-func (p *past) historyKey(from, to string, start, end time.Time, only string) (key string, gen uint64, ok bool) {
-	return p.memoKey(fmt.Sprintf("history %s %s %s %d %d", from, to, only, start.UnixNano(), end.UnixNano()))
 }
 
 // memoKey returns key with the current generation; ok is false when

@@ -58,9 +58,6 @@ type Service struct {
 	// past answers at= and history from memory once it listens (nil:
 	// always from PostgreSQL).
 	past *past
-	// historyStates bounds how many publications one history answer may
-	// read from memory; a longer range is read from PostgreSQL.
-	historyStates int
 	// lastWarn throttles the "cache failed" warning to one per warnEvery:
 	// during a Redis outage every lookup falls back, and one line says it.
 	lastWarn atomic.Int64
@@ -130,7 +127,6 @@ func New(st *store.Store, c *cache.Cache, o Options) *Service {
 			changes = o.Listen
 		}
 		svc.past = newPast(st, changes, o.Providers, o.HistoryCacheBytes)
-		svc.historyStates = HistoryStatesPerAnswer
 	}
 	return svc
 }
@@ -411,20 +407,6 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 	if from == to {
 		return nil, nil
 	}
-	key, gen, memo := s.past.historyKey(from, to, start, end, only)
-	if memo {
-		if v, hit := s.past.recall(key, gen); hit {
-			return v.([]fx.Quote), nil
-		}
-	}
-	out, err := s.history(ctx, from, to, start, end, only)
-	if err == nil && memo {
-		s.past.remember(key, gen, out, uint32(256+400*len(out)))
-	}
-	return out, err
-}
-
-func (s *Service) history(ctx context.Context, from, to string, start, end time.Time, only string) ([]fx.Quote, error) {
 	route, _, err := s.routeAt(ctx, from, to, end, only)
 	if err != nil {
 		return nil, err
@@ -472,7 +454,7 @@ func (s *Service) history(ctx context.Context, from, to string, start, end time.
 // PostgreSQL.
 func (s *Service) series(ctx context.Context, leg fx.Rate, start, end time.Time) ([]fx.Rate, error) {
 	if s.past != nil {
-		rows, ok, err := s.past.series(ctx, leg.Provider, leg.Base, leg.Quote, start, end, s.historyStates)
+		rows, ok, err := s.past.series(ctx, leg.Provider, leg.Base, leg.Quote, start, end, HistoryStatesPerAnswer)
 		if err != nil || ok {
 			return rows, err
 		}
