@@ -127,10 +127,10 @@ func validIdempotencyKey(k string) bool {
 // microsecond PostgreSQL keeps, always six digits.
 const microTime = "2006-01-02T15:04:05.000000Z07:00"
 
-// receiptJSON is the public form of a conversion.
-type receiptJSON struct {
-	ID              string    `json:"id"`
-	CreatedAt       string    `json:"created_at"`
+// pricingJSON is the public form of fx.Pricing, in receipts and quotes
+// alike (embedded: its fields appear in place). Rule is empty only on
+// receipts from before the source policy.
+type pricingJSON struct {
 	Amount          string    `json:"amount"`
 	FromCurrency    string    `json:"from_currency"`
 	ToCurrency      string    `json:"to_currency"`
@@ -143,18 +143,28 @@ type receiptJSON struct {
 	Rule            string    `json:"rule,omitempty"`
 	AsOf            string    `json:"as_of"`
 	Legs            []legJSON `json:"legs"`
-	QuoteID         string    `json:"quote_id,omitempty"`
-	Hash            string    `json:"hash"`
+}
+
+func toPricingJSON(p fx.Pricing) pricingJSON {
+	return pricingJSON{
+		Amount: fx.FormatAmount(p.From, p.Amount), FromCurrency: p.From, ToCurrency: p.To,
+		MidRate: fx.Exact(p.MidRate), Margin: fx.Exact(p.Margin), AppliedRate: p.AppliedRate.String(),
+		ConvertedAmount: fx.FormatAmount(p.To, p.ConvertedAmount), Rounding: p.Rounding, Provider: p.Provider, Rule: p.Rule,
+		AsOf: rfc3339(p.AsOf), Legs: legsJSON(p.Legs),
+	}
+}
+
+// receiptJSON is the public form of a conversion.
+type receiptJSON struct {
+	ID        string `json:"id"`
+	CreatedAt string `json:"created_at"`
+	pricingJSON
+	QuoteID string `json:"quote_id,omitempty"`
+	Hash    string `json:"hash"`
 }
 
 func toReceiptJSON(r fx.Receipt) receiptJSON {
-	return receiptJSON{
-		ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format(microTime),
-		Amount: fx.FormatAmount(r.From, r.Amount), FromCurrency: r.From, ToCurrency: r.To,
-		MidRate: fx.Exact(r.MidRate), Margin: fx.Exact(r.Margin), AppliedRate: r.AppliedRate.String(),
-		ConvertedAmount: fx.FormatAmount(r.To, r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider, Rule: r.Rule,
-		AsOf: rfc3339(r.AsOf), Legs: legsJSON(r.Legs), QuoteID: r.QuoteID, Hash: r.Hash,
-	}
+	return receiptJSON{ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format(microTime), pricingJSON: toPricingJSON(r.Pricing), QuoteID: r.QuoteID, Hash: r.Hash}
 }
 
 // convert serves POST /api/v1/convert.
@@ -217,21 +227,10 @@ func (h *handlers) conversion(c *fiber.Ctx) error {
 
 // quoteJSON is the public form of a quote.
 type quoteJSON struct {
-	ID              string    `json:"id"`
-	CreatedAt       string    `json:"created_at"`
-	ExpiresAt       string    `json:"expires_at"`
-	Amount          string    `json:"amount"`
-	FromCurrency    string    `json:"from_currency"`
-	ToCurrency      string    `json:"to_currency"`
-	MidRate         string    `json:"mid_rate"`
-	Margin          string    `json:"margin"`
-	AppliedRate     string    `json:"applied_rate"`
-	ConvertedAmount string    `json:"converted_amount"`
-	Rounding        string    `json:"rounding"`
-	Provider        string    `json:"provider"`
-	Rule            string    `json:"rule"`
-	AsOf            string    `json:"as_of"`
-	Legs            []legJSON `json:"legs"`
+	ID        string `json:"id"`
+	CreatedAt string `json:"created_at"`
+	ExpiresAt string `json:"expires_at"`
+	pricingJSON
 }
 
 // quote serves POST /api/v1/quotes.
@@ -249,9 +248,6 @@ func (h *handlers) quote(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusCreated).JSON(quoteJSON{
 		ID: q.ID, CreatedAt: q.CreatedAt.UTC().Format(microTime), ExpiresAt: q.ExpiresAt.UTC().Format(microTime),
-		Amount: fx.FormatAmount(q.From, q.Amount), FromCurrency: q.From, ToCurrency: q.To,
-		MidRate: fx.Exact(q.MidRate), Margin: fx.Exact(q.Margin), AppliedRate: q.AppliedRate.String(),
-		ConvertedAmount: fx.FormatAmount(q.To, q.ConvertedAmount), Rounding: q.Rounding, Provider: q.Provider, Rule: q.Rule,
-		AsOf: rfc3339(q.AsOf), Legs: legsJSON(q.Legs),
+		pricingJSON: toPricingJSON(q.Pricing),
 	})
 }
