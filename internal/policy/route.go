@@ -38,6 +38,8 @@ type Book struct {
 	// edges[provider][currency] lists the rates that touch currency.
 	edges map[string]map[string][]fx.Rate
 	pairs map[string]map[[2]string]fx.Rate
+	// newest lists the providers by their newest rate, newest first.
+	newest []string
 }
 
 // NewBook indexes rates (any providers, any bases). When rows of one
@@ -67,6 +69,7 @@ func NewBook(rates []fx.Rate) *Book {
 		}
 		b.edges[prov] = e
 	}
+	b.newest = newestFirst(b.pairs)
 	return b
 }
 
