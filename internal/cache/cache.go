@@ -18,6 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
+	"ces/internal/policy"
 )
 
 // Timeouts bound every Redis call, so a slow Redis turns into a quick
@@ -82,6 +83,11 @@ func (c *Cache) writerKey(provider string) string { return c.prefix + "latest-wr
 
 func (c *Cache) suspensionsKey() string { return c.prefix + "suspended" }
 
+// heldKey holds the series whose newest publication the quality gate
+// holds, one field per series ("ecb EUR/JPY") valued with that
+// publication's as_of (Unix milliseconds).
+func (c *Cache) heldKey() string { return c.prefix + "held" }
+
 // UpdatesChannel is the pub/sub channel that carries the provider name
 // whenever SetLatest changed something, or a retry of it found what an
 // earlier attempt changed ("" for suspensions).
@@ -94,7 +100,16 @@ func encode(r fx.Rate) string {
 		fx.Exact(r.Value) + "|" + strconv.FormatInt(r.FetchedAt.UnixMilli(), 10)
 }
 
-func decode(provider, field, v string) (fx.Rate, error) {
+// FutureSkew is how far ahead of this process's clock a cached as_of may
+// be: beyond it the entry is refused when read, since no provider
+// publishes from the future and such an entry (a restore that left Redis
+// ahead of PostgreSQL, a hand edit) would otherwise never be replaced.
+const FutureSkew = 5 * time.Minute
+
+// ErrFutureEntry marks a cached rate dated beyond FutureSkew.
+var ErrFutureEntry = errors.New("cache: entry dated in the future")
+
+func decode(provider, field, v string, now time.Time) (fx.Rate, error) {
 	base, quote, ok := strings.Cut(field, "/")
 	parts := strings.Split(v, "|")
 	if !ok || len(parts) != 4 {
@@ -107,6 +122,9 @@ func decode(provider, field, v string) (fx.Rate, error) {
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return fx.Rate{}, fmt.Errorf("cache: malformed entry for %s %s: %w", provider, field, err)
 	}
+	if t := time.UnixMilli(asOf); t.After(now.Add(FutureSkew)) {
+		return fx.Rate{}, fmt.Errorf("%w: %s %s as of %s", ErrFutureEntry, provider, field, t.UTC().Format(time.RFC3339))
+	}
 	return fx.Rate{
 		ID: id, Provider: provider, Base: base, Quote: quote, Value: val,
 		AsOf: time.UnixMilli(asOf).UTC(), FetchedAt: time.UnixMilli(fetched).UTC(),
@@ -115,7 +133,11 @@ func decode(provider, field, v string) (fx.Rate, error) {
 
 // setLatest writes each series only if the cache holds nothing for it or
 // something strictly older, in one atomic step, so a backfill or a late
-// retry can never replace what readers see with an older rate.
+// retry can never replace what readers see with an older rate. Two kinds
+// of entry are replaced whatever their age, as PostgreSQL's rows are the
+// truth and never change: one of the same publication (as_of) whose
+// content differs from the row's, and one dated after ARGV[2] (now plus
+// FutureSkew, in milliseconds), which no publication can be.
 // Millisecond epochs fit Lua's doubles exactly.
 //
 // KEYS[2] records, per series, the writer (ARGV[1]) of the value in
@@ -127,12 +149,14 @@ func decode(provider, field, v string) (fx.Rate, error) {
 // own replacements.
 var setLatest = redis.NewScript(`
 local writer = ARGV[1]
+local horizon = tonumber(ARGV[2])
 local updated = 0
-for i = 2, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local newAsOf = tonumber(string.match(value, '^(%d+)|'))
   local old = redis.call('HGET', KEYS[1], field)
-  if (not old) or tonumber(string.match(old, '^(%d+)|')) < newAsOf then
+  local oldAsOf = old and tonumber(string.match(old, '^(%d+)|'))
+  if (not oldAsOf) or oldAsOf < newAsOf or oldAsOf > horizon or (oldAsOf == newAsOf and old ~= value) then
     redis.call('HSET', KEYS[1], field, value)
     if writer ~= '' then
       redis.call('HSET', KEYS[2], field, writer)
@@ -159,8 +183,8 @@ func (c *Cache) SetLatest(ctx context.Context, provider string, rates []fx.Rate,
 	if len(rates) == 0 {
 		return 0, nil
 	}
-	args := make([]any, 0, 1+2*len(rates))
-	args = append(args, writer)
+	args := make([]any, 0, 2+2*len(rates))
+	args = append(args, writer, time.Now().Add(FutureSkew).UnixMilli())
 	for _, r := range rates {
 		args = append(args, r.Base+"/"+r.Quote, encode(r))
 	}
@@ -180,7 +204,10 @@ func (c *Cache) SetLatest(ctx context.Context, provider string, rates []fx.Rate,
 var ErrMiss = errors.New("cache: miss")
 
 // Latest returns the cached latest rates of each provider, in one round
-// trip. A provider the cache holds nothing for is absent from the map.
+// trip. A provider the cache holds nothing for is absent from the map,
+// and so is one with an entry dated in the future (ErrFutureEntry): the
+// caller reads that provider from PostgreSQL, whose rewrite of the cache
+// replaces the entry.
 func (c *Cache) Latest(ctx context.Context, providers []string) (map[string][]fx.Rate, error) {
 	cmds := make([]*redis.MapStringStringCmd, len(providers))
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -193,6 +220,8 @@ func (c *Cache) Latest(ctx context.Context, providers []string) (map[string][]fx
 		return nil, fmt.Errorf("cache: latest: %w", err)
 	}
 	out := make(map[string][]fx.Rate, len(providers))
+	now := time.Now()
+provider:
 	for i, prov := range providers {
 		vals := cmds[i].Val()
 		if len(vals) == 0 {
@@ -200,7 +229,11 @@ func (c *Cache) Latest(ctx context.Context, providers []string) (map[string][]fx
 		}
 		list := make([]fx.Rate, 0, len(vals))
 		for f, v := range vals {
-			r, err := decode(prov, f, v)
+			r, err := decode(prov, f, v, now)
+			if errors.Is(err, ErrFutureEntry) {
+				slog.WarnContext(ctx, "rate cache: refused an entry dated in the future; reading the provider from PostgreSQL", "error", err.Error())
+				continue provider
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -209,6 +242,53 @@ func (c *Cache) Latest(ctx context.Context, providers []string) (map[string][]fx
 		out[prov] = list
 	}
 	return out, nil
+}
+
+// SetHeld replaces the cached set of held series (see heldKey), stamped
+// with the time they were read from PostgreSQL, in one transaction, and
+// announces it.
+func (c *Cache) SetHeld(ctx context.Context, held map[policy.Series]time.Time, readAt time.Time) error {
+	vals := []any{syncedField, strconv.FormatInt(readAt.UnixMilli(), 10)}
+	for s, asOf := range held {
+		vals = append(vals, s.Provider+" "+s.Base+"/"+s.Quote, strconv.FormatInt(asOf.UnixMilli(), 10))
+	}
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, c.heldKey())
+		p.HSet(ctx, c.heldKey(), vals...)
+		p.Publish(ctx, c.UpdatesChannel(), "")
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cache: set held series: %w", err)
+	}
+	return nil
+}
+
+// Held returns the cached held series and when they were read from
+// PostgreSQL, or ErrMiss when the cache does not hold them.
+func (c *Cache) Held(ctx context.Context) (map[policy.Series]time.Time, time.Time, error) {
+	vals, err := c.rdb.HGetAll(ctx, c.heldKey()).Result()
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("cache: held series: %w", err)
+	}
+	ms, err := strconv.ParseInt(vals[syncedField], 10, 64)
+	if len(vals) == 0 || err != nil {
+		return nil, time.Time{}, ErrMiss
+	}
+	out := make(map[policy.Series]time.Time, len(vals)-1)
+	for k, v := range vals {
+		if k == syncedField {
+			continue
+		}
+		prov, pair, ok1 := strings.Cut(k, " ")
+		base, quote, ok2 := strings.Cut(pair, "/")
+		at, err := strconv.ParseInt(v, 10, 64)
+		if !ok1 || !ok2 || err != nil {
+			return nil, time.Time{}, fmt.Errorf("cache: malformed held series %q", k)
+		}
+		out[policy.Series{Provider: prov, Base: base, Quote: quote}] = time.UnixMilli(at).UTC()
+	}
+	return out, time.UnixMilli(ms), nil
 }
 
 // syncedField records, in the suspensions hash, when it was last copied

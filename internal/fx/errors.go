@@ -28,6 +28,12 @@ var (
 	ErrAmountTooSmall = errors.New("amount too small")
 	// ErrRateUnavailable is returned when no rate is fresh enough to convert with.
 	ErrRateUnavailable = errors.New("rate unavailable")
+	// ErrRateUnderReview is returned when only rates whose series has a
+	// newer publication held by the quality gate could price a conversion.
+	ErrRateUnderReview = errors.New("rate under review")
+	// ErrRateMismatch is returned when a rate a conversion was priced from
+	// (read from the cache) disagrees with the stored row it names.
+	ErrRateMismatch = errors.New("rate disagrees with its stored row")
 	// ErrIdempotencyKeyReused is returned when a key comes back with another request.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
 	// ErrIdempotencyKeyInUse is returned while the first request with a key is in flight.

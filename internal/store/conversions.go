@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -238,6 +239,9 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 		if revoked, err := keyRevoked(ctx, tx, r.APIKeyID); err != nil || revoked {
 			return errors.Join(err, revokedErr(revoked))
 		}
+		if err := checkPricing(ctx, tx, r); err != nil {
+			return err
+		}
 		row := toAuditRow(r)
 		if _, err := tx.NewInsert().Model(&row).ExcludeColumn("seq").Exec(ctx); err != nil {
 			return quoteUsed(fmt.Errorf("insert conversion: %w", err))
@@ -246,7 +250,7 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, fx.ErrIdempotencyKeyInUse) || errors.Is(err, fx.ErrIdempotencyKeyReused) || errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) {
+		if errors.Is(err, fx.ErrIdempotencyKeyInUse) || errors.Is(err, fx.ErrIdempotencyKeyReused) || errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) || pricingRefusal(err) {
 			return fx.Receipt{}, false, err
 		}
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
@@ -268,20 +272,43 @@ func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Recei
 	if r.APIKeyID != "" {
 		check = s.db.NewRaw("SELECT EXISTS (SELECT FROM api_key_revocations WHERE key_id = ?::uuid)", r.APIKeyID).String()
 	}
-	err := s.writeFused(ctx, check+";"+insert, func(results []*pgconn.Result, err error) error {
-		// [BEGIN, the revocation check, the INSERT]. The check's answer is
-		// there even when the INSERT failed, and a revoked key learns
-		// nothing else (not even that a quote was used).
+	// [BEGIN, the revocation check, the legs check, the quote check, the
+	// INSERT]; the checks come back as rows the decision reads.
+	stmts := []string{check, "SELECT NULL", "SELECT true", insert}
+	if len(r.Legs) > 0 {
+		stmts[1] = legsCheckSQL(s.db, r)
+	}
+	if r.QuoteID != "" {
+		stmts[2] = quoteCheckSQL(s.db, r.QuoteID)
+	}
+	err := s.writeFused(ctx, strings.Join(stmts, ";"), func(results []*pgconn.Result, err error) error {
+		// The revocation check's answer is there even when the INSERT
+		// failed, and a revoked key learns nothing else (not even that a
+		// quote was used).
 		if len(results) >= 2 && len(results[1].Rows) == 1 && len(results[1].Rows[0]) == 1 && string(results[1].Rows[0][0]) == "t" {
 			return fx.ErrUnauthorized
 		}
-		if err == nil && len(results) != 3 {
-			return fmt.Errorf("%d results for 3 statements", len(results))
+		if len(results) >= 4 {
+			if len(r.Legs) > 0 {
+				states := make([]legState, 0, len(results[2].Rows))
+				for _, row := range results[2].Rows {
+					states = append(states, legState{Same: isTrue(row[1]), Released: isTrue(row[2]), Held: isTrue(row[3])})
+				}
+				if refusal := judgeLegs(r, states); refusal != nil {
+					return refusal
+				}
+			}
+			if len(results[3].Rows) != 1 || !isTrue(results[3].Rows[0][0]) {
+				return quoteExpired(r.QuoteID)
+			}
+		}
+		if err == nil && len(results) != 5 {
+			return fmt.Errorf("%d results for 5 statements", len(results))
 		}
 		return err
 	})
 	err = quoteUsed(err)
-	if errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) {
+	if errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrQuoteUsed) || pricingRefusal(err) {
 		return fx.Receipt{}, false, err
 	}
 	if err != nil {
@@ -289,6 +316,8 @@ func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Recei
 	}
 	return r, false, nil
 }
+
+func isTrue(v []byte) bool { return string(v) == "t" }
 
 // writeFused is writeTx in two round trips instead of one per statement:
 // BEGIN and stmts (several statements, values already in the text) go in

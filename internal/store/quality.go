@@ -286,3 +286,27 @@ func SuspendedKey(a, b string) string {
 	x, y := pairKey(a, b)
 	return x + "/" + y
 }
+
+// HeldSeries returns the series with a publication the quality gate holds
+// and no operator has decided on, each with its newest such as_of. A
+// series is under review while that as_of is after its newest released
+// rate (policy.Standing); a held backfill of an older day is not.
+func (s *Store) HeldSeries(ctx context.Context) (map[policy.Series]time.Time, error) {
+	var rows []struct {
+		Provider string    `bun:"provider"`
+		Base     string    `bun:"base"`
+		Quote    string    `bun:"quote"`
+		AsOf     time.Time `bun:"as_of"`
+	}
+	if err := s.db.NewRaw(`SELECT r.provider, r.base, r.quote, max(r.as_of) AS as_of
+FROM rate_quarantines rq JOIN exchange_rates r ON r.id = rq.rate_id
+WHERE NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)
+GROUP BY r.provider, r.base, r.quote`).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: held series: %w", err)
+	}
+	out := make(map[policy.Series]time.Time, len(rows))
+	for _, r := range rows {
+		out[policy.Series{Provider: r.Provider, Base: r.Base, Quote: r.Quote}] = r.AsOf.UTC()
+	}
+	return out, nil
+}

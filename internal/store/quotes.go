@@ -39,7 +39,8 @@ type quoteRow struct {
 	Hash            string    `bun:"hash,notnull"`
 }
 
-// InsertQuote stores q, unless its key was revoked since it was checked.
+// InsertQuote stores q, unless its key was revoked since it was checked
+// or a leg disagrees with its row or is under review (see checkPricing).
 func (s *Store) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
 	if len(q.Legs) == 0 || len(q.Legs) > 2 {
 		return fmt.Errorf("store: insert quote: %d legs", len(q.Legs))
@@ -58,10 +59,15 @@ func (s *Store) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
 		if revoked, err := keyRevoked(ctx, tx, q.APIKeyID); err != nil || revoked {
 			return errors.Join(err, revokedErr(revoked))
 		}
+		// A quote locks a price a conversion will execute at: its legs are
+		// checked against their rows as a receipt's are.
+		if err := checkPricing(ctx, tx, fx.Receipt{Pricing: q.Pricing}); err != nil {
+			return err
+		}
 		_, err := tx.NewInsert().Model(&row).Exec(ctx)
 		return err
 	})
-	if errors.Is(err, fx.ErrUnauthorized) {
+	if errors.Is(err, fx.ErrUnauthorized) || pricingRefusal(err) {
 		return err
 	}
 	if err != nil {
