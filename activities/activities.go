@@ -322,5 +322,17 @@ func (a *Activities) CacheRates(ctx context.Context, in CacheRatesInput) (CacheR
 	if err != nil {
 		return CacheRatesResult{}, err
 	}
+	// The series the gate holds are published with the rates, so every
+	// API stops pricing a held series as soon as its newer rates would
+	// have been served (the database's check at conversion refuses it
+	// meanwhile).
+	readAt := time.Now()
+	held, err := a.Store.HeldSeries(ctx)
+	if err != nil {
+		return CacheRatesResult{}, err
+	}
+	if err := a.Cache.SetHeld(ctx, held, readAt); err != nil {
+		return CacheRatesResult{}, err
+	}
 	return CacheRatesResult{Updated: n}, nil
 }

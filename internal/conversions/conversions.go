@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -160,7 +161,7 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 		// Whatever kept the database from answering (a busy slot, a rate
 		// read, the write), the key goes back: a retry under it converts
 		// at most once.
-		if errors.Is(err, fx.ErrDatabaseUnavailable) {
+		if errors.Is(err, fx.ErrDatabaseUnavailable) || errors.Is(err, fx.ErrRateMismatch) || errors.Is(err, fx.ErrRateUnderReview) {
 			receipt.IdempotencyKey = req.IdempotencyKey
 		}
 	}()
@@ -204,7 +205,16 @@ func (s *Service) Convert(ctx context.Context, req Request) (receipt fx.Receipt,
 	defer cancel()
 	stored, replayed, err := record(wctx, r)
 	switch {
-	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused), errors.Is(err, fx.ErrUnauthorized), errors.Is(err, fx.ErrQuoteUsed):
+	case errors.Is(err, fx.ErrIdempotencyKeyInUse), errors.Is(err, fx.ErrIdempotencyKeyReused), errors.Is(err, fx.ErrUnauthorized),
+		errors.Is(err, fx.ErrQuoteUsed), errors.Is(err, fx.ErrRateUnderReview):
+		return fx.Receipt{}, false, err
+	case errors.Is(err, fx.ErrQuoteExpired):
+		return fx.Receipt{}, false, &FieldError{Name: "quote_id", Err: err}
+	case errors.Is(err, fx.ErrRateMismatch):
+		// The cache said something PostgreSQL's rows do not: nothing was
+		// written, and the cache is rewritten from PostgreSQL so that the
+		// client's retry is priced from the rows themselves.
+		s.repair(ctx, r.Legs)
 		return fx.Receipt{}, false, err
 	case err != nil:
 		// The write may have committed although its answer was lost (the
@@ -234,17 +244,19 @@ func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, dl.Add(-min(maxLookupReserve, time.Until(dl)/4)))
 }
 
-// committed looks for r's row by its idempotency key, within what is left
-// of the request's deadline (2 s without one): true when that row is r
-// (same id).
+// committedTimeout bounds the lookup committed makes.
+const committedTimeout = time.Second
+
+// committed looks for r's row by its idempotency key: true when that row
+// is r (same id). It runs on a context of its own, bounded by
+// committedTimeout: a COMMIT that outlived the request's deadline (see
+// store.commitContext) leaves that deadline passed, and asking on it
+// would answer 503 for a conversion that committed.
 func (s *Service) committed(ctx context.Context, r fx.Receipt) (fx.Receipt, bool) {
 	if r.IdempotencyKey == "" {
 		return fx.Receipt{}, false
 	}
-	cancel := context.CancelFunc(func() {})
-	if _, ok := ctx.Deadline(); !ok {
-		ctx, cancel = context.WithTimeout(ctx, 2*time.Second)
-	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), committedTimeout)
 	defer cancel()
 	found, err := s.store.ConversionByKey(ctx, r.APIKeyID, r.IdempotencyKey)
 	if err != nil || found.ID != r.ID {
@@ -264,6 +276,28 @@ func (s *Service) Get(ctx context.Context, apiKeyID, id string) (fx.Receipt, err
 		return fx.Receipt{}, unavailable(err)
 	}
 	return r, err
+}
+
+// repairTimeout bounds the cache repair after a mismatch.
+const repairTimeout = 3 * time.Second
+
+// repair rewrites, from PostgreSQL, the cached latest rates of the
+// providers of legs, in the background: the request that found the
+// mismatch is answered at once.
+func (s *Service) repair(ctx context.Context, legs []fx.Rate) {
+	provs := map[string]bool{}
+	for _, l := range legs {
+		provs[l.Provider] = true
+	}
+	for p := range provs {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), repairTimeout)
+			defer cancel()
+			if err := s.rates.Resync(ctx, p); err != nil {
+				slog.WarnContext(ctx, "conversions: repairing the rate cache from PostgreSQL failed", "provider", p, "error", err.Error())
+			}
+		}()
+	}
 }
 
 func unavailable(err error) error {
@@ -307,6 +341,13 @@ func (s *Service) priceNow(ctx context.Context, now time.Time, amount decimal.De
 				fx.ErrRateUnavailable, from.Code, to.Code, l.Provider, l.Base, l.Quote, l.AsOf.Format(time.RFC3339), limit)
 		}
 	}
+	if quote.UnderReview {
+		// Only a series whose newest publication the quality gate holds
+		// can price the pair: converting at the rate before it could pay
+		// out what a devaluation already took away.
+		return fx.Receipt{}, fmt.Errorf("%w: every source that prices %s/%s has a newer publication held by the quality gate (%s); conversions resume when an operator releases or rejects it",
+			fx.ErrRateUnderReview, from.Code, to.Code, quote.Provider)
+	}
 	conv, err := fx.Convert(amount, quote.Value, s.margin, to)
 	if err != nil {
 		return fx.Receipt{}, &FieldError{Name: "to_currency", Err: err}
@@ -332,9 +373,10 @@ func (s *Service) priceQuoted(ctx context.Context, now time.Time, req Request) (
 		return fx.Receipt{}, &FieldError{Name: "quote_id", Err: err}
 	case err != nil:
 		return fx.Receipt{}, unavailable(err)
-	case !now.Before(q.ExpiresAt):
-		return fx.Receipt{}, &FieldError{Name: "quote_id", Err: fmt.Errorf("%w: quote %s expired at %s; ask for a new one", fx.ErrQuoteExpired, q.ID, q.ExpiresAt.Format(time.RFC3339Nano))}
 	}
+	// Whether the quote still holds is decided by the database's clock,
+	// in the transaction that records the conversion (store.checkPricing),
+	// so replicas whose clocks differ agree.
 	return fx.Receipt{Pricing: q.Pricing, QuoteID: q.ID}, nil
 }
 
@@ -359,7 +401,11 @@ func (s *Service) Quote(ctx context.Context, req Request) (fx.LockedQuote, error
 		Pricing: r.Pricing,
 	}
 	if err := s.store.InsertQuote(ctx, q); err != nil {
-		if errors.Is(err, fx.ErrUnauthorized) {
+		if errors.Is(err, fx.ErrUnauthorized) || errors.Is(err, fx.ErrRateUnderReview) {
+			return fx.LockedQuote{}, err
+		}
+		if errors.Is(err, fx.ErrRateMismatch) {
+			s.repair(ctx, q.Legs)
 			return fx.LockedQuote{}, err
 		}
 		return fx.LockedQuote{}, unavailable(err)

@@ -32,6 +32,7 @@ const (
 	CodeKeyReused            = "idempotency_key_reused"
 	CodeKeyInUse             = "idempotency_key_in_use"
 	CodeRateUnavailable      = "rate_unavailable"
+	CodeRateUnderReview      = "rate_under_review"
 	CodeDatabaseDown         = "database_unavailable"
 	CodeConversionMissing    = "conversion_not_found"
 	CodePairSuspended        = "pair_suspended"
@@ -123,6 +124,13 @@ func classify(err error) *apiError {
 	case errors.Is(err, fx.ErrIdempotencyKeyInUse):
 		return &apiError{Status: fiber.StatusConflict, Code: CodeKeyInUse, Field: "Idempotency-Key",
 			Message: "a request with this Idempotency-Key is still being processed; retry shortly"}
+	case errors.Is(err, fx.ErrRateUnderReview):
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeRateUnderReview, Message: err.Error()}
+	case errors.Is(err, fx.ErrRateMismatch):
+		// A cache that disagrees with PostgreSQL is repaired from it; the
+		// retry (same Idempotency-Key) is priced from the repaired copy.
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeRateUnavailable,
+			Message: "the cached rate disagreed with its stored row and was refused; nothing was written: retry with the same Idempotency-Key"}
 	case errors.Is(err, fx.ErrRateUnavailable):
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeRateUnavailable, Message: err.Error()}
 	case errors.Is(err, fx.ErrDatabaseUnavailable):

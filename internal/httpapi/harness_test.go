@@ -94,6 +94,8 @@ type options struct {
 	ratesPrivate bool
 	// quotas, when set, are the per-minute quotas by scope.
 	quotas map[string]int
+	// quoteTTL is QUOTE_TTL; zero: the default.
+	quoteTTL time.Duration
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -156,6 +158,7 @@ func newWorld(t *testing.T, o options) *world {
 	}
 	w.conv = conversions.New(svc, w.st, conversions.Options{
 		Margin: decimal.RequireFromString(o.margin), MaxRateAge: func(string) time.Duration { return o.maxAge }, Now: func() time.Time { return w.now },
+		QuoteTTL: o.quoteTTL,
 	})
 	// Keys are checked through a working Redis even when the rates' Redis
 	// is made unreachable or frozen: those tests are about lookups.
@@ -229,6 +232,10 @@ func (w *world) ingest(t *testing.T, sets ...fx.RateSet) {
 	// The first lookup would cache the (empty) set of suspended pairs.
 	if err := w.rates.SyncSuspensions(ctx); err != nil {
 		t.Logf("suspensions not cached: %v", err)
+	}
+	// As CacheRates does after every ingestion.
+	if err := w.rates.SyncHeld(ctx); err != nil {
+		t.Logf("held series not cached: %v", err)
 	}
 }
 

@@ -38,8 +38,9 @@ func (w *world) quote(t *testing.T, body string, headers ...string) quoteAnswer 
 
 // TestQuoteLocksTheRateOnce: a conversion of a quote executes at the
 // quote's figures although the rate moved since, exactly once; a replay of
-// its Idempotency-Key returns the receipt; a second use, an expired quote
-// (clock injected) and another client's quote are refused and write nothing.
+// its Idempotency-Key returns the receipt; a second use and another
+// client's quote are refused and write nothing (expiry:
+// TestQuoteExpiresByTheDatabaseClock).
 func TestQuoteLocksTheRateOnce(t *testing.T) {
 	w := oxrWorld(t, options{})
 	q := w.quote(t, usdEUR)
@@ -108,11 +109,6 @@ func TestQuoteLocksTheRateOnce(t *testing.T) {
 	if r := w.post(t, "/api/v1/convert", `{"quote_id":"`+mine.ID+`"}`, "Authorization", "Bearer "+other); r.Status != 404 || decodeErr(t, r).Error.Code != "quote_not_found" {
 		t.Fatalf("another client's quote: %d %s", r.Status, r.Body)
 	}
-	w.now = w.now.Add(31 * time.Second)
-	r = w.post(t, "/api/v1/convert", `{"quote_id":"`+mine.ID+`"}`)
-	if e := decodeErr(t, r); r.Status != 409 || e.Error.Code != "quote_expired" {
-		t.Fatalf("expired quote: %d %s", r.Status, r.Body)
-	}
 	if n := w.auditRows(t); n != before+1 { // the quoted conversion alone
 		t.Fatalf("%d audit rows, want %d", n, before+1)
 	}
@@ -177,5 +173,27 @@ func TestQuotesNeedTheConvertScope(t *testing.T) {
 	var n int
 	if err := w.db.QueryRow("SELECT count(*) FROM conversion_quotes").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("refused quote requests stored %d quotes (%v)", n, err)
+	}
+}
+
+// TestQuoteExpiresByTheDatabaseClock converts quotes on an API whose
+// clock stands still (as a replica's lagging clock would): whether a
+// quote still holds is the database's call, its TTL counted from when the
+// database recorded it.
+func TestQuoteExpiresByTheDatabaseClock(t *testing.T) {
+	w := oxrWorld(t, options{quoteTTL: time.Second})
+	fresh := w.quote(t, usdEUR)
+	if r := w.post(t, "/api/v1/convert", `{"quote_id":"`+fresh.ID+`"}`); r.Status != 201 {
+		t.Fatalf("a quote within its TTL: %d %s", r.Status, r.Body)
+	}
+	before := w.auditRows(t)
+	late := w.quote(t, usdEUR)
+	time.Sleep(1100 * time.Millisecond) // the TTL passes on the database's clock, not on the API's
+	r := w.post(t, "/api/v1/convert", `{"quote_id":"`+late.ID+`"}`)
+	if e := decodeErr(t, r); r.Status != 409 || e.Error.Code != "quote_expired" || e.Error.Field != "quote_id" {
+		t.Fatalf("a quote past its TTL by the database's clock: %d %s", r.Status, r.Body)
+	}
+	if n := w.auditRows(t); n != before {
+		t.Fatalf("%d audit rows, want %d: an expired quote wrote a receipt", n, before)
 	}
 }

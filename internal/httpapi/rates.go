@@ -31,17 +31,20 @@ type legJSON struct {
 
 // rateJSON is one from→to rate, the unit of every rates response.
 type rateJSON struct {
-	From       string    `json:"from"`
-	To         string    `json:"to"`
-	Rate       string    `json:"rate"`
-	AsOf       string    `json:"as_of"`
-	FetchedAt  string    `json:"fetched_at"`
-	Provider   string    `json:"provider"`
-	Rule       string    `json:"rule"`
-	Via        string    `json:"via,omitempty"`
-	Stale      bool      `json:"stale"`
-	AgeSeconds int64     `json:"age_seconds"`
-	Legs       []legJSON `json:"legs"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Rate       string `json:"rate"`
+	AsOf       string `json:"as_of"`
+	FetchedAt  string `json:"fetched_at"`
+	Provider   string `json:"provider"`
+	Rule       string `json:"rule"`
+	Via        string `json:"via,omitempty"`
+	Stale      bool   `json:"stale"`
+	AgeSeconds int64  `json:"age_seconds"`
+	// UnderReview, only when true: a leg's series has a newer publication
+	// held by the quality gate, so this rate is shown but not converted.
+	UnderReview bool      `json:"under_review,omitempty"`
+	Legs        []legJSON `json:"legs"`
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -57,7 +60,7 @@ func legsJSON(legs []fx.Rate) []legJSON {
 func toJSON(r rates.Result) rateJSON {
 	return rateJSON{
 		From: r.From, To: r.To, Rate: fx.Exact(r.Value), AsOf: rfc3339(r.AsOf), FetchedAt: rfc3339(r.FetchedAt),
-		Provider: r.Provider, Rule: r.Rule, Via: r.Via, Stale: r.Stale, AgeSeconds: int64(r.Age / time.Second), Legs: legsJSON(r.Legs),
+		Provider: r.Provider, Rule: r.Rule, Via: r.Via, Stale: r.Stale, AgeSeconds: int64(r.Age / time.Second), UnderReview: r.UnderReview, Legs: legsJSON(r.Legs),
 	}
 }
 
@@ -167,6 +170,9 @@ func etagOf(rs ...rates.Result) string {
 	var b strings.Builder
 	for _, r := range rs {
 		b.WriteString(r.From + r.To + r.Rule + fx.Exact(r.Value) + strconv.FormatBool(r.Stale))
+		if r.UnderReview {
+			b.WriteString("review")
+		}
 		for _, l := range r.Legs {
 			b.WriteString("|" + strconv.FormatInt(l.ID, 10))
 		}

@@ -349,10 +349,10 @@ func (p *past) state(ctx context.Context, provider string, at int64) (*state, er
 	}))
 }
 
-// book returns the rows in force at at, of provs, that can take part in
+// rows returns the rows in force at at, of provs, that can take part in
 // pricing from→to, as bookAt reads them from PostgreSQL: the pair's own
-// rows when they price it, else every row touching from or to.
-func (p *past) book(ctx context.Context, provs []string, from, to string, at time.Time, priority []string, only string) (*policy.Book, error) {
+// rows when they are enough, else every row touching from or to.
+func (p *past) rows(ctx context.Context, provs []string, from, to string, at time.Time, enough func([]fx.Rate) (*policy.Books, bool)) ([]fx.Rate, error) {
 	if !p.ready.Load() {
 		return nil, errNotReady
 	}
@@ -377,12 +377,12 @@ func (p *past) book(ctx context.Context, provs []string, from, to string, at tim
 			rows = append(rows, r)
 		}
 	}
-	if book := policy.NewBook(rows); !book.Empty() {
-		if _, err := book.Route(from, to, priority, only); err == nil {
-			return book, nil
+	if len(rows) > 0 {
+		if _, ok := enough(rows); ok {
+			return rows, nil
 		}
 	}
-	rows = rows[:0]
+	rows = nil
 	for _, s := range states {
 		for _, i := range s.edges[from] {
 			rows = append(rows, s.rows[i])
@@ -393,7 +393,7 @@ func (p *past) book(ctx context.Context, provs []string, from, to string, at tim
 			}
 		}
 	}
-	return policy.NewBook(rows), nil
+	return rows, nil
 }
 
 // series returns the released rows of one series published in

@@ -19,10 +19,9 @@ import (
 // snapshot is every provider's latest released set and the suspended
 // pairs, as last read from Redis (or PostgreSQL where Redis lacked them).
 type snapshot struct {
-	book *policy.Book
-	// fresh is book without the rows older than their provider's
-	// staleness threshold when the snapshot was taken.
-	fresh     *policy.Book
+	// books are the latest rows as the source policy judges them when
+	// the snapshot was taken: fresh or stale, under review or not.
+	books     *policy.Books
 	suspended map[string]bool
 	loaded    time.Time
 	source    Source
@@ -36,7 +35,7 @@ type snapshot struct {
 type routeKey struct{ from, to, only string }
 
 type routed struct {
-	q   fx.Quote
+	p   policy.Priced
 	err error
 }
 
@@ -228,7 +227,22 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.newSnapshot(rows, suspended, src), nil
+	held, heldAt, err := s.cache.Held(ctx)
+	if errors.Is(err, cache.ErrMiss) || (err == nil && time.Since(heldAt) > SuspensionsMaxAge) {
+		// As for suspensions: the worker and the console write the held
+		// series when they change; this repairs a lost write.
+		heldAt = time.Now()
+		held, err = s.store.HeldSeries(ctx)
+		if err == nil {
+			if err := s.cache.SetHeld(ctx, held, heldAt); err != nil {
+				s.warnCache(ctx, err)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.newSnapshot(rows, suspended, held, src), nil
 }
 
 func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
@@ -240,7 +254,11 @@ func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := s.newSnapshot(rows, suspended, FromDatabase)
+	held, err := s.store.HeldSeries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := s.newSnapshot(rows, suspended, held, FromDatabase)
 	snap.loaded = time.Now()
 	return snap, nil
 }
@@ -257,9 +275,9 @@ func (s *Service) suspensionsFromDatabase(ctx context.Context) (map[string]bool,
 	return out, nil
 }
 
-// SuspensionsMaxAge bounds how long a cached set of suspended pairs is
-// trusted before it is read again from PostgreSQL: the repair of an
-// update lost between two concurrent writers.
+// SuspensionsMaxAge bounds how long a cached set of suspended pairs (or
+// of held series) is trusted before it is read again from PostgreSQL: the
+// repair of an update lost between two concurrent writers.
 const SuspensionsMaxAge = 30 * time.Second
 
 func keys(m map[string]bool) []string {
@@ -270,24 +288,18 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// newSnapshot builds the books of a snapshot from the latest rows. The
-// rows of suspended pairs are left out of both, so no route can price
-// through a suspended pair either; fresh also leaves out the rows older
-// than their provider's staleness threshold now.
-func (s *Service) newSnapshot(rows []fx.Rate, suspended map[string]bool, src Source) *snapshot {
-	now := s.now()
+// newSnapshot builds the books of a snapshot from the latest rows, judged
+// now (policy.Books). The rows of suspended pairs are left out, so no
+// route can price through a suspended pair either.
+func (s *Service) newSnapshot(rows []fx.Rate, suspended map[string]bool, held map[policy.Series]time.Time, src Source) *snapshot {
 	kept := make([]fx.Rate, 0, len(rows))
-	fresh := make([]fx.Rate, 0, len(rows))
 	for _, r := range rows {
-		if suspended[store.SuspendedKey(r.Base, r.Quote)] {
-			continue
-		}
-		kept = append(kept, r)
-		if now.Sub(r.AsOf) <= s.staleAfter(r.Provider) {
-			fresh = append(fresh, r)
+		if !suspended[store.SuspendedKey(r.Base, r.Quote)] {
+			kept = append(kept, r)
 		}
 	}
-	return &snapshot{book: policy.NewBook(kept), fresh: policy.NewBook(fresh), suspended: suspended, source: src}
+	books := policy.NewBooks(kept, policy.Standing{At: s.now(), StaleAfter: s.staleAfter, Held: held})
+	return &snapshot{books: books, suspended: suspended, source: src}
 }
 
 // Watch drops the in-process copy whenever an ingestion announces new

@@ -39,9 +39,12 @@ type Observer interface {
 // Result is a quote with its freshness.
 type Result struct {
 	fx.Quote
-	Stale  bool
-	Age    time.Duration
-	Source Source
+	Stale bool
+	// UnderReview says a leg's series has a newer publication the quality
+	// gate holds: the answer is shown, never converted (see policy.Price).
+	UnderReview bool
+	Age         time.Duration
+	Source      Source
 }
 
 // Service answers rate questions about the configured providers.
@@ -137,22 +140,16 @@ func (s *Service) observe(src Source, err error) {
 	}
 }
 
-func (s *Service) result(q fx.Quote, src Source) Result {
-	r := Result{Quote: q, Source: src}
-	if len(q.Legs) == 0 { // from == to: timeless
-		r.AsOf = s.now().UTC()
+// result is a priced quote as answered at the instant at (now for the
+// latest rate): its age is measured from there.
+func (s *Service) result(p policy.Priced, src Source, at time.Time) Result {
+	r := Result{Quote: p.Quote, Stale: p.Stale, UnderReview: p.UnderReview, Source: src}
+	if len(p.Legs) == 0 { // from == to: timeless
+		r.AsOf = at.UTC()
 		r.FetchedAt = r.AsOf
 		return r
 	}
-	r.Age = s.now().Sub(q.AsOf)
-	if r.Age < 0 {
-		r.Age = 0
-	}
-	for _, l := range q.Legs {
-		if s.now().Sub(l.AsOf) > s.staleAfter(l.Provider) {
-			r.Stale = true
-		}
-	}
+	r.Age = max(at.Sub(p.AsOf), 0)
 	return r
 }
 
@@ -185,9 +182,9 @@ func (s *Service) Latest(ctx context.Context, from, to, only string) (Result, er
 	if err := current(from, to); err != nil {
 		return Result{}, err
 	}
+	now := s.now()
 	if from == to {
-		q, _ := policy.NewBook(nil).Route(from, to, nil, "")
-		return s.result(q, FromCache), nil
+		return s.result(identity(from), FromCache, now), nil
 	}
 	snap, err := s.latest(ctx)
 	if err != nil {
@@ -196,30 +193,31 @@ func (s *Service) Latest(ctx context.Context, from, to, only string) (Result, er
 	if snap.suspended[store.SuspendedKey(from, to)] {
 		return Result{}, fmt.Errorf("%w: an operator suspended %s/%s; conversions and latest lookups are refused until it is resumed", fx.ErrPairSuspended, from, to)
 	}
-	q, err := snap.route(from, to, s.priority, only)
+	p, err := snap.route(from, to, s.priority, only)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.result(q, snap.source), nil
+	return s.result(p, snap.source, now), nil
 }
 
-// route applies the source policy to the fresh rates first, so a provider
-// that stopped publishing yields to one that still does, and only when
-// they cannot price the pair to every latest rate, stale ones included.
-// Answers are memoized in the snapshot; callers share their legs.
-func (snap *snapshot) route(from, to string, priority []string, only string) (fx.Quote, error) {
+func identity(code string) policy.Priced {
+	q, _ := policy.NewBook(nil).Route(code, code, nil, "")
+	return policy.Priced{Quote: q}
+}
+
+// route applies the source policy with freshness and review
+// (policy.Books.Price). Answers are memoized in the snapshot; callers
+// share their legs.
+func (snap *snapshot) route(from, to string, priority []string, only string) (policy.Priced, error) {
 	key := routeKey{from, to, only}
 	if r, ok := snap.routes.Load(key); ok {
-		return r.(routed).q, r.(routed).err
+		return r.(routed).p, r.(routed).err
 	}
-	q, err := snap.fresh.Route(from, to, priority, only)
-	if err != nil {
-		q, err = snap.book.Route(from, to, priority, only)
-	}
+	p, err := snap.books.Price(from, to, priority, only)
 	if snap.nroutes.Add(1) <= maxRoutes {
-		snap.routes.Store(key, routed{q, err})
+		snap.routes.Store(key, routed{p, err})
 	}
-	return q, err
+	return p, err
 }
 
 // unavailable marks a PostgreSQL failure as the domain's database error
@@ -240,19 +238,23 @@ func (s *Service) latest(ctx context.Context) (*snapshot, error) {
 		return nil, unavailable(err)
 	}
 	s.observe(snap.source, snap.cacheErr)
-	if snap.book.Empty() {
+	if snap.books.All().Empty() {
 		return nil, fx.ErrNoRates
 	}
 	return snap, nil
 }
 
 // At returns the from→to rate in force at the instant at: the source
-// policy applied to the newest released rows with as_of ≤ at.
+// policy applied to the newest released rows with as_of ≤ at, with
+// freshness judged at at. An instant in the future is answered as of now.
 func (s *Service) At(ctx context.Context, from, to string, at time.Time, only string) (Result, error) {
 	if err := s.pin(only); err != nil {
 		return Result{}, err
 	}
-	q, empty, err := s.routeAt(ctx, from, to, at, only)
+	if now := s.now(); at.After(now) {
+		at = now.UTC()
+	}
+	p, empty, err := s.routeAt(ctx, from, to, at, only)
 	if errors.Is(err, fx.ErrDatabaseUnavailable) {
 		return Result{}, err
 	}
@@ -262,18 +264,15 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 		}
 		return Result{}, fmt.Errorf("%w (with the rates in force at %s)", err, at.UTC().Format(time.RFC3339))
 	}
-	r := s.result(q, FromDatabase)
-	// Freshness describes the latest rate; a historical answer is what it is.
-	r.Stale, r.Age = false, at.Sub(q.AsOf)
-	return r, nil
+	return s.result(p, FromDatabase, at), nil
 }
 
 // routeAt applies the source policy to the rows in force at at; empty
 // says no row could take part. Answers from memory are memoized until
 // the next change to stored history (past.memo).
-func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string) (q fx.Quote, empty bool, err error) {
+func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string) (p policy.Priced, empty bool, err error) {
 	type answer struct {
-		q     fx.Quote
+		p     policy.Priced
 		empty bool
 		err   error
 	}
@@ -285,51 +284,56 @@ func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, on
 	if ok {
 		if v, hit := s.past.recall(key, gen); hit {
 			a := v.(answer)
-			return a.q, a.empty, a.err
+			return a.p, a.empty, a.err
 		}
 	}
-	book, err := s.bookAt(ctx, from, to, at, only)
+	books, err := s.bookAt(ctx, from, to, at, only)
 	if err != nil {
-		return fx.Quote{}, false, err
+		return policy.Priced{}, false, err
 	}
-	q, err = book.Route(from, to, s.priority, only)
+	p, err = books.Price(from, to, s.priority, only)
 	if ok {
-		s.past.remember(key, gen, answer{q, book.Empty(), err}, uint32(256+200*len(q.Legs)))
+		s.past.remember(key, gen, answer{p, books.All().Empty(), err}, uint32(256+200*len(p.Legs)))
 	}
-	return q, book.Empty(), err
+	return p, books.All().Empty(), err
 }
 
 // bookAt reads the rows in force at at that can take part in pricing
-// from→to: every leg the policy can use touches one of the two.
-func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, only string) (*policy.Book, error) {
+// from→to (every leg the policy can use touches one of the two), judged
+// at at. History has no review: what was released then is what it is.
+func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, only string) (*policy.Books, error) {
+	standing := policy.Standing{At: at, StaleAfter: s.staleAfter}
 	if from == to {
-		return policy.NewBook(nil), nil
+		return policy.NewBooks(nil, standing), nil
 	}
 	provs := s.providers
 	if only != "" {
 		provs = []string{only}
 	}
+	// The policy tries a fresh direct or inverse rate before anything
+	// else, so when the pair's own series price it fresh, the rows of every
+	// series touching from or to (all of a single-base provider's) would
+	// give the same answer: read those only when they are needed.
+	enough := func(rows []fx.Rate) (*policy.Books, bool) {
+		books := policy.NewBooks(rows, standing)
+		p, err := books.Price(from, to, s.priority, only)
+		return books, err == nil && !p.Stale
+	}
 	if s.past != nil {
-		book, err := s.past.book(ctx, provs, from, to, at, s.priority, only)
+		rows, err := s.past.rows(ctx, provs, from, to, at, enough)
 		if err == nil {
-			return book, nil
+			return policy.NewBooks(rows, standing), nil
 		}
 		if !errors.Is(err, errNotReady) {
 			return nil, unavailable(err)
 		}
 	}
-	// The policy tries a direct or inverse rate before any cross, so when
-	// the pair's own series can price it, the rows of every series
-	// touching from or to (all of a single-base provider's) would give the
-	// same answer: read those only when they are needed.
 	rows, err := s.store.LatestServablePair(ctx, provs, from, to, at)
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	if book := policy.NewBook(rows); !book.Empty() {
-		if _, err := book.Route(from, to, s.priority, only); err == nil {
-			return book, nil
-		}
+	if books, ok := enough(rows); ok {
+		return books, nil
 	}
 	rows, err = s.store.LatestServable(ctx, provs, []string{from, to}, at)
 	if err != nil {
@@ -337,7 +341,7 @@ func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, onl
 	}
 	// A cross across providers needs, besides the legs touching from and
 	// to, nothing else: both of its legs touch one of them.
-	return policy.NewBook(rows), nil
+	return policy.NewBooks(rows, standing), nil
 }
 
 // All returns from→X for every currency X the latest data can price,
@@ -353,19 +357,21 @@ func (s *Service) All(ctx context.Context, from, only string) ([]Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(snap.book.Providers(from)) == 0 {
+	book := snap.books.All()
+	if len(book.Providers(from)) == 0 {
 		return nil, fmt.Errorf("%w: no provider quotes %s", fx.ErrRateNotFound, from)
 	}
+	now := s.now()
 	var out []Result
-	for _, to := range snap.book.Currencies() {
+	for _, to := range book.Currencies() {
 		if to == from || current(to) != nil || snap.suspended[store.SuspendedKey(from, to)] {
 			continue
 		}
-		q, err := snap.route(from, to, s.priority, only)
+		p, err := snap.route(from, to, s.priority, only)
 		if err != nil {
 			continue // not priceable under the pin: not listed
 		}
-		out = append(out, s.result(q, snap.source))
+		out = append(out, s.result(p, snap.source, now))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: nothing can be priced from %s", fx.ErrRateNotFound, from)
@@ -386,10 +392,11 @@ func (s *Service) Currencies(ctx context.Context) ([]Currency, error) {
 	if err != nil {
 		return nil, err
 	}
+	book := snap.books.All()
 	var out []Currency
-	for _, c := range snap.book.Currencies() {
+	for _, c := range book.Currencies() {
 		if cur, ok := fx.LookupCurrency(c); ok {
-			out = append(out, Currency{Currency: cur, Providers: snap.book.Providers(c)})
+			out = append(out, Currency{Currency: cur, Providers: book.Providers(c)})
 		}
 	}
 	return out, nil
@@ -445,6 +452,11 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 			}
 		}
 		out = append(out, q)
+	}
+	if len(out) == 0 {
+		// An empty 200 would name no source and no rule: say why instead.
+		return nil, fmt.Errorf("%w: %s published no rate that prices %s/%s (rule %s) between %s and %s",
+			fx.ErrRateNotFound, route.Provider, from, to, route.Rule, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))
 	}
 	return out, nil
 }
@@ -515,15 +527,31 @@ func join(series [][]fx.Rate, key func(fx.Rate) int64) [][]fx.Rate {
 	return out
 }
 
-// Resync copies provider's latest released rates from PostgreSQL into
-// Redis (never replacing a newer cached rate) and drops the in-process
-// copy, so a quarantine release is priced at once on every replica.
+// Resync copies provider's latest released rates and the held series
+// from PostgreSQL into Redis (never replacing a newer cached rate; always
+// one that disagrees with its row) and drops the in-process copy, so a
+// quarantine decision, release or rejection, is priced at once on every
+// replica (the held set's write announces it).
 func (s *Service) Resync(ctx context.Context, provider string) error {
 	rows, err := s.store.LatestServable(ctx, []string{provider}, nil, time.Time{})
 	if err != nil {
 		return err
 	}
 	if _, err := s.cache.SetLatest(ctx, provider, rows, ""); err != nil {
+		return err
+	}
+	return s.SyncHeld(ctx)
+}
+
+// SyncHeld copies the series the quality gate holds from PostgreSQL into
+// Redis and drops the in-process copy.
+func (s *Service) SyncHeld(ctx context.Context) error {
+	readAt := time.Now()
+	held, err := s.store.HeldSeries(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.cache.SetHeld(ctx, held, readAt); err != nil {
 		return err
 	}
 	s.near.invalidate()
