@@ -218,7 +218,7 @@ func TestRolesOnEveryAction(t *testing.T) {
 				resp := c.do(t, "POST", path, form, m.ck)
 				if !allowed {
 					if resp.status != 403 || !strings.Contains(resp.body, "forbidden: "+m.name+" has the "+string(m.role)+" role") || !strings.Contains(resp.body, "Nothing was done") {
-						t.Fatalf("%s as %s: %d %q, want 403 naming the role", path, m.role, resp.status, resp.body)
+						t.Fatalf("%s as %s: %d %q, want 403 naming the role", path, m.role, resp.status, brief(resp.body))
 					}
 					if after := c.writes(t); after != before {
 						t.Fatalf("a refused %s wrote:\nbefore %s\nafter  %s", path, before, after)
@@ -226,7 +226,7 @@ func TestRolesOnEveryAction(t *testing.T) {
 					return
 				}
 				if resp.status != r.ok {
-					t.Fatalf("%s as %s: %d, want %d\n%s", path, m.role, resp.status, r.ok, resp.body)
+					t.Fatalf("%s as %s: %d, want %d: %q", path, m.role, resp.status, r.ok, brief(resp.body))
 				}
 				acts := c.actions(t)
 				if len(acts) == 0 || acts[0].Username != m.name || acts[0].Action != r.action || strings.HasPrefix(acts[0].Outcome, "failed") {
@@ -236,6 +236,22 @@ func TestRolesOnEveryAction(t *testing.T) {
 		}
 	}
 }
+
+// brief is what a failure message shows of a response body: a page's
+// error, or the body's start, with any API key in it masked (a test's
+// output must not carry one).
+func brief(body string) string {
+	body = apiKey.ReplaceAllString(body, "ces_…")
+	if _, alert, ok := strings.Cut(body, `role="alert">`); ok {
+		body, _, _ = strings.Cut(alert, "</p>")
+	}
+	if len(body) > 300 {
+		return body[:300] + "…"
+	}
+	return body
+}
+
+var apiKey = regexp.MustCompile(`ces_[A-Za-z0-9_-]{20,}`)
 
 // postForm finds the action forms of a page, the sign-out form aside.
 var postForm = regexp.MustCompile(`<form method="post" action="(/admin/[^"]*)"`)
@@ -313,7 +329,7 @@ func TestDisablingAUserEndsItsSessions(t *testing.T) {
 	}
 	disable := fmt.Sprintf("/admin/users/%d/disable", op.ID)
 	if r := c.do(t, "POST", disable, url.Values{"reason": {"left the team"}, "csrf": {bossToken}}, boss); r.status != 303 {
-		t.Fatalf("disable: %d %s", r.status, r.body)
+		t.Fatalf("disable: %d %q", r.status, brief(r.body))
 	}
 	if n := sessions(); n != 0 {
 		t.Fatalf("op has %d sessions after the disable, want 0", n)
@@ -331,13 +347,13 @@ func TestDisablingAUserEndsItsSessions(t *testing.T) {
 	}
 	r := c.signInAs(t, op.Username, testPassword)
 	if r.status != 403 || !strings.Contains(r.body, "disabled") || cookie(r, "ces_session") != nil {
-		t.Fatalf("a disabled user's sign-in: %d %s", r.status, r.body)
+		t.Fatalf("a disabled user's sign-in: %d %q", r.status, brief(r.body))
 	}
 	if n := sessions(); n != 0 {
 		t.Fatalf("a refused sign-in made a session")
 	}
 	if r := c.do(t, "POST", fmt.Sprintf("/admin/users/%d/enable", op.ID), url.Values{"reason": {"came back"}, "csrf": {bossToken}}, boss); r.status != 303 {
-		t.Fatalf("enable: %d %s", r.status, r.body)
+		t.Fatalf("enable: %d %q", r.status, brief(r.body))
 	}
 	if r := c.signInAs(t, op.Username, testPassword); r.status != 303 || cookie(r, "ces_session") == nil {
 		t.Fatalf("sign-in after enabling: %d", r.status)
@@ -365,7 +381,7 @@ func TestRoleChangeTakesEffectOnTheNextRequest(t *testing.T) {
 		t.Helper()
 		r := c.do(t, "POST", fmt.Sprintf("/admin/users/%d/role", op.ID), url.Values{"role": {string(role)}, "reason": {"role test"}, "csrf": {bossToken}}, boss)
 		if r.status != 303 {
-			t.Fatalf("set role %s: %d %s", role, r.status, r.body)
+			t.Fatalf("set role %s: %d %q", role, r.status, brief(r.body))
 		}
 	}
 	key := url.Values{"name": {"shop"}, "scope-convert": {"on"}, "csrf": {token}}
@@ -429,7 +445,7 @@ func TestUserManagementRefusals(t *testing.T) {
 			tt.form.Set("csrf", token)
 			r := c.do(t, "POST", tt.path, tt.form, boss)
 			if r.status != tt.want {
-				t.Fatalf("%d, want %d\n%s", r.status, tt.want, r.body)
+				t.Fatalf("%d, want %d: %q", r.status, tt.want, brief(r.body))
 			}
 			if tt.recorded == "" {
 				if after := c.writes(t); after != before {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -139,20 +140,38 @@ func TestAdminUserChanges(t *testing.T) {
 	}
 }
 
-// TestAdminsCannotDemoteEachOtherAtOnce: two admins each demoting the
-// other at the same moment leave one admin, not none.
+// TestAdminsCannotDemoteEachOtherAtOnce: admins all demoting one another
+// at the same moment leave exactly one admin, not none.
 func TestAdminsCannotDemoteEachOtherAtOnce(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
-	a, b := newUser(t, st, "a", store.RoleAdmin), newUser(t, st, "b", store.RoleAdmin)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, pair := range [][2]store.AdminUser{{a, b}, {b, a}} {
-		wg.Go(func() { errs[i] = st.SetAdminRole(ctx, pair[1].ID, store.RoleViewer, pair[0].Username, "mutiny") })
+	const n = 16
+	var admins []store.AdminUser
+	for i := range n {
+		admins = append(admins, newUser(t, st, fmt.Sprintf("admin-%d", i), store.RoleAdmin))
 	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = st.SetAdminRole(ctx, admins[(i+1)%n].ID, store.RoleViewer, admins[i].Username, "mutiny")
+		})
+	}
+	close(start)
 	wg.Wait()
-	if n := countRows(t, st, "admin_user_changes", "role = 'viewer'"); n != 1 || errors.Is(errs[0], store.ErrLastAdmin) == errors.Is(errs[1], store.ErrLastAdmin) {
-		t.Fatalf("errors %v; %d demotions recorded, want exactly one refused with ErrLastAdmin", errs, n)
+	refused := 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, store.ErrLastAdmin):
+			refused++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if left := countRows(t, st, "admin_user_changes", "role = 'admin'") - countRows(t, st, "admin_user_changes", "role = 'viewer'"); refused != 1 || left != 1 {
+		t.Fatalf("%d demotions refused, %d admins left; want 1 and 1", refused, left)
 	}
 }
 
