@@ -56,7 +56,7 @@ func createUser(ctx context.Context, cfg config.Config, username, role, reason s
 	if err != nil {
 		return err
 	}
-	if err := admin.CheckPassword(password); err != nil {
+	if err := admin.CheckNewPassword(password); err != nil {
 		return err
 	}
 	hash, err := admin.HashPassword(password)

@@ -50,8 +50,8 @@ func CheckUsername(u string) error {
 	return nil
 }
 
-// CheckPassword says why a new console password is not acceptable, or nil.
-func CheckPassword(pw string) error {
+// CheckNewPassword says why a new console password is not acceptable, or nil.
+func CheckNewPassword(pw string) error {
 	if len(pw) < MinPasswordLength {
 		return fmt.Errorf("the password must have at least %d characters", MinPasswordLength)
 	}
@@ -64,7 +64,7 @@ func (c *Console) createUser(ctx *fiber.Ctx) error {
 	role, rerr := ParseRole(ctx.FormValue("role"))
 	form := usersData{Username: username, NewRole: role}
 	refused := func(status int, msg string) error { return c.renderUsers(ctx, status, msg, form) }
-	if err := errors.Join(CheckUsername(username), CheckPassword(ctx.FormValue("password")), rerr); err != nil {
+	if err := errors.Join(CheckUsername(username), CheckNewPassword(ctx.FormValue("password")), rerr); err != nil {
 		return refused(fiber.StatusBadRequest, "create user: "+err.Error())
 	}
 	hash, err := HashPassword(ctx.FormValue("password"))

@@ -74,20 +74,23 @@ type NewAdminUser struct {
 	By, Reason string
 }
 
-// currentUsers selects every user with its newest change (role NULL when
-// none), the one place that says how the current state is found.
-const currentUsers = `SELECT u.id, u.username, u.created_at, u.password_hash,
-	coalesce(c.role, ''), coalesce(c.disabled, false), coalesce(c.at, u.created_at), coalesce(c.changed_by, ''), coalesce(c.reason, '')
-	FROM admin_users u LEFT JOIN LATERAL (
+// userStateColumns are a user's columns with those of its newest change
+// (an empty role when there is none), and userStateFrom where they come
+// from: the one place that says how a user's current state is found.
+const (
+	userStateColumns = `u.id, u.username, u.created_at,
+	coalesce(c.role, ''), coalesce(c.disabled, false), coalesce(c.at, u.created_at), coalesce(c.changed_by, ''), coalesce(c.reason, '')`
+	userStateFrom = ` FROM admin_users u LEFT JOIN LATERAL (
 		SELECT role, disabled, at, changed_by, reason FROM admin_user_changes
 		WHERE user_id = u.id ORDER BY id DESC LIMIT 1) c ON true`
+)
 
-func scanUser(row interface{ Scan(...any) error }) (AdminUser, string, error) {
+// scanUser reads userStateColumns, then into extra any columns after them.
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (AdminUser, error) {
 	var u AdminUser
-	var hash string
-	err := row.Scan(&u.ID, &u.Username, &u.CreatedAt, &hash, &u.Role, &u.Disabled, &u.ChangedAt, &u.ChangedBy, &u.Reason)
+	err := row.Scan(append([]any{&u.ID, &u.Username, &u.CreatedAt, &u.Role, &u.Disabled, &u.ChangedAt, &u.ChangedBy, &u.Reason}, extra...)...)
 	u.CreatedAt, u.ChangedAt = u.CreatedAt.UTC(), u.ChangedAt.UTC()
-	return u, hash, err
+	return u, err
 }
 
 // CreateAdminUser stores a new console user and its first change (its
@@ -117,7 +120,8 @@ func (s *Store) CreateAdminUser(ctx context.Context, n NewAdminUser) (AdminUser,
 // AdminCredentials returns a console user as it stands now and its
 // password hash, for sign-in.
 func (s *Store) AdminCredentials(ctx context.Context, username string) (AdminUser, string, error) {
-	u, hash, err := scanUser(s.db.QueryRowContext(ctx, currentUsers+` WHERE u.username = ?`, username))
+	var hash string
+	u, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userStateColumns+", u.password_hash"+userStateFrom+" WHERE u.username = ?", username), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AdminUser{}, "", ErrNotFound
 	}
@@ -129,7 +133,7 @@ func (s *Store) AdminCredentials(ctx context.Context, username string) (AdminUse
 
 // AdminUser returns one console user as it stands now.
 func (s *Store) AdminUser(ctx context.Context, id int64) (AdminUser, error) {
-	u, _, err := scanUser(s.db.QueryRowContext(ctx, currentUsers+` WHERE u.id = ?`, id))
+	u, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userStateColumns+userStateFrom+" WHERE u.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return AdminUser{}, ErrNotFound
 	}
@@ -141,14 +145,14 @@ func (s *Store) AdminUser(ctx context.Context, id int64) (AdminUser, error) {
 
 // AdminUsers returns every console user as it stands now, by username.
 func (s *Store) AdminUsers(ctx context.Context) ([]AdminUser, error) {
-	rows, err := s.db.QueryContext(ctx, currentUsers+` ORDER BY u.username`)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+userStateColumns+userStateFrom+" ORDER BY u.username")
 	if err != nil {
 		return nil, fmt.Errorf("store: admin users: %w", err)
 	}
 	defer rows.Close()
 	var out []AdminUser
 	for rows.Next() {
-		u, _, err := scanUser(rows)
+		u, err := scanUser(rows)
 		if err != nil {
 			return nil, fmt.Errorf("store: admin users: %w", err)
 		}
@@ -189,7 +193,7 @@ func (s *Store) changeAdminUser(ctx context.Context, id int64, by, reason string
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", userChangesLock); err != nil {
 			return fmt.Errorf("store: change admin user %d: lock: %w", id, err)
 		}
-		before, _, err := scanUser(tx.QueryRowContext(ctx, currentUsers+` WHERE u.id = ?`, id))
+		before, err := scanUser(tx.QueryRowContext(ctx, "SELECT "+userStateColumns+userStateFrom+" WHERE u.id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
