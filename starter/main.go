@@ -7,10 +7,11 @@
 //	starter verify-audit [--full] [--keys F] check the audit log against its seals, signatures and anchor
 //	starter audit-keygen --out FILE          write a new seal signing key pair
 //	starter apikey create|list|revoke        manage the API keys clients send
+//	starter createsuperuser --username U     create an admin console user
+//	starter user create|list|role|disable|enable  manage console users and their roles
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,10 +30,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	"golang.org/x/term"
 
 	"ces/activities"
-	"ces/internal/admin"
 	"ces/internal/anchor"
 	"ces/internal/audit"
 	"ces/internal/cache"
@@ -73,8 +72,15 @@ commands:
                                   make an API key and print it (once; only its hash is stored)
   apikey list                     list the keys: id, name, prefix, scopes, created, revoked
   apikey revoke ID [--reason R]   revoke a key, at once on every API replica
-  createsuperuser --username U    create an admin console user; the password is read from the
-                                  terminal without echo, or from the first line of stdin
+  createsuperuser --username U    create a console user with the admin role; the password is read
+                                  from the terminal without echo, or from the first line of stdin
+  user create --username U --role R [--reason R]
+                                  create a console user with role R (viewer, operator or admin);
+                                  the password is read as by createsuperuser
+  user list                       list the console users: username, role, state, last change
+  user role U R --reason R        give user U role R, from its next request on
+  user disable U --reason R       disable user U and end all its sessions at once
+  user enable U --reason R        let user U sign in again
 `
 
 func main() {
@@ -117,6 +123,8 @@ func main() {
 		err = apikey(ctx, cfg, args, os.Stdout)
 	case "createsuperuser":
 		err = createSuperuser(ctx, log, cfg, args, os.Stdin)
+	case "user":
+		err = user(ctx, cfg, args, os.Stdin, os.Stdout)
 	default:
 		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
@@ -385,67 +393,6 @@ func backfill(ctx context.Context, log *slog.Logger, cfg config.Config, args []s
 		return fmt.Errorf("backfill %s: %w", run.GetID(), err)
 	}
 	return json.NewEncoder(os.Stdout).Encode(res)
-}
-
-func createSuperuser(ctx context.Context, log *slog.Logger, cfg config.Config, args []string, stdin *os.File) error {
-	fs := flag.NewFlagSet("createsuperuser", flag.ContinueOnError)
-	username := fs.String("username", "", "the admin's username")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *username == "" {
-		return errors.New("--username is required")
-	}
-	password, err := readPassword(stdin)
-	if err != nil {
-		return err
-	}
-	if len(password) < admin.MinPasswordLength {
-		return fmt.Errorf("the password must have at least %d characters", admin.MinPasswordLength)
-	}
-	hash, err := admin.HashPassword(password)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, 2)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := store.New(db).CreateAdmin(ctx, *username, hash); err != nil {
-		return err
-	}
-	log.Info("admin user created; sign in at /admin", "username", *username)
-	return nil
-}
-
-// readPassword reads a password without echo from a terminal (asking
-// twice), or the first line of stdin when it is not a terminal (scripts).
-func readPassword(stdin *os.File) (string, error) {
-	fd := int(stdin.Fd())
-	if !term.IsTerminal(fd) {
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return "", errors.New("no password on stdin")
-		}
-		return strings.TrimRight(line, "\r\n"), nil
-	}
-	fmt.Fprint(os.Stderr, "Password: ")
-	first, err := term.ReadPassword(fd)
-	fmt.Fprintln(os.Stderr)
-	if err != nil {
-		return "", err
-	}
-	fmt.Fprint(os.Stderr, "Password (again): ")
-	second, err := term.ReadPassword(fd)
-	fmt.Fprintln(os.Stderr)
-	if err != nil {
-		return "", err
-	}
-	if string(first) != string(second) {
-		return "", errors.New("the passwords differ")
-	}
-	return string(first), nil
 }
 
 // apikey makes, lists and revokes API keys. The key itself is printed

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"ces/internal/audit"
 	"ces/internal/config"
@@ -181,8 +184,106 @@ func TestCreateSuperuserFromStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, hash, err := store.New(db).AdminPasswordHash(context.Background(), "ops")
+	st := store.New(db)
+	u, hash, err := st.AdminCredentials(context.Background(), "ops")
 	if err != nil || !strings.HasPrefix(hash, "$2a$") {
 		t.Fatalf("stored hash %q, %v", hash, err)
+	}
+	if u.Role != store.RoleAdmin || u.Disabled || u.ChangedBy != "starter" {
+		t.Fatalf("createsuperuser made %+v, want an enabled admin", u)
+	}
+	acts, err := st.AdminActions(context.Background(), 10)
+	if err != nil || len(acts) != 2 || acts[0].Action != "user-create" || !strings.HasPrefix(acts[0].Outcome, "failed: ") ||
+		acts[1].Target != "user ops as admin" || acts[1].Outcome != "ok" || acts[1].Username != "starter" {
+		t.Fatalf("admin actions = %+v, %v; want the creation and the refused second one", acts, err)
+	}
+}
+
+// TestUserCommand manages console users as an operator without a working
+// console would: each change takes effect, is recorded, and a disable
+// ends the user's sessions.
+func TestUserCommand(t *testing.T) {
+	dsn := testenv.DatabaseURL(t)
+	bin := buildStarter(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := store.New(db)
+	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: "boss", PasswordHash: "x", Role: store.RoleAdmin, By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		ok    bool
+		// wantRole and wantDisabled are ann's afterwards ("" when absent).
+		wantRole     string
+		wantDisabled bool
+		wantOut      string // a regular expression
+	}{
+		{"create with an unknown role", "a long enough password\n", []string{"create", "--username", "ann", "--role", "root"}, false, "", false, "not a role"},
+		{"create with a bad username", "a long enough password\n", []string{"create", "--username", "ann smith"}, false, "", false, "--username"},
+		{"create", "a long enough password\n", []string{"create", "--username", "ann", "--role", "operator"}, true, "operator", false, "created ann as operator"},
+		{"role without a reason", "", []string{"role", "ann", "viewer"}, false, "operator", false, "--reason is required"},
+		{"role of nobody", "", []string{"role", "bob", "viewer", "--reason", "x"}, false, "operator", false, "user role: no user"},
+		{"role", "", []string{"role", "ann", "viewer", "--reason", "moved to finance"}, true, "viewer", false, "ann is now viewer"},
+		{"disable", "", []string{"disable", "ann", "--reason", "left"}, true, "viewer", true, "ann disabled"},
+		{"list", "", []string{"list"}, true, "viewer", true, `ann +viewer +disabled +\S+ +starter +left`},
+		{"enable", "", []string{"enable", "ann", "--reason", "back"}, true, "viewer", false, "ann enabled"},
+		{"the last admin stays", "", []string{"disable", "boss", "--reason", "x"}, false, "viewer", false, "no enabled admin"},
+		{"unknown subcommand", "", []string{"delete", "ann"}, false, "viewer", false, "unknown subcommand"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "disable" {
+				// A live session, which the disable must end.
+				u, _, _ := st.AdminCredentials(ctx, "ann")
+				if err := st.CreateSession(ctx, strings.Repeat("e", 64), u.ID, strings.Repeat("c", 64), time.Now().Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command(bin, append([]string{"user"}, tt.args...)...)
+			cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "REDIS_URL=redis://127.0.0.1:6379/0")
+			cmd.Stdin = strings.NewReader(tt.stdin)
+			out, err := cmd.CombinedOutput()
+			if (err == nil) != tt.ok || !regexp.MustCompile(tt.wantOut).Match(out) {
+				t.Fatalf("err %v, want ok=%v and output with %q:\n%s", err, tt.ok, tt.wantOut, out)
+			}
+			u, _, err := st.AdminCredentials(ctx, "ann")
+			if tt.wantRole == "" {
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("ann exists: %+v %v", u, err)
+				}
+				return
+			}
+			if err != nil || u.Role != tt.wantRole || u.Disabled != tt.wantDisabled {
+				t.Fatalf("ann = %+v, %v; want %s, disabled %v", u, err, tt.wantRole, tt.wantDisabled)
+			}
+			if _, err := st.SessionByToken(ctx, strings.Repeat("e", 64), time.Now()); tt.wantDisabled && !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("ann's session survived the disable: %v", err)
+			}
+		})
+	}
+	acts, err := st.AdminActions(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range acts {
+		got = append(got, a.Username+" "+a.Action+" "+a.Target+" "+a.Reason+": "+a.Outcome)
+	}
+	want := []string{
+		"starter user-disable user boss x: failed: store: the change would leave no enabled admin",
+		"starter user-enable user ann back: ok",
+		"starter user-disable user ann left: ok",
+		"starter user-role user ann to viewer moved to finance: ok",
+		"starter user-create user ann as operator : ok",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("admin actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -4,6 +4,9 @@
 // gate held back (release or reject a quarantined rate, suspend or resume a
 // currency pair). It can change no rate and no audit record: decisions and
 // suspensions are appended, and every action is recorded in admin_actions.
+// Each user has a role: a viewer reads every page, an operator also acts
+// on ingestion, quarantines, pairs and verification, an admin also on API
+// keys and console users; the server refuses an action the role lacks.
 package admin
 
 import (
@@ -141,7 +144,7 @@ func New(d Deps) (*Console, error) {
 	if d.Redis != nil {
 		c.signIns.rdb = redis_rate.NewLimiter(d.Redis)
 	}
-	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality", "keys"} {
+	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality", "keys", "users"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("admin: parse %s: %w", page, err)
@@ -159,25 +162,33 @@ func (c *Console) Mount(app *fiber.App) {
 	g.Post("/login", c.login)
 	auth := g.Group("", c.requireSession)
 	auth.Post("/logout", c.requireCSRF, c.logout)
+	// Every other POST is an action: it needs the CSRF token and a role
+	// with the power, checked here on the server whatever the page showed.
+	action := func(path string, p power, h fiber.Handler) { auth.Post(path, c.requireCSRF, c.allow(p), h) }
 	auth.Get("/", c.dashboard)
-	auth.Post("/ingestion/trigger", c.requireCSRF, c.trigger)
-	auth.Post("/ingestion/pause", c.requireCSRF, c.pause)
-	auth.Post("/ingestion/resume", c.requireCSRF, c.resume)
+	action("/ingestion/trigger", operate, c.trigger)
+	action("/ingestion/pause", operate, c.pause)
+	action("/ingestion/resume", operate, c.resume)
 	auth.Get("/rates", c.rates)
 	auth.Get("/rates.csv", c.ratesCSV)
 	auth.Get("/rates/:id", c.rate)
 	auth.Get("/conversions", c.conversions)
 	auth.Get("/conversions/:id", c.conversion)
 	auth.Get("/integrity", c.integrity)
-	auth.Post("/integrity/verify", c.requireCSRF, c.verify)
+	action("/integrity/verify", operate, c.verify)
 	auth.Get("/quality", c.quality)
-	auth.Post("/quality/:id/release", c.requireCSRF, c.decide(true))
-	auth.Post("/quality/:id/reject", c.requireCSRF, c.decide(false))
-	auth.Post("/pairs/suspend", c.requireCSRF, c.suspension(true))
-	auth.Post("/pairs/resume", c.requireCSRF, c.suspension(false))
+	action("/quality/:id/release", operate, c.decide(true))
+	action("/quality/:id/reject", operate, c.decide(false))
+	action("/pairs/suspend", operate, c.suspension(true))
+	action("/pairs/resume", operate, c.suspension(false))
 	auth.Get("/keys", c.keys)
-	auth.Post("/keys", c.requireCSRF, c.createKey)
-	auth.Post("/keys/:id/revoke", c.requireCSRF, c.revokeKey)
+	action("/keys", manage, c.createKey)
+	action("/keys/:id/revoke", manage, c.revokeKey)
+	auth.Get("/users", c.users)
+	action("/users", manage, c.createUser)
+	action("/users/:id/role", manage, c.setRole)
+	action("/users/:id/disable", manage, c.setDisabled(true))
+	action("/users/:id/enable", manage, c.setDisabled(false))
 }
 
 func (c *Console) securityHeaders(ctx *fiber.Ctx) error {
@@ -191,8 +202,10 @@ func (c *Console) securityHeaders(ctx *fiber.Ctx) error {
 
 // view is what every page template receives.
 type view struct {
-	Title     string
-	User      string
+	Title string
+	User  string
+	// Role is the signed-in user's; pages show only the actions it has.
+	Role      Role
 	CSRF      string
 	Providers []string
 	Flash     string
@@ -201,8 +214,8 @@ type view struct {
 }
 
 func (c *Console) render(ctx *fiber.Ctx, status int, page string, v view) error {
-	if s, ok := ctx.Locals("session").(store.Session); ok {
-		v.User, v.CSRF = s.Username, s.CSRFToken
+	if s := c.session(ctx); s.Username != "" {
+		v.User, v.Role, v.CSRF = s.Username, Role(s.Role), s.CSRFToken
 	}
 	v.Providers = c.d.Providers
 	if v.Flash == "" {
@@ -255,7 +268,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(until.Sub(c.d.Now()).Seconds())+1))
 		return retry(fiber.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins. Try again after %s.", until.UTC().Format(time.RFC3339)))
 	}
-	id, hash, err := c.d.Store.AdminPasswordHash(ctx.UserContext(), username)
+	u, hash, err := c.d.Store.AdminCredentials(ctx.UserContext(), username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -264,10 +277,16 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		c.d.Log.WarnContext(ctx.UserContext(), "admin sign-in failed", "username", username, "client", ctx.IP())
 		return retry(fiber.StatusUnauthorized, "Wrong username or password.")
 	}
+	// Told only to whoever knows the password: the user exists but may not
+	// sign in.
+	if _, rerr := ParseRole(u.Role); u.Disabled || rerr != nil {
+		c.d.Log.WarnContext(ctx.UserContext(), "admin sign-in refused: user disabled or without a role", "username", username, "client", ctx.IP())
+		return retry(fiber.StatusForbidden, "This user is disabled or has no role: ask an admin.")
+	}
 	c.signIns.succeeded(ctx.UserContext(), keys...)
 	token := randomToken()
 	expires := c.d.Now().Add(sessionTTL)
-	if err := c.d.Store.CreateSession(ctx.UserContext(), sha256Hex(token), id, randomToken(), expires); err != nil {
+	if err := c.d.Store.CreateSession(ctx.UserContext(), sha256Hex(token), u.ID, randomToken(), expires); err != nil {
 		return err
 	}
 	c.setCookie(ctx, sessionCookie, token, sessionTTL)
@@ -291,8 +310,7 @@ func (c *Console) requireSession(ctx *fiber.Ctx) error {
 }
 
 func (c *Console) requireCSRF(ctx *fiber.Ctx) error {
-	s, _ := ctx.Locals("session").(store.Session)
-	if !sameToken(s.CSRFToken, ctx.FormValue("csrf")) {
+	if !sameToken(c.session(ctx).CSRFToken, ctx.FormValue("csrf")) {
 		return ctx.Status(fiber.StatusForbidden).SendString("forbidden: missing or wrong CSRF token; reload the page and try again")
 	}
 	return ctx.Next()
@@ -306,10 +324,13 @@ func (c *Console) logout(ctx *fiber.Ctx) error {
 	return ctx.Redirect("/admin/login", fiber.StatusSeeOther)
 }
 
-func (c *Console) user(ctx *fiber.Ctx) string {
+// session is the signed-in user's session, as requireSession read it.
+func (c *Console) session(ctx *fiber.Ctx) store.Session {
 	s, _ := ctx.Locals("session").(store.Session)
-	return s.Username
+	return s
 }
+
+func (c *Console) user(ctx *fiber.Ctx) string { return c.session(ctx).Username }
 
 // act runs one admin action on target and records it in admin_actions,
 // whatever its outcome. do may succeed with a warning (the action took
@@ -348,7 +369,7 @@ func refusal(err error) int {
 		return fiber.StatusBadRequest
 	case errors.Is(err, store.ErrQuarantineNotFound), errors.Is(err, store.ErrNotFound):
 		return fiber.StatusNotFound
-	case errors.Is(err, store.ErrAlreadyDecided):
+	case errors.Is(err, store.ErrAlreadyDecided), errors.Is(err, store.ErrUserExists), errors.Is(err, store.ErrLastAdmin):
 		return fiber.StatusConflict
 	}
 	return 0

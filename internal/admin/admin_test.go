@@ -70,15 +70,15 @@ const (
 )
 
 // newConsole mounts the console over a real database and a real Temporal
-// schedule, with one admin user.
-func newConsole(t *testing.T) *console {
+// schedule, with one admin user; opts adjust its dependencies.
+func newConsole(t *testing.T, opts ...func(*admin.Deps)) *console {
 	t.Helper()
 	st := store.New(testenv.DB(t))
 	hash, err := admin.HashPassword(testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAdmin(context.Background(), testUser, hash); err != nil {
+	if _, err := st.CreateAdminUser(context.Background(), store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	tc := testenv.Temporal(t)
@@ -91,11 +91,15 @@ func newConsole(t *testing.T) *console {
 	t.Cleanup(func() { tc.ScheduleClient().GetHandle(context.Background(), id).Delete(context.Background()) })
 	ctrl := ingestion.NewControl(tc, "ecb", id)
 	rp := &republisher{}
-	c, err := admin.New(admin.Deps{
+	d := admin.Deps{
 		Store: st, Ingestion: map[string]admin.Ingestion{"ecb": ctrl}, Providers: []string{"ecb"},
 		StaleAfter: func(string) time.Duration { return time.Hour }, Rates: rp,
 		TemporalUI: "http://127.0.0.1:8233", Log: quiet,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	c, err := admin.New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +164,26 @@ func (c *console) loginForm(t *testing.T) (*http.Cookie, string) {
 
 func (c *console) signIn(t *testing.T, password string) resp {
 	t.Helper()
-	ck, token := c.loginForm(t)
-	return c.do(t, "POST", "/admin/login", url.Values{"csrf": {token}, "username": {testUser}, "password": {password}}, ck)
+	return c.signInAs(t, testUser, password)
 }
 
-// session signs in and returns the session cookie and the page's CSRF token.
+func (c *console) signInAs(t *testing.T, username, password string) resp {
+	t.Helper()
+	ck, token := c.loginForm(t)
+	return c.do(t, "POST", "/admin/login", url.Values{"csrf": {token}, "username": {username}, "password": {password}}, ck)
+}
+
+// session signs in as the admin and returns the session cookie and the
+// page's CSRF token.
 func (c *console) session(t *testing.T) (*http.Cookie, string) {
 	t.Helper()
-	r := c.signIn(t, testPassword)
+	return c.sessionAs(t, testUser)
+}
+
+// sessionAs signs in as username (password testPassword).
+func (c *console) sessionAs(t *testing.T, username string) (*http.Cookie, string) {
+	t.Helper()
+	r := c.signInAs(t, username, testPassword)
 	ck := cookie(r, "ces_session")
 	if r.status != 303 || ck == nil {
 		t.Fatalf("sign-in: %d %s", r.status, r.body)

@@ -51,7 +51,8 @@ func chromium(t *testing.T) string {
 // Temporal, next to an ECB schedule that has not run: sign in, read both
 // providers on the dashboard, filter rates, open a verified conversion,
 // release a quarantined rate, pause and resume ingestion and see Temporal
-// agree.
+// agree; then, signed in as a viewer, see the next held rate without any
+// button to decide it.
 func TestConsoleInBrowser(t *testing.T) {
 	browser := chromium(t)
 	ctx := context.Background()
@@ -145,7 +146,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	resp.Body.Close()
 	hash, _ := admin.HashPassword(testPassword)
-	if err := st.CreateAdmin(ctx, testUser, hash); err != nil {
+	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -296,6 +297,34 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if s, err := ctrl.Status(ctx); err != nil || s.Paused || state != "running" {
 		t.Fatalf("after resume: page %q, Temporal %+v %v", state, s, err)
+	}
+
+	// A viewer reads the held rate on the quality page but is offered no
+	// button to decide it, nor any other action.
+	q = quarantineNaira(t, st)
+	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: "viewer@ces", PasswordHash: hash, Role: store.RoleViewer, By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	var role string
+	var buttons []string
+	if err := chromedp.Do(bctx,
+		chromedp.Click(`header form.inline button`),
+		chromedp.WaitVisible(`input[name="username"]`),
+		chromedp.SendKeys(`input[name="username"]`, "viewer@ces"),
+		chromedp.SendKeys(`input[name="password"]`, testPassword),
+		chromedp.Submit(`input[name="password"]`),
+		chromedp.WaitVisible(`#read-only`),
+		chromedp.Navigate(base+"/admin/quality"),
+		chromedp.WaitVisible(fmt.Sprintf(`#quarantine-%d`, q.ID)),
+		into(&role, chromedp.Text(`#role`)),
+		into(&buttons, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('main button')).map(e => e.id || e.textContent)`)),
+		into(&shot, chromedp.FullScreenshot(100)),
+	); err != nil {
+		t.Fatalf("viewer: %v", err)
+	}
+	os.WriteFile(filepath.Join(artifacts, "admin-quality-viewer.png"), shot, 0o644)
+	if role != "viewer" || len(buttons) != 0 {
+		t.Fatalf("the viewer's quality page: role %q, buttons %q; want none", role, buttons)
 	}
 }
 

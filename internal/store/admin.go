@@ -5,92 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"ces/internal/fx"
 )
-
-// ErrNotFound is returned when an admin record does not exist.
-var ErrNotFound = errors.New("store: not found")
-
-// ErrUserExists is returned when an admin username is taken.
-var ErrUserExists = errors.New("store: admin user already exists")
-
-type adminUser struct {
-	bun.BaseModel `bun:"table:admin_users"`
-	ID            int64     `bun:"id,pk,autoincrement"`
-	Username      string    `bun:"username"`
-	PasswordHash  string    `bun:"password_hash"`
-	CreatedAt     time.Time `bun:"created_at,nullzero,default:now()"`
-}
-
-// CreateAdmin stores a new admin user with a password hash.
-func (s *Store) CreateAdmin(ctx context.Context, username, passwordHash string) error {
-	u := adminUser{Username: username, PasswordHash: passwordHash}
-	if _, err := s.db.NewInsert().Model(&u).Exec(ctx); err != nil {
-		if strings.Contains(err.Error(), "admin_users_username_key") {
-			return ErrUserExists
-		}
-		return fmt.Errorf("store: create admin: %w", err)
-	}
-	return nil
-}
-
-// AdminPasswordHash returns an admin's id and password hash.
-func (s *Store) AdminPasswordHash(ctx context.Context, username string) (int64, string, error) {
-	var u adminUser
-	err := s.db.NewSelect().Model(&u).Where("username = ?", username).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", ErrNotFound
-	}
-	if err != nil {
-		return 0, "", fmt.Errorf("store: admin user: %w", err)
-	}
-	return u.ID, u.PasswordHash, nil
-}
-
-// Session is a signed-in admin.
-type Session struct {
-	Username  string
-	CSRFToken string
-	ExpiresAt time.Time
-}
-
-// CreateSession stores a session under the hash of its token.
-func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error {
-	_, err := s.db.NewRaw(`INSERT INTO admin_sessions (token_sha256, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, now(), ?)`,
-		tokenHash, userID, csrf, expires.UTC()).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: create session: %w", err)
-	}
-	return nil
-}
-
-// SessionByToken returns the session with that token hash unexpired at now.
-func (s *Store) SessionByToken(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
-	var out Session
-	err := s.db.NewRaw(`SELECT u.username, s.csrf_token, s.expires_at FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id
-		WHERE s.token_sha256 = ? AND s.expires_at > ?`, tokenHash, now.UTC()).Scan(ctx, &out.Username, &out.CSRFToken, &out.ExpiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, ErrNotFound
-	}
-	if err != nil {
-		return Session{}, fmt.Errorf("store: session: %w", err)
-	}
-	return out, nil
-}
-
-// DeleteSession signs a session out, and drops those expired at now.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash string, now time.Time) error {
-	_, err := s.db.NewRaw(`DELETE FROM admin_sessions WHERE token_sha256 = ? OR expires_at < ?`, tokenHash, now.UTC()).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: delete session: %w", err)
-	}
-	return nil
-}
 
 // AdminAction is one recorded admin action.
 type AdminAction struct {

@@ -90,6 +90,12 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				"INSERT INTO audit_seals (row_count) SELECT row_count FROM audit_seals WHERE false",
 				"INSERT INTO audit_signing_keys (key_id, public_key) VALUES ('forged', 'x')",
 				"INSERT INTO audit_verifications (verified_at, full_run, seals, rows_checked, unsealed, problem, started_by) VALUES (now(), true, 0, 0, 0, '', 'forged')",
+				// A user's role is its newest change: the API appends
+				// changes, it never rewrites one or a user.
+				"UPDATE admin_user_changes SET role = 'admin'",
+				"DELETE FROM admin_user_changes",
+				"UPDATE admin_users SET password_hash = 'x'",
+				"DELETE FROM admin_users",
 			}, refused...)},
 		{logins[1],
 			[]string{
@@ -100,6 +106,7 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 			append([]string{
 				"INSERT INTO conversion_audits (amount) SELECT amount FROM conversion_audits WHERE false",
 				"INSERT INTO admin_users (username, password_hash) VALUES ('x', 'y')",
+				"INSERT INTO admin_user_changes (user_id, role, disabled, changed_by) SELECT id, 'admin', false, 'x' FROM admin_users",
 			}, refused...)},
 	} {
 		t.Run(tc.login.Name[:strings.LastIndex(tc.login.Name, "_")], func(t *testing.T) {
@@ -132,6 +139,23 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				}
 				if keys, err := as.SigningKeys(ctx); err != nil {
 					t.Errorf("the API may not read the signing keys it publishes: %v %v", keys, err)
+				}
+				// The console's admins manage users through the history.
+				if _, err := as.CreateAdminUser(ctx, store.NewAdminUser{Username: "login-test-admin", PasswordHash: "x", Role: store.RoleAdmin, By: "starter"}); err != nil {
+					t.Errorf("the API may not create a console user: %v", err)
+				}
+				u, err := as.CreateAdminUser(ctx, store.NewAdminUser{Username: "login-test", PasswordHash: "x", Role: store.RoleViewer, By: "admin"})
+				if err != nil {
+					t.Errorf("the API may not create a console user: %v", err)
+				}
+				if err := as.SetAdminRole(ctx, u.ID, store.RoleAdmin, "admin", "login test"); err != nil {
+					t.Errorf("the API may not change a user's role: %v", err)
+				}
+				if err := as.CreateSession(ctx, strings.Repeat("d", 64), u.ID, strings.Repeat("c", 64), time.Now().Add(time.Hour)); err != nil {
+					t.Errorf("the API may not sign a user in: %v", err)
+				}
+				if err := as.SetAdminDisabled(ctx, u.ID, true, "admin", "login test"); err != nil {
+					t.Errorf("the API may not disable a user and end its sessions: %v", err)
 				}
 			} else {
 				testenv.SeedReceiptsWith(t, as, st, 1) // rates as the worker, the conversion by the owner

@@ -62,6 +62,25 @@ func Suffix() string {
 // current schema, drops it when the test ends, and returns its URL.
 func DatabaseURL(t testing.TB) string {
 	t.Helper()
+	dsn := EmptyDatabaseURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, dsn, 4)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	defer db.Close()
+	if _, err := migrations.Run(ctx, db, 10*time.Second); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	return dsn
+}
+
+// EmptyDatabaseURL creates a database for the test without any schema
+// (a test of a migration applies the ones before it), drops it when the
+// test ends, and returns its URL.
+func EmptyDatabaseURL(t testing.TB) string {
+	t.Helper()
 	admin := need(t, EnvDatabaseURL)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -87,17 +106,7 @@ func DatabaseURL(t testing.TB) string {
 		t.Fatalf("%s is not a URL", EnvDatabaseURL)
 	}
 	u.Path = "/" + name
-	dsn := u.String()
-
-	db, err := store.Open(ctx, dsn, 4)
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	defer db.Close()
-	if _, err := migrations.Run(ctx, db, 10*time.Second); err != nil {
-		t.Fatalf("migrate test database: %v", err)
-	}
-	return dsn
+	return u.String()
 }
 
 // DB returns a migrated, empty database for the test.
