@@ -76,7 +76,7 @@ func (c *Console) decide(release bool) fiber.Handler {
 		reason, user := formReason(ctx), c.user(ctx)
 		return c.act(ctx, action, target, reason, "/admin/quality", func(cx context.Context) (string, error) {
 			q, err := c.d.Store.DecideQuarantine(cx, id, release, reason, user)
-			if err != nil || !release {
+			if err != nil {
 				return "", err
 			}
 			note := ""
@@ -86,8 +86,11 @@ func (c *Console) decide(release bool) fiber.Handler {
 			if c.d.Rates == nil {
 				return note, nil
 			}
+			// A release or a rejection ends the series' review: every
+			// replica prices it again at once (rates.Resync republishes the
+			// held series with the rates).
 			if err := c.d.Rates.Resync(cx, q.Rate.Provider); err != nil {
-				return strings.TrimPrefix(note+"; republishing failed (the rate reaches the cache at its provider's next ingestion): "+err.Error(), "; "), nil
+				return strings.TrimPrefix(note+"; republishing failed (every API replica re-reads the held series within 30 s; the rate reaches the cache at its provider's next ingestion): "+err.Error(), "; "), nil
 			}
 			return note, nil
 		}, func(status int, msg string) error {
