@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"ces/internal/audit"
 	"ces/internal/store"
 	"ces/internal/testenv"
@@ -158,5 +160,58 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLegacyAppRoleHoldsNothing: ces_app, the server-wide role migration
+// 2 made and told operators to log in through, holds no privilege in a
+// migrated database, and is gone unless another database on the server
+// still grants it something (an older CES, or one migrating right now).
+func TestLegacyAppRoleHoldsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.DB(t)
+	// Every privilege any object of this database grants ces_app, read
+	// from the ACLs themselves (a dropped role is in none).
+	var granted []string
+	err := db.NewRaw(`SELECT format('%s on %s', a.privilege_type, o.name) FROM (
+			SELECT c.oid::regclass::text AS name, c.relacl AS acl FROM pg_class c
+			UNION ALL SELECT p.oid::regprocedure::text, p.proacl FROM pg_proc p
+			UNION ALL SELECT 'schema ' || n.nspname, n.nspacl FROM pg_namespace n
+			UNION ALL SELECT 'database ' || d.datname, d.datacl FROM pg_database d WHERE d.datname = current_database()
+		) o CROSS JOIN LATERAL aclexplode(o.acl) a JOIN pg_roles r ON r.oid = a.grantee
+		WHERE r.rolname = 'ces_app' ORDER BY 1`).Scan(ctx, &granted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(granted) > 0 {
+		t.Errorf("ces_app still holds %v", granted)
+	}
+	// The same through PostgreSQL's own check, table by table, while the
+	// role exists (another database may keep it).
+	var tables []string
+	err = db.NewRaw(`SELECT c.relname FROM pg_class c
+		WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v', 'S')
+		AND has_table_privilege('ces_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+		ORDER BY 1`).Scan(ctx, &tables)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42704" { // undefined_object: no such role, no privilege
+		err = nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) > 0 {
+		t.Errorf("ces_app may use %v", tables)
+	}
+	// One snapshot: either the role is gone, or another database still
+	// refers to it (which is why DROP ROLE was refused).
+	var ok bool
+	if err := db.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ces_app')
+		OR EXISTS (SELECT FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid AND d.refclassid = 'pg_authid'::regclass
+			WHERE r.rolname = 'ces_app' AND d.dbid <> (SELECT oid FROM pg_database WHERE datname = current_database()))`).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Error("ces_app is kept although no other database refers to it")
 	}
 }
