@@ -216,8 +216,14 @@ func run(s settings) error {
 		return fmt.Errorf("CBN ingestion: %w", err)
 	}
 
-	// The API runs as its own login, as everywhere (it refuses the owner's).
-	if err := store.EnsureLogins(ctx, db, []store.Login{{Name: store.APILogin, Role: store.APIRole, Password: "bench-only"}},
+	// The API runs as its own login, as everywhere (it refuses the owner's):
+	// the bench database's, so a CES on the same server keeps its password.
+	database, err := store.CurrentDatabase(ctx, db)
+	if err != nil {
+		return err
+	}
+	apiLogin, _ := store.DatabaseLogins(database)
+	if err := store.EnsureLogins(ctx, db, []store.Login{{Name: apiLogin, Role: store.APIRole, Password: "bench-only"}},
 		store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
 		return err
 	}
@@ -233,7 +239,7 @@ func run(s settings) error {
 	if err != nil {
 		return err
 	}
-	apiURL.User = url.UserPassword(store.APILogin, "bench-only")
+	apiURL.User = url.UserPassword(apiLogin, "bench-only")
 	apiDB := apiURL.String()
 	apiAddr, multiAddr, floorAddr, rawAddr := freeAddr(), freeAddr(), freeAddr(), freeAddr()
 	if os.Getenv("BENCH_PROFILE") != "" {
@@ -666,6 +672,9 @@ func createDatabase(ctx context.Context, adminURL string) (string, func(), error
 	}
 	drop := func() {
 		adb.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		// The database's own logins go with it (the bench makes the API's).
+		api, worker := store.DatabaseLogins(name)
+		adb.ExecContext(context.Background(), "DROP ROLE IF EXISTS "+api+", "+worker)
 		adb.Close()
 	}
 	i := strings.LastIndex(adminURL, "/")
