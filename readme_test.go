@@ -31,7 +31,7 @@ var notRun = map[string]string{
 	"cp .env.example .env":              "docker-compose path: no Docker engine here; internal/config validates the compose file",
 	"docker compose up --build":         "no Docker engine on this machine; internal/config validates the compose file",
 	"open http://127.0.0.1:8080/admin/": "opens a browser; internal/admin's browser test signs in with Chromium",
-	"DATABASE_URL=postgres://ces_api:choose-one@127.0.0.1:5432/ces bin/api": "starts a second, long-running API under a role the SQL block above creates by hand",
+	"DATABASE_URL=postgres://ces_api_ces:choose-one@127.0.0.1:5432/ces bin/api": "starts a second, long-running API, on the database ces (the test's has another name)",
 }
 
 // readmeExamples returns the logical lines of every ```sh block (with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -213,5 +214,44 @@ func TestLegacyAppRoleHoldsNothing(t *testing.T) {
 	}
 	if !ok {
 		t.Error("ces_app is kept although no other database refers to it")
+	}
+}
+
+// TestDatabaseLogins: each database gets logins of its own, plain
+// PostgreSQL names of at most 63 bytes, however it is called.
+func TestDatabaseLogins(t *testing.T) {
+	long := strings.Repeat("payments_", 10)
+	plain := regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	seen := map[string]string{}
+	for _, tt := range []struct{ database, api string }{
+		{"ces", "ces_api_ces"},
+		{"ces_test_0a1b", "ces_api_ces_test_0a1b"},
+		{"CES", ""}, // folded: not ces's
+		{"my-db", ""},
+		{"my_db", "ces_api_my_db"},
+		{"zürich", ""},
+		{long + "a", ""},
+		{long + "b", ""}, // the same first 44 bytes as the one above
+		{strings.Repeat("x", 52), "ces_api_" + strings.Repeat("x", 52)}, // ces_worker_ + 52 = 63
+		{strings.Repeat("x", 53), ""},
+	} {
+		t.Run(tt.database, func(t *testing.T) {
+			api, worker := store.DatabaseLogins(tt.database)
+			if tt.api != "" && api != tt.api {
+				t.Errorf("api login %q, want %q", api, tt.api)
+			}
+			for _, name := range []string{api, worker} {
+				if len(name) > 63 || !plain.MatchString(name) {
+					t.Errorf("%q is not a plain name of at most 63 bytes", name)
+				}
+				if other, ok := seen[name]; ok {
+					t.Errorf("%q is the login of %q too", name, other)
+				}
+				seen[name] = tt.database
+			}
+			if !strings.HasPrefix(api, "ces_api_") || !strings.HasPrefix(worker, "ces_worker_") {
+				t.Errorf("logins %q, %q", api, worker)
+			}
+		})
 	}
 }
