@@ -253,7 +253,7 @@ func run(s settings) error {
 			"FX_PROVIDERS=" + strings.Join(providers, ","), "FX_API_KEY=bench", "HTTP_ADDR=" + addr,
 			"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
 			"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info", "RATES_PUBLIC=true",
-			"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0", // the load is one client
+			"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0", "QUOTA_ANONYMOUS_PER_MINUTE=0", // the load is one client
 		}, more...)
 	}
 	api, err := startProcess(filepath.Join(binDir, "api"), apiAddr, apiEnv(apiAddr, redisURL, []string{oxr.Name}, "PPROF_ADDR="+pprofAddr))

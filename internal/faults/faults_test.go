@@ -198,7 +198,7 @@ func newStack(t *testing.T) *stack {
 		"RATES_PUBLIC=true",
 		// The load is one client far over any sane quota; quotas have
 		// their own tests.
-		"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0",
+		"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0", "QUOTA_ANONYMOUS_PER_MINUTE=0",
 	}
 	s.signingKey = filepath.Join(dir, "audit-signing.key")
 	if out, err := s.starter(ctx, "audit-keygen", "--out", s.signingKey); err != nil {
