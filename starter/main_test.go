@@ -216,16 +216,20 @@ func TestLoginsArePerDatabase(t *testing.T) {
 	}
 	bin := buildStarter(t)
 	dir := t.TempDir() // no .data/env to read
-	starter := func(t *testing.T, database string, env ...string) string {
-		t.Helper()
+	run := func(database string, env ...string) (string, error) {
 		cmd := exec.Command(bin, env[0])
 		cmd.Dir = dir
 		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + c.URL(database), "REDIS_URL=redis://unused.invalid:6379/0"}, env[1:]...)
 		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	starter := func(t *testing.T, database string, env ...string) string {
+		t.Helper()
+		out, err := run(database, env...)
 		if err != nil {
 			t.Fatalf("starter %s on %s: %v\n%s", env[0], database, err, out)
 		}
-		return string(out)
+		return out
 	}
 	migrate := func(t *testing.T, database, apiPW, workerPW string, env ...string) string {
 		t.Helper()
@@ -353,5 +357,16 @@ func TestLoginsArePerDatabase(t *testing.T) {
 				canConnect(t, login, passwords[database][i], other, denied)
 			}
 		}
+	})
+
+	t.Run("a login that is not the database's to set is refused", func(t *testing.T) {
+		for _, login := range []string{names[one][0], "postgres"} {
+			out, err := run(two, "migrate", "CES_API_DB_PASSWORD=taken", "CES_WORKER_DB_PASSWORD=taken", "CES_API_DB_LOGIN="+login)
+			if err == nil || !strings.Contains(out, "login name is unfit") {
+				t.Fatalf("migrate two as %s: %v\n%s", login, err, out)
+			}
+		}
+		work(t, one) // one's password is still one's
+		canConnect(t, "postgres", testenv.ClusterPassword, two, ok)
 	})
 }

@@ -165,9 +165,10 @@ var ErrConnectNotRestricted = errors.New("store: every login on the server may s
 // RestrictConnect makes logins the only ones, besides the database's
 // owner and superusers, that may connect to the current database: CONNECT
 // is revoked from PUBLIC (every role on the server has it by default) and
-// from retire, and granted to logins and to the login migrating. Roles and
-// their privileges on tables are server-wide, so this is what keeps the
-// logins of another CES database on the same server out of this one. All
+// from retire, and granted to logins and to the login migrating. Roles are
+// server-wide and the process roles hold their grants in every CES
+// database on the server, so this is what keeps the logins of another CES
+// database out of this one. All
 // of it commits together, so a failure never leaves the database closed
 // to its own logins.
 func RestrictConnect(ctx context.Context, db *bun.DB, logins, retire []string) error {
