@@ -31,7 +31,7 @@ var notRun = map[string]string{
 	"cp .env.example .env":              "docker-compose path: no Docker engine here; internal/config validates the compose file",
 	"docker compose up --build":         "no Docker engine on this machine; internal/config validates the compose file",
 	"open http://127.0.0.1:8080/admin/": "opens a browser; internal/admin's browser test signs in with Chromium",
-	"DATABASE_URL=postgres://ces_api:choose-one@127.0.0.1:5432/ces bin/api": "starts a second, long-running API under a role the SQL block above creates by hand",
+	"DATABASE_URL=postgres://ces_api_ces:choose-one@127.0.0.1:5432/ces bin/api": "starts a second, long-running API, on the database ces (the test's has another name)",
 }
 
 // readmeExamples returns the logical lines of every ```sh block (with
@@ -169,9 +169,13 @@ func TestReadmeExamples(t *testing.T) {
 	}
 
 	// A second terminal: the README's commands, with the stack's ports,
-	// from a folder that has the repository's bin/ and nothing else.
+	// from a folder that has the repository's bin/ and the .data/ make up
+	// fills, and nothing else.
 	term := t.TempDir()
 	if err := os.Symlink(filepath.Join(root, "bin"), filepath.Join(term, "bin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(data, filepath.Join(term, ".data")); err != nil {
 		t.Fatal(err)
 	}
 	stackEnv := append(os.Environ(), "PASSWORD=readme-example-password")
@@ -227,6 +231,17 @@ func TestReadmeExamples(t *testing.T) {
 				lastETag = fetchETag(t, "http://"+httpAddr+"/api/v1/rates?from=USD&to=NGN")
 			}
 		})
+	}
+	// Whatever the examples wrote (keys, pinned public keys) is under the
+	// git-ignored .data/, never beside the sources.
+	if entries, err := os.ReadDir(term); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, e := range entries {
+			if e.Name() != "bin" && e.Name() != ".data" {
+				t.Errorf("an example wrote %s into the repository's root, where git does not ignore it", e.Name())
+			}
+		}
 	}
 	// The JSON the README shows has the fields of the real answers.
 	for cmd, shown := range answers {
@@ -337,4 +352,37 @@ func shapeDiff(path string, a, b any) string {
 		}
 	}
 	return ""
+}
+
+// quoted matches the shell's quoted strings, where > is text.
+var quoted = regexp.MustCompile(`'[^']*'|"(?:[^"\\]|\\.)*"`)
+
+// redirect finds where a shell line writes a file: the targets of > and
+// >> (2>&1 names a descriptor, not a file), tee's and --out's.
+var redirect = regexp.MustCompile(`(?:^|\s)[0-9]?>>?\s*([^\s;&|)]+)|\btee\s+(?:-a\s+)?([^\s;&|)]+)|--out\s+([^\s;&|)]+)`)
+
+// TestReadmeExamplesWriteOnlyIgnoredFiles: every file a README example
+// writes is one git ignores (.data/), so that a key or a pinned copy made
+// by following the README is never offered for a commit.
+func TestReadmeExamplesWriteOnlyIgnoredFiles(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	cmds, _ := readmeExamples(t)
+	var written int
+	for _, cmd := range cmds {
+		for _, m := range redirect.FindAllStringSubmatch(quoted.ReplaceAllString(cmd, "''"), -1) {
+			target := m[1] + m[2] + m[3]
+			if target == "/dev/null" {
+				continue
+			}
+			written++
+			if err := exec.Command("git", "check-ignore", "-q", "--", target).Run(); err != nil {
+				t.Errorf("%s\nwrites %s, which git does not ignore (%v): write it under .data/", cmd, target, err)
+			}
+		}
+	}
+	if written == 0 {
+		t.Fatal("no example writes a file: the pattern finds nothing")
+	}
 }

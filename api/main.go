@@ -122,15 +122,21 @@ func main() {
 	quotas := clients.NewQuotas(rdb, "ces:", map[string]int{
 		clients.ScopeRatesRead: cfg.QuotaRatesPerMinute, clients.ScopeConvert: cfg.QuotaConvertPerMinute,
 	}, m.QuotaUnchecked)
+	// Lookups without a key are counted per address in this process alone.
+	var addressQuotas httpapi.AddressQuotas
+	if cfg.RatesPublic && cfg.QuotaAnonymousPerMinute > 0 {
+		addressQuotas = clients.NewAddressQuotas(cfg.QuotaAnonymousPerMinute, time.Now)
+	}
 	app := httpapi.New(httpapi.Deps{
-		Auth:        auth,
-		RatesPublic: cfg.RatesPublic,
-		Quotas:      quotas,
-		CORSOrigins: cfg.CORSAllowOrigins,
-		Admin:       console,
-		AuditKeys:   st,
-		Rates:       svc,
-		Conversions: conv,
+		Auth:          auth,
+		RatesPublic:   cfg.RatesPublic,
+		Quotas:        quotas,
+		AddressQuotas: addressQuotas,
+		CORSOrigins:   cfg.CORSAllowOrigins,
+		Admin:         console,
+		AuditKeys:     st,
+		Rates:         svc,
+		Conversions:   conv,
 		Checks: map[string]httpapi.Check{
 			"postgres": st.Ping,
 			// Optional: a locked conversion_audits degrades, lookups still work.

@@ -216,8 +216,14 @@ func run(s settings) error {
 		return fmt.Errorf("CBN ingestion: %w", err)
 	}
 
-	// The API runs as its own login, as everywhere (it refuses the owner's).
-	if err := store.EnsureLogins(ctx, db, []store.Login{{Name: store.APILogin, Role: store.APIRole, Password: "bench-only"}},
+	// The API runs as its own login, as everywhere (it refuses the owner's):
+	// the bench database's, so a CES on the same server keeps its password.
+	database, err := store.CurrentDatabase(ctx, db)
+	if err != nil {
+		return err
+	}
+	apiLogin, _ := store.DatabaseLogins(database)
+	if err := store.EnsureLogins(ctx, db, []store.Login{{Name: apiLogin, Role: store.APIRole, Password: "bench-only"}},
 		store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
 		return err
 	}
@@ -233,7 +239,7 @@ func run(s settings) error {
 	if err != nil {
 		return err
 	}
-	apiURL.User = url.UserPassword(store.APILogin, "bench-only")
+	apiURL.User = url.UserPassword(apiLogin, "bench-only")
 	apiDB := apiURL.String()
 	apiAddr, multiAddr, floorAddr, rawAddr := freeAddr(), freeAddr(), freeAddr(), freeAddr()
 	if os.Getenv("BENCH_PROFILE") != "" {
@@ -247,7 +253,7 @@ func run(s settings) error {
 			"FX_PROVIDERS=" + strings.Join(providers, ","), "FX_API_KEY=bench", "HTTP_ADDR=" + addr,
 			"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
 			"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info", "RATES_PUBLIC=true",
-			"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0", // the load is one client
+			"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0", "QUOTA_ANONYMOUS_PER_MINUTE=0", // the load is one client
 		}, more...)
 	}
 	api, err := startProcess(filepath.Join(binDir, "api"), apiAddr, apiEnv(apiAddr, redisURL, []string{oxr.Name}, "PPROF_ADDR="+pprofAddr))
@@ -666,6 +672,9 @@ func createDatabase(ctx context.Context, adminURL string) (string, func(), error
 	}
 	drop := func() {
 		adb.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		// The database's own logins go with it (the bench makes the API's).
+		api, worker := store.DatabaseLogins(name)
+		adb.ExecContext(context.Background(), "DROP ROLE IF EXISTS "+api+", "+worker)
 		adb.Close()
 	}
 	i := strings.LastIndex(adminURL, "/")

@@ -28,8 +28,8 @@ func base() map[string]any {
 		"temporal": map[string]any{"address": "temporal-frontend.temporal:7233"},
 		"secrets": map[string]any{
 			"dbOwner":         map[string]any{"url": "postgres://ces:owner@db:5432/ces", "apiPassword": "api-pw", "workerPassword": "worker-pw"},
-			"dbAPI":           map[string]any{"url": "postgres://ces_api:api-pw@db:5432/ces"},
-			"dbWorker":        map[string]any{"url": "postgres://ces_worker:worker-pw@db:5432/ces"},
+			"dbAPI":           map[string]any{"url": "postgres://ces_api_ces:api-pw@db:5432/ces"},
+			"dbWorker":        map[string]any{"url": "postgres://ces_worker_ces:worker-pw@db:5432/ces"},
 			"redis":           map[string]any{"url": "redis://redis:6379/0"},
 			"auditSigningKey": map[string]any{"pem": "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"},
 		},
@@ -56,6 +56,13 @@ var valueSets = map[string]map[string]any{
 			"dbOwner": map[string]any{"existingSecret": "ces-db-owner", "url": ""}, "dbAPI": map[string]any{"existingSecret": "ces-db-api"},
 			"dbWorker": map[string]any{"existingSecret": "ces-db-worker"}, "redis": map[string]any{"existingSecret": "ces-redis"},
 			"auditSigningKey": map[string]any{"existingSecret": "ces-audit-key"}, "temporal": map[string]any{"existingSecret": "ces-temporal-mtls"},
+		},
+	}),
+	"an install from before logins were per database": with(map[string]any{
+		"dbLogins": map[string]any{"api": "ces_api", "worker": "ces_worker"},
+		"secrets": map[string]any{
+			"dbAPI":    map[string]any{"url": "postgres://ces_api:api-pw@db:5432/ces"},
+			"dbWorker": map[string]any{"url": "postgres://ces_worker:worker-pw@db:5432/ces"},
 		},
 	}),
 	"fixed replicas, one worker for both queues": with(map[string]any{
@@ -187,7 +194,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 				checkPod(t, name, j.Spec.Template.Spec)
 			}
 			checkWorkers(t, o, vals)
-			checkJobs(t, o)
+			checkJobs(t, o, vals)
 			checkSecrets(t, o)
 			checkTemporal(t, o, vals)
 		})
@@ -236,7 +243,7 @@ func checkWorkers(t *testing.T, o objects, vals map[string]any) {
 	}
 }
 
-func checkJobs(t *testing.T, o objects) {
+func checkJobs(t *testing.T, o objects, vals map[string]any) {
 	t.Helper()
 	migrate, schedule := o.jobs["ces-migrate"], o.jobs["ces-schedule"]
 	if migrate == nil || schedule == nil {
@@ -262,6 +269,15 @@ func checkJobs(t *testing.T, o objects) {
 	}
 	if sec := o.secrets[owner]; sec != nil && sec.Annotations["helm.sh/hook"] != "pre-install,pre-upgrade" {
 		t.Fatalf("the owner's secret must exist before the migration hook: %v", sec.Annotations)
+	}
+	// The logins' names reach the migration when given; otherwise it
+	// derives them from the database's name.
+	named, _ := vals["dbLogins"].(map[string]any)
+	for key, variable := range map[string]string{"api": "CES_API_DB_LOGIN", "worker": "CES_WORKER_DB_LOGIN"} {
+		e, want := env(migrate.Spec.Template.Spec.Containers[0], variable), named[key]
+		if want == nil && e != nil || want != nil && (e == nil || e.Value != want) {
+			t.Fatalf("migrate %s = %+v, want %v", variable, e, want)
+		}
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 )
@@ -59,13 +61,40 @@ func Run(ctx context.Context, db *bun.DB, lockWait time.Duration) (Report, error
 		// The lock must go even if ctx was cancelled mid-migration.
 		_ = m.Unlock(context.WithoutCancel(ctx))
 	}()
-	group, err := m.Migrate(ctx)
-	if err != nil {
-		return Report{}, fmt.Errorf("migrations: migrate: %w", err)
+	var r Report
+	for attempt := 1; ; attempt++ {
+		group, err := m.Migrate(ctx)
+		if group != nil {
+			if r.Group == 0 {
+				r.Group = group.ID
+			}
+			done := group.Migrations
+			if err != nil && len(done) > 0 {
+				done = done[:len(done)-1] // the last one failed
+			}
+			for _, mig := range done {
+				r.Applied = append(r.Applied, mig.Name)
+			}
+		}
+		if err != nil && attempt < 3 && roleDroppedConcurrently(err) {
+			continue
+		}
+		if err != nil {
+			return Report{}, fmt.Errorf("migrations: migrate: %w", err)
+		}
+		return r, nil
 	}
-	r := Report{Group: group.ID}
-	for _, mig := range group.Migrations {
-		r.Applied = append(r.Applied, mig.Name)
-	}
-	return r, nil
+}
+
+// roleDroppedConcurrently reports the one failure a second run cures:
+// migration 2 checks that the server-wide role ces_app exists and then
+// grants to it, and migration 13 of another database on the same server
+// may drop the role in between (once nothing refers to it). The grant
+// fails ("role … was concurrently dropped", or "role "ces_app" does not
+// exist"), its transaction rolls back whole, and running the pending
+// migrations again creates the role anew.
+func roleDroppedConcurrently(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42704" && // undefined_object
+		(strings.Contains(pgErr.Message, "concurrently dropped") || strings.Contains(pgErr.Message, `"ces_app"`))
 }

@@ -70,8 +70,10 @@ say "building worker, starter and api into bin/"
 (cd "$ROOT" && go build -o "$BIN/" ./worker ./starter ./api)
 
 # The API and the worker log in as their own roles, never as the owner of
-# the tables: starter migrate (run as the owner) creates the logins with
-# passwords made here once and kept in .data/db-logins (mode 0600).
+# the tables: starter migrate (run as the owner) creates the database's
+# logins (ces_api_<database>, ces_worker_<database>; starter db-logins
+# names them) with passwords made here once and kept in .data/db-logins
+# (mode 0600), and lets only them and the owner connect to the database.
 logins=$DATA/db-logins
 if [ ! -s "$logins" ]; then
 	(umask 077; {
@@ -82,6 +84,9 @@ fi
 api_pw=$(sed -n 's/^CES_API_DB_PASSWORD=//p' "$logins")
 worker_pw=$(sed -n 's/^CES_WORKER_DB_PASSWORD=//p' "$logins")
 CES_API_DB_PASSWORD=$api_pw CES_WORKER_DB_PASSWORD=$worker_pw "$BIN/starter" migrate
+names=$("$BIN/starter" db-logins)
+api_login=$(sed -n 's/^CES_API_DB_LOGIN=//p' <<<"$names")
+worker_login=$(sed -n 's/^CES_WORKER_DB_LOGIN=//p' <<<"$names")
 as_login() { # as_login USER PASSWORD: DATABASE_URL with that login
 	python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); h=p.hostname or ""; h="["+h+"]" if ":" in h else h
 print(u.urlunparse(p._replace(netloc=u.quote(sys.argv[2],safe="")+":"+u.quote(sys.argv[3],safe="")+"@"+h+(":"+str(p.port) if p.port else ""))))' "$DATABASE_URL" "$1" "$2"
@@ -91,9 +96,9 @@ print(u.urlunparse(p._replace(netloc=u.quote(sys.argv[2],safe="")+":"+u.quote(sy
 export AUDIT_ANCHOR_DIR=${AUDIT_ANCHOR_DIR:-$DATA/audit-anchor}
 signing_key=${AUDIT_SIGNING_KEY_FILE:-$DATA/audit-signing.key}
 "$BIN/starter" audit-keygen --out "$signing_key" --if-missing >/dev/null
-AUDIT_SIGNING_KEY_FILE=$signing_key DATABASE_URL=$(as_login ces_worker "$worker_pw") "$BIN/worker" >>"$DATA/worker.log" 2>&1 &
+AUDIT_SIGNING_KEY_FILE=$signing_key DATABASE_URL=$(as_login "$worker_login" "$worker_pw") "$BIN/worker" >>"$DATA/worker.log" 2>&1 &
 STARTED_PIDS+=($!)
-DATABASE_URL=$(as_login ces_api "$api_pw") "$BIN/api" >>"$DATA/api.log" 2>&1 &
+DATABASE_URL=$(as_login "$api_login" "$api_pw") "$BIN/api" >>"$DATA/api.log" 2>&1 &
 STARTED_PIDS+=($!)
 "$BIN/starter" schedule
 IFS=, read -r -a plist <<<"$providers"

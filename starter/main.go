@@ -1,6 +1,7 @@
 // Command starter runs one-off operations against CES:
 //
-//	starter migrate                          apply database migrations
+//	starter migrate                          apply database migrations, make the database's logins
+//	starter db-logins                        print the names of the API's and the worker's logins
 //	starter schedule                                   reconcile the ingestion schedules with FX_PROVIDERS
 //	starter trigger [--provider P] [--date YYYY-MM-DD] run one ingestion now and wait for it
 //	starter backfill --provider P --from D --to D      ingest a past period from one download
@@ -28,6 +29,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
@@ -52,7 +54,10 @@ const usage = `usage: starter <command> [flags]
 commands:
   migrate                         apply pending database migrations (idempotent), as the owner of
                                   the tables; with CES_API_DB_PASSWORD and CES_WORKER_DB_PASSWORD
-                                  also create or update the logins ces_api and ces_worker
+                                  also create or update the database's own API and worker logins
+                                  (ces_api_<database>, ces_worker_<database>, or CES_API_DB_LOGIN and
+                                  CES_WORKER_DB_LOGIN) and let only them and the owner connect
+  db-logins                       print the names of those logins (CES_API_DB_LOGIN=…, CES_WORKER_DB_LOGIN=…)
   schedule                        create or update the Temporal Schedule ingest-rates-<provider> of
                                   every provider in FX_PROVIDERS; pause those of providers removed
   trigger [--provider P] [--date YYYY-MM-DD]
@@ -111,6 +116,8 @@ func main() {
 	switch cmd {
 	case "migrate":
 		err = migrate(ctx, log, cfg)
+	case "db-logins":
+		err = dbLogins(ctx, cfg, os.Stdout)
 	case "schedule":
 		err = schedule(ctx, log, cfg)
 	case "trigger":
@@ -159,16 +166,86 @@ func migrate(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 	if err != nil || !logins.Set() {
 		return err
 	}
-	// The API and the worker connect as these, never as the owner.
-	err = store.EnsureLogins(ctx, db, []store.Login{
-		{Name: store.APILogin, Role: store.APIRole, Password: logins.APIPassword},
-		{Name: store.WorkerLogin, Role: store.WorkerRole, Password: logins.WorkerPassword},
-	}, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
+	database, api, worker, err := loginNames(ctx, db, logins)
 	if err != nil {
 		return err
 	}
-	log.Info("database logins ready", "api", store.APILogin, "worker", store.WorkerLogin)
+	// The server-wide logins of earlier versions lose this database unless
+	// they are the ones configured; noted only when they could connect.
+	var legacy []string
+	for _, name := range []string{store.LegacyAPILogin, store.LegacyWorkerLogin} {
+		if name != api && name != worker {
+			legacy = append(legacy, name)
+		}
+	}
+	if legacy, err = store.MayConnect(ctx, db, legacy...); err != nil {
+		return err
+	}
+	// The API and the worker connect as these, never as the owner.
+	err = store.EnsureLogins(ctx, db, []store.Login{
+		{Name: api, Role: store.APIRole, Password: logins.APIPassword},
+		{Name: worker, Role: store.WorkerRole, Password: logins.WorkerPassword},
+	}, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
+	if errors.Is(err, store.ErrLoginUnfit) {
+		return fmt.Errorf("%w (name the logins with CES_API_DB_LOGIN and CES_WORKER_DB_LOGIN)", err)
+	}
+	if err != nil {
+		return err
+	}
+	switch err := store.RestrictConnect(ctx, db, []string{api, worker}, legacy); {
+	case errors.Is(err, store.ErrConnectNotRestricted):
+		log.Warn("could not keep other logins out of the database: run starter migrate as its owner, or have the owner run the statements below",
+			"database", database, "error", err.Error(),
+			"statements", fmt.Sprintf("REVOKE CONNECT ON DATABASE %q FROM PUBLIC; GRANT CONNECT ON DATABASE %q TO %s, %s", database, database, api, worker))
+	case err != nil:
+		return err
+	case len(legacy) > 0:
+		log.Warn("logins are per database now: point the API's and the worker's DATABASE_URL at the new logins; the server-wide ones may no longer connect to this database "+
+			"(to keep them instead, set CES_API_DB_LOGIN=ces_api and CES_WORKER_DB_LOGIN=ces_worker and run starter migrate again)",
+			"database", database, "api", api, "worker", worker, "retired", strings.Join(legacy, ","))
+	}
+	log.Info("database logins ready", "database", database, "api", api, "worker", worker)
 	return nil
+}
+
+// loginNames returns the database db is connected to and the names of
+// its API and worker logins: those configured, or derived from the
+// database's name.
+func loginNames(ctx context.Context, db *bun.DB, l config.Logins) (database, api, worker string, err error) {
+	if database, err = store.CurrentDatabase(ctx, db); err != nil {
+		return "", "", "", err
+	}
+	api, worker = store.DatabaseLogins(database)
+	if l.APILogin != "" {
+		api = l.APILogin
+	}
+	if l.WorkerLogin != "" {
+		worker = l.WorkerLogin
+	}
+	if api == worker {
+		return "", "", "", fmt.Errorf("the API and the worker would share the login %s: set CES_API_DB_LOGIN and CES_WORKER_DB_LOGIN apart", api)
+	}
+	return database, api, worker, nil
+}
+
+// dbLogins prints the names of the logins the API and the worker connect
+// to DATABASE_URL's database as, one assignment per line, for scripts.
+func dbLogins(ctx context.Context, cfg config.Config, out io.Writer) error {
+	logins, err := config.LoadLogins()
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, 1)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, api, worker, err := loginNames(ctx, db, logins)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "CES_API_DB_LOGIN=%s\nCES_WORKER_DB_LOGIN=%s\n", api, worker)
+	return err
 }
 
 func dial(log *slog.Logger, cfg config.Config) (client.Client, error) {

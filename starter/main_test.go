@@ -12,10 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+
 	"ces/internal/audit"
 	"ces/internal/config"
 	"ces/internal/store"
 	"ces/internal/testenv"
+	"ces/migrations"
 )
 
 // TestVerifyAuditCommand runs the built starter binary, as an operator
@@ -286,4 +290,182 @@ func TestUserCommand(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("admin actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestLoginsArePerDatabase runs starter migrate, as an operator would, for
+// two CES databases on one PostgreSQL server that checks passwords: each
+// gets logins of its own, which may do their process's work in their
+// database and cannot connect to the other; rotating one database's
+// passwords leaves the other's logins and sessions alone; and an install
+// from before, on the server-wide ces_api and ces_worker, keeps them when
+// it names them and loses them, with a log line, when it moves.
+func TestLoginsArePerDatabase(t *testing.T) {
+	ctx := context.Background()
+	c := testenv.NewCluster(t)
+	admin, err := store.Open(ctx, c.URL("postgres"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	one, two := "ces_one", "CES-Two" // the second needs folding into a login name
+	for _, name := range []string{one, two} {
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE ?", bun.Ident(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := buildStarter(t)
+	dir := t.TempDir() // no .data/env to read
+	run := func(database string, env ...string) (string, error) {
+		cmd := exec.Command(bin, env[0])
+		cmd.Dir = dir
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + c.URL(database), "REDIS_URL=redis://unused.invalid:6379/0"}, env[1:]...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	starter := func(t *testing.T, database string, env ...string) string {
+		t.Helper()
+		out, err := run(database, env...)
+		if err != nil {
+			t.Fatalf("starter %s on %s: %v\n%s", env[0], database, err, out)
+		}
+		return out
+	}
+	migrate := func(t *testing.T, database, apiPW, workerPW string, env ...string) string {
+		t.Helper()
+		return starter(t, database, append([]string{"migrate", "CES_API_DB_PASSWORD=" + apiPW, "CES_WORKER_DB_PASSWORD=" + workerPW}, env...)...)
+	}
+	// connect opens database as login; the error is PostgreSQL's SQLSTATE.
+	connect := func(login, password, database string) (*bun.DB, string) {
+		db, err := store.Open(ctx, c.LoginURL(login, password, database), 1)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			return nil, pgErr.Code
+		}
+		if err != nil {
+			t.Fatalf("connect as %s to %s: %v", login, database, err)
+		}
+		return db, ""
+	}
+	canConnect := func(t *testing.T, login, password, database string, want string) {
+		t.Helper()
+		db, code := connect(login, password, database)
+		if db != nil {
+			db.Close()
+		}
+		if code != want {
+			t.Fatalf("%s connecting to %s: SQLSTATE %q, want %q", login, database, code, want)
+		}
+	}
+	const ok, denied, badPassword = "", "42501", "28P01"
+
+	// An install from before: starter migrate made the server-wide logins,
+	// which every database let connect.
+	legacyDB, err := store.Open(ctx, c.URL(one), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer legacyDB.Close()
+	if _, err := migrations.Run(ctx, legacyDB, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureLogins(ctx, legacyDB, []store.Login{
+		{Name: store.LegacyAPILogin, Role: store.APIRole, Password: "legacy"},
+		{Name: store.LegacyWorkerLogin, Role: store.WorkerRole, Password: "legacy"},
+	}, store.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	legacyDB.Close()
+	t.Run("named legacy logins are kept", func(t *testing.T) {
+		out := migrate(t, one, "legacy", "legacy", "CES_API_DB_LOGIN="+store.LegacyAPILogin, "CES_WORKER_DB_LOGIN="+store.LegacyWorkerLogin)
+		if strings.Contains(out, "per database now") {
+			t.Fatalf("a move was logged although the old logins were named:\n%s", out)
+		}
+		canConnect(t, store.LegacyAPILogin, "legacy", one, ok)
+		canConnect(t, store.LegacyWorkerLogin, "legacy", one, ok)
+	})
+
+	names := map[string][2]string{}
+	passwords := map[string][2]string{one: {"one-api", "one-worker"}, two: {"two-api", "two-worker"}}
+	for _, database := range []string{two, one} { // one moves off the legacy logins
+		t.Run("migrate "+database, func(t *testing.T) {
+			out := migrate(t, database, passwords[database][0], passwords[database][1])
+			if !strings.Contains(out, "logins are per database now") {
+				t.Fatalf("the old logins could connect, and no move was logged:\n%s", out)
+			}
+			api, worker := store.DatabaseLogins(database)
+			names[database] = [2]string{api, worker}
+			if got := starter(t, database, "db-logins"); got != "CES_API_DB_LOGIN="+api+"\nCES_WORKER_DB_LOGIN="+worker+"\n" {
+				t.Fatalf("db-logins printed %q, want %s and %s", got, api, worker)
+			}
+			canConnect(t, store.LegacyAPILogin, "legacy", database, denied)
+			canConnect(t, store.LegacyWorkerLogin, "legacy", database, denied)
+		})
+	}
+	if names[one] == names[two] || !strings.HasPrefix(names[two][0], "ces_api_ces_two_") {
+		t.Fatalf("login names %v", names)
+	}
+
+	work := func(t *testing.T, database string) {
+		t.Helper()
+		api, code := connect(names[database][0], passwords[database][0], database)
+		if code != ok {
+			t.Fatalf("the API's login of %s: SQLSTATE %s", database, code)
+		}
+		defer api.Close()
+		if _, err := api.ExecContext(ctx, "SELECT count(*) FROM exchange_rates"); err != nil {
+			t.Fatalf("the API's login of %s cannot read rates: %v", database, err)
+		}
+		worker, code := connect(names[database][1], passwords[database][1], database)
+		if code != ok {
+			t.Fatalf("the worker's login of %s: SQLSTATE %s", database, code)
+		}
+		defer worker.Close()
+		if _, err := worker.ExecContext(ctx, `INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
+			VALUES ('ecb', 'EUR', 'CHF', 1.07, now(), now(), 'w', 'r', repeat('a', 64))`); err != nil {
+			t.Fatalf("the worker's login of %s cannot insert rates: %v", database, err)
+		}
+	}
+	t.Run("each works in its own database only", func(t *testing.T) {
+		for database, other := range map[string]string{one: two, two: one} {
+			work(t, database)
+			for i, login := range names[database] {
+				canConnect(t, login, passwords[database][i], other, denied)
+			}
+		}
+	})
+
+	t.Run("rotating one leaves the other alone", func(t *testing.T) {
+		open, code := connect(names[two][0], passwords[two][0], two) // a session of two's running API
+		if code != ok {
+			t.Fatalf("SQLSTATE %s", code)
+		}
+		defer open.Close()
+		old := passwords[one]
+		passwords[one] = [2]string{"one-api-rotated", "one-worker-rotated"}
+		migrate(t, one, passwords[one][0], passwords[one][1])
+		for i, login := range names[one] {
+			canConnect(t, login, old[i], one, badPassword)
+		}
+		work(t, one)
+		work(t, two)
+		if _, err := open.ExecContext(ctx, "SELECT count(*) FROM exchange_rates"); err != nil {
+			t.Fatalf("two's open session broke when one rotated: %v", err)
+		}
+		for database, other := range map[string]string{one: two, two: one} {
+			for i, login := range names[database] {
+				canConnect(t, login, passwords[database][i], other, denied)
+			}
+		}
+	})
+
+	t.Run("a login that is not the database's to set is refused", func(t *testing.T) {
+		for _, login := range []string{names[one][0], "postgres"} {
+			out, err := run(two, "migrate", "CES_API_DB_PASSWORD=taken", "CES_WORKER_DB_PASSWORD=taken", "CES_API_DB_LOGIN="+login)
+			if err == nil || !strings.Contains(out, "login name is unfit") {
+				t.Fatalf("migrate two as %s: %v\n%s", login, err, out)
+			}
+		}
+		work(t, one) // one's password is still one's
+		canConnect(t, "postgres", testenv.ClusterPassword, two, ok)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"github.com/redis/go-redis/v9"
 
 	"ces/internal/fx"
@@ -25,15 +26,33 @@ type KeyStore interface {
 // revocation empties every replica's cache at once.
 const CacheTTL = 30 * time.Second
 
+// UnknownKeyTTL is how long a replica remembers that no key has a hash, so
+// that a client repeating a wrong key (a typo, a deleted configuration, a
+// scanner) costs no PostgreSQL lookup per request. A key is made with
+// fresh randomness when it is created, so no one sends it before: the
+// bound matters only for a key restored into the database, which works
+// on every replica at most this long after.
+const UnknownKeyTTL = 15 * time.Second
+
+// maxUnknownKeys bounds the hashes remembered as unknown (about 2 MB);
+// past it otter evicts by frequency, so a flood of random keys cannot
+// grow the table or push out the keys repeated most.
+const maxUnknownKeys = 10_000
+
 // Authenticator checks the API key of each request. Keys are read from
 // PostgreSQL and kept in memory; a revocation is announced on Redis and
-// drops every replica's copy.
+// drops every replica's copy. Hashes PostgreSQL has no key for are
+// remembered for UnknownKeyTTL, so a wrong key sent again costs no lookup.
 type Authenticator struct {
 	store   KeyStore
 	rdb     *redis.Client
 	channel string
 	log     *slog.Logger
 	now     func() time.Time
+
+	// unknown holds the hashes PostgreSQL had no key for, never the keys,
+	// each for UnknownKeyTTL.
+	unknown *otter.Cache[string, struct{}]
 
 	mu        sync.Mutex
 	cache     map[string]cached // by hash
@@ -54,8 +73,22 @@ func NewAuthenticator(st KeyStore, rdb *redis.Client, prefix string, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Authenticator{store: st, rdb: rdb, channel: RevocationChannel(prefix), log: log, now: time.Now, cache: map[string]cached{}}
+	a := &Authenticator{store: st, rdb: rdb, channel: RevocationChannel(prefix), log: log, now: time.Now, cache: map[string]cached{}}
+	a.unknown = otter.Must(&otter.Options[string, struct{}]{
+		MaximumSize:      maxUnknownKeys,
+		ExpiryCalculator: otter.ExpiryWriting[string, struct{}](UnknownKeyTTL),
+		Clock:            clock{a},
+	})
+	return a
 }
+
+// clock is the Authenticator's clock as otter reads it. It never ticks:
+// expired hashes are dropped when met or evicted, and the size bound holds
+// either way, so no goroutine outlives the Authenticator.
+type clock struct{ a *Authenticator }
+
+func (c clock) NowNano() int64                    { return c.a.now().UnixNano() }
+func (clock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // Authenticate returns the key of an Authorization header, or
 // fx.ErrUnauthorized for a missing, malformed, unknown or revoked one.
@@ -66,6 +99,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Key, e
 		return Key{}, fx.ErrUnauthorized
 	}
 	hash := Hash(plain)
+	if _, known := a.unknown.GetIfPresent(hash); known {
+		return Key{}, fx.ErrUnauthorized
+	}
 	a.mu.Lock()
 	c, hit := a.cache[hash]
 	fresh := hit && a.listening && a.now().Sub(c.at) < CacheTTL
@@ -73,6 +109,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Key, e
 	a.mu.Unlock()
 	if !fresh {
 		k, err := a.store.APIKeyByHash(ctx, hash)
+		if errors.Is(err, fx.ErrUnauthorized) {
+			a.unknown.Set(hash, struct{}{})
+		}
 		if err != nil {
 			return Key{}, err
 		}

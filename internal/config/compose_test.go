@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,6 +99,17 @@ func TestComposeFile(t *testing.T) {
 	if doc.Services["ces-worker"].Environment["AUDIT_SIGNING_KEY_FILE"] == "" || doc.Services["ces-api"].Environment["AUDIT_SIGNING_KEY_FILE"] != "" {
 		t.Errorf("AUDIT_SIGNING_KEY_FILE: worker %q, api %q; want it set for the worker only",
 			doc.Services["ces-worker"].Environment["AUDIT_SIGNING_KEY_FILE"], doc.Services["ces-api"].Environment["AUDIT_SIGNING_KEY_FILE"])
+	}
+	// The services connect as the logins ces-migrate makes, and only the
+	// migration runs as the owner.
+	migrate := doc.Services["ces-migrate"].Environment
+	for svc, login := range map[string]string{"ces-api": migrate["CES_API_DB_LOGIN"], "ces-worker": migrate["CES_WORKER_DB_LOGIN"], "ces-verify-audit": migrate["CES_WORKER_DB_LOGIN"]} {
+		u, err := url.Parse(doc.Services[svc].Environment["DATABASE_URL"])
+		if err != nil {
+			t.Errorf("service %s: DATABASE_URL: %v", svc, err)
+		} else if login == "" || u.User.Username() != login {
+			t.Errorf("service %s connects as %q, ces-migrate makes %q", svc, u.User.Username(), login)
+		}
 	}
 	// Without .env the file refuses to start rather than run without a password.
 	compose, err := filepath.Abs("../../docker-compose.yml")

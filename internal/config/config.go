@@ -123,6 +123,10 @@ type Config struct {
 	// may carry its own); 0 turns the quota off.
 	QuotaRatesPerMinute   int `env:"QUOTA_RATES_PER_MINUTE" envDefault:"1200"`
 	QuotaConvertPerMinute int `env:"QUOTA_CONVERT_PER_MINUTE" envDefault:"120"`
+	// QuotaAnonymousPerMinute is each client address's requests per minute
+	// without an API key (RATES_PUBLIC=true), counted by each API replica
+	// in its own memory; 0 turns it off.
+	QuotaAnonymousPerMinute int `env:"QUOTA_ANONYMOUS_PER_MINUTE" envDefault:"600"`
 	// CORSAllowOrigins lets browsers on these origins call /api/v1
 	// (comma-separated, or "*"); empty: CORS off.
 	CORSAllowOrigins string `env:"CORS_ALLOW_ORIGINS"`
@@ -287,6 +291,9 @@ func (c *Config) validate() error {
 	}
 	if c.QuotaRatesPerMinute < 0 || c.QuotaConvertPerMinute < 0 {
 		return errors.New("config: QUOTA_RATES_PER_MINUTE and QUOTA_CONVERT_PER_MINUTE are malformed: want 0 (off) or more")
+	}
+	if c.QuotaAnonymousPerMinute < 0 || c.QuotaAnonymousPerMinute > 6_000_000 {
+		return errors.New("config: QUOTA_ANONYMOUS_PER_MINUTE is malformed: want 0 (off) to 6000000")
 	}
 	if c.DBMaxConns < 1 {
 		return errors.New("config: DB_MAX_CONNS is malformed: want at least 1")

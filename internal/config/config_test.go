@@ -61,6 +61,7 @@ func TestLoadErrors(t *testing.T) {
 		{"quote ttl too long", with("QUOTE_TTL", "2h"), "config: QUOTE_TTL is malformed"},
 		{"negative history cache", with("HISTORY_CACHE_MB", "-1"), "config: HISTORY_CACHE_MB is malformed"},
 		{"negative quota", with("QUOTA_CONVERT_PER_MINUTE", "-1"), "config: QUOTA_RATES_PER_MINUTE and QUOTA_CONVERT_PER_MINUTE are malformed"},
+		{"negative anonymous quota", with("QUOTA_ANONYMOUS_PER_MINUTE", "-1"), "config: QUOTA_ANONYMOUS_PER_MINUTE is malformed"},
 		{"oxr without key", with("FX_PROVIDER", "openexchangerates"), "config: FX_API_KEY is required"},
 		{"file without path", with("FX_PROVIDER", "file"), "config: FX_FILE is required"},
 		{"wrong database scheme", with("DATABASE_URL", "mysql://root:s3cretpw@localhost/ces"), "config: DATABASE_URL is malformed"},

@@ -26,6 +26,7 @@ import (
 	"ces/activities"
 	"ces/internal/ingestion"
 	"ces/internal/store"
+	"ces/internal/testenv"
 	"ces/workflows"
 )
 
@@ -154,7 +155,7 @@ func newStack(t *testing.T) *stack {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	s.pg = newPGCluster(t)
+	s.pg = testenv.NewCluster(t)
 	s.redis = newRedis(t, dir)
 	s.temporal = newTemporal(t, dir)
 	s.provider = newStandin(t)
@@ -162,14 +163,14 @@ func newStack(t *testing.T) *stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var err error
-	if s.db, err = store.Open(ctx, s.pg.url("postgres"), 8); err != nil {
+	if s.db, err = store.Open(ctx, s.pg.URL("postgres"), 8); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.db.ExecContext(ctx, "CREATE DATABASE ces"); err != nil {
 		t.Fatal(err)
 	}
 	s.db.Close()
-	if s.db, err = store.Open(ctx, s.pg.url("ces"), 8); err != nil {
+	if s.db, err = store.Open(ctx, s.pg.URL("ces"), 8); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.db.Close() })
@@ -181,7 +182,7 @@ func newStack(t *testing.T) *stack {
 	s.apiURL = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	s.env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-		"DATABASE_URL=" + s.pg.url("ces"),
+		"DATABASE_URL=" + s.pg.URL("ces"),
 		"REDIS_URL=redis://" + s.redis.addr() + "/0",
 		"TEMPORAL_ADDRESS=" + s.temporal.addr(),
 		"FX_PROVIDERS=ecb",
@@ -197,7 +198,7 @@ func newStack(t *testing.T) *stack {
 		"RATES_PUBLIC=true",
 		// The load is one client far over any sane quota; quotas have
 		// their own tests.
-		"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0",
+		"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0", "QUOTA_ANONYMOUS_PER_MINUTE=0",
 	}
 	s.signingKey = filepath.Join(dir, "audit-signing.key")
 	if out, err := s.starter(ctx, "audit-keygen", "--out", s.signingKey); err != nil {
@@ -539,7 +540,7 @@ func expPostgresStopped(t *testing.T, s *stack, r *reporter) {
 	go func() {
 		defer wg.Done()
 		time.Sleep(500 * time.Millisecond)
-		if err := s.pg.stop(); err != nil {
+		if err := s.pg.Stop(); err != nil {
 			t.Error(err)
 		}
 		stopped = time.Now()
@@ -554,7 +555,7 @@ func expPostgresStopped(t *testing.T, s *stack, r *reporter) {
 		flushed = time.Now()
 	}()
 	wg.Wait()
-	s.pg.start(t)
+	s.pg.Start(t)
 
 	var fromRedis, afterFlush []answer
 	for _, a := range lookups {
@@ -1038,10 +1039,11 @@ func expEndState(t *testing.T, s *stack, r *reporter) {
 	r.check(t, "starter verify-audit --full is clean, every seal anchored", err == nil && strings.Contains(out, "verify-audit: ok") && strings.Contains(out, " 0 not anchored yet"), "%s", lastLine(out))
 	obs, ok := s.redisMatchesPG(ctx)
 	r.check(t, "Redis equals PostgreSQL", ok, "%s", obs)
-	api := s.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ces' AND usename = ?", store.APILogin)
-	worker := s.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ces' AND usename = ?", store.WorkerLogin)
+	apiLogin, workerLogin := store.DatabaseLogins("ces")
+	api := s.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ces' AND usename = ?", apiLogin)
+	worker := s.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ces' AND usename = ?", workerLogin)
 	r.check(t, "the api and the worker ran as their own logins, not the owner", api > 0 && worker > 0,
-		"%d sessions as %s, %d as %s", api, store.APILogin, worker, store.WorkerLogin)
+		"%d sessions as %s, %d as %s", api, apiLogin, worker, workerLogin)
 }
 
 func lastLine(s string) string {

@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"ces/activities"
-	"ces/internal/store"
 	"ces/workflows"
 )
 
@@ -41,10 +40,10 @@ func (s *stack) startReplicas(t *testing.T) {
 	port := freePort(t)
 	rp := &replicas{api2URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	rp.worker2 = &proc{name: "worker2", dir: s.dir, log: filepath.Join(s.dir, "worker2.log"), args: []string{filepath.Join(s.bin, "worker")},
-		env: append(s.as(store.WorkerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", freePort(t)))}
+		env: append(s.as(workerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", freePort(t)))}
 	rp.worker2.start(t)
 	rp.api2 = &proc{name: "api2", dir: s.dir, log: filepath.Join(s.dir, "api2.log"), args: []string{filepath.Join(s.bin, "api")},
-		env: append(s.as(store.APILogin), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port))}
+		env: append(s.as(apiLogin), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port))}
 	rp.api2.start(t)
 	if !eventually(20*time.Second, func() bool { return get(context.Background(), http.DefaultClient, rp.api2URL+"/healthz").status == 200 }) {
 		t.Fatalf("the second api did not start:\n%s", rp.api2.tail())

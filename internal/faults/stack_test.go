@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"ces/internal/store"
+	"ces/internal/testenv"
 )
 
 // proc is one process of the stack, its output appended to a log file.
@@ -137,99 +137,6 @@ func eventually(within time.Duration, cond func() bool) bool {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// pgCluster is a PostgreSQL cluster of the suite's own, so it can be
-// stopped without touching the machine's.
-type pgCluster struct {
-	bin, dir string
-	port     int
-	asUser   *user.User // set when running as root: initdb refuses root
-}
-
-func newPGCluster(t *testing.T) *pgCluster {
-	t.Helper()
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	bin := ""
-	if len(bins) > 0 {
-		bin = filepath.Dir(bins[len(bins)-1])
-	} else if p, err := exec.LookPath("initdb"); err == nil {
-		bin = filepath.Dir(p)
-	} else {
-		unavailable(t, "no PostgreSQL server binaries (initdb); make faults installs them")
-	}
-	dir, err := os.MkdirTemp("", "ces-faults-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &pgCluster{bin: bin, dir: dir, port: freePort(t)}
-	if os.Getuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("running as root needs a postgres user for initdb: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-		c.asUser = u
-	}
-	t.Cleanup(func() {
-		c.pgctl("-m", "immediate", "-w", "stop")
-		os.RemoveAll(dir)
-	})
-	// Passwords are checked over TCP, as on a real server, so the logins
-	// starter migrate makes (from SCRAM verifiers) are proven to work.
-	pwfile := filepath.Join(dir, "owner-password")
-	if err := os.WriteFile(pwfile, []byte(ownerPassword+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := c.run("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
-		"--pwfile="+pwfile, "-E", "UTF8", "--no-sync"); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	c.start(t)
-	return c
-}
-
-func (c *pgCluster) run(tool string, args ...string) ([]byte, error) {
-	name := filepath.Join(c.bin, tool)
-	if c.asUser != nil {
-		args = append([]string{"-u", "postgres", "--", name}, args...)
-		name = "runuser"
-	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir = c.dir
-	return cmd.CombinedOutput()
-}
-
-func (c *pgCluster) pgctl(args ...string) ([]byte, error) {
-	return c.run("pg_ctl", append([]string{"-D", filepath.Join(c.dir, "data")}, args...)...)
-}
-
-func (c *pgCluster) start(t *testing.T) {
-	t.Helper()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", c.port, c.dir)
-	if out, err := c.pgctl("-l", filepath.Join(c.dir, "server.log"), "-w", "-o", opts, "start"); err != nil {
-		t.Fatalf("pg_ctl start: %v\n%s", err, out)
-	}
-}
-
-// stop is a fast shutdown: sessions are cut, as in a failover. It may
-// run outside the test's goroutine, so it reports instead of failing.
-func (c *pgCluster) stop() error {
-	if out, err := c.pgctl("-m", "fast", "-w", "stop"); err != nil {
-		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
-	}
-	return nil
-}
-
-// ownerPassword is the private cluster's superuser password.
-const ownerPassword = "owner-faults-only"
-
-func (c *pgCluster) url(db string) string {
-	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/%s?sslmode=disable", ownerPassword, c.port, db)
 }
 
 // redisServer is a Redis of the suite's own, to stop, freeze and flush.
@@ -421,7 +328,7 @@ func unavailable(t *testing.T, format string, args ...any) {
 type stack struct {
 	dir      string
 	bin      string
-	pg       *pgCluster
+	pg       *testenv.Cluster // the suite's own, to stop and start
 	redis    *redisServer
 	temporal *temporalServer
 	provider *standin
@@ -449,14 +356,14 @@ const auditQueue = "ces-audit"
 
 func (s *stack) newWorker(t *testing.T) *proc {
 	t.Helper()
-	p := &proc{name: "worker", dir: s.dir, env: append(s.as(store.WorkerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey), log: filepath.Join(s.dir, "worker.log"), args: []string{filepath.Join(s.bin, "worker")}}
+	p := &proc{name: "worker", dir: s.dir, env: append(s.as(workerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey), log: filepath.Join(s.dir, "worker.log"), args: []string{filepath.Join(s.bin, "worker")}}
 	p.start(t)
 	return p
 }
 
 func (s *stack) newAPI(t *testing.T) *proc {
 	t.Helper()
-	p := &proc{name: "api", dir: s.dir, env: s.as(store.APILogin), log: filepath.Join(s.dir, "api.log"), args: []string{filepath.Join(s.bin, "api")}}
+	p := &proc{name: "api", dir: s.dir, env: s.as(apiLogin), log: filepath.Join(s.dir, "api.log"), args: []string{filepath.Join(s.bin, "api")}}
 	p.start(t)
 	if !eventually(20*time.Second, func() bool {
 		resp, err := http.Get(s.apiURL + "/healthz")
@@ -474,13 +381,17 @@ func (s *stack) newAPI(t *testing.T) *proc {
 // private cluster.
 const loginPassword = "faults-only"
 
+// apiLogin and workerLogin are the logins starter migrate makes for the
+// suite's database, ces.
+var apiLogin, workerLogin = store.DatabaseLogins("ces")
+
 // as is the environment with DATABASE_URL naming login instead of the
 // owner: the API and the worker run as their own roles.
 func (s *stack) as(login string) []string {
 	out := make([]string, 0, len(s.env))
 	for _, kv := range s.env {
 		if strings.HasPrefix(kv, "DATABASE_URL=") {
-			kv = fmt.Sprintf("DATABASE_URL=postgres://%s:%s@127.0.0.1:%d/ces?sslmode=disable", login, loginPassword, s.pg.port)
+			kv = "DATABASE_URL=" + s.pg.LoginURL(login, loginPassword, "ces")
 		}
 		out = append(out, kv)
 	}

@@ -19,6 +19,12 @@ type Quotas interface {
 	Take(ctx context.Context, key clients.Key, scope string) clients.Verdict
 }
 
+// AddressQuotas charges a request without a key to its client's address
+// (implemented by *clients.AddressQuotas).
+type AddressQuotas interface {
+	Take(address string) clients.Verdict
+}
+
 // Authenticator checks a request's Authorization header (implemented by
 // *clients.Authenticator).
 type Authenticator interface {
@@ -29,14 +35,21 @@ const localsClient = "ces-client"
 
 // require admits a request whose API key holds scope, and stores the key
 // for the handler. With public, a request without an Authorization header
-// is admitted anonymously (RATES_PUBLIC for lookups); one that sends a key
-// must still send a valid one. A missing or bad key is 401 and a key
-// without the scope 403, both in the error shape, neither saying whether
-// the key exists. Without an Authenticator nothing is admitted.
+// is admitted anonymously (RATES_PUBLIC for lookups), within its address's
+// quota; one that sends a key must still send a valid one. A missing or
+// bad key is 401 and a key without the scope 403, both in the error shape,
+// neither saying whether the key exists. Over a quota, 429. Without an
+// Authenticator nothing is admitted.
 func (h *handlers) require(scope string, public bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		header := c.Request().Header.Peek(fiber.HeaderAuthorization)
 		if header == nil && public {
+			if h.d.AddressQuotas != nil {
+				v := h.d.AddressQuotas.Take(c.IP())
+				if err := quotaHeaders(c, v); err != nil {
+					return fmt.Errorf("%w: %d requests per minute from one address without an API key; retry in %s", err, v.Limit, v.RetryAfter.Round(time.Millisecond))
+				}
+			}
 			return c.Next()
 		}
 		if h.d.Auth == nil {
@@ -59,18 +72,28 @@ func (h *handlers) require(scope string, public bool) fiber.Handler {
 		c.Locals(localsClient, key)
 		if h.d.Quotas != nil {
 			v := h.d.Quotas.Take(c.UserContext(), key, scope)
-			if v.Checked {
-				c.Set("RateLimit-Limit", strconv.Itoa(v.Limit))
-				c.Set("RateLimit-Remaining", strconv.Itoa(max(v.Remaining, 0)))
-				c.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(v.ResetAfter)))
-			}
-			if !v.Allowed {
-				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(ceilSeconds(v.RetryAfter), 1)))
-				return fmt.Errorf("%w: %d requests per minute for the %s scope; retry in %s", fx.ErrRateLimited, v.Limit, scope, v.RetryAfter.Round(time.Millisecond))
+			if err := quotaHeaders(c, v); err != nil {
+				return fmt.Errorf("%w: %d requests per minute for the %s scope; retry in %s", err, v.Limit, scope, v.RetryAfter.Round(time.Millisecond))
 			}
 		}
 		return c.Next()
 	}
+}
+
+// quotaHeaders sets the RateLimit headers of a checked verdict, and
+// Retry-After with fx.ErrRateLimited when the request is over it: keyed
+// and anonymous requests answer alike.
+func quotaHeaders(c *fiber.Ctx, v clients.Verdict) error {
+	if v.Checked {
+		c.Set("RateLimit-Limit", strconv.Itoa(v.Limit))
+		c.Set("RateLimit-Remaining", strconv.Itoa(max(v.Remaining, 0)))
+		c.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(v.ResetAfter)))
+	}
+	if !v.Allowed {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(ceilSeconds(v.RetryAfter), 1)))
+		return fx.ErrRateLimited
+	}
+	return nil
 }
 
 func ceilSeconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }

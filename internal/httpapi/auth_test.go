@@ -234,3 +234,38 @@ func TestRevokedKeyLearnsNothingFromAUsedQuote(t *testing.T) {
 		t.Fatalf("the used quote again, with the key revoked: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestUnknownKeyCostsOneLookup: a client repeating a key no one issued is
+// refused every time, the same way, and only its first request costs
+// PostgreSQL a lookup; another unknown key costs its own.
+func TestUnknownKeyCostsOneLookup(t *testing.T) {
+	w := oxrWorld(t, options{})
+	unknown := "Bearer ces_" + strings.Repeat("Z", 43)
+	before := w.queries.n.Load()
+	for i := range 20 {
+		target := []string{"/api/v1/convert", "/api/v1/rates?from=USD&to=EUR"}[i%2]
+		var r response
+		if i%2 == 0 {
+			r = w.post(t, target, usdEUR, "Authorization", unknown)
+		} else {
+			r = w.get(t, target, "Authorization", unknown)
+		}
+		if e := decodeErr(t, r); r.Status != 401 || e.Error.Code != "unauthorized" {
+			t.Fatalf("request %d to %s: %d %s", i, target, r.Status, r.Body)
+		}
+	}
+	if n := w.queries.n.Load() - before; n != 1 {
+		t.Fatalf("20 requests with one unknown key ran %d SQL statements, want 1", n)
+	}
+	before = w.queries.n.Load()
+	if r := w.get(t, "/api/v1/rates?from=USD&to=EUR", "Authorization", "Bearer ces_"+strings.Repeat("Y", 43)); r.Status != 401 {
+		t.Fatalf("another unknown key: %d", r.Status)
+	}
+	if n := w.queries.n.Load() - before; n != 1 {
+		t.Fatalf("another unknown key ran %d SQL statements, want its own lookup", n)
+	}
+	// The client's real key still works.
+	if r := w.get(t, "/api/v1/rates?from=USD&to=EUR", "Authorization", "Bearer "+w.key); r.Status != 200 {
+		t.Fatalf("a valid key after unknown ones: %d %s", r.Status, r.Body)
+	}
+}

@@ -2,10 +2,13 @@ package httpapi_test
 
 import (
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
@@ -86,5 +89,71 @@ func TestQuotaFailsOpenWithoutRedis(t *testing.T) {
 	}
 	if n := unchecked.Load(); n != 3 {
 		t.Fatalf("%d unchecked requests counted, want 3", n)
+	}
+}
+
+// TestAnonymousLookupsHaveAQuotaPerAddress: with RATES_PUBLIC, lookups
+// without a key are limited per client address, in the API's own memory,
+// and over the limit answer 429 as a key over its quota does; another
+// address has its own allowance, and a request with a key is not charged
+// to its address. Requests come over real connections from two loopback
+// addresses, so the address is the one c.IP() reads.
+func TestAnonymousLookupsHaveAQuotaPerAddress(t *testing.T) {
+	w := oxrWorld(t, options{})
+	var now atomic.Int64
+	now.Store(time.Date(2022, 9, 1, 4, 0, 0, 0, time.UTC).UnixNano())
+	d := w.deps
+	d.AddressQuotas = clients.NewAddressQuotas(3, func() time.Time { return time.Unix(0, now.Load()) })
+	app := httpapi.New(d)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() { app.Shutdown() })
+	get := func(t *testing.T, from, key string) response {
+		t.Helper()
+		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}, Timeout: 10 * time.Second}
+		req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/v1/rates?from=USD&to=EUR", nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		client.CloseIdleConnections()
+		return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	}
+	for i := range 3 {
+		r := get(t, "127.0.0.1", "")
+		if r.Status != 200 || r.Header.Get("RateLimit-Limit") != "3" || r.Header.Get("RateLimit-Remaining") != strconv.Itoa(2-i) {
+			t.Fatalf("anonymous lookup %d: %d %v %s", i, r.Status, r.Header, r.Body)
+		}
+	}
+	r := get(t, "127.0.0.1", "")
+	e := decodeErr(t, r)
+	if r.Status != 429 || e.Error.Code != "rate_limited" || r.Header.Get("Retry-After") != "20" ||
+		r.Header.Get("RateLimit-Remaining") != "0" || r.Header.Get("RateLimit-Reset") != "60" {
+		t.Fatalf("over the anonymous quota: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if r := get(t, "127.0.0.2", ""); r.Status != 200 || r.Header.Get("RateLimit-Remaining") != "2" {
+		t.Fatalf("another address: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	for range 2 { // a key's requests are the key's, whatever the address
+		if r := get(t, "127.0.0.1", w.key); r.Status != 200 {
+			t.Fatalf("a keyed lookup from the limited address: %d %s", r.Status, r.Body)
+		}
+	}
+	// One request's worth comes back every 20 s.
+	now.Add(int64(20 * time.Second))
+	if r := get(t, "127.0.0.1", ""); r.Status != 200 || r.Header.Get("RateLimit-Remaining") != "0" {
+		t.Fatalf("20 s later: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if r := get(t, "127.0.0.1", ""); r.Status != 429 {
+		t.Fatalf("the allowance came back whole: %d", r.Status)
 	}
 }

@@ -50,6 +50,9 @@ type Deps struct {
 	RatesPublic bool
 	// Quotas, when set, limits each key's requests (429 over the limit).
 	Quotas Quotas
+	// AddressQuotas, when set, limits the requests RatesPublic admits
+	// without a key, per client address (429 over the limit).
+	AddressQuotas AddressQuotas
 	// CORSOrigins, when set, are the browser origins allowed to call
 	// /api/v1 (CORS_ALLOW_ORIGINS, comma-separated, or "*"); empty: none.
 	CORSOrigins string

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,32 +17,83 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Process roles the migrations create, and the logins the API and the
-// worker connect as (members of them).
+// Process roles the migrations create. They are server-wide (roles
+// belong to the PostgreSQL server, not to a database) and granted in every
+// CES database there; the logins are per database.
 const (
-	APIRole     = "ces_api_role"
-	WorkerRole  = "ces_worker_role"
-	APILogin    = "ces_api"
-	WorkerLogin = "ces_worker"
+	APIRole    = "ces_api_role"
+	WorkerRole = "ces_worker_role"
 )
+
+// LegacyAPILogin and LegacyWorkerLogin are the server-wide logins starter
+// migrate made before logins were per database: one pair for every CES
+// database on the server, so migrating one reset the passwords the others
+// ran with, and each could connect to the others' databases.
+const (
+	LegacyAPILogin    = "ces_api"
+	LegacyWorkerLogin = "ces_worker"
+)
+
+// maxIdentifier is PostgreSQL's longest name in bytes (NAMEDATALEN - 1);
+// a longer one is silently truncated, so two long names could meet.
+const maxIdentifier = 63
+
+// DatabaseLogins returns the default names of the API's and the worker's
+// logins for database: ces_api_<database> and ces_worker_<database>. A
+// database name that is not already lower-case letters, digits and
+// underscores, or that would make a name longer than PostgreSQL's 63
+// bytes, is folded to those characters and cut short, and the first 8 hex
+// digits of its SHA-256 are appended, so that two databases never share a
+// login (CES and ces, or two long names with one prefix).
+func DatabaseLogins(database string) (api, worker string) {
+	return loginName("ces_api_", database), loginName("ces_worker_", database)
+}
+
+func loginName(prefix, database string) string {
+	clean := []byte(strings.ToLower(database))
+	for i, c := range clean {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			clean[i] = '_'
+		}
+	}
+	if string(clean) == database && len(prefix)+len(clean) <= maxIdentifier {
+		return prefix + database
+	}
+	sum := sha256.Sum256([]byte(database))
+	suffix := "_" + hex.EncodeToString(sum[:4])
+	if room := maxIdentifier - len(prefix) - len(suffix); len(clean) > room {
+		clean = clean[:room]
+	}
+	return prefix + string(clean) + suffix
+}
 
 // Login is a process's database login: a member of its role.
 type Login struct {
 	Name, Role, Password string
 }
 
+// ErrLoginUnfit is returned by EnsureLogins for a name it must not take
+// over: a process role, the migrating login itself, a role with powers
+// a process login must not have, or a login another database lets connect
+// (logins are per database).
+var ErrLoginUnfit = errors.New("store: the login name is unfit")
+
 // EnsureLogins creates each login, or brings an existing one back to what
-// CES needs: its password, membership in its role only, no superuser or
+// CES needs: its password, membership in its role, no superuser or
 // role-creating powers, and the statement and lock timeouts of l as its
 // defaults, so every statement it runs is bounded even where a session
 // forgets to set them. It runs as the owner (starter migrate), which must
 // be allowed to create roles. Passwords never travel: the SQL carries a
 // SCRAM-SHA-256 verifier made here, which PostgreSQL stores as it is, so a
-// server that logs statements logs no password.
+// server that logs statements logs no password. Each login serves the
+// current database alone: see RestrictConnect.
 func EnsureLogins(ctx context.Context, db *bun.DB, logins []Login, l Limits) error {
 	for _, lg := range logins {
 		if lg.Name == "" || lg.Role == "" || lg.Password == "" {
 			return fmt.Errorf("store: login %q: name, role and password are all required", lg.Name)
+		}
+		if err := checkLoginFit(ctx, db, lg.Name); err != nil {
+			return err
 		}
 		const attrs = " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION INHERIT PASSWORD ?"
 		secret, err := scramVerifier(lg.Password)
@@ -75,6 +127,106 @@ func EnsureLogins(ctx context.Context, db *bun.DB, logins []Login, l Limits) err
 	return nil
 }
 
+// checkLoginFit refuses to make name a process login when ALTER ROLE
+// would strip an existing role of powers someone relies on, or when the
+// login already serves another database: its password is that database's
+// processes' to keep.
+func checkLoginFit(ctx context.Context, db *bun.DB, name string) error {
+	if name == APIRole || name == WorkerRole || len(name) > maxIdentifier {
+		return fmt.Errorf("%w: %q is a process role or longer than %d bytes", ErrLoginUnfit, name, maxIdentifier)
+	}
+	var why []string
+	err := db.NewRaw(`WITH r AS (SELECT * FROM pg_roles WHERE rolname = ?),
+		elsewhere AS (SELECT string_agg(d.datname, ', ' ORDER BY d.datname) AS names
+			FROM r, pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
+			WHERE a.grantee = r.oid AND a.privilege_type = 'CONNECT' AND d.datname <> current_database())
+		SELECT v.why FROM r, elsewhere, LATERAL (VALUES
+			(r.rolname = current_user, 'it is the login migrating'),
+			(r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls,
+				'it is a superuser or may create roles or databases, replicate or bypass row security'),
+			(EXISTS (SELECT FROM pg_database d WHERE d.datdba = r.oid), 'it owns a database'),
+			(EXISTS (SELECT FROM pg_class c WHERE c.relowner = r.oid), 'it owns tables here'),
+			(elsewhere.names IS NOT NULL, 'it is the login of database ' || elsewhere.names || ' (it may connect there)')
+		) AS v(unfit, why) WHERE v.unfit`, name).Scan(ctx, &why)
+	if err != nil {
+		return fmt.Errorf("store: login %s: check the name: %w", name, err)
+	}
+	if len(why) > 0 {
+		return fmt.Errorf("%w: %s: %s", ErrLoginUnfit, name, strings.Join(why, "; "))
+	}
+	return nil
+}
+
+// ErrConnectNotRestricted is returned by RestrictConnect when the login
+// migrating may not change who connects to the database: it neither owns
+// the database nor is a superuser.
+var ErrConnectNotRestricted = errors.New("store: every login on the server may still connect to this database")
+
+// RestrictConnect makes logins the only ones, besides the database's
+// owner and superusers, that may connect to the current database: CONNECT
+// is revoked from PUBLIC (every role on the server has it by default) and
+// from retire, and granted to logins and to the login migrating. Roles are
+// server-wide and the process roles hold their grants in every CES
+// database on the server, so this is what keeps the logins of another CES
+// database out of this one. All
+// of it commits together, so a failure never leaves the database closed
+// to its own logins.
+func RestrictConnect(ctx context.Context, db *bun.DB, logins, retire []string) error {
+	var database string
+	var may bool
+	if err := db.QueryRowContext(ctx, "SELECT current_database(), has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION')").Scan(&database, &may); err != nil {
+		return fmt.Errorf("store: restrict connect: %w", err)
+	}
+	if !may {
+		return fmt.Errorf("%w (%s): only its owner or a superuser may restrict CONNECT", ErrConnectNotRestricted, database)
+	}
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		dbID := bun.Ident(database)
+		if _, err := tx.ExecContext(ctx, "REVOKE CONNECT ON DATABASE ? FROM PUBLIC", dbID); err != nil {
+			return fmt.Errorf("store: restrict connect: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "GRANT CONNECT ON DATABASE ? TO CURRENT_USER", dbID); err != nil {
+			return fmt.Errorf("store: restrict connect: %w", err)
+		}
+		for _, name := range logins {
+			if _, err := tx.ExecContext(ctx, "GRANT CONNECT ON DATABASE ? TO ?", dbID, bun.Ident(name)); err != nil {
+				return fmt.Errorf("store: restrict connect: grant %s: %w", name, err)
+			}
+		}
+		for _, name := range retire {
+			if _, err := tx.ExecContext(ctx, "REVOKE CONNECT ON DATABASE ? FROM ?", dbID, bun.Ident(name)); err != nil {
+				return fmt.Errorf("store: restrict connect: revoke %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// MayConnect returns those of names that are roles that may connect to
+// the current database now.
+func MayConnect(ctx context.Context, db *bun.DB, names ...string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var out []string
+	err := db.NewRaw("SELECT rolname FROM pg_roles WHERE rolname IN (?) AND has_database_privilege(oid, current_database(), 'CONNECT') ORDER BY rolname",
+		bun.In(names)).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("store: who may connect: %w", err)
+	}
+	return out, nil
+}
+
+// CurrentDatabase is the name of the database db is connected to, which
+// the default login names derive from (see DatabaseLogins).
+func CurrentDatabase(ctx context.Context, db *bun.DB) (string, error) {
+	var name string
+	if err := db.QueryRowContext(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		return "", fmt.Errorf("store: current database: %w", err)
+	}
+	return name, nil
+}
+
 // errWithoutSecret keeps PostgreSQL's message and code but nothing of
 // the statement, which holds the password, and masks the password in any
 // other error.
@@ -93,7 +245,7 @@ var ErrPrivileged = errors.New("store: the database login is privileged")
 
 // CheckLeastPrivilege refuses the login db connects as when it could
 // switch the triggers off or rewrite the tables: the API and the worker
-// run as their own logins (ces_api, ces_worker), never as the owner.
+// run as their own logins (see DatabaseLogins), never as the owner.
 func CheckLeastPrivilege(ctx context.Context, db *bun.DB) error {
 	var user string
 	var super, bypass, owner bool
@@ -116,8 +268,8 @@ func CheckLeastPrivilege(ctx context.Context, db *bun.DB) error {
 		why = append(why, "owns the CES tables")
 	}
 	if len(why) > 0 {
-		return fmt.Errorf("%w: %s %s; run as the process's own login (%s, %s: starter migrate makes them, see the README)",
-			ErrPrivileged, user, strings.Join(why, " and "), APILogin, WorkerLogin)
+		return fmt.Errorf("%w: %s %s; run as the process's own login (starter migrate makes them; starter db-logins names them; see the README)",
+			ErrPrivileged, user, strings.Join(why, " and "))
 	}
 	return nil
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"ces/internal/audit"
 	"ces/internal/store"
@@ -180,6 +183,98 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				if err == nil || !(strings.Contains(err.Error(), "permission denied") || strings.Contains(err.Error(), "must be owner")) {
 					t.Errorf("allowed %q (err %v)", q, err)
 				}
+			}
+		})
+	}
+}
+
+// TestLegacyAppRoleHoldsNothing: ces_app, the server-wide role migration
+// 2 made and told operators to log in through, holds no privilege in a
+// migrated database, and is gone unless another database on the server
+// still grants it something (an older CES, or one migrating right now).
+func TestLegacyAppRoleHoldsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.DB(t)
+	// Every privilege any object of this database grants ces_app, read
+	// from the ACLs themselves (a dropped role is in none).
+	var granted []string
+	err := db.NewRaw(`SELECT format('%s on %s', a.privilege_type, o.name) FROM (
+			SELECT c.oid::regclass::text AS name, c.relacl AS acl FROM pg_class c
+			UNION ALL SELECT p.oid::regprocedure::text, p.proacl FROM pg_proc p
+			UNION ALL SELECT 'schema ' || n.nspname, n.nspacl FROM pg_namespace n
+			UNION ALL SELECT 'database ' || d.datname, d.datacl FROM pg_database d WHERE d.datname = current_database()
+		) o CROSS JOIN LATERAL aclexplode(o.acl) a JOIN pg_roles r ON r.oid = a.grantee
+		WHERE r.rolname = 'ces_app' ORDER BY 1`).Scan(ctx, &granted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(granted) > 0 {
+		t.Errorf("ces_app still holds %v", granted)
+	}
+	// The same through PostgreSQL's own check, table by table, while the
+	// role exists (another database may keep it).
+	var tables []string
+	err = db.NewRaw(`SELECT c.relname FROM pg_class c
+		WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v', 'S')
+		AND has_table_privilege('ces_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+		ORDER BY 1`).Scan(ctx, &tables)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42704" { // undefined_object: no such role, no privilege
+		err = nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) > 0 {
+		t.Errorf("ces_app may use %v", tables)
+	}
+	// One snapshot: either the role is gone, or another database still
+	// refers to it (which is why DROP ROLE was refused).
+	var ok bool
+	if err := db.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ces_app')
+		OR EXISTS (SELECT FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid AND d.refclassid = 'pg_authid'::regclass
+			WHERE r.rolname = 'ces_app' AND d.dbid <> (SELECT oid FROM pg_database WHERE datname = current_database()))`).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Error("ces_app is kept although no other database refers to it")
+	}
+}
+
+// TestDatabaseLogins: each database gets logins of its own, plain
+// PostgreSQL names of at most 63 bytes, however it is called.
+func TestDatabaseLogins(t *testing.T) {
+	long := strings.Repeat("payments_", 10)
+	plain := regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	seen := map[string]string{}
+	for _, tt := range []struct{ database, api string }{
+		{"ces", "ces_api_ces"},
+		{"ces_test_0a1b", "ces_api_ces_test_0a1b"},
+		{"CES", ""}, // folded: not ces's
+		{"my-db", ""},
+		{"my_db", "ces_api_my_db"},
+		{"zürich", ""},
+		{long + "a", ""},
+		{long + "b", ""}, // the same first 44 bytes as the one above
+		{strings.Repeat("x", 52), "ces_api_" + strings.Repeat("x", 52)}, // ces_worker_ + 52 = 63
+		{strings.Repeat("x", 53), ""},
+	} {
+		t.Run(tt.database, func(t *testing.T) {
+			api, worker := store.DatabaseLogins(tt.database)
+			if tt.api != "" && api != tt.api {
+				t.Errorf("api login %q, want %q", api, tt.api)
+			}
+			for _, name := range []string{api, worker} {
+				if len(name) > 63 || !plain.MatchString(name) {
+					t.Errorf("%q is not a plain name of at most 63 bytes", name)
+				}
+				if other, ok := seen[name]; ok {
+					t.Errorf("%q is the login of %q too", name, other)
+				}
+				seen[name] = tt.database
+			}
+			if !strings.HasPrefix(api, "ces_api_") || !strings.HasPrefix(worker, "ces_worker_") {
+				t.Errorf("logins %q, %q", api, worker)
 			}
 		})
 	}

@@ -99,6 +99,12 @@ func EmptyDatabaseURL(t testing.TB) string {
 		if _, err := adb.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Logf("drop test database %s: %v", name, err)
 		}
+		// The logins starter migrate makes for it (the README test's make up)
+		// are the database's own: they go with it.
+		api, worker := store.DatabaseLogins(name)
+		if _, err := adb.ExecContext(ctx, "DROP ROLE IF EXISTS "+api+", "+worker); err != nil {
+			t.Logf("drop the test database's logins: %v", err)
+		}
 		adb.Close()
 	})
 	u, err := url.Parse(admin)
