@@ -415,7 +415,7 @@ func createSuperuser(ctx context.Context, log *slog.Logger, cfg config.Config, a
 	if err := store.New(db).CreateAdmin(ctx, *username, hash); err != nil {
 		return err
 	}
-	log.Info("admin user created; sign in at /admin", "username", *username)
+	log.Info("admin user created; sign in at /admin on ADMIN_ADDR", "username", *username, "admin_addr", cfg.AdminAddr)
 	return nil
 }
 
