@@ -23,7 +23,8 @@ USER 65532:65532
 
 FROM runtime AS api
 COPY --from=build /out/api /ces/api
-EXPOSE 8000
+# 8000: the public API (HTTP_ADDR); 8081: the admin console and /metrics (ADMIN_ADDR).
+EXPOSE 8000 8081
 ENTRYPOINT ["/ces/api"]
 
 FROM runtime AS worker

@@ -30,7 +30,7 @@ var notRun = map[string]string{
 	"make test":                         "this test is part of make test",
 	"cp .env.example .env":              "docker-compose path: no Docker engine here; internal/config validates the compose file",
 	"docker compose up --build":         "no Docker engine on this machine; internal/config validates the compose file",
-	"open http://127.0.0.1:8080/admin/": "opens a browser; internal/admin's browser test signs in with Chromium",
+	"open http://127.0.0.1:8081/admin/": "opens a browser; internal/admin's browser test signs in with Chromium",
 	"DATABASE_URL=postgres://ces_api_ces:choose-one@127.0.0.1:5432/ces bin/api": "starts a second, long-running API, on the database ces (the test's has another name)",
 }
 
@@ -124,10 +124,10 @@ func TestReadmeExamples(t *testing.T) {
 	defer rdb.Close()
 	rdb.FlushDB(context.Background())
 	t.Cleanup(func() { rdb.FlushDB(context.Background()) })
-	httpAddr, metricsAddr, tport, uiport := freeAddr(t), freeAddr(t), port(freeAddr(t)), port(freeAddr(t))
+	httpAddr, adminAddr, metricsAddr, tport, uiport := freeAddr(t), freeAddr(t), freeAddr(t), port(freeAddr(t)), port(freeAddr(t))
 	data := t.TempDir()
 	env := append(os.Environ(), "OFFLINE=1", "CES_DATA_DIR="+data, "DATABASE_URL="+dbURL, "REDIS_URL="+ru.String(),
-		"HTTP_ADDR="+httpAddr, "METRICS_ADDR="+metricsAddr, "CES_TEMPORAL_PORT="+tport, "CES_TEMPORAL_UI_PORT="+uiport,
+		"HTTP_ADDR="+httpAddr, "ADMIN_ADDR="+adminAddr, "METRICS_ADDR="+metricsAddr, "CES_TEMPORAL_PORT="+tport, "CES_TEMPORAL_UI_PORT="+uiport,
 		"TEMPORAL_ADDRESS=127.0.0.1:"+tport)
 	up := exec.Command("make", "up")
 	up.Dir, up.Env = root, env
@@ -186,7 +186,7 @@ func TestReadmeExamples(t *testing.T) {
 	} else {
 		t.Fatalf("make up left no env file: %v", err)
 	}
-	rewrite := strings.NewReplacer("127.0.0.1:8080", httpAddr, "127.0.0.1:9091", metricsAddr)
+	rewrite := strings.NewReplacer("127.0.0.1:8080", httpAddr, "127.0.0.1:8081", adminAddr, "127.0.0.1:9091", metricsAddr)
 	etag := regexp.MustCompile(`W/"…"`)
 	var lastID, lastETag string
 	outputs := map[string]string{}

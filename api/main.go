@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
@@ -127,7 +129,7 @@ func main() {
 	if cfg.RatesPublic && cfg.QuotaAnonymousPerMinute > 0 {
 		addressQuotas = clients.NewAddressQuotas(cfg.QuotaAnonymousPerMinute, time.Now)
 	}
-	app := httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		Auth:          auth,
 		RatesPublic:   cfg.RatesPublic,
 		Quotas:        quotas,
@@ -163,7 +165,9 @@ func main() {
 		Metrics:        m,
 		MetricsHandler: m.Handler(),
 		RequestTimeout: cfg.RequestTimeout,
-	})
+		TrustedProxies: cfg.TrustedProxies,
+	}
+	app, adminApp := httpapi.New(deps), httpapi.NewAdmin(deps)
 
 	if cfg.PprofAddr != "" {
 		go func() {
@@ -172,19 +176,40 @@ func main() {
 			log.Info("pprof listening", "addr", cfg.PprofAddr, "error", fmt.Sprint(srv.ListenAndServe()))
 		}()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- app.Listen(cfg.HTTPAddr) }()
-	log.Info("api listening", "addr", cfg.HTTPAddr, "providers", strings.Join(cfg.FXProviders, ","), "priority", strings.Join(cfg.SourcePriority, ","))
+	// Both listeners are bound before either serves, so that a taken port
+	// stops the process at once instead of leaving half of it up.
+	pub, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		logging.Fatal(log, "listen", err)
+	}
+	adm, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		logging.Fatal(log, "listen on ADMIN_ADDR", err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- app.Listener(pub) }()
+	go func() { errc <- adminApp.Listener(adm) }()
+	log.Info("api listening", "addr", cfg.HTTPAddr, "admin_addr", cfg.AdminAddr, "trusted_proxies", len(cfg.TrustedProxies),
+		"providers", strings.Join(cfg.FXProviders, ","), "priority", strings.Join(cfg.SourcePriority, ","))
 	select {
 	case err := <-errc:
-		if err != nil {
-			logging.Fatal(log, "listen", err)
+		if err == nil {
+			err = errors.New("a listener closed")
 		}
+		logging.Fatal(log, "listen", err)
 	case <-ctx.Done():
 		log.Info("shutting down; draining in-flight requests")
-		if err := app.ShutdownWithTimeout(20 * time.Second); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			log.Error("shutdown", "error", err.Error())
+		var wg sync.WaitGroup
+		for _, a := range []*fiber.App{app, adminApp} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := a.ShutdownWithTimeout(20 * time.Second); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+					log.Error("shutdown", "error", err.Error())
+				}
+			}()
 		}
+		wg.Wait()
 	}
 	log.Info("api stopped")
 }

@@ -29,7 +29,7 @@ func TestRefusesThePrivilegedLogin(t *testing.T) {
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir() // no .data/env to pick up
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + dsn, "REDIS_URL=" + testenv.RedisURL(t),
-		"HTTP_ADDR=127.0.0.1:0", "TEMPORAL_ADDRESS=127.0.0.1:1"}
+		"HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "TEMPORAL_ADDRESS=127.0.0.1:1"}
 	done := make(chan error, 1)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -80,49 +80,12 @@ func TestTwoProcessesShareOneQuota(t *testing.T) {
 	if err := st.CreateAPIKey(ctx, k, hash); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "api")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildAPI(t)
 	// Redis database 0 under the test Redis; the quota keys carry the key's id.
 	var bases []string
 	for range 2 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		cmd := exec.Command(bin)
-		cmd.Dir = t.TempDir()
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + u.String(), "REDIS_URL=" + testenv.RedisURL(t),
-			"HTTP_ADDR=" + addr, "TEMPORAL_ADDRESS=127.0.0.1:1", "CONVERT_MAX_RATE_AGE=876000h", "RATE_STALE_AFTER=876000h", "FX_PROVIDERS=ecb"}
-		var out strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-			if t.Failed() {
-				t.Logf("api on %s:\n%s", addr, out.String())
-			}
-		})
-		bases = append(bases, "http://"+addr)
-	}
-	for _, b := range bases {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			if r, err := http.Get(b + "/healthz"); err == nil && r.StatusCode == 200 {
-				r.Body.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s did not come up", b)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		base, _ := startAPI(t, bin, "DATABASE_URL="+u.String(), "CONVERT_MAX_RATE_AGE=876000h", "RATE_STALE_AFTER=876000h", "FX_PROVIDERS=ecb")
+		bases = append(bases, base)
 	}
 	convert := func(base string) (int, http.Header) {
 		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/convert", strings.NewReader(`{"amount":"10.00","from_currency":"EUR","to_currency":"USD"}`))
@@ -144,5 +107,113 @@ func TestTwoProcessesShareOneQuota(t *testing.T) {
 		if status, h := convert(b); status != 429 || h.Get("Retry-After") == "" {
 			t.Fatalf("over the quota on process %d: %d %v", i, status, h)
 		}
+	}
+}
+
+// TestAdminAndMetricsOnTheirOwnListener: the process serves the admin
+// console and /metrics on ADMIN_ADDR only; the public listener answers
+// them 404, and still answers /healthz (api healthcheck) and /readyz.
+func TestAdminAndMetricsOnTheirOwnListener(t *testing.T) {
+	dsn := testenv.DatabaseURL(t)
+	ctx := context.Background()
+	owner, err := store.Open(ctx, dsn, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	login := store.Login{Name: "t_api_listen_" + testenv.Suffix(), Role: store.APIRole, Password: "listen-test-only"}
+	if err := store.EnsureLogins(ctx, owner, []store.Login{login}, store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		owner.ExecContext(context.Background(), "DROP OWNED BY "+login.Name+"; DROP ROLE IF EXISTS "+login.Name)
+	})
+	u, _ := url.Parse(dsn)
+	u.User = url.UserPassword(login.Name, login.Password)
+	bin := buildAPI(t)
+	public, adminBase := startAPI(t, bin, "DATABASE_URL="+u.String())
+	for _, tt := range []struct {
+		base, path string
+		want       int
+	}{
+		{public, "/healthz", 200},
+		{public, "/readyz", 200},
+		{public, "/metrics", 404},
+		{public, "/admin/login", 404},
+		{public, "/admin/", 404},
+		{adminBase, "/metrics", 200},
+		{adminBase, "/admin/login", 200},
+		{adminBase, "/api/v1/rates?from=EUR&to=USD", 404},
+	} {
+		r, err := http.Get(tt.base + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != tt.want {
+			t.Errorf("GET %s%s: %d, want %d", tt.base, tt.path, r.StatusCode, tt.want)
+		}
+	}
+	// The container healthcheck asks HTTP_ADDR, as before.
+	host := strings.TrimPrefix(public, "http://")
+	if code := healthcheck(host); code != 0 {
+		t.Errorf("healthcheck(%s) = %d", host, code)
+	}
+}
+
+// buildAPI builds this command into a temporary directory.
+func buildAPI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "api")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freeAddr is a loopback address nothing listens on a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startAPI runs bin with env over the test Redis and no Temporal, on
+// free ports, until the test ends, and returns the public and the admin
+// listeners' base URLs once /healthz answers.
+func startAPI(t *testing.T, bin string, env ...string) (public, admin string) {
+	t.Helper()
+	addr, adminAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(bin)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "REDIS_URL=" + testenv.RedisURL(t),
+		"HTTP_ADDR=" + addr, "ADMIN_ADDR=" + adminAddr, "TEMPORAL_ADDRESS=127.0.0.1:1"}, env...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("api on %s:\n%s", addr, out.String())
+		}
+	})
+	public, admin = "http://"+addr, "http://"+adminAddr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if r, err := http.Get(public + "/healthz"); err == nil && r.StatusCode == 200 {
+			r.Body.Close()
+			return public, admin
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not come up", public)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -251,6 +251,8 @@ func run(s settings) error {
 		return append([]string{
 			"DATABASE_URL=" + apiDB, "REDIS_URL=" + redis, "TEMPORAL_ADDRESS=" + temporalAddr,
 			"FX_PROVIDERS=" + strings.Join(providers, ","), "FX_API_KEY=bench", "HTTP_ADDR=" + addr,
+			// The admin console and /metrics listen apart from the API.
+			"ADMIN_ADDR=" + freeAddr(),
 			"CONVERSION_MARGIN=0.005", "RATE_STALE_AFTER=876000h", "CONVERT_MAX_RATE_AGE=876000h",
 			"DB_MAX_CONNS=" + strconv.Itoa(s.poolSize), "LOG_LEVEL=info", "RATES_PUBLIC=true",
 			"QUOTA_CONVERT_PER_MINUTE=0", "QUOTA_RATES_PER_MINUTE=0", "QUOTA_ANONYMOUS_PER_MINUTE=0", // the load is one client
@@ -689,6 +691,8 @@ func createDatabase(ctx context.Context, adminURL string) (string, func(), error
 type process struct {
 	cmd  *exec.Cmd
 	addr string
+	// metricsAddr serves /metrics: the API's ADMIN_ADDR, else addr.
+	metricsAddr string
 }
 
 // startProcess starts bin (on the servers' CPUs when the bench is pinned)
@@ -704,7 +708,12 @@ func startProcess(bin, addr string, env []string) (*process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	p := &process{cmd: cmd, addr: addr}
+	p := &process{cmd: cmd, addr: addr, metricsAddr: addr}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "ADMIN_ADDR="); ok {
+			p.metricsAddr = v
+		}
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
@@ -750,7 +759,7 @@ func (p *process) rssMB() float64 {
 // heapMB reads the Go heap in use from the process's /metrics (0 when
 // it serves none).
 func (p *process) heapMB() float64 {
-	b, err := httpGet("http://" + p.addr + "/metrics")
+	b, err := httpGet("http://" + p.metricsAddr + "/metrics")
 	if err != nil {
 		return 0
 	}

@@ -16,7 +16,10 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 )
 
@@ -65,6 +68,17 @@ var valueSets = map[string]map[string]any{
 			"dbWorker": map[string]any{"url": "postgres://ces_worker:worker-pw@db:5432/ces"},
 		},
 	}),
+	"operators from a monitoring namespace, egress restricted, behind an ingress": with(map[string]any{
+		"api": map[string]any{"adminPort": 9000, "trustedProxies": []any{"10.244.0.0/16", "10.96.0.10"}},
+		"networkPolicy": map[string]any{
+			"adminFrom": []any{map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "monitoring"}}}},
+			"egress": []any{map[string]any{
+				"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.20.0.0/16"}}},
+				"ports": []any{map[string]any{"port": 5432}, map[string]any{"port": 6379}, map[string]any{"port": 7233}},
+			}},
+		},
+	}),
+	"no network policies": with(map[string]any{"networkPolicy": map[string]any{"enabled": false}}),
 	"fixed replicas, one worker for both queues": with(map[string]any{
 		"api":     map[string]any{"autoscaling": map[string]any{"enabled": false}, "podDisruptionBudget": map[string]any{"enabled": false}, "replicas": 3},
 		"workers": []any{map[string]any{"name": "all", "queues": []any{"ingest", "audit"}, "replicas": 1, "resources": map[string]any{}}},
@@ -126,6 +140,7 @@ type objects struct {
 	hpas        map[string]*autoscalingv2.HorizontalPodAutoscaler
 	pdbs        map[string]*policyv1.PodDisruptionBudget
 	pvcs        map[string]*corev1.PersistentVolumeClaim
+	policies    map[string]*networkingv1.NetworkPolicy
 }
 
 // decode reads each document into its Kubernetes type, failing on a kind
@@ -134,7 +149,8 @@ func decode(t *testing.T, docs [][]byte) objects {
 	t.Helper()
 	o := objects{deployments: map[string]*appsv1.Deployment{}, jobs: map[string]*batchv1.Job{}, secrets: map[string]*corev1.Secret{},
 		configMaps: map[string]*corev1.ConfigMap{}, services: map[string]*corev1.Service{}, hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{},
-		pdbs: map[string]*policyv1.PodDisruptionBudget{}, pvcs: map[string]*corev1.PersistentVolumeClaim{}}
+		pdbs: map[string]*policyv1.PodDisruptionBudget{}, pvcs: map[string]*corev1.PersistentVolumeClaim{},
+		policies: map[string]*networkingv1.NetworkPolicy{}}
 	for _, js := range docs {
 		var head struct{ APIVersion, Kind string }
 		json.Unmarshal(js, &head)
@@ -165,6 +181,9 @@ func decode(t *testing.T, docs [][]byte) objects {
 		case "v1 PersistentVolumeClaim":
 			v := &corev1.PersistentVolumeClaim{}
 			target, name = v, func() string { o.pvcs[v.Name] = v; return v.Name }
+		case "networking.k8s.io/v1 NetworkPolicy":
+			v := &networkingv1.NetworkPolicy{}
+			target, name = v, func() string { o.policies[v.Name] = v; return v.Name }
 		default:
 			t.Fatalf("an object of a kind the test does not check: %s %s", head.APIVersion, head.Kind)
 		}
@@ -197,6 +216,8 @@ func TestChartRendersValidObjects(t *testing.T) {
 			checkJobs(t, o, vals)
 			checkSecrets(t, o)
 			checkTemporal(t, o, vals)
+			checkListeners(t, o, vals)
+			checkNetworkPolicies(t, o, vals)
 		})
 	}
 }
@@ -419,6 +440,8 @@ func TestChartRefusesMissingSecrets(t *testing.T) {
 		{"the provider key", map[string]any{"providers": []any{"openexchangerates"}}, "secrets.providers"},
 		{"the client certificate", map[string]any{"temporal": map[string]any{"mtls": true}}, "secrets.temporal.tlsCrt"},
 		{"the API key", map[string]any{"temporal": map[string]any{"apiKey": true}}, "secrets.temporal.apiKey"},
+		// Not a secret, but refused the same way: the console on the public port.
+		{"the admin port on the public port", map[string]any{"api": map[string]any{"adminPort": 8000}}, "api.adminPort must differ"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			install := action.NewInstall(&action.Configuration{})
@@ -428,5 +451,171 @@ func TestChartRefusesMissingSecrets(t *testing.T) {
 				t.Fatalf("err = %v, want one naming %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// port is the named container port of c; 0 when it has none.
+func port(c corev1.Container, name string) int32 {
+	for _, p := range c.Ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	return 0
+}
+
+// checkListeners: the API listens on the public port (HTTP_ADDR) and the
+// admin port (ADMIN_ADDR); the public Service reaches the first only, a
+// Service of its own the second.
+func checkListeners(t *testing.T, o objects, vals map[string]any) {
+	t.Helper()
+	c := o.deployments["ces-api"].Spec.Template.Spec.Containers[0]
+	cm := o.configMaps["ces"].Data
+	http, admin := port(c, "http"), port(c, "admin")
+	if http == 0 || admin == 0 || http == admin || len(c.Ports) != 2 {
+		t.Fatalf("API container ports %+v", c.Ports)
+	}
+	if cm["HTTP_ADDR"] != fmt.Sprintf("0.0.0.0:%d", http) || cm["ADMIN_ADDR"] != fmt.Sprintf("0.0.0.0:%d", admin) {
+		t.Fatalf("HTTP_ADDR %q and ADMIN_ADDR %q, container ports %d and %d", cm["HTTP_ADDR"], cm["ADMIN_ADDR"], http, admin)
+	}
+	if api, _ := vals["api"].(map[string]any); api != nil && api["adminPort"] != nil && fmt.Sprint(admin) != fmt.Sprint(api["adminPort"]) {
+		t.Fatalf("admin port %d, values say %v", admin, api["adminPort"])
+	}
+	var proxies []string
+	if api, _ := vals["api"].(map[string]any); api != nil {
+		list, _ := api["trustedProxies"].([]any)
+		for _, p := range list {
+			proxies = append(proxies, p.(string))
+		}
+	}
+	if cm["TRUSTED_PROXIES"] != strings.Join(proxies, ",") {
+		t.Fatalf("TRUSTED_PROXIES %q, want %q", cm["TRUSTED_PROXIES"], strings.Join(proxies, ","))
+	}
+	public, adminSvc := o.services["ces-api"], o.services["ces-api-admin"]
+	if public == nil || adminSvc == nil {
+		t.Fatalf("services: %v", keys(o.services))
+	}
+	for _, tt := range []struct {
+		svc  *corev1.Service
+		want string
+	}{{public, "http"}, {adminSvc, "admin"}} {
+		if len(tt.svc.Spec.Ports) != 1 || tt.svc.Spec.Ports[0].TargetPort.StrVal != tt.want {
+			t.Fatalf("Service %s targets %+v, want the %s port alone", tt.svc.Name, tt.svc.Spec.Ports, tt.want)
+		}
+		if !labels.SelectorFromSet(tt.svc.Spec.Selector).Matches(labels.Set(o.deployments["ces-api"].Spec.Template.Labels)) {
+			t.Fatalf("Service %s does not select the API's pods", tt.svc.Name)
+		}
+	}
+}
+
+// admitted is what the policies selecting pods with podLabels admit: by
+// port name, the peers (nil: anywhere); and whether any policy selects them.
+func admitted(t *testing.T, o objects, podLabels map[string]string) (map[string][]networkingv1.NetworkPolicyPeer, bool) {
+	t.Helper()
+	out := map[string][]networkingv1.NetworkPolicyPeer{}
+	selected := false
+	for name, p := range o.policies {
+		sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
+		if err != nil {
+			t.Fatalf("NetworkPolicy %s: %v", name, err)
+		}
+		if !sel.Matches(labels.Set(podLabels)) {
+			continue
+		}
+		selected = true
+		if !slices.Contains(p.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
+			t.Fatalf("NetworkPolicy %s does not restrict ingress", name)
+		}
+		for _, rule := range p.Spec.Ingress {
+			if len(rule.Ports) == 0 {
+				t.Fatalf("NetworkPolicy %s admits every port: %+v", name, rule)
+			}
+			for _, rp := range rule.Ports {
+				if rp.Port == nil || rp.Port.StrVal == "" {
+					t.Fatalf("NetworkPolicy %s names a port by number or not at all: %+v", name, rp)
+				}
+				if _, seen := out[rp.Port.StrVal]; seen {
+					t.Fatalf("port %s is admitted twice for %v", rp.Port.StrVal, podLabels)
+				}
+				out[rp.Port.StrVal] = rule.From
+			}
+		}
+	}
+	return out, selected
+}
+
+// checkNetworkPolicies: every pod is admitted only what it serves: the
+// API's public port from anywhere and its admin port from adminFrom, each
+// worker's metrics port from adminFrom, nothing to the Jobs. Egress is
+// restricted exactly when rules are given, and then DNS is allowed.
+func checkNetworkPolicies(t *testing.T, o objects, vals map[string]any) {
+	t.Helper()
+	np, _ := vals["networkPolicy"].(map[string]any)
+	if np != nil && np["enabled"] == false {
+		if len(o.policies) != 0 {
+			t.Fatalf("networkPolicy.enabled is false, yet: %v", keys(o.policies))
+		}
+		return
+	}
+	adminFrom := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+	if np != nil && np["adminFrom"] != nil {
+		b, _ := json.Marshal(np["adminFrom"])
+		adminFrom = nil
+		if err := json.Unmarshal(b, &adminFrom); err != nil {
+			t.Fatal(err)
+		}
+	}
+	samePeers := func(a, b []networkingv1.NetworkPolicyPeer) bool {
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		return string(ja) == string(jb)
+	}
+	pods := map[string]map[string]string{}
+	for name, d := range o.deployments {
+		pods[name] = d.Spec.Template.Labels
+	}
+	for name, j := range o.jobs {
+		pods[name] = j.Spec.Template.Labels
+	}
+	for name, podLabels := range pods {
+		got, selected := admitted(t, o, podLabels)
+		if !selected {
+			t.Fatalf("no NetworkPolicy selects %s's pods", name)
+		}
+		var want map[string][]networkingv1.NetworkPolicyPeer
+		switch {
+		case name == "ces-api":
+			want = map[string][]networkingv1.NetworkPolicyPeer{"http": nil, "admin": adminFrom}
+		case strings.HasPrefix(name, "ces-worker-"):
+			want = map[string][]networkingv1.NetworkPolicyPeer{"metrics": adminFrom}
+		default:
+			want = map[string][]networkingv1.NetworkPolicyPeer{}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s is admitted on ports %v, want %v", name, got, want)
+		}
+		for p, peers := range want {
+			from, ok := got[p]
+			if !ok || !samePeers(from, peers) {
+				t.Fatalf("%s port %s admits %+v, want %+v", name, p, from, peers)
+			}
+		}
+		if name == "ces-api" || strings.HasPrefix(name, "ces-worker-") {
+			c := o.deployments[name].Spec.Template.Spec.Containers[0]
+			for p := range want {
+				if port(c, p) == 0 {
+					t.Fatalf("%s's policy names port %s, which its container does not have", name, p)
+				}
+			}
+		}
+	}
+	restricted := np != nil && np["egress"] != nil && len(np["egress"].([]any)) > 0
+	for name, p := range o.policies {
+		if hasEgress := slices.Contains(p.Spec.PolicyTypes, networkingv1.PolicyTypeEgress); hasEgress != restricted {
+			t.Fatalf("NetworkPolicy %s restricts egress: %v, want %v", name, hasEgress, restricted)
+		}
+		if restricted && (len(p.Spec.Egress) < 2 || p.Spec.Egress[0].Ports[0].Port.IntVal != 53) {
+			t.Fatalf("NetworkPolicy %s: egress %+v, want DNS and the given rules", name, p.Spec.Egress)
+		}
 	}
 }

@@ -113,6 +113,8 @@ if [ "${OFFLINE:-}" = 1 ]; then
 	"$BIN/starter" backfill --provider cbn --from 2026-05-14 --to 2026-05-21 >/dev/null
 fi
 addr=${HTTP_ADDR:-127.0.0.1:8080}
+# The admin console and the API's /metrics listen apart (ADMIN_ADDR).
+admin_addr=${ADMIN_ADDR:-127.0.0.1:8081}
 # The environment the stack runs with, for starter commands in another
 # shell (mode 0600: it may hold a password).
 (umask 077; {
@@ -129,8 +131,8 @@ cat <<INFO
 CES is running (providers: $providers). Ctrl-C stops everything started here.
   API             http://$addr/api/v1/rates?from=USD&to=NGN
   readiness       http://$addr/readyz
-  metrics         http://$addr/metrics (api), http://${METRICS_ADDR:-127.0.0.1:9091}/metrics (worker)
-  admin console   http://$addr/admin/
+  metrics         http://$admin_addr/metrics (api), http://${METRICS_ADDR:-127.0.0.1:9091}/metrics (worker)
+  admin console   http://$admin_addr/admin/
                   first create a user: bin/starter createsuperuser --username you
   API keys        conversions need one: bin/starter apikey create --name you
   Temporal UI     http://127.0.0.1:${CES_TEMPORAL_UI_PORT:-8233}/namespaces/default/schedules

@@ -35,7 +35,7 @@ func createSuperuser(ctx context.Context, log *slog.Logger, cfg config.Config, a
 	if err := createUser(ctx, cfg, *username, string(admin.Admin), "createsuperuser", stdin); err != nil {
 		return err
 	}
-	log.Info("admin user created; sign in at /admin", "username", *username, "role", admin.Admin)
+	log.Info("admin user created; sign in at /admin on ADMIN_ADDR", "username", *username, "role", admin.Admin, "admin_addr", cfg.AdminAddr)
 	return nil
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ces/activities"
+	"ces/internal/clientaddr"
 	"ces/internal/fx"
 	"ces/internal/ingestion"
 	"ces/internal/store"
@@ -257,7 +258,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	}
 	username := strings.Clone(strings.TrimSpace(ctx.FormValue("username")))
 	password := ctx.FormValue("password")
-	keys := []string{"user:" + username, "ip:" + ctx.IP()}
+	keys := []string{"user:" + username, "ip:" + clientaddr.Of(ctx)}
 	retry := func(status int, msg string) error {
 		token := randomToken()
 		c.setCookie(ctx, loginCSRF, token, time.Hour)
@@ -274,7 +275,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	}
 	if !checkPassword(hash, password) {
 		c.signIns.failed(shared, keys...)
-		c.d.Log.WarnContext(ctx.UserContext(), "admin sign-in failed", "username", username, "client", ctx.IP())
+		c.d.Log.WarnContext(ctx.UserContext(), "admin sign-in failed", "username", username, "client", clientaddr.Of(ctx))
 		return retry(fiber.StatusUnauthorized, "Wrong username or password.")
 	}
 	// Told only to whoever knows the password: the user exists but may not
@@ -348,7 +349,7 @@ func (c *Console) act(ctx *fiber.Ctx, action, target, reason, back string,
 		outcome = "ok, but " + warning
 	}
 	if rerr := c.d.Store.RecordAdminAction(ctx.UserContext(), store.AdminAction{
-		Username: c.user(ctx), Action: action, Target: target, Reason: reason, Outcome: outcome, Client: strings.Clone(ctx.IP()),
+		Username: c.user(ctx), Action: action, Target: target, Reason: reason, Outcome: outcome, Client: clientaddr.Of(ctx),
 	}); rerr != nil {
 		return rerr
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/worker"
 
@@ -116,20 +117,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		Auth:        clients.NewAuthenticator(st, rdb, prefix, quiet),
 		Rates:       svc,
 		Conversions: conversions.New(svc, st, conversions.Options{Margin: decimal.RequireFromString("0.005"), MaxRateAge: func(string) time.Duration { return 876000 * time.Hour }}),
 		Admin:       console,
 		Log:         quiet,
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
 	}
-	go app.Listener(ln)
-	defer app.Shutdown()
-	base := "http://" + ln.Addr().String()
+	// The public API and, on a listener of its own (ADMIN_ADDR), the console.
+	listen := func(app *fiber.App) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go app.Listener(ln)
+		t.Cleanup(func() { app.Shutdown() })
+		return "http://" + ln.Addr().String()
+	}
+	public, base := listen(httpapi.New(deps)), listen(httpapi.NewAdmin(deps))
 	k, key, keyHash, err := clients.NewKey("browser test", clients.DefaultScopes, 0, "test", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +142,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err := st.CreateAPIKey(ctx, k, keyHash); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/convert", strings.NewReader(`{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`))
+	req, _ := http.NewRequest(http.MethodPost, public+"/api/v1/convert", strings.NewReader(`{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)

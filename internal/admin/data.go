@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ces/internal/audit"
+	"ces/internal/clientaddr"
 	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/store"
@@ -289,7 +290,7 @@ func (c *Console) verify(ctx *fiber.Ctx) error {
 		outcome = "failed to start: " + err.Error()
 	}
 	if rerr := c.d.Store.RecordAdminAction(rctx, store.AdminAction{
-		Username: c.user(ctx), Action: "verify-audit", Target: "conversion_audits", Outcome: outcome, Client: strings.Clone(ctx.IP()),
+		Username: c.user(ctx), Action: "verify-audit", Target: "conversion_audits", Outcome: outcome, Client: clientaddr.Of(ctx),
 	}); rerr != nil {
 		return rerr
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ces/internal/clientaddr"
 	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/store"
@@ -72,7 +73,7 @@ func (c *Console) createKey(ctx *fiber.Ctx) error {
 		outcome = "failed: " + err.Error()
 	}
 	if rerr := c.d.Store.RecordAdminAction(ctx.UserContext(), store.AdminAction{
-		Username: c.user(ctx), Action: "apikey-create", Target: "api key " + k.ID, Outcome: outcome, Client: strings.Clone(ctx.IP()),
+		Username: c.user(ctx), Action: "apikey-create", Target: "api key " + k.ID, Outcome: outcome, Client: clientaddr.Of(ctx),
 	}); rerr != nil {
 		return rerr
 	}

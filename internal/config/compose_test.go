@@ -1,11 +1,14 @@
 package config
 
 import (
+	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -78,9 +81,7 @@ func TestComposeFile(t *testing.T) {
 		t.Fatalf("docker-compose config: %v\n%s", err, out)
 	}
 	var doc struct {
-		Services map[string]struct {
-			Environment map[string]string `yaml:"environment"`
-		} `yaml:"services"`
+		Services map[string]composeService `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("parse the resolved compose file: %v", err)
@@ -111,6 +112,7 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("service %s connects as %q, ces-migrate makes %q", svc, u.User.Username(), login)
 		}
 	}
+	checkComposeEdge(t, doc.Services)
 	// Without .env the file refuses to start rather than run without a password.
 	compose, err := filepath.Abs("../../docker-compose.yml")
 	if err != nil {
@@ -120,5 +122,104 @@ func TestComposeFile(t *testing.T) {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "POSTGRES_PASSWORD") {
 		t.Errorf("compose without POSTGRES_PASSWORD: err %v, output %s", err, out)
+	}
+}
+
+// composeService is what the compose tests read of one resolved service.
+type composeService struct {
+	Environment map[string]string `yaml:"environment"`
+	Command     []string          `yaml:"command"`
+	// Ports are short strings ("127.0.0.1:8081:8081/tcp") or, for a
+	// binding without an address, the long form; docker-compose versions
+	// differ in which they print.
+	Ports []any `yaml:"ports"`
+}
+
+// binding is one published port.
+type binding struct {
+	hostIP          string
+	published, port string
+}
+
+func (s composeService) bindings(t *testing.T) []binding {
+	t.Helper()
+	var out []binding
+	for _, p := range s.Ports {
+		switch v := p.(type) {
+		case string:
+			parts := strings.Split(strings.TrimSuffix(strings.TrimSuffix(v, "/tcp"), "/udp"), ":")
+			switch len(parts) {
+			case 3:
+				out = append(out, binding{hostIP: parts[0], published: parts[1], port: parts[2]})
+			case 2:
+				out = append(out, binding{published: parts[0], port: parts[1]})
+			default:
+				out = append(out, binding{port: parts[0]})
+			}
+		case map[string]any:
+			ip, _ := v["host_ip"].(string)
+			out = append(out, binding{hostIP: ip, published: fmt.Sprint(v["published"]), port: fmt.Sprint(v["target"])})
+		default:
+			t.Fatalf("a port of an unknown form: %#v", p)
+		}
+	}
+	return out
+}
+
+// checkComposeEdge: of everything the compose file publishes, only the
+// public API listens beyond this machine; the admin console, /metrics and
+// the Temporal UI (which can start and cancel workflows) are bound to
+// 127.0.0.1. Redis asks for a password, and every CES service's REDIS_URL
+// carries it.
+func checkComposeEdge(t *testing.T, services map[string]composeService) {
+	t.Helper()
+	api := services["ces-api"]
+	_, publicPort, err := net.SplitHostPort(api.Environment["HTTP_ADDR"])
+	if err != nil {
+		t.Fatalf("ces-api HTTP_ADDR %q", api.Environment["HTTP_ADDR"])
+	}
+	_, adminPort, err := net.SplitHostPort(api.Environment["ADMIN_ADDR"])
+	if err != nil || adminPort == publicPort {
+		t.Fatalf("ces-api ADMIN_ADDR %q beside HTTP_ADDR %q", api.Environment["ADMIN_ADDR"], api.Environment["HTTP_ADDR"])
+	}
+	adminPublished := false
+	for name, svc := range services {
+		for _, b := range svc.bindings(t) {
+			if name == "ces-api" && b.port == publicPort {
+				continue // the public API
+			}
+			if b.hostIP != "127.0.0.1" {
+				t.Errorf("%s publishes port %s on %q, want 127.0.0.1 only", name, b.port, b.hostIP)
+			}
+			if name == "ces-api" && b.port == adminPort {
+				adminPublished = true
+			}
+		}
+	}
+	if !adminPublished {
+		t.Errorf("ces-api does not publish ADMIN_ADDR's port %s on 127.0.0.1", adminPort)
+	}
+	if len(services["temporal-ui"].bindings(t)) == 0 {
+		t.Error("the Temporal UI is not published at all (the README links it)")
+	}
+
+	redis := services["redis"]
+	i := slices.Index(redis.Command, "--requirepass")
+	if i < 0 || i+1 >= len(redis.Command) || redis.Command[i+1] == "" {
+		t.Fatalf("redis runs without --requirepass: %v", redis.Command)
+	}
+	password := redis.Command[i+1]
+	if redis.Environment["REDISCLI_AUTH"] != password {
+		t.Error("the redis healthcheck's REDISCLI_AUTH is not the password redis asks for")
+	}
+	for _, name := range []string{"ces-migrate", "ces-worker", "ces-api", "ces-schedule", "ces-verify-audit"} {
+		u, err := url.Parse(services[name].Environment["REDIS_URL"])
+		if err != nil {
+			t.Errorf("%s REDIS_URL does not parse", name)
+			continue
+		}
+		if got, ok := u.User.Password(); !ok || got != password {
+			t.Errorf("%s REDIS_URL does not carry the password redis asks for", name)
+		}
 	}
 }

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -86,7 +87,7 @@ type Config struct {
 	HTTPAddr       string        `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	// RequestTimeout is the deadline of every API request.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
-	// MetricsAddr is where the worker serves /metrics (the API serves it on HTTP_ADDR).
+	// MetricsAddr is where the worker serves /metrics (the API serves it on ADMIN_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9091"`
 	DBMaxConns  int    `env:"DB_MAX_CONNS" envDefault:"16"`
 	// DBStatementTimeout and DBLockTimeout bound every statement of the
@@ -141,6 +142,17 @@ type Config struct {
 	// AuditAnchorDir is where seals are anchored outside PostgreSQL (the
 	// worker writes, verify-audit reads).
 	AuditAnchorDir string `env:"AUDIT_ANCHOR_DIR" envDefault:".data/audit-anchor"`
+
+	// Listeners and proxies (see listeners.go).
+	//
+	// AdminAddr is where the API serves the admin console (/admin) and its
+	// /metrics, apart from the public API on HTTPAddr; loopback by default.
+	AdminAddr string `env:"ADMIN_ADDR" envDefault:"127.0.0.1:8081"`
+	// TrustedProxies are the networks whose peers' X-Forwarded-For names
+	// the client (TRUSTED_PROXIES: comma-separated CIDRs or addresses;
+	// empty: none, the peer is the client), parsed by validateListeners.
+	TrustedProxies     []netip.Prefix `env:"-"`
+	TrustedProxiesText string         `env:"TRUSTED_PROXIES"`
 }
 
 // EnvFile is where `make up` leaves the environment the stack runs with
@@ -303,6 +315,9 @@ func (c *Config) validate() error {
 	}
 	if c.AuditTaskQueue == c.TaskQueue {
 		return errors.New("config: TEMPORAL_AUDIT_TASK_QUEUE is malformed: it must differ from TEMPORAL_TASK_QUEUE")
+	}
+	if err := c.validateListeners(); err != nil {
+		return err
 	}
 	c.WorkerQueues = nil
 	for _, q := range strings.Split(c.WorkerQueuesText, ",") {

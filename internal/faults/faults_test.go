@@ -178,8 +178,9 @@ func newStack(t *testing.T) *stack {
 	s.rdb = redis.NewClient(&redis.Options{Addr: s.redis.addr(), ReadTimeout: 2 * time.Second})
 	t.Cleanup(func() { s.rdb.Close() })
 
-	apiPort := freePort(t)
+	apiPort, adminPort := freePort(t), freePort(t)
 	s.apiURL = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
+	s.adminURL = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 	s.env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"DATABASE_URL=" + s.pg.URL("ces"),
@@ -189,6 +190,7 @@ func newStack(t *testing.T) *stack {
 		"FX_ECB_BASE_URL=" + s.provider.srv.URL,
 		"FX_HTTP_TIMEOUT=3s",
 		fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", apiPort),
+		fmt.Sprintf("ADMIN_ADDR=127.0.0.1:%d", adminPort),
 		fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", freePort(t)),
 		"REQUEST_TIMEOUT=" + requestTimeout.String(),
 		// The recording is from 2017: let conversions use it (answers

@@ -28,6 +28,8 @@ type replicas struct {
 	api2    *proc
 	worker2 *proc
 	api2URL string
+	// api2AdminURL is the second API's ADMIN_ADDR (the console).
+	api2AdminURL string
 }
 
 // startReplicas starts a second API and worker for one experiment; they
@@ -37,13 +39,13 @@ func (s *stack) startReplicas(t *testing.T) {
 	if s.rep != nil {
 		return
 	}
-	port := freePort(t)
-	rp := &replicas{api2URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	port, adminPort := freePort(t), freePort(t)
+	rp := &replicas{api2URL: fmt.Sprintf("http://127.0.0.1:%d", port), api2AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adminPort)}
 	rp.worker2 = &proc{name: "worker2", dir: s.dir, log: filepath.Join(s.dir, "worker2.log"), args: []string{filepath.Join(s.bin, "worker")},
 		env: append(s.as(workerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", freePort(t)))}
 	rp.worker2.start(t)
 	rp.api2 = &proc{name: "api2", dir: s.dir, log: filepath.Join(s.dir, "api2.log"), args: []string{filepath.Join(s.bin, "api")},
-		env: append(s.as(apiLogin), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port))}
+		env: append(s.as(apiLogin), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port), fmt.Sprintf("ADMIN_ADDR=127.0.0.1:%d", adminPort))}
 	rp.api2.start(t)
 	if !eventually(20*time.Second, func() bool { return get(context.Background(), http.DefaultClient, rp.api2URL+"/healthz").status == 200 }) {
 		t.Fatalf("the second api did not start:\n%s", rp.api2.tail())
@@ -157,7 +159,7 @@ func expReplicasSharedLimits(t *testing.T, s *stack, r *reporter) {
 	}
 	var signIns []int
 	for i := range 6 {
-		base := []string{s.apiURL, s.rep.api2URL}[i%2]
+		base := []string{s.adminURL, s.rep.api2AdminURL}[i%2]
 		pw := "a wrong guess"
 		if i == 5 {
 			pw = password // the right one, after five failures

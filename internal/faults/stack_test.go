@@ -335,6 +335,8 @@ type stack struct {
 	api      *proc
 	worker   *proc
 	apiURL   string
+	// adminURL is the API's ADMIN_ADDR: the admin console and /metrics.
+	adminURL string
 	env      []string
 
 	admin *sql.DB // superuser: locks, counts

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ces/internal/clientaddr"
 	"ces/internal/conversions"
 	"ces/internal/fx"
 )
@@ -194,7 +195,7 @@ func (h *handlers) convert(c *fiber.Ctx) (err error) {
 	}
 	r, replayed, err := h.d.Conversions.Convert(c.UserContext(), conversions.Request{
 		Amount: b.Amount, From: b.From, To: b.To, QuoteID: b.QuoteID, IdempotencyKey: key,
-		RequestID: requestID(c), ClientAddress: strings.Clone(c.IP()), APIKeyID: client(c).ID,
+		RequestID: requestID(c), ClientAddress: clientaddr.Of(c), APIKeyID: client(c).ID,
 	})
 	if r.IdempotencyKey != "" {
 		// The client's key, or the one CES made for a request without
@@ -240,7 +241,7 @@ func (h *handlers) quote(c *fiber.Ctx) error {
 		return err
 	}
 	q, err := h.d.Conversions.Quote(c.UserContext(), conversions.Request{
-		Amount: b.Amount, From: b.From, To: b.To, RequestID: requestID(c), ClientAddress: strings.Clone(c.IP()), APIKeyID: client(c).ID,
+		Amount: b.Amount, From: b.From, To: b.To, RequestID: requestID(c), ClientAddress: clientaddr.Of(c), APIKeyID: client(c).ID,
 	})
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"ces/internal/cache"
+	"ces/internal/clientaddr"
 	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/fx"
@@ -50,7 +51,10 @@ func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryE
 
 // world is a CES API over a real database and Redis.
 type world struct {
-	app     *fiber.App
+	app *fiber.App
+	// admin is the operators' app (ADMIN_ADDR): /metrics, and the console
+	// when a test mounts one.
+	admin   *fiber.App
 	db      *bun.DB
 	st      *store.Store
 	cache   *cache.Cache
@@ -96,6 +100,8 @@ type options struct {
 	quotas map[string]int
 	// quoteTTL is QUOTE_TTL; zero: the default.
 	quoteTTL time.Duration
+	// trustedProxies are TRUSTED_PROXIES (app.Test's peer is 0.0.0.0).
+	trustedProxies clientaddr.Proxies
 }
 
 func newWorld(t *testing.T, o options) *world {
@@ -193,6 +199,7 @@ func newWorld(t *testing.T, o options) *world {
 		LastIngestionError: func(context.Context) string { return o.lastError },
 		Log:                quiet,
 		RequestTimeout:     o.requestTimeout,
+		TrustedProxies:     o.trustedProxies,
 	}
 	if m != nil {
 		deps.Metrics, deps.MetricsHandler = m, m.Handler()
@@ -203,6 +210,7 @@ func newWorld(t *testing.T, o options) *world {
 	}
 	w.deps = deps
 	w.app = httpapi.New(deps)
+	w.admin = httpapi.NewAdmin(deps)
 	w.rates = svc
 	return w
 }
@@ -299,10 +307,22 @@ func (w *world) do(t *testing.T, method, target, body string, headers ...string)
 	return w.send(t, req)
 }
 
-// send runs req through the app as it is.
+// send runs req through the public app as it is.
 func (w *world) send(t *testing.T, req *http.Request) response {
 	t.Helper()
-	resp, err := w.app.Test(req, 10_000)
+	return sendTo(t, w.app, req)
+}
+
+// adminGet asks the operators' app for target.
+func (w *world) adminGet(t *testing.T, target string) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	return sendTo(t, w.admin, req)
+}
+
+func sendTo(t *testing.T, app *fiber.App, req *http.Request) response {
+	t.Helper()
+	resp, err := app.Test(req, 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	w.post(t, "/api/v1/convert", `{"amount":"10.00","from_currency":"USD","to_currency":"GBP"}`, "Idempotency-Key", "m-1") // replayed
 	w.post(t, "/api/v1/convert", `{"amount":"-1","from_currency":"USD","to_currency":"GBP"}`)                              // invalid_amount
 
-	r := w.get(t, "/metrics")
+	r := w.adminGet(t, "/metrics")
 	if r.Status != 200 {
 		t.Fatalf("/metrics: %d", r.Status)
 	}

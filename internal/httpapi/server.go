@@ -16,9 +16,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"ces/internal/clientaddr"
 	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/logging"
@@ -42,7 +42,8 @@ type Deps struct {
 	Now                func() time.Time
 	// Metrics observes requests and conversions; nil disables it.
 	Metrics Observer
-	// MetricsHandler serves /metrics; nil leaves it out.
+	// MetricsHandler serves /metrics on the admin app (NewAdmin); nil
+	// leaves it out.
 	MetricsHandler http.Handler
 	// Auth checks clients' API keys; without it every endpoint that needs
 	// a key refuses. RatesPublic admits lookups without a key.
@@ -58,8 +59,13 @@ type Deps struct {
 	CORSOrigins string
 	// AuditKeys, when set, publishes the seal signing keys.
 	AuditKeys AuditKeys
-	// Admin, when set, mounts the admin console under /admin.
+	// Admin, when set, mounts the admin console under /admin on the admin
+	// app (NewAdmin).
 	Admin interface{ Mount(app *fiber.App) }
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (TRUSTED_PROXIES); the address receipts, the access log and the
+	// admin sign-in lock-out use (see clientaddr).
+	TrustedProxies clientaddr.Proxies
 	// RequestTimeout is every request's deadline, carried by its context
 	// into each PostgreSQL and Redis call (REQUEST_TIMEOUT); zero: none.
 	RequestTimeout time.Duration
@@ -74,52 +80,15 @@ type Observer interface {
 // BodyLimit bounds request bodies; conversion requests are a few hundred bytes.
 const BodyLimit = 16 << 10
 
-// New builds the Fiber app for main and for tests.
+// New builds the public app, for main and for tests: the /api/v1
+// endpoints, /healthz and /readyz. The admin console and /metrics are
+// NewAdmin's, on a listener of their own.
 func New(d Deps) *fiber.App {
-	if d.Log == nil {
-		d.Log = slog.Default()
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	app := fiber.New(fiber.Config{
-		AppName:               "ces",
-		ErrorHandler:          errorHandler(d.Log),
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           10 * time.Second,
-		WriteTimeout:          10 * time.Second,
-		IdleTimeout:           60 * time.Second,
-		DisableStartupMessage: true,
-		JSONEncoder:           json.Marshal,
-		JSONDecoder:           json.Unmarshal,
-	})
-	app.Use(recover.New())
-	// Random (UUIDv4) ids: Fiber's default counts up from one random
-	// seed, so ids were nearly sequential and guessable.
-	app.Use(requestid.New(requestid.Config{Generator: utils.UUIDv4}))
-	app.Use(func(c *fiber.Ctx) error {
-		ctx := logging.WithRequestID(c.UserContext(), requestID(c))
-		// The admin console's actions (a whole-log verify, a Temporal call
-		// after a decision) are bounded by their own timeouts instead.
-		if d.RequestTimeout > 0 && !strings.HasPrefix(c.Path(), "/admin") {
-			// A conversion still waiting on the database when the deadline
-			// passes is rolled back and answered 503, never committed after
-			// its client was told it failed.
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, d.RequestTimeout)
-			defer cancel()
-		}
-		c.SetUserContext(ctx)
-		return c.Next()
-	})
-	app.Use(accessLog(d.Log, d.Metrics))
-
+	d = withDefaults(d)
+	app := newApp(d)
 	h := &handlers{d: d}
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
-	if d.MetricsHandler != nil {
-		app.Get("/metrics", adaptor.HTTPHandler(d.MetricsHandler))
-	}
 	v1 := app.Group("/api/v1")
 	if d.CORSOrigins != "" {
 		v1.Use(cors.New(cors.Config{
@@ -145,6 +114,19 @@ func New(d Deps) *fiber.App {
 	if d.AuditKeys != nil {
 		v1.Get("/audit/public-key", h.auditPublicKey)
 	}
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app
+}
+
+// NewAdmin builds the operators' app (ADMIN_ADDR): the admin console under
+// /admin and /metrics, kept off the public listener so that neither a
+// sign-in form nor the metrics are reachable from where clients are.
+func NewAdmin(d Deps) *fiber.App {
+	d = withDefaults(d)
+	app := newApp(d)
+	if d.MetricsHandler != nil {
+		app.Get("/metrics", adaptor.HTTPHandler(d.MetricsHandler))
+	}
 	if d.Admin != nil {
 		d.Admin.Mount(app)
 	}
@@ -152,14 +134,131 @@ func New(d Deps) *fiber.App {
 	return app
 }
 
+func withDefaults(d Deps) Deps {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
+}
+
+// newApp is the Fiber app and the middleware both listeners share.
+func newApp(d Deps) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "ces",
+		ErrorHandler:          errorHandler(d.Log),
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+		// X-Forwarded-Proto and -Host count only from a trusted proxy
+		// (c.Protocol decides whether admin cookies are Secure). The
+		// client's address is clientaddr's: Fiber's ProxyHeader would take
+		// the leftmost X-Forwarded-For entry, the one a client writes.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.TrustedProxies.Strings(),
+	})
+	app.Use(recover.New())
+	app.Use(serverRequestID)
+	app.Use(clientaddr.Middleware(d.TrustedProxies))
+	app.Use(func(c *fiber.Ctx) error {
+		ctx := logging.WithRequestID(c.UserContext(), requestID(c))
+		// The admin console's actions (a whole-log verify, a Temporal call
+		// after a decision) are bounded by their own timeouts instead.
+		if d.RequestTimeout > 0 && !strings.HasPrefix(c.Path(), "/admin") {
+			// A conversion still waiting on the database when the deadline
+			// passes is rolled back and answered 503, never committed after
+			// its client was told it failed.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d.RequestTimeout)
+			defer cancel()
+		}
+		c.SetUserContext(ctx)
+		return c.Next()
+	})
+	app.Use(accessLog(d.Log, d.Metrics))
+	app.Use(correlationConvention)
+	return app
+}
+
 type handlers struct {
 	d Deps
 }
 
-// requestID returns the id the requestid middleware gave this request.
+// requestIDKey is where serverRequestID keeps the request's id.
+type requestIDKey struct{}
+
+// serverRequestID gives every request an id of the server's own making, a
+// random UUIDv4 (never a counter a client could guess from its own), and
+// answers it in X-Request-ID. A client's X-Request-ID is never taken as
+// the id: receipts record the id, and their hashes must cover exactly the
+// text PostgreSQL stores, which a client's bytes (invalid UTF-8, any
+// length) need not be. See correlationConvention for what a client's
+// value may be instead.
+func serverRequestID(c *fiber.Ctx) error {
+	id := utils.UUIDv4()
+	c.Locals(requestIDKey{}, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	return c.Next()
+}
+
+// requestID returns the id serverRequestID gave this request.
 func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	id, _ := c.Locals(requestIDKey{}).(string)
 	return id
+}
+
+// MaxCorrelationID is the longest X-Request-ID a client may send.
+const MaxCorrelationID = 128
+
+// validCorrelationID reports whether a client's X-Request-ID is 1 to
+// MaxCorrelationID characters of A-Z, a-z, 0-9 and ._:- (UUIDs, hex
+// trace ids and the like).
+func validCorrelationID(b []byte) bool {
+	if len(b) == 0 || len(b) > MaxCorrelationID {
+		return false
+	}
+	for _, ch := range b {
+		switch {
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9', ch == '.', ch == '_', ch == ':', ch == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// correlationID is the client's X-Request-ID when it is one valid value,
+// logged as correlation_id beside the server's request_id; "" otherwise.
+func correlationID(c *fiber.Ctx) string {
+	vals := c.Request().Header.PeekAll(fiber.HeaderXRequestID)
+	if len(vals) != 1 || !validCorrelationID(vals[0]) {
+		return ""
+	}
+	return string(vals[0])
+}
+
+// correlationConvention refuses a request whose X-Request-ID is not one
+// valid correlation id (400 invalid_parameter), before any handler runs
+// and so before anything is written: a client that sends one expects to
+// find it in CES's logs, and one that cannot be logged as sent is better
+// refused than silently dropped.
+func correlationConvention(c *fiber.Ctx) error {
+	vals := c.Request().Header.PeekAll(fiber.HeaderXRequestID)
+	switch {
+	case len(vals) == 0:
+	case len(vals) > 1:
+		return invalid(CodeInvalidParameter, fiber.HeaderXRequestID, fmt.Sprintf("%d X-Request-ID headers: send one", len(vals)))
+	case !validCorrelationID(vals[0]):
+		return invalid(CodeInvalidParameter, fiber.HeaderXRequestID,
+			fmt.Sprintf("X-Request-ID must be 1 to %d characters of A-Z, a-z, 0-9 and ._:- (it is logged as correlation_id; CES makes its own request id)", MaxCorrelationID))
+	}
+	return c.Next()
 }
 
 // accessLog writes one structured line per request, with the request id,
@@ -188,14 +287,18 @@ func accessLog(log *slog.Logger, m Observer) fiber.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		log.LogAttrs(c.UserContext(), level, "request",
+		attrs := []slog.Attr{
 			slog.String("method", method),
 			slog.String("route", route),
 			slog.String("path", c.Path()),
 			slog.Int("status", status),
 			slog.Duration("elapsed", elapsed),
-			slog.String("client", c.IP()),
-		)
+			slog.String("client", clientaddr.Of(c)),
+		}
+		if id := correlationID(c); id != "" {
+			attrs = append(attrs, slog.String("correlation_id", id))
+		}
+		log.LogAttrs(c.UserContext(), level, "request", attrs...)
 		return nil
 	}
 }

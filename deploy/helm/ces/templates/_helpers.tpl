@@ -86,3 +86,22 @@ tolerations: {{- toYaml . | nindent 2 }}
 affinity: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* ces.egress: the egress rules of networkPolicy.egress, with DNS, when any are given (none: egress is not restricted). */}}
+{{- define "ces.egress" -}}
+{{- with .Values.networkPolicy.egress }}
+egress:
+  # Names must resolve: DNS to the cluster's resolver.
+  - to:
+      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+        podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports:
+      - {port: 53, protocol: UDP}
+      - {port: 53, protocol: TCP}
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+{{/* ces.policyTypes: Ingress always; Egress when networkPolicy.egress restricts it. */}}
+{{- define "ces.policyTypes" -}}
+policyTypes: [Ingress{{ if .Values.networkPolicy.egress }}, Egress{{ end }}]
+{{- end -}}
