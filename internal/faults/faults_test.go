@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ces/activities"
+	"ces/internal/fx"
 	"ces/internal/ingestion"
 	"ces/internal/store"
 	"ces/internal/testenv"
@@ -77,6 +78,8 @@ func TestFaults(t *testing.T) {
 		{"replicas-shared-limits", expReplicasSharedLimits},
 		{"replicas-sealing", expReplicasSealing},
 		{"replicas-worker-killed", expReplicasWorkerKilled},
+		{"poisoned-cache", expPoisonedCache},
+		{"held-series", expHeldSeries},
 		{"end-state", expEndState},
 	} {
 		t.Run(e.name, func(t *testing.T) {
@@ -324,7 +327,7 @@ func (s *stack) redisMatchesPG(ctx context.Context) (string, bool) {
 	for _, r := range rows {
 		field := r.Base + "/" + r.Quote
 		parts := strings.Split(cached[field], "|")
-		if len(parts) != 4 || parts[1] != fmt.Sprint(r.ID) {
+		if len(parts) != 4 || parts[1] != fmt.Sprint(r.ID) || parts[2] != fx.Exact(r.Value) {
 			diff = append(diff, fmt.Sprintf("%s redis %q postgres id %d", field, cached[field], r.ID))
 		}
 	}

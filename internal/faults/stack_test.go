@@ -223,6 +223,8 @@ type standin struct {
 	days []string // "<Cube time=...>...</Cube>", oldest first
 	hist []byte
 	hits atomic.Int64
+	// tamper, when set, rewrites the daily file's cube (a crafted move).
+	tamper atomic.Pointer[func(string) string]
 }
 
 // Provider modes.
@@ -261,7 +263,11 @@ func newStandin(t *testing.T) *standin {
 // daily is the ECB's daily file for the current day: the recording's
 // envelope around that day's cube.
 func (s *standin) daily() []byte {
-	return []byte(s.head + s.days[s.day.Load()] + "</Cube></gesmes:Envelope>")
+	day := s.days[s.day.Load()]
+	if f := s.tamper.Load(); f != nil {
+		day = (*f)(day)
+	}
+	return []byte(s.head + day + "</Cube></gesmes:Envelope>")
 }
 
 // date is the reference day the daily file currently holds.
