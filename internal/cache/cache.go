@@ -2,7 +2,8 @@
 // each (provider, base, quote), the latest released rate with its id,
 // value, as_of and fetched_at, with no expiry: it is the last known good
 // value, served while a provider is failing, and which workflow run wrote
-// it. It also holds the set of suspended pairs.
+// it. It also holds the set of suspended pairs and the series whose newest
+// publication the quality gate holds.
 package cache
 
 import (
@@ -248,17 +249,11 @@ provider:
 // with the time they were read from PostgreSQL, in one transaction, and
 // announces it.
 func (c *Cache) SetHeld(ctx context.Context, held map[policy.Series]time.Time, readAt time.Time) error {
-	vals := []any{syncedField, strconv.FormatInt(readAt.UnixMilli(), 10)}
+	fields := make(map[string]string, len(held))
 	for s, asOf := range held {
-		vals = append(vals, s.Provider+" "+s.Base+"/"+s.Quote, strconv.FormatInt(asOf.UnixMilli(), 10))
+		fields[s.Provider+" "+s.Base+"/"+s.Quote] = strconv.FormatInt(asOf.UnixMilli(), 10)
 	}
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, c.heldKey())
-		p.HSet(ctx, c.heldKey(), vals...)
-		p.Publish(ctx, c.UpdatesChannel(), "")
-		return nil
-	})
-	if err != nil {
+	if err := c.setSynced(ctx, c.heldKey(), fields, readAt); err != nil {
 		return fmt.Errorf("cache: set held series: %w", err)
 	}
 	return nil
@@ -267,19 +262,15 @@ func (c *Cache) SetHeld(ctx context.Context, held map[policy.Series]time.Time, r
 // Held returns the cached held series and when they were read from
 // PostgreSQL, or ErrMiss when the cache does not hold them.
 func (c *Cache) Held(ctx context.Context) (map[policy.Series]time.Time, time.Time, error) {
-	vals, err := c.rdb.HGetAll(ctx, c.heldKey()).Result()
+	vals, readAt, err := c.synced(ctx, c.heldKey())
 	if err != nil {
+		if errors.Is(err, ErrMiss) {
+			return nil, time.Time{}, err
+		}
 		return nil, time.Time{}, fmt.Errorf("cache: held series: %w", err)
 	}
-	ms, err := strconv.ParseInt(vals[syncedField], 10, 64)
-	if len(vals) == 0 || err != nil {
-		return nil, time.Time{}, ErrMiss
-	}
-	out := make(map[policy.Series]time.Time, len(vals)-1)
+	out := make(map[policy.Series]time.Time, len(vals))
 	for k, v := range vals {
-		if k == syncedField {
-			continue
-		}
 		prov, pair, ok1 := strings.Cut(k, " ")
 		base, quote, ok2 := strings.Cut(pair, "/")
 		at, err := strconv.ParseInt(v, 10, 64)
@@ -288,7 +279,7 @@ func (c *Cache) Held(ctx context.Context) (map[policy.Series]time.Time, time.Tim
 		}
 		out[policy.Series{Provider: prov, Base: base, Quote: quote}] = time.UnixMilli(at).UTC()
 	}
-	return out, time.UnixMilli(ms), nil
+	return out, readAt, nil
 }
 
 // syncedField records, in the suspensions hash, when it was last copied
@@ -300,40 +291,63 @@ const syncedField = "-synced"
 // "EUR/USD"), stamped with the time they were read from PostgreSQL, in
 // one transaction, and announces it.
 func (c *Cache) SetSuspensions(ctx context.Context, pairs []string, readAt time.Time) error {
-	vals := []any{syncedField, strconv.FormatInt(readAt.UnixMilli(), 10)}
+	fields := make(map[string]string, len(pairs))
 	for _, p := range pairs {
-		vals = append(vals, p, "1")
+		fields[p] = "1"
 	}
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, c.suspensionsKey())
-		p.HSet(ctx, c.suspensionsKey(), vals...)
-		p.Publish(ctx, c.UpdatesChannel(), "")
-		return nil
-	})
-	if err != nil {
+	if err := c.setSynced(ctx, c.suspensionsKey(), fields, readAt); err != nil {
 		return fmt.Errorf("cache: set suspensions: %w", err)
 	}
 	return nil
 }
 
-// Suspensions returns the cached suspended pairs and when they were read
-// from PostgreSQL, or ErrMiss when the cache does not hold them.
-func (c *Cache) Suspensions(ctx context.Context) (map[string]bool, time.Time, error) {
-	vals, err := c.rdb.HGetAll(ctx, c.suspensionsKey()).Result()
+// setSynced replaces the hash key with fields and the syncedField stamp
+// readAt, in one transaction, and announces the change.
+func (c *Cache) setSynced(ctx context.Context, key string, fields map[string]string, readAt time.Time) error {
+	vals := make([]any, 0, 2+2*len(fields))
+	vals = append(vals, syncedField, strconv.FormatInt(readAt.UnixMilli(), 10))
+	for k, v := range fields {
+		vals = append(vals, k, v)
+	}
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		p.HSet(ctx, key, vals...)
+		p.Publish(ctx, c.UpdatesChannel(), "")
+		return nil
+	})
+	return err
+}
+
+// synced reads a hash setSynced wrote: its fields without the stamp, and
+// the stamp, or ErrMiss when the cache does not hold it.
+func (c *Cache) synced(ctx context.Context, key string) (map[string]string, time.Time, error) {
+	vals, err := c.rdb.HGetAll(ctx, key).Result()
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("cache: suspensions: %w", err)
+		return nil, time.Time{}, err
 	}
 	ms, err := strconv.ParseInt(vals[syncedField], 10, 64)
 	if len(vals) == 0 || err != nil {
 		return nil, time.Time{}, ErrMiss
 	}
+	delete(vals, syncedField)
+	return vals, time.UnixMilli(ms), nil
+}
+
+// Suspensions returns the cached suspended pairs and when they were read
+// from PostgreSQL, or ErrMiss when the cache does not hold them.
+func (c *Cache) Suspensions(ctx context.Context) (map[string]bool, time.Time, error) {
+	vals, at, err := c.synced(ctx, c.suspensionsKey())
+	if err != nil {
+		if errors.Is(err, ErrMiss) {
+			return nil, time.Time{}, err
+		}
+		return nil, time.Time{}, fmt.Errorf("cache: suspensions: %w", err)
+	}
 	out := make(map[string]bool, len(vals))
 	for k := range vals {
-		if k != syncedField {
-			out[k] = true
-		}
+		out[k] = true
 	}
-	return out, time.UnixMilli(ms), nil
+	return out, at, nil
 }
 
 // Ping checks that Redis answers.

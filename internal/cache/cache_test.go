@@ -10,6 +10,7 @@ import (
 
 	"ces/internal/cache"
 	"ces/internal/fx"
+	"ces/internal/policy"
 	"ces/internal/testenv"
 )
 
@@ -40,6 +41,14 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 		{"newer replaces", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 1, "1.0565", 3},
 		{"older is ignored (backfill)", []fx.Rate{rate(1, "USD", "1.0540", d1)}, 0, "1.0565", 3},
 		{"same as_of is a no-op", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 0, "1.0565", 3},
+		// PostgreSQL's row is the truth: an entry of the same publication
+		// that says otherwise (a poisoned or hand-edited cache) is replaced.
+		{"same as_of, another value, is replaced", []fx.Rate{rate(3, "USD", "2.1130", d2)}, 1, "2.1130", 3},
+		{"and back", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 1, "1.0565", 3},
+		// No publication is dated in the future: such an entry never
+		// blocks the row PostgreSQL holds.
+		{"a future entry", []fx.Rate{rate(9, "USD", "9.99", time.Now().Add(cache.FutureSkew + time.Hour))}, 1, "", 0},
+		{"is replaced by an older row", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 1, "1.0565", 3},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -57,6 +66,12 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 			if _, ok := all["cbn"]; ok {
 				t.Fatal("cbn should be a miss")
 			}
+			if s.wantUSD == "" {
+				if _, ok := all["ecb"]; ok {
+					t.Fatalf("a future-dated entry was read: %v", all["ecb"])
+				}
+				return
+			}
 			got := map[string]fx.Rate{}
 			for _, r := range all["ecb"] {
 				got[r.Quote] = r
@@ -71,8 +86,8 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 	if err != nil || len(all["ecb"]) != 2 || all["ecb"][0].Base != "EUR" {
 		t.Fatalf("all = %v, %v", all, err)
 	}
-	// Two of the four steps changed something, so two announcements.
-	for i := 0; i < 2; i++ {
+	// Six of the eight steps changed something, so six announcements.
+	for i := 0; i < 6; i++ {
 		msgCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		msg, err := sub.ReceiveMessage(msgCtx)
 		cancel()
@@ -213,5 +228,35 @@ func TestSetLatestCountsWhatTheWriterDid(t *testing.T) {
 				t.Fatalf("%d announcements, want %d", got, announced)
 			}
 		})
+	}
+}
+
+// TestHeldSeriesRoundTrip: the held series and their stamp come back as
+// written; an empty set is cached too ("none" differs from "not cached").
+func TestHeldSeriesRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := testenv.Redis(t)
+	c := cache.New(rdb, prefix)
+	if _, _, err := c.Held(ctx); err != cache.ErrMiss {
+		t.Fatalf("before any write: %v, want a miss", err)
+	}
+	readAt := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	held := map[policy.Series]time.Time{
+		{Provider: "ecb", Base: "EUR", Quote: "JPY"}: time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC),
+		{Provider: "cbn", Base: "USD", Quote: "NGN"}: time.Date(2026, 12, 5, 16, 0, 0, 0, time.UTC),
+	}
+	for _, want := range []map[policy.Series]time.Time{held, {}} {
+		if err := c.SetHeld(ctx, want, readAt); err != nil {
+			t.Fatal(err)
+		}
+		got, at, err := c.Held(ctx)
+		if err != nil || !at.Equal(readAt) || len(got) != len(want) {
+			t.Fatalf("Held() = %v, %s, %v; want %v at %s", got, at, err, want, readAt)
+		}
+		for s, asOf := range want {
+			if !got[s].Equal(asOf) {
+				t.Fatalf("%v held as of %s, want %s", s, got[s], asOf)
+			}
+		}
 	}
 }
