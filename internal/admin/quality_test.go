@@ -165,8 +165,9 @@ func TestDecideQuarantine(t *testing.T) {
 	if got := servable(t, c.st); got["JPY"] != "1.49" || got["GBP"] != "0.8500" {
 		t.Fatalf("servable = %v, want the released JPY 1.49 and the previous GBP 0.8500", got)
 	}
-	if resynced, _ := c.rates.calls(); !slices.Equal(resynced, []string{"ecb"}) {
-		t.Fatalf("Resync calls = %v, want one for ecb", resynced)
+	// The release and the rejection each republish: both end a review.
+	if resynced, _ := c.rates.calls(); !slices.Equal(resynced, []string{"ecb", "ecb"}) {
+		t.Fatalf("Resync calls = %v, want two for ecb (the rejection, the release)", resynced)
 	}
 	page := c.do(t, "GET", "/admin/quality", nil, ck)
 	if !strings.Contains(page.body, "No rate awaits a decision") || !strings.Contains(page.body, "misplaced decimal point") {
