@@ -3,6 +3,11 @@
 -- clock of the API replica that made it: a replica whose clock lags
 -- would otherwise convert a quote that has expired. The conversion's
 -- transaction judges it (store.quoteCheckSQL). Quotes recorded before
--- this column existed take the time of this migration, which only
--- lengthens nothing: their TTLs (30 s by default) are long past.
-ALTER TABLE conversion_quotes ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now();
+-- this column existed keep NULL and are judged from their created_at
+-- (their TTLs, 30 s by default, are long past): a default of now() here
+-- would have stamped every old, unconverted quote as fresh.
+ALTER TABLE conversion_quotes ADD COLUMN recorded_at timestamptz;
+
+--bun:split
+
+ALTER TABLE conversion_quotes ALTER COLUMN recorded_at SET DEFAULT now();

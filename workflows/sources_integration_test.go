@@ -158,7 +158,9 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		}{
 			{"USD", "NGN", policy.RuleDirect, "cbn", "1371.8079", []string{"cbn"}},
 			{"EUR", "SEK", policy.RuleDirect, "ecb", "9.5375", []string{"ecb"}},
-			{"GBP", "USD", policy.RuleCross, "ecb", "", []string{"ecb", "ecb"}},
+			// Both sources are stale today (the recordings are from 2017
+			// and May 2026): the newest publication prices, the CBN's.
+			{"GBP", "USD", policy.RuleCross, "cbn", "", []string{"cbn", "cbn"}},
 			{"SEK", "NGN", policy.RuleCrossProvider, "ecb+cbn", "", []string{"ecb", "cbn"}},
 		}
 		for _, tt := range tests {
@@ -203,9 +205,15 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		if res.Inserted != 31 || len(res.Quarantined) != 1 || res.Quarantined[0].Quote != "JPY" || res.Quarantined[0].Change != "0.9" {
 			t.Fatalf("ingestion = %+v, want JPY quarantined with a 0.9 change", res)
 		}
+		// The held series prices nothing: EUR/JPY moves to the CBN's
+		// cross; pinned to the ECB, the previous rate, under review.
 		jpy, err := svc.Latest(ctx, "EUR", "JPY", "")
-		if err != nil || fx.Exact(jpy.Value) != "120.83" {
-			t.Fatalf("EUR/JPY while held = %v, %v; want the previous 120.83", jpy.Value, err)
+		if err != nil || jpy.Provider != cbn.Name || jpy.UnderReview {
+			t.Fatalf("EUR/JPY while held = %+v, %v; want the CBN's cross", jpy, err)
+		}
+		jpy, err = svc.Latest(ctx, "EUR", "JPY", ecb.Name)
+		if err != nil || fx.Exact(jpy.Value) != "120.83" || !jpy.UnderReview {
+			t.Fatalf("EUR/JPY from the ECB while held = %v (under review %v), %v; want the previous 120.83 under review", jpy.Value, jpy.UnderReview, err)
 		}
 		usd, err := svc.Latest(ctx, "EUR", "USD", "")
 		if err != nil || !usd.AsOf.Equal(ecb.PublicationTime(time.Date(2017, 3, 6, 0, 0, 0, 0, time.UTC))) {

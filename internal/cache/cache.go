@@ -201,6 +201,55 @@ func (c *Cache) SetLatest(ctx context.Context, provider string, rates []fx.Rate,
 	return n, nil
 }
 
+// replaceLatest makes KEYS[1] hold exactly the fields and values in ARGV
+// (pairs): a field that differs is rewritten, one absent from ARGV is
+// deleted, and the writer record (KEYS[2]) of each is dropped.
+var replaceLatest = redis.NewScript(`
+local want = {}
+for i = 1, #ARGV, 2 do want[ARGV[i]] = ARGV[i + 1] end
+local changed = 0
+for i = 1, #ARGV, 2 do
+  local field, value = ARGV[i], ARGV[i + 1]
+  if redis.call('HGET', KEYS[1], field) ~= value then
+    redis.call('HSET', KEYS[1], field, value)
+    redis.call('HDEL', KEYS[2], field)
+    changed = changed + 1
+  end
+end
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if not want[field] then
+    redis.call('HDEL', KEYS[1], field)
+    redis.call('HDEL', KEYS[2], field)
+    changed = changed + 1
+  end
+end
+return changed
+`)
+
+// ReplaceLatest makes the cached latest rates of provider exactly rates
+// (PostgreSQL's newest released rows), whatever the cache holds, and
+// announces a change. It repairs a cache found disagreeing with
+// PostgreSQL: an entry newer than any row, or naming a row that does not
+// exist, which SetLatest never replaces. A row an ingestion commits after
+// rates were read may be replaced by an older one until its provider's
+// next ingestion; that is why only a disagreement calls for it.
+func (c *Cache) ReplaceLatest(ctx context.Context, provider string, rates []fx.Rate) (int, error) {
+	args := make([]any, 0, 2*len(rates))
+	for _, r := range rates {
+		args = append(args, r.Base+"/"+r.Quote, encode(r))
+	}
+	n, err := replaceLatest.Run(ctx, c.rdb, []string{c.latestKey(provider), c.writerKey(provider)}, args...).Int()
+	if err != nil {
+		return 0, fmt.Errorf("cache: replace latest %s: %w", provider, err)
+	}
+	if n > 0 {
+		if err := c.rdb.Publish(ctx, c.UpdatesChannel(), provider).Err(); err != nil {
+			return n, fmt.Errorf("cache: announce update of %s: %w", provider, err)
+		}
+	}
+	return n, nil
+}
+
 // ErrMiss is returned when the cache does not hold what was asked.
 var ErrMiss = errors.New("cache: miss")
 
@@ -301,21 +350,35 @@ func (c *Cache) SetSuspensions(ctx context.Context, pairs []string, readAt time.
 	return nil
 }
 
+// setSyncedScript replaces KEYS[1] with the stamp ARGV[2] and the field
+// pairs after ARGV[3], unless the hash already holds a later stamp (a
+// writer that read PostgreSQL after this one did), and announces the
+// change on the channel ARGV[1].
+var setSyncedScript = redis.NewScript(`
+local stamp = redis.call('HGET', KEYS[1], '` + syncedField + `')
+if stamp and tonumber(stamp) > tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], '` + syncedField + `', ARGV[2])
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('PUBLISH', ARGV[1], '')
+return 1
+`)
+
 // setSynced replaces the hash key with fields and the syncedField stamp
-// readAt, in one transaction, and announces the change.
+// readAt, in one atomic step, and announces the change; a copy read from
+// PostgreSQL before the one the cache holds is dropped, so a worker that
+// read the held series before an operator's release cannot undo it.
 func (c *Cache) setSynced(ctx context.Context, key string, fields map[string]string, readAt time.Time) error {
-	vals := make([]any, 0, 2+2*len(fields))
-	vals = append(vals, syncedField, strconv.FormatInt(readAt.UnixMilli(), 10))
+	args := make([]any, 0, 2+2*len(fields))
+	args = append(args, c.UpdatesChannel(), strconv.FormatInt(readAt.UnixMilli(), 10))
 	for k, v := range fields {
-		vals = append(vals, k, v)
+		args = append(args, k, v)
 	}
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		p.HSet(ctx, key, vals...)
-		p.Publish(ctx, c.UpdatesChannel(), "")
-		return nil
-	})
-	return err
+	return setSyncedScript.Run(ctx, c.rdb, []string{key}, args...).Err()
 }
 
 // synced reads a hash setSynced wrote: its fields without the stamp, and

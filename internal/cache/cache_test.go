@@ -47,7 +47,7 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 		{"and back", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 1, "1.0565", 3},
 		// No publication is dated in the future: such an entry never
 		// blocks the row PostgreSQL holds.
-		{"a future entry", []fx.Rate{rate(9, "USD", "9.99", time.Now().Add(cache.FutureSkew + time.Hour))}, 1, "", 0},
+		{"a future entry", []fx.Rate{rate(9, "USD", "9.99", time.Now().Add(cache.FutureSkew+time.Hour))}, 1, "", 0},
 		{"is replaced by an older row", []fx.Rate{rate(3, "USD", "1.0565", d2)}, 1, "1.0565", 3},
 	}
 	for _, s := range steps {
@@ -258,5 +258,43 @@ func TestHeldSeriesRoundTrip(t *testing.T) {
 				t.Fatalf("%v held as of %s, want %s", s, got[s], asOf)
 			}
 		}
+	}
+}
+
+// TestReplaceLatestRepairs: what SetLatest never replaces (an entry newer
+// than any row, a series PostgreSQL does not hold) the repair does, and a
+// copy read before the one cached is not written over it.
+func TestReplaceLatestRepairs(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := testenv.Redis(t)
+	c := cache.New(rdb, prefix)
+	d := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)
+	if _, err := c.SetLatest(ctx, "ecb", []fx.Rate{rate(7, "USD", "9.99", d.Add(24*time.Hour)), rate(8, "XXX", "1", d)}, ""); err != nil {
+		t.Fatal(err)
+	}
+	row := rate(3, "USD", "1.0565", d)
+	if n, err := c.SetLatest(ctx, "ecb", []fx.Rate{row}, ""); err != nil || n != 0 {
+		t.Fatalf("SetLatest replaced a newer entry: %d %v", n, err)
+	}
+	if n, err := c.ReplaceLatest(ctx, "ecb", []fx.Rate{row}); err != nil || n != 2 {
+		t.Fatalf("ReplaceLatest = %d, %v; want 2 changes", n, err)
+	}
+	all, err := c.Latest(ctx, []string{"ecb"})
+	if err != nil || len(all["ecb"]) != 1 || all["ecb"][0].ID != 3 || fx.Exact(all["ecb"][0].Value) != "1.0565" {
+		t.Fatalf("after the repair: %v, %v", all, err)
+	}
+	if n, err := c.ReplaceLatest(ctx, "ecb", []fx.Rate{row}); err != nil || n != 0 {
+		t.Fatalf("a second repair changed %d, %v", n, err)
+	}
+
+	newer, older := time.Now(), time.Now().Add(-time.Minute)
+	if err := c.SetSuspensions(ctx, []string{"EUR/USD"}, newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetSuspensions(ctx, nil, older); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := c.Suspensions(ctx); err != nil || !got["EUR/USD"] {
+		t.Fatalf("an older copy replaced a newer one: %v %v", got, err)
 	}
 }

@@ -293,7 +293,7 @@ func (s *Service) repair(ctx context.Context, legs []fx.Rate) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), repairTimeout)
 			defer cancel()
-			if err := s.rates.Resync(ctx, p); err != nil {
+			if err := s.rates.Repair(ctx, p); err != nil {
 				slog.WarnContext(ctx, "conversions: repairing the rate cache from PostgreSQL failed", "provider", p, "error", err.Error())
 			}
 		}()

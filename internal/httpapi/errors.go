@@ -130,7 +130,7 @@ func classify(err error) *apiError {
 		// A cache that disagrees with PostgreSQL is repaired from it; the
 		// retry (same Idempotency-Key) is priced from the repaired copy.
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeRateUnavailable,
-			Message: "the cached rate disagreed with its stored row and was refused; nothing was written: retry with the same Idempotency-Key"}
+			Message: "the cached rate disagreed with its stored row and was refused, and the cache is being rewritten from the rows; nothing was written: retry (a conversion with the same Idempotency-Key)"}
 	case errors.Is(err, fx.ErrRateUnavailable):
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: CodeRateUnavailable, Message: err.Error()}
 	case errors.Is(err, fx.ErrDatabaseUnavailable):

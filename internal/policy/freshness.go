@@ -119,7 +119,7 @@ func (b *Books) Price(from, to string, priority []string, only string) (Priced, 
 func (b *Books) price(fresh, any *Book, from, to string, priority []string, only string) (Priced, error) {
 	q, err := fresh.Route(from, to, priority, only)
 	if err != nil {
-		q, err = any.routeNewest(from, to, only)
+		q, err = any.routeNewest(from, to, priority, only)
 	}
 	if err != nil {
 		return Priced{}, err
@@ -132,20 +132,35 @@ func (b *Books) price(fresh, any *Book, from, to string, priority []string, only
 	return p, nil
 }
 
-// routeNewest is Route with the providers in order of their newest
-// publication, newest first (ties by name), each alone before any cross
-// across providers: among stale sources, a direct rate from 2017 must not
-// outrank a cross through rates from last month.
-func (b *Book) routeNewest(from, to, only string) (fx.Quote, error) {
+// routeNewest prices from→to from stale rows: of the routes each provider
+// prices alone (in priority order) and the one across providers (in order
+// of their newest publication), the route whose oldest leg is newest wins,
+// the earlier one on a tie. Among stale sources, a direct rate from 2017
+// must not outrank a cross through rates from last month.
+func (b *Book) routeNewest(from, to string, priority []string, only string) (fx.Quote, error) {
 	if only != "" {
 		return b.Route(from, to, nil, only)
 	}
-	for _, p := range b.newest {
-		if q, err := b.Route(from, to, nil, p); err == nil {
-			return q, nil
+	var best fx.Quote
+	found := false
+	consider := func(q fx.Quote) {
+		if !found || q.AsOf.After(best.AsOf) {
+			best, found = q, true
 		}
 	}
-	return b.Route(from, to, b.newest, "")
+	for _, p := range b.order(priority) {
+		if q, err := b.Route(from, to, nil, p); err == nil {
+			consider(q)
+		}
+	}
+	q, err := b.Route(from, to, b.newest, "")
+	if err != nil {
+		return fx.Quote{}, err
+	}
+	if q.Rule == RuleCrossProvider {
+		consider(q)
+	}
+	return best, nil
 }
 
 // Newest returns the book's providers by their newest rate, newest first;

@@ -167,3 +167,23 @@ func TestNewest(t *testing.T) {
 		t.Errorf("Newest() = %v, want %v", got, want)
 	}
 }
+
+// TestPriceStaleByThePairsOwnAge: among stale sources what counts is the
+// age of the legs that price the pair, not how recently a provider
+// published something else.
+func TestPriceStaleByThePairsOwnAge(t *testing.T) {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	rows := []fx.Rate{
+		rate(1, "oxr", "USD", "EUR", "0.86", now.Add(-6*24*time.Hour)), // oxr still publishes EUR…
+		rate(2, "oxr", "USD", "VES", "3.5", now.AddDate(-9, 0, 0)),     // …but its VES is from 2017
+		rate(3, "bcv", "USD", "VES", "240.5", now.Add(-10*24*time.Hour)),
+	}
+	p, err := NewBooks(rows, Standing{At: now, StaleAfter: func(string) time.Duration { return 97 * time.Hour }}).
+		Price("USD", "VES", []string{"oxr", "bcv"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Provider != "bcv" || !p.Stale || p.Legs[0].ID != 3 {
+		t.Fatalf("got %s legs %v stale %v, want bcv's 10-day-old row, stale", p.Provider, p.Legs, p.Stale)
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/maypok86/otter/v2/stats"
 
 	"ces/internal/fx"
-	"ces/internal/policy"
 	"ces/internal/store"
 )
 
@@ -350,9 +349,8 @@ func (p *past) state(ctx context.Context, provider string, at int64) (*state, er
 }
 
 // rows returns the rows in force at at, of provs, that can take part in
-// pricing from→to, as bookAt reads them from PostgreSQL: the pair's own
-// rows when they are enough, else every row touching from or to.
-func (p *past) rows(ctx context.Context, provs []string, from, to string, at time.Time, enough func([]fx.Rate) (*policy.Books, bool)) ([]fx.Rate, error) {
+// pricing from→to: every row touching from or to.
+func (p *past) rows(ctx context.Context, provs []string, from, to string, at time.Time) ([]fx.Rate, error) {
 	if !p.ready.Load() {
 		return nil, errNotReady
 	}
@@ -369,20 +367,6 @@ func (p *past) rows(ctx context.Context, provs []string, from, to string, at tim
 		states = append(states, s)
 	}
 	var rows []fx.Rate
-	for _, s := range states {
-		if r, ok := s.pair(from, to); ok {
-			rows = append(rows, r)
-		}
-		if r, ok := s.pair(to, from); ok {
-			rows = append(rows, r)
-		}
-	}
-	if len(rows) > 0 {
-		if _, ok := enough(rows); ok {
-			return rows, nil
-		}
-	}
-	rows = nil
 	for _, s := range states {
 		for _, i := range s.edges[from] {
 			rows = append(rows, s.rows[i])

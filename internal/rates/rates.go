@@ -12,8 +12,11 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"ces/internal/cache"
 	"ces/internal/fx"
@@ -61,6 +64,10 @@ type Service struct {
 	// past answers at= and history from memory once it listens (nil:
 	// always from PostgreSQL).
 	past *past
+	// repairs shares one cache repair per provider; repaired holds when
+	// each provider was last repaired (see Repair).
+	repairs  singleflight.Group
+	repaired sync.Map
 	// lastWarn throttles the "cache failed" warning to one per warnEvery:
 	// during a Redis outage every lookup falls back, and one line says it.
 	lastWarn atomic.Int64
@@ -251,8 +258,10 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	if err := s.pin(only); err != nil {
 		return Result{}, err
 	}
-	if now := s.now(); at.After(now) {
-		at = now.UTC()
+	if at.After(s.now()) {
+		// Nothing is known of the future: the answer is today's, held
+		// series and suspensions included.
+		return s.Latest(ctx, from, to, only)
 	}
 	p, empty, err := s.routeAt(ctx, from, to, at, only)
 	if errors.Is(err, fx.ErrDatabaseUnavailable) {
@@ -271,41 +280,48 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 // says no row could take part. Answers from memory are memoized until
 // the next change to stored history (past.memo).
 func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string) (p policy.Priced, empty bool, err error) {
-	type answer struct {
-		p     policy.Priced
-		empty bool
-		err   error
+	standing := policy.Standing{At: at, StaleAfter: s.staleAfter}
+	price := func(books *policy.Books) (policy.Priced, bool, error) {
+		p, err := books.Price(from, to, s.priority, only)
+		return p, books.All().Empty(), err
+	}
+	if from == to {
+		return price(policy.NewBooks(nil, standing))
 	}
 	provs := s.providers
 	if only != "" {
 		provs = []string{only}
 	}
+	// The rows in force depend only on each provider's last publication
+	// on or before at, so they are memoized under those; freshness is
+	// judged at at itself, so the policy runs on every answer.
 	key, gen, ok := s.past.atKey(provs, from, to, at, only)
 	if ok {
 		if v, hit := s.past.recall(key, gen); hit {
-			a := v.(answer)
-			return a.p, a.empty, a.err
+			return price(policy.NewBooks(v.([]fx.Rate), standing))
+		}
+		rows, err := s.past.rows(ctx, provs, from, to, at)
+		switch {
+		case err == nil:
+			s.past.remember(key, gen, rows, uint32(256+200*len(rows)))
+			return price(policy.NewBooks(rows, standing))
+		case !errors.Is(err, errNotReady):
+			return policy.Priced{}, false, unavailable(err)
 		}
 	}
 	books, err := s.bookAt(ctx, from, to, at, only)
 	if err != nil {
 		return policy.Priced{}, false, err
 	}
-	p, err = books.Price(from, to, s.priority, only)
-	if ok {
-		s.past.remember(key, gen, answer{p, books.All().Empty(), err}, uint32(256+200*len(p.Legs)))
-	}
-	return p, books.All().Empty(), err
+	return price(books)
 }
 
-// bookAt reads the rows in force at at that can take part in pricing
-// from→to (every leg the policy can use touches one of the two), judged
-// at at. History has no review: what was released then is what it is.
+// bookAt reads from PostgreSQL the rows in force at at that can take
+// part in pricing from→to (every leg the policy can use touches one of
+// the two), judged at at. History has no review: what was released then
+// is what it is.
 func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, only string) (*policy.Books, error) {
 	standing := policy.Standing{At: at, StaleAfter: s.staleAfter}
-	if from == to {
-		return policy.NewBooks(nil, standing), nil
-	}
 	provs := s.providers
 	if only != "" {
 		provs = []string{only}
@@ -314,25 +330,12 @@ func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, onl
 	// else, so when the pair's own series price it fresh, the rows of every
 	// series touching from or to (all of a single-base provider's) would
 	// give the same answer: read those only when they are needed.
-	enough := func(rows []fx.Rate) (*policy.Books, bool) {
-		books := policy.NewBooks(rows, standing)
-		p, err := books.Price(from, to, s.priority, only)
-		return books, err == nil && !p.Stale
-	}
-	if s.past != nil {
-		rows, err := s.past.rows(ctx, provs, from, to, at, enough)
-		if err == nil {
-			return policy.NewBooks(rows, standing), nil
-		}
-		if !errors.Is(err, errNotReady) {
-			return nil, unavailable(err)
-		}
-	}
 	rows, err := s.store.LatestServablePair(ctx, provs, from, to, at)
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	if books, ok := enough(rows); ok {
+	books := policy.NewBooks(rows, standing)
+	if p, err := books.Price(from, to, s.priority, only); err == nil && !p.Stale {
 		return books, nil
 	}
 	rows, err = s.store.LatestServable(ctx, provs, []string{from, to}, at)
@@ -414,7 +417,14 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 	if from == to {
 		return nil, nil
 	}
-	route, _, err := s.routeAt(ctx, from, to, end, only)
+	// The legs are those in force at the end of the range, or now if it
+	// ends later: a range ending today must not judge today's fresh
+	// sources stale at midnight.
+	asked := end
+	if now := s.now(); asked.After(now) {
+		asked = now
+	}
+	route, _, err := s.routeAt(ctx, from, to, asked, only)
 	if err != nil {
 		return nil, err
 	}
@@ -541,6 +551,33 @@ func (s *Service) Resync(ctx context.Context, provider string) error {
 		return err
 	}
 	return s.SyncHeld(ctx)
+}
+
+// repairEvery bounds how often one replica rewrites a provider's cache
+// after disagreements: under load every refused conversion asks for it.
+const repairEvery = time.Second
+
+// Repair rewrites provider's cached latest rates from PostgreSQL whatever
+// Redis holds (cache.ReplaceLatest), after a conversion found the cache
+// disagreeing with a row. Concurrent calls share one rewrite, and a
+// replica rewrites a provider at most once per repairEvery.
+func (s *Service) Repair(ctx context.Context, provider string) error {
+	_, err, _ := s.repairs.Do(provider, func() (any, error) {
+		if last, ok := s.repaired.Load(provider); ok && time.Since(last.(time.Time)) < repairEvery {
+			return nil, nil
+		}
+		rows, err := s.store.LatestServable(ctx, []string{provider}, nil, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.cache.ReplaceLatest(ctx, provider, rows); err != nil {
+			return nil, err
+		}
+		s.repaired.Store(provider, time.Now())
+		s.near.invalidate()
+		return nil, nil
+	})
+	return err
 }
 
 // SyncHeld copies the series the quality gate holds from PostgreSQL into

@@ -15,7 +15,9 @@ import (
 // legsCheckSQL reads, for each leg of r in order, whether the row it
 // references says the same (provider, pair, value and as_of, the latter
 // to the millisecond the cache keeps), whether that row is released, and
-// whether a newer publication of its series is held by the quality gate.
+// whether a newer publication of its series is held by the quality gate
+// and newer than every released row (as policy.Standing judges it: a held
+// backfill that a newer released row supersedes reviews nothing).
 // It runs in the transaction that writes r, so a receipt never
 // contradicts the rows it references, whatever the cache said, and none
 // is priced from a series under review. A leg whose row does not exist
@@ -36,7 +38,11 @@ func legsCheckSQL(db bun.IDB, r fx.Receipt) string {
   r.id IS NOT NULL AND `+servable+` AS released,
   r.id IS NOT NULL AND EXISTS (SELECT 1 FROM exchange_rates n JOIN rate_quarantines nq ON nq.rate_id = n.id
     WHERE n.provider = r.provider AND n.base = r.base AND n.quote = r.quote AND n.as_of > r.as_of
-      AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions nd WHERE nd.quarantine_id = nq.id)) AS held
+      AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions nd WHERE nd.quarantine_id = nq.id)
+      AND NOT EXISTS (SELECT 1 FROM exchange_rates m
+        WHERE m.provider = n.provider AND m.base = n.base AND m.quote = n.quote AND m.as_of > n.as_of
+          AND NOT EXISTS (SELECT 1 FROM rate_quarantines mq WHERE mq.rate_id = m.id
+            AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions md WHERE md.quarantine_id = mq.id AND md.decision = 'released')))) AS held
 FROM (VALUES `+values.String()+`) AS l(ord, id, provider, base, quote, rate, as_of)
 LEFT JOIN exchange_rates r ON r.id = l.id
 ORDER BY l.ord`, args...).String()
@@ -46,7 +52,7 @@ ORDER BY l.ord`, args...).String()
 // clock: its TTL counted from when the database recorded it, so that
 // every replica's conversion of a quote is judged by one clock.
 func quoteCheckSQL(db bun.IDB, id string) string {
-	return db.NewRaw(`SELECT coalesce((SELECT recorded_at + (expires_at - created_at) > now()
+	return db.NewRaw(`SELECT coalesce((SELECT coalesce(recorded_at, created_at) + (expires_at - created_at) > now()
   FROM conversion_quotes WHERE id = ?::uuid), false)`, id).String()
 }
 
