@@ -215,7 +215,7 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		if err != nil || fx.Exact(jpy.Value) != "120.83" || !jpy.UnderReview {
 			t.Fatalf("EUR/JPY from the ECB while held = %v (under review %v), %v; want the previous 120.83 under review", jpy.Value, jpy.UnderReview, err)
 		}
-		usd, err := svc.Latest(ctx, "EUR", "USD", "")
+		usd, err := svc.Latest(ctx, "EUR", "USD", ecb.Name)
 		if err != nil || !usd.AsOf.Equal(ecb.PublicationTime(time.Date(2017, 3, 6, 0, 0, 0, 0, time.UTC))) {
 			t.Fatalf("EUR/USD = %+v, %v; want the new publication", usd, err)
 		}
@@ -225,7 +225,7 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		if err := svc.Resync(ctx, ecb.Name); err != nil {
 			t.Fatal(err)
 		}
-		if jpy, err := svc.Latest(ctx, "EUR", "JPY", ""); err != nil || fx.Exact(jpy.Value) != "12.083" {
+		if jpy, err := svc.Latest(ctx, "EUR", "JPY", ecb.Name); err != nil || fx.Exact(jpy.Value) != "12.083" || jpy.UnderReview {
 			t.Fatalf("EUR/JPY after release = %v, %v; want 12.083", jpy.Value, err)
 		}
 	})
@@ -282,7 +282,7 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 				t.Fatalf("cached %s/%s is from %s, older than PostgreSQL's newest %s", r.Base, r.Quote, r.AsOf, newest)
 			}
 		}
-		if usd, err := svc.Latest(ctx, "EUR", "USD", ""); err != nil || !usd.AsOf.Equal(newest) {
+		if usd, err := svc.Latest(ctx, "EUR", "USD", ecb.Name); err != nil || !usd.AsOf.Equal(newest) {
 			t.Fatalf("EUR/USD after backfill = %+v, %v; want the 2017-03-06 rate", usd, err)
 		}
 		if cbnSrv.hits["/GetAllExchangeRates"].Load() != 1 {

@@ -295,6 +295,11 @@ func TestLostSuspensionUpdateIsRepaired(t *testing.T) {
 		t.Fatalf("fresh cached set: %d %s", r.Status, r.Body)
 	}
 	// The same stale set, read longer ago than the bound: PostgreSQL wins.
+	// (A copy older than the cached one is never written over it, so the
+	// cached one goes first.)
+	if err := w.rdb.Del(ctx, w.prefix+"suspended").Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.cache.SetSuspensions(ctx, nil, time.Now().Add(-rates.SuspensionsMaxAge-time.Second)); err != nil {
 		t.Fatal(err)
 	}

@@ -258,10 +258,9 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	if err := s.pin(only); err != nil {
 		return Result{}, err
 	}
-	if at.After(s.now()) {
-		// Nothing is known of the future: the answer is today's, held
-		// series and suspensions included.
-		return s.Latest(ctx, from, to, only)
+	if now := s.now(); at.After(now) {
+		// Nothing is known of the future: it is answered as of now.
+		at = now.UTC()
 	}
 	p, empty, err := s.routeAt(ctx, from, to, at, only)
 	if errors.Is(err, fx.ErrDatabaseUnavailable) {
