@@ -244,19 +244,26 @@ func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, dl.Add(-min(maxLookupReserve, time.Until(dl)/4)))
 }
 
-// committedTimeout bounds the lookup committed makes.
-const committedTimeout = time.Second
+// committedMinimum is the least time the lookup committed makes is given,
+// even when the request's deadline has passed.
+const committedMinimum = 250 * time.Millisecond
 
 // committed looks for r's row by its idempotency key: true when that row
-// is r (same id). It runs on a context of its own, bounded by
-// committedTimeout: a COMMIT that outlived the request's deadline (see
-// store.commitContext) leaves that deadline passed, and asking on it
-// would answer 503 for a conversion that committed.
+// is r (same id). It runs on a context of its own, with what is left of
+// the request's deadline but never less than committedMinimum (2 s
+// without a deadline): a COMMIT that outlived the deadline (see
+// store.commitContext) leaves it passed, and asking on it would answer
+// 503 for a conversion that committed, while a write that never got its
+// lock must still be answered close to REQUEST_TIMEOUT.
 func (s *Service) committed(ctx context.Context, r fx.Receipt) (fx.Receipt, bool) {
 	if r.IdempotencyKey == "" {
 		return fx.Receipt{}, false
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), committedTimeout)
+	budget := 2 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		budget = max(time.Until(dl), committedMinimum)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	found, err := s.store.ConversionByKey(ctx, r.APIKeyID, r.IdempotencyKey)
 	if err != nil || found.ID != r.ID {
