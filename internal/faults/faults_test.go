@@ -181,7 +181,7 @@ func newStack(t *testing.T) *stack {
 	s.rdb = redis.NewClient(&redis.Options{Addr: s.redis.addr(), ReadTimeout: 2 * time.Second})
 	t.Cleanup(func() { s.rdb.Close() })
 
-	apiPort, adminPort := freePort(t), freePort(t)
+	apiPort, adminPort := testenv.FreePort(t), testenv.FreePort(t)
 	s.apiURL = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	s.adminURL = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 	s.env = []string{
@@ -194,7 +194,7 @@ func newStack(t *testing.T) *stack {
 		"FX_HTTP_TIMEOUT=3s",
 		fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", apiPort),
 		fmt.Sprintf("ADMIN_ADDR=127.0.0.1:%d", adminPort),
-		fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", testenv.FreePort(t)),
 		"REQUEST_TIMEOUT=" + requestTimeout.String(),
 		// The recording is from 2017: let conversions use it (answers
 		// still say stale: true).

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"ces/activities"
+	"ces/internal/testenv"
 	"ces/workflows"
 )
 
@@ -39,10 +40,10 @@ func (s *stack) startReplicas(t *testing.T) {
 	if s.rep != nil {
 		return
 	}
-	port, adminPort := freePort(t), freePort(t)
+	port, adminPort := testenv.FreePort(t), testenv.FreePort(t)
 	rp := &replicas{api2URL: fmt.Sprintf("http://127.0.0.1:%d", port), api2AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adminPort)}
 	rp.worker2 = &proc{name: "worker2", dir: s.dir, log: filepath.Join(s.dir, "worker2.log"), args: []string{filepath.Join(s.bin, "worker")},
-		env: append(s.as(workerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", freePort(t)))}
+		env: append(s.as(workerLogin), "AUDIT_SIGNING_KEY_FILE="+s.signingKey, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", testenv.FreePort(t)))}
 	rp.worker2.start(t)
 	rp.api2 = &proc{name: "api2", dir: s.dir, log: filepath.Join(s.dir, "api2.log"), args: []string{filepath.Join(s.bin, "api")},
 		env: append(s.as(apiLogin), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port), fmt.Sprintf("ADMIN_ADDR=127.0.0.1:%d", adminPort))}

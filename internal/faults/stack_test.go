@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -115,16 +114,6 @@ func (p *proc) tail() string {
 	return string(b)
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // eventually polls cond every 100 ms until it holds or within passes.
 func eventually(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
@@ -151,7 +140,7 @@ func newRedis(t *testing.T, dir string) *redisServer {
 	if err != nil {
 		unavailable(t, "redis-server is not installed; make faults installs it")
 	}
-	r := &redisServer{port: freePort(t)}
+	r := &redisServer{port: testenv.FreePort(t)}
 	r.proc = &proc{name: "redis", dir: dir, log: filepath.Join(dir, "redis.log"),
 		args: []string{bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port), "--save", "", "--appendonly", "no", "--dir", dir}}
 	r.start(t)
@@ -188,7 +177,7 @@ func newTemporal(t *testing.T, dir string) *temporalServer {
 	if _, err := os.Stat(cli); err != nil {
 		unavailable(t, "no Temporal CLI at %s (make faults builds it)", cli)
 	}
-	s := &temporalServer{cli: cli, port: freePort(t)}
+	s := &temporalServer{cli: cli, port: testenv.FreePort(t)}
 	s.proc = &proc{name: "temporal", dir: dir, log: filepath.Join(dir, "temporal.log"), args: []string{
 		cli, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", strconv.Itoa(s.port),
 		"--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "warn",

@@ -45,7 +45,7 @@ func NewCluster(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{bin: bin, dir: dir, Port: freePort(t)}
+	c := &Cluster{bin: bin, dir: dir, Port: FreePort(t)}
 	if os.Getuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -118,7 +118,8 @@ func (c *Cluster) LoginURL(login, password, db string) string {
 	return u.String()
 }
 
-func freePort(t testing.TB) int {
+// FreePort returns a TCP port free on 127.0.0.1 when asked.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
