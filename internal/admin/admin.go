@@ -281,7 +281,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	// Told only to whoever knows the password: the user exists but may not
 	// sign in.
 	if _, rerr := ParseRole(u.Role); u.Disabled || rerr != nil {
-		c.d.Log.WarnContext(ctx.UserContext(), "admin sign-in refused: user disabled or without a role", "username", username, "client", ctx.IP())
+		c.d.Log.WarnContext(ctx.UserContext(), "admin sign-in refused: user disabled or without a role", "username", username, "client", clientaddr.Of(ctx))
 		return retry(fiber.StatusForbidden, "This user is disabled or has no role: ask an admin.")
 	}
 	c.signIns.succeeded(ctx.UserContext(), keys...)

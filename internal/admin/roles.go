@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ces/internal/clientaddr"
 	"ces/internal/store"
 )
 
@@ -76,7 +77,7 @@ func (c *Console) allow(p power) fiber.Handler {
 		s := c.session(ctx)
 		if role := Role(s.Role); !role.has(p) {
 			c.d.Log.WarnContext(ctx.UserContext(), "admin action refused: role lacks the power",
-				"username", s.Username, "role", s.Role, "path", ctx.Path(), "client", ctx.IP())
+				"username", s.Username, "role", s.Role, "path", ctx.Path(), "client", clientaddr.Of(ctx))
 			return ctx.Status(fiber.StatusForbidden).SendString(fmt.Sprintf(
 				"forbidden: %s has the %s role; %s needs the %s role or above. Nothing was done; ask an admin.",
 				s.Username, role, p.what, p.least))

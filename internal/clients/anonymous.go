@@ -43,7 +43,7 @@ func NewAddressQuotas(perMinute int, now func() time.Time) *AddressQuotas {
 	}
 }
 
-// Take charges one request from address (as c.IP() gives it). IPv6
+// Take charges one request from address (as clientaddr.Of gives it). IPv6
 // addresses count by their /64, the block one subscriber is given, so that
 // a client cannot step around its limit by changing the low bits.
 func (q *AddressQuotas) Take(address string) Verdict {

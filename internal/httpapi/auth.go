@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ces/internal/clientaddr"
 	"ces/internal/clients"
 	"ces/internal/fx"
 )
@@ -45,7 +46,7 @@ func (h *handlers) require(scope string, public bool) fiber.Handler {
 		header := c.Request().Header.Peek(fiber.HeaderAuthorization)
 		if header == nil && public {
 			if h.d.AddressQuotas != nil {
-				v := h.d.AddressQuotas.Take(c.IP())
+				v := h.d.AddressQuotas.Take(clientaddr.Of(c))
 				if err := quotaHeaders(c, v); err != nil {
 					return fmt.Errorf("%w: %d requests per minute from one address without an API key; retry in %s", err, v.Limit, v.RetryAfter.Round(time.Millisecond))
 				}

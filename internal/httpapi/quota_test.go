@@ -4,6 +4,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
 
+	"ces/internal/clientaddr"
 	"ces/internal/clients"
 	"ces/internal/httpapi"
 )
@@ -155,5 +158,34 @@ func TestAnonymousLookupsHaveAQuotaPerAddress(t *testing.T) {
 	}
 	if r := get(t, "127.0.0.1", ""); r.Status != 429 {
 		t.Fatalf("the allowance came back whole: %d", r.Status)
+	}
+}
+
+// TestAnonymousQuotaPerClientBehindATrustedProxy: behind a trusted proxy
+// every request has the proxy's address; the quota counts the client the
+// proxy names, so one client's burst does not lock out the others.
+func TestAnonymousQuotaPerClientBehindATrustedProxy(t *testing.T) {
+	w := oxrWorld(t, options{})
+	d := w.deps
+	d.TrustedProxies = clientaddr.Proxies{netip.MustParsePrefix("0.0.0.0/32")} // app.Test's peer
+	d.AddressQuotas = clients.NewAddressQuotas(2, time.Now)
+	app := httpapi.New(d)
+	get := func(client string) int {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/rates?from=USD&to=EUR", nil)
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i, want := range []int{200, 200, 429} {
+		if got := get("203.0.113.7"); got != want {
+			t.Fatalf("the first client's request %d: %d, want %d", i+1, got, want)
+		}
+	}
+	if got := get("198.51.100.9"); got != 200 {
+		t.Fatalf("another client behind the same proxy: %d, want 200", got)
 	}
 }
