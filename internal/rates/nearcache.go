@@ -212,37 +212,45 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 			}
 		}
 	}
-	suspended, readAt, err := s.cache.Suspensions(ctx)
-	if errors.Is(err, cache.ErrMiss) || (err == nil && time.Since(readAt) > SuspensionsMaxAge) {
-		// Redis was emptied, or the copy is old enough that a lost update
-		// (two operators at once, a failed sync) must not outlive it.
-		readAt = time.Now()
-		suspended, err = s.suspensionsFromDatabase(ctx)
-		if err == nil {
-			if err := s.cache.SetSuspensions(ctx, keys(suspended), readAt); err != nil {
-				s.warnCache(ctx, err)
-			}
-		}
-	}
+	suspended, err := cachedOrRead(ctx, s, s.cache.Suspensions, s.suspensionsFromDatabase,
+		func(ctx context.Context, m map[string]bool, at time.Time) error {
+			return s.cache.SetSuspensions(ctx, keys(m), at)
+		})
 	if err != nil {
 		return nil, err
 	}
-	held, heldAt, err := s.cache.Held(ctx)
-	if errors.Is(err, cache.ErrMiss) || (err == nil && time.Since(heldAt) > SuspensionsMaxAge) {
-		// As for suspensions: the worker and the console write the held
-		// series when they change; this repairs a lost write.
-		heldAt = time.Now()
-		held, err = s.store.HeldSeries(ctx)
-		if err == nil {
-			if err := s.cache.SetHeld(ctx, held, heldAt); err != nil {
-				s.warnCache(ctx, err)
-			}
-		}
-	}
+	held, err := cachedOrRead(ctx, s, s.cache.Held, s.store.HeldSeries, s.cache.SetHeld)
 	if err != nil {
 		return nil, err
 	}
 	return s.newSnapshot(rows, suspended, held, src), nil
+}
+
+// cachedOrRead returns the copy the cache holds (suspended pairs, held
+// series) unless Redis lacks it or it was read from PostgreSQL longer ago
+// than SuspensionsMaxAge, so that a lost update (two operators at once, a
+// failed sync) does not outlive that bound; then it reads PostgreSQL and
+// writes the copy back.
+func cachedOrRead[T any](ctx context.Context, s *Service,
+	cached func(context.Context) (T, time.Time, error),
+	read func(context.Context) (T, error),
+	write func(context.Context, T, time.Time) error,
+) (T, error) {
+	v, readAt, err := cached(ctx)
+	if err == nil && time.Since(readAt) <= SuspensionsMaxAge {
+		return v, nil
+	}
+	if err != nil && !errors.Is(err, cache.ErrMiss) {
+		return v, err
+	}
+	readAt = time.Now()
+	if v, err = read(ctx); err != nil {
+		return v, err
+	}
+	if err := write(ctx, v, readAt); err != nil {
+		s.warnCache(ctx, err)
+	}
+	return v, nil
 }
 
 func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {

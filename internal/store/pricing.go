@@ -58,7 +58,10 @@ func quoteCheckSQL(db bun.IDB, id string) string {
 
 // legState is one row of legsCheckSQL.
 type legState struct {
-	Same, Released, Held bool
+	Ord      int  `bun:"ord"`
+	Same     bool `bun:"same"`
+	Released bool `bun:"released"`
+	Held     bool `bun:"held"`
 }
 
 // judgeLegs turns the states of r's legs into the refusal they call for:
@@ -86,24 +89,8 @@ func judgeLegs(r fx.Receipt, states []legState) error {
 // in tx, and returns the refusal they call for.
 func checkPricing(ctx context.Context, tx bun.Tx, r fx.Receipt) error {
 	if len(r.Legs) > 0 {
-		rows, err := tx.QueryContext(ctx, legsCheckSQL(tx, r))
-		if err != nil {
-			return fmt.Errorf("check legs: %w", err)
-		}
 		var states []legState
-		for rows.Next() {
-			var ord int
-			var st legState
-			if err := rows.Scan(&ord, &st.Same, &st.Released, &st.Held); err != nil {
-				rows.Close()
-				return fmt.Errorf("check legs: %w", err)
-			}
-			states = append(states, st)
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("check legs: %w", err)
-		}
-		if err := rows.Err(); err != nil {
+		if err := tx.NewRaw("?", bun.Safe(legsCheckSQL(tx, r))).Scan(ctx, &states); err != nil {
 			return fmt.Errorf("check legs: %w", err)
 		}
 		if err := judgeLegs(r, states); err != nil {
