@@ -76,3 +76,27 @@ func Check(in fx.Rate, previous *fx.Rate, others []fx.Rate, limit decimal.Decima
 	}
 	return Finding{}, false
 }
+
+// Held is a rate the gate holds, with the limit it was held under.
+type Held struct {
+	Rate  fx.Rate
+	Limit decimal.Decimal
+}
+
+// Cascade decides what follows an operator's release of a held rate:
+// later holds the same series' held rates after it, oldest first, each of
+// which was compared with the rate before the jump (after a real
+// devaluation every later day would stay held). Each in turn is checked
+// against the rate released before it, under its own limit; Cascade
+// returns how many, from the first, are now within their limit. The
+// first that is not stays held, and so do those after it.
+func Cascade(released fx.Rate, later []Held) int {
+	prev := released
+	for i, h := range later {
+		if _, held := Check(h.Rate, &prev, nil, h.Limit); held {
+			return i
+		}
+		prev = h.Rate
+	}
+	return len(later)
+}

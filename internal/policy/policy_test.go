@@ -185,3 +185,33 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestCascade(t *testing.T) {
+	day := func(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+	limit := DefaultJumpLimit
+	// A devaluation: 1 EUR moved from 1,590 to 2,300 NGN (held), then
+	// settled around it; the operator releases the first held day.
+	released := rate(1, "cbn", "EUR", "NGN", "2300", day(0))
+	held := func(id int64, value string, n int, l decimal.Decimal) Held {
+		return Held{Rate: rate(id, "cbn", "EUR", "NGN", value, day(n)), Limit: l}
+	}
+	tests := []struct {
+		name  string
+		later []Held
+		want  int
+	}{
+		{name: "nothing after it", want: 0},
+		{name: "every later day near it follows", later: []Held{held(2, "2310", 1, limit), held(3, "2290", 2, limit)}, want: 2},
+		{name: "each is compared with the one before, not the first", later: []Held{held(2, "2800", 1, limit), held(3, "3400", 2, limit)}, want: 2},
+		{name: "the first far one stops the cascade", later: []Held{held(2, "2310", 1, limit), held(3, "100", 2, limit), held(4, "2300", 3, limit)}, want: 1},
+		{name: "exactly at the limit follows", later: []Held{held(2, "2875", 1, limit)}, want: 1},
+		{name: "each held rate keeps its own limit", later: []Held{held(2, "2875", 1, decimal.RequireFromString("0.1"))}, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Cascade(released, tt.later); got != tt.want {
+				t.Errorf("Cascade = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
