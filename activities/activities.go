@@ -18,8 +18,11 @@ import (
 	"ces/internal/audit"
 	"ces/internal/cache"
 	"ces/internal/fx"
+	"ces/internal/gate"
+	"ces/internal/policy"
 	"ces/internal/provider"
 	"ces/internal/store"
+	"ces/internal/verifier"
 )
 
 // Activities are the ingestion activities with their dependencies. The
@@ -28,9 +31,15 @@ type Activities struct {
 	// Providers are the adapters by name; every worker holds every
 	// configured provider, so any worker can run any provider's ingestion.
 	Providers map[string]provider.Source
-	Store     *store.Store
-	Cache     *cache.Cache
-	Now       func() time.Time
+	// Rates stores fetched rates and reads the released ones back
+	// (*store.Rates); Quality says which series the gate holds
+	// (*store.Quality); Audit seals and verifies the conversion log
+	// (*store.Audit).
+	Rates   RateStore
+	Quality HeldReader
+	Audit   AuditStore
+	Cache   *cache.Cache
+	Now     func() time.Time
 	// JumpLimit is the quality gate's band (RATE_JUMP_LIMIT); zero turns
 	// the gate off.
 	JumpLimit decimal.Decimal
@@ -40,6 +49,25 @@ type Activities struct {
 	// copy outside PostgreSQL. Sealing refuses to run without both.
 	Signer *audit.Signer
 	Anchor anchor.Sink
+}
+
+// RateStore is what ingestion writes and reads of exchange_rates.
+type RateStore interface {
+	InsertSets(ctx context.Context, sets []fx.RateSet, origin store.Origin) (store.InsertResult, error)
+	LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error)
+}
+
+// HeldReader reads the series whose newest publication the gate holds.
+type HeldReader interface {
+	HeldSeries(ctx context.Context) (map[policy.Series]time.Time, error)
+}
+
+// AuditStore seals the conversion log and verifies it.
+type AuditStore interface {
+	verifier.Store
+	Seal(ctx context.Context, workflowID, runID string, now time.Time, signer *audit.Signer) (audit.Seal, bool, error)
+	Seals(ctx context.Context, after int64) ([]audit.Seal, error)
+	RegisterSigningKey(ctx context.Context, keyID string, publicKeyPEM []byte) error
 }
 
 // IngestObserver counts what ingestions did, per provider.
@@ -248,8 +276,8 @@ func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (Inse
 		return InsertRatesResult{}, err
 	}
 	info := activity.GetInfo(ctx)
-	res, err := a.Store.InsertSets(ctx, sets, store.Origin{
-		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: in.FetchedAt, JumpLimit: a.JumpLimit,
+	res, err := a.Rates.InsertSets(ctx, sets, store.Origin{
+		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: in.FetchedAt, Judge: gate.Judge(a.JumpLimit),
 	})
 	if err != nil {
 		return InsertRatesResult{}, err
@@ -314,7 +342,7 @@ type CacheRatesResult struct {
 // emptied Redis) and keeps quarantined rates out of it. Writing as the
 // workflow run lets a retry count what a killed attempt wrote.
 func (a *Activities) CacheRates(ctx context.Context, in CacheRatesInput) (CacheRatesResult, error) {
-	rows, err := a.Store.LatestServable(ctx, []string{in.Provider}, nil, time.Time{})
+	rows, err := a.Rates.LatestServable(ctx, []string{in.Provider}, nil, time.Time{})
 	if err != nil {
 		return CacheRatesResult{}, err
 	}
@@ -327,7 +355,7 @@ func (a *Activities) CacheRates(ctx context.Context, in CacheRatesInput) (CacheR
 	// have been served (the database's check at conversion refuses it
 	// meanwhile).
 	readAt := time.Now()
-	held, err := a.Store.HeldSeries(ctx)
+	held, err := a.Quality.HeldSeries(ctx)
 	if err != nil {
 		return CacheRatesResult{}, err
 	}

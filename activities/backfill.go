@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/provider"
 	"ces/internal/store"
 )
@@ -109,8 +110,8 @@ func (a *Activities) BackfillRates(ctx context.Context, in BackfillInput) (Backf
 		if done != "" && d <= done {
 			continue // stored by the attempt that heartbeated done
 		}
-		ins, err := a.Store.InsertSets(ctx, byDay[d], store.Origin{
-			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: fetched, JumpLimit: a.JumpLimit,
+		ins, err := a.Rates.InsertSets(ctx, byDay[d], store.Origin{
+			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: fetched, Judge: gate.Judge(a.JumpLimit),
 		})
 		if err != nil {
 			return res, fmt.Errorf("backfill %s: %w", d, err)

@@ -82,7 +82,7 @@ func BenchmarkBackfillOneYear(b *testing.B) {
 		st := store.New(testenv.DB(b))
 		a := &activities.Activities{
 			Providers: map[string]provider.Source{ecb.Name: ecb.NewClient(srv.URL, provider.NewHTTPClient(0))},
-			Store:     st, Cache: cache.New(rdb, prefix), Now: time.Now, JumpLimit: policy.DefaultJumpLimit,
+			Rates:     st.Rates, Quality: st.Quality, Cache: cache.New(rdb, prefix), Now: time.Now, JumpLimit: policy.DefaultJumpLimit,
 		}
 		var s testsuite.WorkflowTestSuite
 		env := s.NewTestActivityEnvironment()
@@ -119,7 +119,7 @@ func BenchmarkBackfillFloor(b *testing.B) {
 		ctx := context.Background()
 		b.StartTimer()
 		for j := len(sets) - 1; j >= 0; j-- {
-			if _, err := st.InsertSets(ctx, []fx.RateSet{sets[j]}, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: time.Now()}); err != nil {
+			if _, err := st.Rates.InsertSets(ctx, []fx.RateSet{sets[j]}, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: time.Now()}); err != nil {
 				b.Fatal(err)
 			}
 		}

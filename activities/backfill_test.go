@@ -53,7 +53,7 @@ func TestBackfillResumesAfterTheLastDayStored(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	c := cache.New(rdb, prefix)
 	h := recorded(t)
-	a := &activities.Activities{Providers: map[string]provider.Source{ecb.Name: h}, Store: st, Cache: c, Now: time.Now}
+	a := &activities.Activities{Providers: map[string]provider.Source{ecb.Name: h}, Rates: st.Rates, Quality: st.Quality, Cache: c, Now: time.Now}
 	in := activities.BackfillInput{Provider: ecb.Name, From: "2017-02-01", To: "2017-03-03"}
 
 	tests := []struct {

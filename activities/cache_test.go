@@ -24,10 +24,10 @@ func TestCacheRatesCountsWhatTheRunCached(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	h := recorded(t)
-	if _, err := st.InsertRates(ctx, h.sets[0], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: h.sets[0].AsOf}); err != nil {
+	if _, err := st.Rates.InsertRates(ctx, h.sets[0], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: h.sets[0].AsOf}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := st.LatestServable(ctx, []string{ecb.Name}, nil, time.Time{})
+	rows, err := st.Rates.LatestServable(ctx, []string{ecb.Name}, nil, time.Time{})
 	if err != nil || len(rows) == 0 {
 		t.Fatalf("stored rows = %d, %v", len(rows), err)
 	}
@@ -53,7 +53,7 @@ func TestCacheRatesCountsWhatTheRunCached(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rdb, prefix := testenv.Redis(t)
-			a := &activities.Activities{Providers: map[string]provider.Source{ecb.Name: h}, Store: st, Cache: cache.New(rdb, prefix), Now: time.Now}
+			a := &activities.Activities{Providers: map[string]provider.Source{ecb.Name: h}, Rates: st.Rates, Quality: st.Quality, Cache: cache.New(rdb, prefix), Now: time.Now}
 			var s testsuite.WorkflowTestSuite
 			env := s.NewTestActivityEnvironment()
 			env.RegisterActivity(a)

@@ -48,7 +48,7 @@ func (a *Activities) SealAudit(ctx context.Context) (SealAuditResult, error) {
 		return res, err
 	}
 	info := activity.GetInfo(ctx)
-	seal, sealed, err := a.Store.Seal(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, a.now(), a.Signer)
+	seal, sealed, err := a.Audit.Seal(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, a.now(), a.Signer)
 	if err != nil || !sealed {
 		return res, err
 	}
@@ -73,7 +73,7 @@ func (a *Activities) PublishSigningKey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.Store.RegisterSigningKey(ctx, a.Signer.KeyID(), b)
+	return a.Audit.RegisterSigningKey(ctx, a.Signer.KeyID(), b)
 }
 
 // anchorCommitted anchors the seals after the anchor's newest.
@@ -82,7 +82,7 @@ func (a *Activities) anchorCommitted(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	seals, err := a.Store.Seals(ctx, latest)
+	seals, err := a.Audit.Seals(ctx, latest)
 	if err != nil {
 		return 0, err
 	}
@@ -131,7 +131,7 @@ func (a *Activities) VerifyAudit(ctx context.Context, in VerifyAuditInput) (Veri
 		return VerifyAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no anchor", "SealingNotConfigured", nil)
 	}
 	last := time.Now()
-	rep, v, err := verifier.Run(ctx, a.Store, a.Anchor, a.now, verifier.Options{
+	rep, v, err := verifier.Run(ctx, a.Audit, a.Anchor, a.now, verifier.Options{
 		Full: in.Full, StartedBy: in.StartedBy,
 		Progress: func(done, total int64) {
 			if time.Since(last) > time.Second {

@@ -36,7 +36,7 @@ func TestSealAuditNeverSkipsAWindow(t *testing.T) {
 	st := store.New(testenv.DB(t))
 	sealing := testenv.NewSealing(t)
 	sink := &unwritable{Sink: sealing.Anchor}
-	a := &activities.Activities{Store: st, Signer: sealing.Signer, Anchor: sink}
+	a := &activities.Activities{Rates: st.Rates, Quality: st.Quality, Audit: st.Audit, Signer: sealing.Signer, Anchor: sink}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
@@ -79,7 +79,7 @@ func TestSealAuditNeverSkipsAWindow(t *testing.T) {
 	if !failed {
 		t.Fatal("the seal activity succeeded with an anchor it could not write")
 	}
-	committed, err := st.Seals(context.Background(), 0)
+	committed, err := st.Audit.Seals(context.Background(), 0)
 	if err != nil || len(committed) != 1 {
 		t.Fatalf("committed seals = %d, %v; want the one the failed attempt made", len(committed), err)
 	}
@@ -91,7 +91,7 @@ func TestSealAuditNeverSkipsAWindow(t *testing.T) {
 	testenv.SeedReceipts(t, st, 1)
 	results := sealUntilCovered()
 	anchored, err := sealing.Anchor.Seals(context.Background())
-	all, err2 := st.Seals(context.Background(), 0)
+	all, err2 := st.Audit.Seals(context.Background(), 0)
 	if err != nil || err2 != nil || len(anchored) != len(all) || len(all) < 2 {
 		t.Fatalf("anchored %d of %d seals (%v %v)", len(anchored), len(all), err, err2)
 	}

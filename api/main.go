@@ -84,8 +84,8 @@ func main() {
 	}
 	defer tc.Close()
 
-	m := metrics.NewAPI(cfg.FXProviders, st.NewestAsOf, time.Now)
-	m.WatchSealing(st.OldestUnsealed, time.Now)
+	m := metrics.NewAPI(cfg.FXProviders, st.Rates.NewestAsOf, time.Now)
+	m.WatchSealing(st.Audit.OldestUnsealed, time.Now)
 	ropts := rates.Options{
 		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, StaleAfter: cfg.StaleAfter,
 		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL, HistoryCacheBytes: int64(cfg.HistoryCacheMB) << 20,
@@ -97,25 +97,25 @@ func main() {
 			logging.Fatal(log, "database", err)
 		}
 		defer ldb.Close()
-		ropts.Listen = store.New(ldb)
+		ropts.Listen = store.NewRates(ldb)
 	}
-	svc := rates.New(st, c, ropts)
+	svc := rates.New(st.Rates, st.Quality, c, ropts)
 	m.WatchHistoryCache(svc.HistoryCache)
 	go svc.Watch(ctx)
 	// An eighth of the pool, two connections at least, stays for lookups
 	// and readiness checks while conversions wait on a locked table.
-	conv := conversions.New(svc, st, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge,
+	conv := conversions.New(svc, st.Conversions, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge,
 		MaxConcurrent: max(1, cfg.DBMaxConns-max(2, cfg.DBMaxConns/8)), QuoteTTL: cfg.QuoteTTL})
 	controls := map[string]admin.Ingestion{}
 	for _, p := range cfg.FXProviders {
 		controls[p] = ingestion.NewControl(tc, p, "")
 	}
-	auth := clients.NewAuthenticator(st, rdb, "ces:", log)
+	auth := clients.NewAuthenticator(st.Keys, rdb, "ces:", log)
 	go auth.Watch(ctx)
 	console, err := admin.New(admin.Deps{
 		Revocations: auth,
 		Redis:       rdb, RedisPrefix: "ces:",
-		Store: st, Verifications: ingestion.NewVerifications(tc, cfg.AuditTaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
+		Store: admin.StoresOf(st), Verifications: ingestion.NewVerifications(tc, cfg.AuditTaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
 		StaleAfter: cfg.StaleAfter, TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
 	})
 	if err != nil {
@@ -136,13 +136,13 @@ func main() {
 		AddressQuotas: addressQuotas,
 		CORSOrigins:   cfg.CORSAllowOrigins,
 		Admin:         console,
-		AuditKeys:     st,
+		AuditKeys:     st.Audit,
 		Rates:         svc,
 		Conversions:   conv,
 		Checks: map[string]httpapi.Check{
 			"postgres": st.Ping,
 			// Optional: a locked conversion_audits degrades, lookups still work.
-			"postgres_writes": func(ctx context.Context) error { return st.CanWrite(ctx, 250*time.Millisecond) },
+			"postgres_writes": func(ctx context.Context) error { return st.Conversions.CanWrite(ctx, 250*time.Millisecond) },
 			"redis":           c.Ping,
 			"temporal": func(ctx context.Context) error {
 				_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})

@@ -71,7 +71,7 @@ func TestTwoProcessesShareOneQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAPIKey(ctx, k, hash); err != nil {
+	if err := st.Keys.CreateAPIKey(ctx, k, hash); err != nil {
 		t.Fatal(err)
 	}
 	bin := buildAPI(t)

@@ -329,7 +329,7 @@ func verifyAudit(ctx context.Context, cfg config.Config, args []string) error {
 	}
 	defer db.Close()
 	last := time.Now() // progress only for runs longer than a moment
-	rep, _, err := verifier.Run(ctx, store.New(db), sink, time.Now, verifier.Options{
+	rep, _, err := verifier.Run(ctx, store.NewAudit(db), sink, time.Now, verifier.Options{
 		Full: *full, Pinned: pinned, StartedBy: "starter verify-audit",
 		Progress: func(done, total int64) {
 			if time.Since(last) >= 2*time.Second {
@@ -508,14 +508,14 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		if err != nil {
 			return err
 		}
-		if err := st.CreateAPIKey(ctx, k, hash); err != nil {
+		if err := st.Keys.CreateAPIKey(ctx, k, hash); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "apikey: created %s (%s, scopes %s); the key is printed once, below, and cannot be shown again\n", k.ID, k.Name, strings.Join(k.Scopes, ","))
 		fmt.Fprintln(out, plain)
 		return nil
 	case "list":
-		keys, err := st.APIKeys(ctx)
+		keys, err := st.Keys.APIKeys(ctx)
 		if err != nil {
 			return err
 		}
@@ -542,7 +542,7 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		if !conversions.ValidID(id) { // the canonical UUID text, as ids are written
 			return fmt.Errorf("apikey revoke: %q is not a key id (see starter apikey list)", id)
 		}
-		if err := st.RevokeAPIKey(ctx, id, "starter", *reason); errors.Is(err, store.ErrNotFound) {
+		if err := st.Keys.RevokeAPIKey(ctx, id, "starter", *reason); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("apikey revoke: no key %s", id)
 		} else if err != nil {
 			return err

@@ -189,14 +189,14 @@ func TestCreateSuperuserFromStdin(t *testing.T) {
 	}
 	defer db.Close()
 	st := store.New(db)
-	u, hash, err := st.AdminCredentials(context.Background(), "ops")
+	u, hash, err := st.Console.AdminCredentials(context.Background(), "ops")
 	if err != nil || !strings.HasPrefix(hash, "$2a$") {
 		t.Fatalf("stored hash %q, %v", hash, err)
 	}
 	if u.Role != store.RoleAdmin || u.Disabled || u.ChangedBy != "starter" {
 		t.Fatalf("createsuperuser made %+v, want an enabled admin", u)
 	}
-	acts, err := st.AdminActions(context.Background(), 10)
+	acts, err := st.Console.AdminActions(context.Background(), 10)
 	if err != nil || len(acts) != 2 || acts[0].Action != "user-create" || !strings.HasPrefix(acts[0].Outcome, "failed: ") ||
 		acts[1].Target != "user ops as admin" || acts[1].Outcome != "ok" || acts[1].Username != "starter" {
 		t.Fatalf("admin actions = %+v, %v; want the creation and the refused second one", acts, err)
@@ -216,7 +216,7 @@ func TestUserCommand(t *testing.T) {
 	}
 	defer db.Close()
 	st := store.New(db)
-	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: "boss", PasswordHash: "x", Role: store.RoleAdmin, By: "test"}); err != nil {
+	if _, err := st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: "boss", PasswordHash: "x", Role: store.RoleAdmin, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -245,8 +245,8 @@ func TestUserCommand(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.name == "disable" {
 				// A live session, which the disable must end.
-				u, _, _ := st.AdminCredentials(ctx, "ann")
-				if err := st.CreateSession(ctx, strings.Repeat("e", 64), u.ID, strings.Repeat("c", 64), time.Now().Add(time.Hour)); err != nil {
+				u, _, _ := st.Console.AdminCredentials(ctx, "ann")
+				if err := st.Console.CreateSession(ctx, strings.Repeat("e", 64), u.ID, strings.Repeat("c", 64), time.Now().Add(time.Hour)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -257,7 +257,7 @@ func TestUserCommand(t *testing.T) {
 			if (err == nil) != tt.ok || !regexp.MustCompile(tt.wantOut).Match(out) {
 				t.Fatalf("err %v, want ok=%v and output with %q:\n%s", err, tt.ok, tt.wantOut, out)
 			}
-			u, _, err := st.AdminCredentials(ctx, "ann")
+			u, _, err := st.Console.AdminCredentials(ctx, "ann")
 			if tt.wantRole == "" {
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("ann exists: %+v %v", u, err)
@@ -267,12 +267,12 @@ func TestUserCommand(t *testing.T) {
 			if err != nil || u.Role != tt.wantRole || u.Disabled != tt.wantDisabled {
 				t.Fatalf("ann = %+v, %v; want %s, disabled %v", u, err, tt.wantRole, tt.wantDisabled)
 			}
-			if _, err := st.SessionByToken(ctx, strings.Repeat("e", 64), time.Now()); tt.wantDisabled && !errors.Is(err, store.ErrNotFound) {
+			if _, err := st.Console.SessionByToken(ctx, strings.Repeat("e", 64), time.Now()); tt.wantDisabled && !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("ann's session survived the disable: %v", err)
 			}
 		})
 	}
-	acts, err := st.AdminActions(ctx, 100)
+	acts, err := st.Console.AdminActions(ctx, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func createUser(ctx context.Context, cfg config.Config, username, role, reason s
 	}
 	defer db.Close()
 	st := store.New(db)
-	_, err = st.CreateAdminUser(ctx, store.NewAdminUser{Username: username, PasswordHash: hash, Role: string(r), By: starterActor, Reason: reason})
+	_, err = st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: username, PasswordHash: hash, Role: string(r), By: starterActor, Reason: reason})
 	return record(ctx, st, "user-create", "user "+username+" as "+string(r), reason, err)
 }
 
@@ -80,7 +80,7 @@ func record(ctx context.Context, st *store.Store, action, target, reason string,
 	if err != nil {
 		outcome = "failed: " + err.Error()
 	}
-	if rerr := st.RecordAdminAction(ctx, store.AdminAction{
+	if rerr := st.Console.RecordAdminAction(ctx, store.AdminAction{
 		Username: starterActor, Action: action, Target: target, Reason: reason, Outcome: outcome, Client: starterActor,
 	}); rerr != nil {
 		return errors.Join(err, rerr)
@@ -145,7 +145,7 @@ func user(ctx context.Context, cfg config.Config, args []string, stdin *os.File,
 	defer db.Close()
 	st := store.New(db)
 	if sub == "list" {
-		users, err := st.AdminUsers(ctx)
+		users, err := st.Console.AdminUsers(ctx)
 		if err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func user(ctx context.Context, cfg config.Config, args []string, stdin *os.File,
 	if strings.TrimSpace(*reason) == "" {
 		return fmt.Errorf("user %s: --reason is required", sub)
 	}
-	u, _, err := st.AdminCredentials(ctx, args[0])
+	u, _, err := st.Console.AdminCredentials(ctx, args[0])
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("user %s: no user %q (see starter user list)", sub, args[0])
 	}
@@ -196,14 +196,14 @@ func user(ctx context.Context, cfg config.Config, args []string, stdin *os.File,
 		if err != nil {
 			return fmt.Errorf("user role: %w", err)
 		}
-		err = record(ctx, st, "user-role", "user "+u.Username+" to "+string(r), *reason, st.SetAdminRole(ctx, u.ID, string(r), starterActor, *reason))
+		err = record(ctx, st, "user-role", "user "+u.Username+" to "+string(r), *reason, st.Console.SetAdminRole(ctx, u.ID, string(r), starterActor, *reason))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "user: %s is now %s, from its next request on\n", u.Username, r)
 	default:
 		disable := sub == "disable"
-		err := record(ctx, st, "user-"+sub, "user "+u.Username, *reason, st.SetAdminDisabled(ctx, u.ID, disable, starterActor, *reason))
+		err := record(ctx, st, "user-"+sub, "user "+u.Username, *reason, st.Console.SetAdminDisabled(ctx, u.ID, disable, starterActor, *reason))
 		if err != nil {
 			return err
 		}

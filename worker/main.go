@@ -104,7 +104,9 @@ func main() {
 
 	acts := &activities.Activities{
 		Providers: activities.NewSources(cfg),
-		Store:     store.New(db),
+		Rates:     store.NewRates(db),
+		Quality:   store.NewQuality(db),
+		Audit:     store.NewAudit(db),
 		Cache:     cache.New(rdb, "ces:"),
 		Now:       time.Now,
 		JumpLimit: cfg.RateJumpLimit,

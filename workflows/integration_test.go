@@ -94,7 +94,7 @@ func newStack(t *testing.T) *stack {
 	w := worker.New(wc, s.queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
 		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(srv.URL, "test-app-id", provider.NewHTTPClient(0))},
-		Store:     s.st, Cache: s.cache, Now: time.Now, Metrics: m,
+		Rates:     s.st.Rates, Quality: s.st.Quality, Audit: s.st.Audit, Cache: s.cache, Now: time.Now, Metrics: m,
 		Signer: s.sealing.Signer, Anchor: s.sealing.Anchor,
 	})
 	if err := w.Start(); err != nil {
@@ -167,10 +167,10 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 	if first.Inserted != 163 || first.AlreadyPresent != 0 || first.Fetched != 163 || len(first.Skipped) != 5 {
 		t.Fatalf("first ingestion = %+v", first)
 	}
-	if n, err := s.st.CountRates(ctx, oxr.Name); err != nil || n != 163 {
+	if n, err := s.st.Rates.CountRates(ctx, oxr.Name); err != nil || n != 163 {
 		t.Fatalf("stored rows = %d, %v; want 163", n, err)
 	}
-	stored, err := s.st.LatestServable(ctx, []string{oxr.Name}, nil, time.Time{})
+	stored, err := s.st.Rates.LatestServable(ctx, []string{oxr.Name}, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 	if second.Inserted != 0 || second.AlreadyPresent != 163 || second.CacheUpdated != 0 {
 		t.Fatalf("second ingestion = %+v", second)
 	}
-	if n, _ := s.st.CountRates(ctx, oxr.Name); n != 163 {
+	if n, _ := s.st.Rates.CountRates(ctx, oxr.Name); n != 163 {
 		t.Fatalf("stored rows after repeat = %d, want 163", n)
 	}
 
@@ -273,7 +273,7 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two conversions to seal, recorded the way the API records them.
-	rates, err := s.st.LatestServable(ctx, []string{oxr.Name}, nil, time.Time{})
+	rates, err := s.st.Rates.LatestServable(ctx, []string{oxr.Name}, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestSealScheduleSealsTheAuditLog(t *testing.T) {
 			},
 		}
 		rc.Hash = audit.ReceiptHash(rc)
-		if _, _, err := s.st.RecordConversion(ctx, rc); err != nil {
+		if _, _, err := s.st.Conversions.RecordConversion(ctx, rc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -352,7 +352,7 @@ func TestVerifyAuditLogRunsOnTheWorker(t *testing.T) {
 	if res := run(true); res.Problem != "" || res.Rows != 2 || res.VerificationID == 0 {
 		t.Fatalf("clean log: %+v", res)
 	}
-	if last, ok, err := s.st.LatestVerification(ctx); err != nil || !ok || last.StartedBy != "test" || last.Problem != "" {
+	if last, ok, err := s.st.Audit.LatestVerification(ctx); err != nil || !ok || last.StartedBy != "test" || last.Problem != "" {
 		t.Fatalf("recorded verification = %+v %v %v", last, ok, err)
 	}
 	testenv.AsOwner(t, s.st.DB(), "UPDATE conversion_audits SET amount = amount * 10 WHERE id = ?", receipts[0].ID)

@@ -21,6 +21,7 @@ import (
 	"ces/internal/cache"
 	"ces/internal/config"
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/ingestion"
 	"ces/internal/policy"
 	"ces/internal/provider"
@@ -113,13 +114,13 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 			ecb.Name: ecb.NewClient(ecbURL, provider.NewHTTPClient(0)),
 			cbn.Name: cbn.NewClient(cbnURL, provider.NewHTTPClient(0)),
 		},
-		Store: st, Cache: c, Now: time.Now, JumpLimit: decimal.RequireFromString("0.25"),
+		Rates: st.Rates, Quality: st.Quality, Cache: c, Now: time.Now, JumpLimit: decimal.RequireFromString("0.25"),
 	})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	svc := rates.New(st, c, rates.Options{Providers: []string{ecb.Name, cbn.Name}})
+	svc := rates.New(st.Rates, st.Quality, c, rates.Options{Providers: []string{ecb.Name, cbn.Name}})
 
 	schedPrefix := "ingest-rates-test-" + testenv.Suffix() + "-"
 	for _, p := range []string{ecb.Name, cbn.Name} {
@@ -219,7 +220,7 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		if err != nil || !usd.AsOf.Equal(ecb.PublicationTime(time.Date(2017, 3, 6, 0, 0, 0, 0, time.UTC))) {
 			t.Fatalf("EUR/USD = %+v, %v; want the new publication", usd, err)
 		}
-		if _, err := st.DecideQuarantine(ctx, res.Quarantined[0].QuarantineID, true, "checked against the ECB's site", "ops"); err != nil {
+		if _, err := st.Quality.DecideQuarantine(ctx, res.Quarantined[0].QuarantineID, true, "checked against the ECB's site", "ops", gate.Cascade); err != nil {
 			t.Fatal(err)
 		}
 		if err := svc.Resync(ctx, ecb.Name); err != nil {

@@ -78,7 +78,7 @@ func newConsole(t *testing.T, opts ...func(*admin.Deps)) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateAdminUser(context.Background(), store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
+	if _, err := st.Console.CreateAdminUser(context.Background(), store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	tc := testenv.Temporal(t)
@@ -92,7 +92,7 @@ func newConsole(t *testing.T, opts ...func(*admin.Deps)) *console {
 	ctrl := ingestion.NewControl(tc, "ecb", id)
 	rp := &republisher{}
 	d := admin.Deps{
-		Store: st, Ingestion: map[string]admin.Ingestion{"ecb": ctrl}, Providers: []string{"ecb"},
+		Store: admin.StoresOf(st), Ingestion: map[string]admin.Ingestion{"ecb": ctrl}, Providers: []string{"ecb"},
 		StaleAfter: func(string) time.Duration { return time.Hour }, Rates: rp,
 		TemporalUI: "http://127.0.0.1:8233", Log: quiet,
 	}
@@ -279,7 +279,7 @@ func TestActionsNeedCSRF(t *testing.T) {
 	if st, err := c.ctrl.Status(context.Background()); err != nil || !st.Paused || !strings.Contains(st.Note, "provider maintenance") {
 		t.Fatalf("schedule after pause: %+v %v", st, err)
 	}
-	acts, err := c.st.AdminActions(context.Background(), 5)
+	acts, err := c.st.Console.AdminActions(context.Background(), 5)
 	if err != nil || len(acts) != 1 || acts[0].Action != "pause" || acts[0].Target != "ecb" || acts[0].Username != testUser || acts[0].Reason != "provider maintenance" || acts[0].Outcome != "ok" {
 		t.Fatalf("recorded actions: %+v %v", acts, err)
 	}
@@ -309,7 +309,7 @@ func TestSignInLockoutIsShared(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	var replicas []*console
 	for range 2 {
-		c, err := admin.New(admin.Deps{Store: a.st, Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
+		c, err := admin.New(admin.Deps{Store: admin.StoresOf(a.st), Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
 		if err != nil {
 			t.Fatal(err)
 		}

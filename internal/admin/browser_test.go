@@ -24,6 +24,7 @@ import (
 	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/httpapi"
 	"ces/internal/ingestion"
 	"ces/internal/provider"
@@ -75,7 +76,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	w := worker.New(tc, queue, worker.Options{})
 	workflows.Register(w, &activities.Activities{
 		Providers: map[string]provider.Source{oxr.Name: oxr.NewClient(fake.URL, "k", provider.NewHTTPClient(0))},
-		Store:     st, Cache: c, Now: time.Now, Signer: sealing.Signer, Anchor: sealing.Anchor,
+		Rates:     st.Rates, Quality: st.Quality, Audit: st.Audit, Cache: c, Now: time.Now, Signer: sealing.Signer, Anchor: sealing.Anchor,
 	})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if n, _ := st.CountRates(ctx, oxr.Name); n == 163 {
+		if n, _ := st.Rates.CountRates(ctx, oxr.Name); n == 163 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -109,18 +110,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The API with the console, on a real listener.
 	now := func() time.Time { return time.Date(2022, 9, 1, 4, 0, 0, 0, time.UTC) }
 	staleAfter := func(string) time.Duration { return 3 * time.Hour }
-	svc := rates.New(st, c, rates.Options{Providers: []string{oxr.Name}, StaleAfter: staleAfter, Now: now, Log: quiet})
+	svc := rates.New(st.Rates, st.Quality, c, rates.Options{Providers: []string{oxr.Name}, StaleAfter: staleAfter, Now: now, Log: quiet})
 	console, err := admin.New(admin.Deps{
-		Store: st, Verifications: ingestion.NewVerifications(tc, queue), Ingestion: controls, Providers: []string{"ecb", oxr.Name}, StaleAfter: staleAfter, Rates: svc,
+		Store: admin.StoresOf(st), Verifications: ingestion.NewVerifications(tc, queue), Ingestion: controls, Providers: []string{"ecb", oxr.Name}, StaleAfter: staleAfter, Rates: svc,
 		TemporalUI: "http://127.0.0.1:8233", Log: quiet, Now: now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	deps := httpapi.Deps{
-		Auth:        clients.NewAuthenticator(st, rdb, prefix, quiet),
+		Auth:        clients.NewAuthenticator(st.Keys, rdb, prefix, quiet),
 		Rates:       svc,
-		Conversions: conversions.New(svc, st, conversions.Options{Margin: decimal.RequireFromString("0.005"), MaxRateAge: func(string) time.Duration { return 876000 * time.Hour }}),
+		Conversions: conversions.New(svc, st.Conversions, conversions.Options{Margin: decimal.RequireFromString("0.005"), MaxRateAge: func(string) time.Duration { return 876000 * time.Hour }}),
 		Admin:       console,
 		Log:         quiet,
 	}
@@ -139,7 +140,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAPIKey(ctx, k, keyHash); err != nil {
+	if err := st.Keys.CreateAPIKey(ctx, k, keyHash); err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, public+"/api/v1/convert", strings.NewReader(`{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`))
@@ -151,7 +152,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	resp.Body.Close()
 	hash, _ := admin.HashPassword(testPassword)
-	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
+	if _, err := st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -247,7 +248,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !strings.Contains(verified, "Verified") || !strings.Contains(verified, "by "+testUser) || !strings.Contains(verified, "(every row): 1 audit rows checked") {
 		t.Fatalf("verify result: %q", verified)
 	}
-	actions, err := st.AdminActions(ctx, 1)
+	actions, err := st.Console.AdminActions(ctx, 1)
 	if err != nil || len(actions) != 1 || actions[0].Action != "verify-audit" {
 		t.Fatalf("admin actions = %+v, %v", actions, err)
 	}
@@ -276,7 +277,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("release: %v", err)
 	}
 	os.WriteFile(filepath.Join(artifacts, "admin-quality.png"), shot, 0o644)
-	if got, err := st.Quarantine(ctx, q.ID); err != nil || got.Status != store.QuarantineReleased || status != "released" || !strings.Contains(flash, "done") {
+	if got, err := st.Quality.Quarantine(ctx, q.ID); err != nil || got.Status != store.QuarantineReleased || status != "released" || !strings.Contains(flash, "done") {
 		t.Fatalf("after release: page %q %q, store %+v %v", flash, status, got, err)
 	}
 
@@ -307,7 +308,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// A viewer reads the held rate on the quality page but is offered no
 	// button to decide it, nor any other action.
 	q = quarantineNaira(t, st)
-	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: "viewer@ces", PasswordHash: hash, Role: store.RoleViewer, By: "test"}); err != nil {
+	if _, err := st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: "viewer@ces", PasswordHash: hash, Role: store.RoleViewer, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	var role string
@@ -338,14 +339,14 @@ func TestConsoleInBrowser(t *testing.T) {
 func quarantineNaira(t *testing.T, st *store.Store) store.Quarantine {
 	t.Helper()
 	ctx := context.Background()
-	prev, err := st.LatestServable(ctx, []string{oxr.Name}, []string{"NGN"}, time.Time{})
+	prev, err := st.Rates.LatestServable(ctx, []string{oxr.Name}, []string{"NGN"}, time.Time{})
 	if err != nil || len(prev) != 1 {
 		t.Fatalf("ingested USD/NGN: %v %v", prev, err)
 	}
 	at := prev[0].AsOf.Add(time.Hour)
 	set := fx.RateSet{Provider: oxr.Name, Base: "USD", AsOf: at, PayloadHash: strings.Repeat("b", 64),
 		Rates: []fx.QuotedRate{{Quote: "NGN", Value: prev[0].Value.Mul(decimal.RequireFromString("1.4")).Round(4)}}}
-	res, err := st.InsertRates(ctx, set, store.Origin{WorkflowID: "browser-test", RunID: "r", FetchedAt: at, JumpLimit: decimal.RequireFromString("0.25")})
+	res, err := st.Rates.InsertRates(ctx, set, store.Origin{WorkflowID: "browser-test", RunID: "r", FetchedAt: at, Judge: gate.Judge(decimal.RequireFromString("0.25"))})
 	if err != nil || len(res.Quarantined) != 1 {
 		t.Fatalf("insert the devalued naira: %+v %v", res, err)
 	}

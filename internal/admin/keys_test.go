@@ -41,7 +41,7 @@ func TestConsoleManagesKeys(t *testing.T) {
 		t.Fatalf("create: %d %v\n%s", r.status, r.header, r.body)
 	}
 	key := m[1]
-	k, err := c.st.APIKeyByHash(ctx, clients.Hash(key))
+	k, err := c.st.Keys.APIKeyByHash(ctx, clients.Hash(key))
 	if err != nil || k.Name != "shop" || k.Has(clients.ScopeRatesRead) || !k.Has(clients.ScopeConvert) || k.RequestsPerMinute != 30 || k.CreatedBy != testUser {
 		t.Fatalf("stored key %+v, %v", k, err)
 	}
@@ -58,7 +58,7 @@ func TestConsoleManagesKeys(t *testing.T) {
 	if r := c.do(t, "POST", "/admin/keys/"+k.ID+"/revoke", url.Values{"reason": {"leaked in a log"}, "csrf": {token}}, ck); r.status != 303 {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
-	if k, err := c.st.APIKeyByHash(ctx, clients.Hash(key)); err != nil || !k.Revoked() {
+	if k, err := c.st.Keys.APIKeyByHash(ctx, clients.Hash(key)); err != nil || !k.Revoked() {
 		t.Fatalf("after revoke: %+v %v", k, err)
 	}
 	var got []string

@@ -31,7 +31,7 @@ func TestSignInLockoutPerClientBehindProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateAdminUser(context.Background(), store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
+	if _, err := st.Console.CreateAdminUser(context.Background(), store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -50,7 +50,7 @@ func TestSignInLockoutPerClientBehindProxy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rdb, prefix := testenv.Redis(t)
-			c, err := admin.New(admin.Deps{Store: st, Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
+			c, err := admin.New(admin.Deps{Store: admin.StoresOf(st), Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"ces/internal/admin"
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/store"
 )
 
@@ -23,7 +24,7 @@ func quarantine(t *testing.T, st *store.Store) (jpy, gbp store.Quarantine) {
 	ctx := context.Background()
 	d1 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	d2 := d1.Add(24 * time.Hour)
-	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: d2, JumpLimit: decimal.RequireFromString("0.25")}
+	gated := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: d2, Judge: gate.Judge(decimal.RequireFromString("0.25"))}
 	set := func(at time.Time, rates map[string]string) fx.RateSet {
 		s := fx.RateSet{Provider: "ecb", Base: "EUR", AsOf: at, PayloadHash: strings.Repeat("a", 64)}
 		for q, v := range rates {
@@ -31,10 +32,10 @@ func quarantine(t *testing.T, st *store.Store) (jpy, gbp store.Quarantine) {
 		}
 		return s
 	}
-	if _, err := st.InsertRates(ctx, set(d1, map[string]string{"JPY": "149.00", "GBP": "0.8500", "USD": "1.0540"}), gate); err != nil {
+	if _, err := st.Rates.InsertRates(ctx, set(d1, map[string]string{"JPY": "149.00", "GBP": "0.8500", "USD": "1.0540"}), gated); err != nil {
 		t.Fatal(err)
 	}
-	res, err := st.InsertRates(ctx, set(d2, map[string]string{"JPY": "1.49", "GBP": "0.0850", "USD": "1.0565"}), gate)
+	res, err := st.Rates.InsertRates(ctx, set(d2, map[string]string{"JPY": "1.49", "GBP": "0.0850", "USD": "1.0565"}), gated)
 	if err != nil || len(res.Quarantined) != 2 {
 		t.Fatalf("insert = %+v, %v; want 2 quarantines", res, err)
 	}
@@ -52,7 +53,7 @@ func quarantine(t *testing.T, st *store.Store) (jpy, gbp store.Quarantine) {
 // servable returns the priced value of each EUR quote.
 func servable(t *testing.T, st *store.Store) map[string]string {
 	t.Helper()
-	rs, err := st.LatestServable(context.Background(), nil, nil, time.Time{})
+	rs, err := st.Rates.LatestServable(context.Background(), nil, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func servable(t *testing.T, st *store.Store) map[string]string {
 // actions returns the recorded admin actions, newest first.
 func (c *console) actions(t *testing.T) []store.AdminAction {
 	t.Helper()
-	acts, err := c.st.AdminActions(context.Background(), 100)
+	acts, err := c.st.Console.AdminActions(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestDecideQuarantine(t *testing.T) {
 			if r.status == 303 && !strings.HasPrefix(r.header.Get("Location"), "/admin/quality?flash=") {
 				t.Fatalf("redirected to %q", r.header.Get("Location"))
 			}
-			q, err := c.st.Quarantine(context.Background(), tt.q.ID)
+			q, err := c.st.Quality.Quarantine(context.Background(), tt.q.ID)
 			if err != nil || q.Status != tt.wantStatus {
 				t.Fatalf("quarantine %d is %q (%v), want %q", tt.q.ID, q.Status, err, tt.wantStatus)
 			}
@@ -202,7 +203,7 @@ func TestSuspendPair(t *testing.T) {
 			if r.status != tt.want {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.want, r.body)
 			}
-			list, err := c.st.Suspensions(context.Background())
+			list, err := c.st.Quality.Suspensions(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 	"ces/internal/admin"
 	"ces/internal/clients"
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/store"
 )
 
@@ -62,7 +63,7 @@ func (c *console) addUser(t *testing.T, username string, role admin.Role) store.
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := c.st.CreateAdminUser(context.Background(), store.NewAdminUser{Username: username, PasswordHash: hash, Role: string(role), By: "test"})
+	u, err := c.st.Console.CreateAdminUser(context.Background(), store.NewAdminUser{Username: username, PasswordHash: hash, Role: string(role), By: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +75,15 @@ func (c *console) addUser(t *testing.T, username string, role admin.Role) store.
 func held(t *testing.T, st *store.Store, quote string) store.Quarantine {
 	t.Helper()
 	d1 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: d1.Add(24 * time.Hour), JumpLimit: decimal.RequireFromString("0.25")}
+	gated := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: d1.Add(24 * time.Hour), Judge: gate.Judge(decimal.RequireFromString("0.25"))}
 	var res store.InsertResult
 	for _, r := range []struct {
 		at    time.Time
 		value string
 	}{{d1, "1.00"}, {d1.Add(24 * time.Hour), "0.01"}} {
 		var err error
-		res, err = st.InsertRates(context.Background(), fx.RateSet{Provider: "ecb", Base: "EUR", AsOf: r.at, PayloadHash: strings.Repeat("a", 64),
-			Rates: []fx.QuotedRate{{Quote: quote, Value: decimal.RequireFromString(r.value)}}}, gate)
+		res, err = st.Rates.InsertRates(context.Background(), fx.RateSet{Provider: "ecb", Base: "EUR", AsOf: r.at, PayloadHash: strings.Repeat("a", 64),
+			Rates: []fx.QuotedRate{{Quote: quote, Value: decimal.RequireFromString(r.value)}}}, gated)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +144,7 @@ func actionRoutes() []actionRoute {
 		return func(t *testing.T, c *console, n int) (string, url.Values) {
 			u := c.addUser(t, fmt.Sprintf("target-%d", n), admin.Operator)
 			if disabled {
-				if err := c.st.SetAdminDisabled(context.Background(), u.ID, true, "test", "setup"); err != nil {
+				if err := c.st.Console.SetAdminDisabled(context.Background(), u.ID, true, "test", "setup"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -167,7 +168,7 @@ func actionRoutes() []actionRoute {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.st.CreateAPIKey(context.Background(), k, hash); err != nil {
+			if err := c.st.Keys.CreateAPIKey(context.Background(), k, hash); err != nil {
 				t.Fatal(err)
 			}
 			return "/admin/keys/" + k.ID + "/revoke", url.Values{"reason": {"role test"}}
@@ -261,11 +262,11 @@ var postForm = regexp.MustCompile(`<form method="post" action="(/admin/[^"]*)"`)
 func TestPagesShowOnlyTheRoleActions(t *testing.T) {
 	c := newConsole(t, func(d *admin.Deps) { d.Verifications = verifier{} })
 	held(t, c.st, "CHF")
-	if err := c.st.SetSuspension(context.Background(), "EUR", "USD", true, "page test", "test"); err != nil {
+	if err := c.st.Quality.SetSuspension(context.Background(), "EUR", "USD", true, "page test", "test"); err != nil {
 		t.Fatal(err)
 	}
 	k, _, hash, _ := clients.NewKey("shop", clients.DefaultScopes, 0, "test", time.Now())
-	if err := c.st.CreateAPIKey(context.Background(), k, hash); err != nil {
+	if err := c.st.Keys.CreateAPIKey(context.Background(), k, hash); err != nil {
 		t.Fatal(err)
 	}
 	members := c.members(t)
@@ -417,7 +418,7 @@ func TestRoleChangeTakesEffectOnTheNextRequest(t *testing.T) {
 func TestUserManagementRefusals(t *testing.T) {
 	c := newConsole(t)
 	boss, token := c.session(t)
-	self, _, err := c.st.AdminCredentials(context.Background(), testUser)
+	self, _, err := c.st.Console.AdminCredentials(context.Background(), testUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +459,7 @@ func TestUserManagementRefusals(t *testing.T) {
 			}
 		})
 	}
-	if u, err := c.st.AdminUser(context.Background(), self.ID); err != nil || u.Role != store.RoleAdmin || u.Disabled {
+	if u, err := c.st.Console.AdminUser(context.Background(), self.ID); err != nil || u.Role != store.RoleAdmin || u.Disabled {
 		t.Fatalf("the admin after the refusals: %+v %v", u, err)
 	}
 }

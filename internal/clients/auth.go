@@ -15,7 +15,7 @@ import (
 	"ces/internal/fx"
 )
 
-// KeyStore finds a key by its hash (implemented by *store.Store); an
+// KeyStore finds a key by its hash (implemented by *store.Keys); an
 // unknown hash is fx.ErrUnauthorized.
 type KeyStore interface {
 	APIKeyByHash(ctx context.Context, hash string) (Key, error)

@@ -31,11 +31,11 @@ func TestCommittedAfterTheDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.InsertRates(ctx, sets[0], store.Origin{WorkflowID: "test", RunID: "run", FetchedAt: sets[0].AsOf}); err != nil {
+	if _, err := st.Rates.InsertRates(ctx, sets[0], store.Origin{WorkflowID: "test", RunID: "run", FetchedAt: sets[0].AsOf}); err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return sets[0].AsOf.Add(time.Hour) }
-	svc := New(rates.New(st, cache.New(rdb, prefix), rates.Options{Providers: []string{ecb.Name}, Now: now}), st,
+	svc := New(rates.New(st.Rates, st.Quality, cache.New(rdb, prefix), rates.Options{Providers: []string{ecb.Name}, Now: now}), st.Conversions,
 		Options{Margin: decimal.Zero, MaxRateAge: func(string) time.Duration { return 97 * time.Hour }, Now: now})
 	r, _, err := svc.Convert(ctx, Request{Amount: "100.00", From: "USD", To: "EUR", IdempotencyKey: "after-the-deadline"})
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"ces/internal/audit"
 	"ces/internal/fx"
 	"ces/internal/rates"
-	"ces/internal/store"
 )
 
 // FieldError is a client error caused by one input field.
@@ -48,10 +47,29 @@ type Request struct {
 	QuoteID string
 }
 
+// Rates prices a pair at the current rate and repairs the cache of a
+// provider whose cached rates PostgreSQL contradicted (*rates.Service).
+type Rates interface {
+	Latest(ctx context.Context, from, to, provider string) (rates.Result, error)
+	Repair(ctx context.Context, provider string) error
+}
+
+// Store records receipts and quotes and finds them again
+// (*store.Conversions). Each write checks the receipt against the rate
+// rows it names, in the same transaction.
+type Store interface {
+	RecordConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error)
+	RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error)
+	ConversionByKey(ctx context.Context, apiKeyID, key string) (fx.Receipt, error)
+	ClientConversionByID(ctx context.Context, apiKeyID, id string) (fx.Receipt, error)
+	InsertQuote(ctx context.Context, q fx.LockedQuote) error
+	ClientQuote(ctx context.Context, apiKeyID, id string) (fx.LockedQuote, error)
+}
+
 // Service prices and records conversions.
 type Service struct {
-	rates  *rates.Service
-	store  *store.Store
+	rates  Rates
+	store  Store
 	margin decimal.Decimal
 	maxAge func(provider string) time.Duration
 	now    func() time.Time
@@ -78,7 +96,7 @@ type Options struct {
 }
 
 // New returns a Service.
-func New(r *rates.Service, st *store.Store, o Options) *Service {
+func New(r Rates, st Store, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -14,6 +14,7 @@ import (
 
 	"ces/internal/audit"
 	"ces/internal/cache"
+	"ces/internal/gate"
 )
 
 // receiptsAgree loads every receipt created since since with the rows its
@@ -152,7 +153,7 @@ WHERE a.created_at > ? AND e.provider = 'ecb' AND e.base = 'EUR' AND e.quote = '
 WHERE e.provider = 'ecb' AND e.quote = 'JPY' ORDER BY rq.id DESC LIMIT 1`).Scan(ctx, &qid); err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
-	if _, err := s.st.DecideQuarantine(ctx, qid, false, "a crafted 90% move (fault suite)", "faults"); err != nil {
+	if _, err := s.st.DecideQuarantine(ctx, qid, false, "a crafted 90% move (fault suite)", "faults", gate.Cascade); err != nil {
 		t.Fatalf("reject: %v", err)
 	}
 	decided := time.Now()

@@ -10,7 +10,7 @@ import (
 )
 
 // AuditKeys lists the public keys that sign audit seals (implemented by
-// *store.Store).
+// *store.Audit).
 type AuditKeys interface {
 	SigningKeys(ctx context.Context) ([]store.SigningKey, error)
 }

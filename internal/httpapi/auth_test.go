@@ -34,7 +34,7 @@ func TestConversionsNeedAKeyWithTheirScope(t *testing.T) {
 	w := oxrWorld(t, options{})
 	ratesOnly, _ := w.newKey(t, "dashboard", clients.ScopeRatesRead)
 	revoked, revokedID := w.newKey(t, "old", clients.ScopeConvert)
-	if err := w.st.RevokeAPIKey(context.Background(), revokedID, "test", "rotated"); err != nil {
+	if err := w.st.Keys.RevokeAPIKey(context.Background(), revokedID, "test", "rotated"); err != nil {
 		t.Fatal(err)
 	}
 	var unauthorized string
@@ -138,7 +138,7 @@ func TestClientsAreApart(t *testing.T) {
 	if e := decodeErr(t, r); r.Status != 404 || e.Error.Code != "conversion_not_found" {
 		t.Fatalf("another client's receipt: %d %s, want 404", r.Status, r.Body)
 	}
-	got, err := w.st.ConversionByID(context.Background(), rb.ID)
+	got, err := w.st.Conversions.ConversionByID(context.Background(), rb.ID)
 	if err != nil || got.APIKeyID != otherID || !strings.Contains(auditCanonical(got), "api_key_id="+otherID) {
 		t.Fatalf("stored receipt %+v, %v: want the key id %s in its hashed content", got, err, otherID)
 	}
@@ -157,7 +157,7 @@ func TestRevocationReachesEveryReplicaAtOnce(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	var replicas []*clients.Authenticator
 	for range 2 {
-		a := clients.NewAuthenticator(w.st, rdb, prefix, quiet)
+		a := clients.NewAuthenticator(w.st.Keys, rdb, prefix, quiet)
 		actx, cancel := context.WithCancel(ctx)
 		t.Cleanup(cancel)
 		go a.Watch(actx)
@@ -169,7 +169,7 @@ func TestRevocationReachesEveryReplicaAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := w.st.RevokeAPIKey(ctx, id, "test", "leaked"); err != nil {
+	if err := w.st.Keys.RevokeAPIKey(ctx, id, "test", "leaked"); err != nil {
 		t.Fatal(err)
 	}
 	// Until the announcement, a replica trusts its copy (no SQL per read).
@@ -200,7 +200,7 @@ func TestRevocationReachesEveryReplicaAtOnce(t *testing.T) {
 	if r := w.get(t, "/api/v1/conversions/0192f3a0-0000-7000-8000-000000000000", "Authorization", "Bearer "+stale); r.Status != 404 {
 		t.Fatalf("before revocation: %d %s", r.Status, r.Body)
 	}
-	if err := w.st.RevokeAPIKey(ctx, staleID, "test", "no announcement"); err != nil {
+	if err := w.st.Keys.RevokeAPIKey(ctx, staleID, "test", "no announcement"); err != nil {
 		t.Fatal(err)
 	}
 	before := w.auditRows(t)
@@ -227,7 +227,7 @@ func TestRevokedKeyLearnsNothingFromAUsedQuote(t *testing.T) {
 	if r := w.post(t, "/api/v1/convert", `{"quote_id":"`+q.ID+`"}`, "Authorization", "Bearer "+key); r.Status != 201 {
 		t.Fatalf("convert: %d %s", r.Status, r.Body)
 	}
-	if err := w.st.RevokeAPIKey(ctx, id, "test", "no announcement"); err != nil {
+	if err := w.st.Keys.RevokeAPIKey(ctx, id, "test", "no announcement"); err != nil {
 		t.Fatal(err)
 	}
 	if r := w.post(t, "/api/v1/convert", `{"quote_id":"`+q.ID+`"}`, "Authorization", "Bearer "+key); r.Status != 401 {

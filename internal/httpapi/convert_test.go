@@ -52,7 +52,7 @@ func decodeReceipt(t *testing.T, r response) receipt {
 
 func (w *world) auditRows(t *testing.T) int64 {
 	t.Helper()
-	n, err := w.st.CountConversions(context.Background())
+	n, err := w.st.Conversions.CountConversions(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestReceiptsRecompute(t *testing.T) {
 		for j, l := range rc.Legs {
 			ids[j] = l.ID
 		}
-		rows, err := w.st.RatesByID(ctx, ids)
+		rows, err := w.st.Rates.RatesByID(ctx, ids)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,7 +365,7 @@ func TestReceiptsRecompute(t *testing.T) {
 			t.Fatalf("%s %s→%s: receipt %s/%s/%s, recomputed %s/%s/%s", amount, from, to,
 				rc.MidRate, rc.AppliedRate, rc.ConvertedAmount, conv.MidRate, conv.AppliedRate, conv.ConvertedAmount)
 		}
-		stored, err := w.st.ConversionByID(ctx, rc.ID)
+		stored, err := w.st.Conversions.ConversionByID(ctx, rc.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"github.com/jackc/pgx/v5"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
@@ -136,7 +137,7 @@ func newWorld(t *testing.T, o options) *world {
 	var m *metrics.API
 	var observer rates.Observer
 	if o.metrics {
-		m = metrics.NewAPI(o.providers, w.st.NewestAsOf, func() time.Time { return w.now })
+		m = metrics.NewAPI(o.providers, w.st.Rates.NewestAsOf, func() time.Time { return w.now })
 		observer = m
 	}
 	staleAfter := func(string) time.Duration { return o.staleAfter }
@@ -147,7 +148,7 @@ func newWorld(t *testing.T, o options) *world {
 	if o.historyCache {
 		ropts.HistoryCacheBytes = rates.DefaultHistoryCacheBytes
 	}
-	svc := rates.New(w.st, w.cache, ropts)
+	svc := rates.New(w.st.Rates, w.st.Quality, w.cache, ropts)
 	if (o.nearCache && !o.noWatch) || o.historyCache {
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
@@ -162,7 +163,7 @@ func newWorld(t *testing.T, o options) *world {
 	if o.maxAge == 0 {
 		o.maxAge = o.staleAfter
 	}
-	w.conv = conversions.New(svc, w.st, conversions.Options{
+	w.conv = conversions.New(svc, w.st.Conversions, conversions.Options{
 		Margin: decimal.RequireFromString(o.margin), MaxRateAge: func(string) time.Duration { return o.maxAge }, Now: func() time.Time { return w.now },
 		QuoteTTL: o.quoteTTL,
 	})
@@ -172,7 +173,7 @@ func newWorld(t *testing.T, o options) *world {
 	if authRedis == nil {
 		authRedis, authPrefix = testenv.Redis(t)
 	}
-	w.auth = clients.NewAuthenticator(w.st, authRedis, authPrefix, quiet)
+	w.auth = clients.NewAuthenticator(w.st.Keys, authRedis, authPrefix, quiet)
 	actx, stopAuth := context.WithCancel(context.Background())
 	t.Cleanup(stopAuth)
 	go w.auth.Watch(actx)
@@ -189,10 +190,10 @@ func newWorld(t *testing.T, o options) *world {
 		RatesPublic: !o.ratesPrivate,
 		Rates:       svc,
 		Conversions: w.conv,
-		AuditKeys:   w.st,
+		AuditKeys:   w.st.Audit,
 		Checks: map[string]httpapi.Check{
 			"postgres":        w.st.Ping,
-			"postgres_writes": func(ctx context.Context) error { return w.st.CanWrite(ctx, 250*time.Millisecond) },
+			"postgres_writes": func(ctx context.Context) error { return w.st.Conversions.CanWrite(ctx, 250*time.Millisecond) },
 			"redis":           w.cache.Ping,
 		},
 		Required:           []string{"postgres"},
@@ -223,13 +224,13 @@ func (w *world) ingest(t *testing.T, sets ...fx.RateSet) {
 	ctx := context.Background()
 	provs := map[string]bool{}
 	for i := len(sets) - 1; i >= 0; i-- {
-		if _, err := w.st.InsertRates(ctx, sets[i], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: sets[i].AsOf.Add(5 * time.Minute)}); err != nil {
+		if _, err := w.st.Rates.InsertRates(ctx, sets[i], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: sets[i].AsOf.Add(5 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		provs[sets[i].Provider] = true
 	}
 	for p := range provs {
-		rows, err := w.st.LatestServable(ctx, []string{p}, nil, time.Time{})
+		rows, err := w.st.Rates.LatestServable(ctx, []string{p}, nil, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -372,7 +373,7 @@ func (w *world) newKey(t *testing.T, name string, scopes ...string) (key, id str
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.st.CreateAPIKey(context.Background(), k, hash); err != nil {
+	if err := w.st.Keys.CreateAPIKey(context.Background(), k, hash); err != nil {
 		t.Fatal(err)
 	}
 	return plain, k.ID
@@ -383,7 +384,7 @@ func (w *world) newKey(t *testing.T, name string, scopes ...string) (key, id str
 func (w *world) replica(t *testing.T, quotas map[string]int) *fiber.App {
 	t.Helper()
 	d := w.deps
-	d.Auth = clients.NewAuthenticator(w.st, w.quotaRedis, w.quotaPrefix, quiet)
+	d.Auth = clients.NewAuthenticator(w.st.Keys, w.quotaRedis, w.quotaPrefix, quiet)
 	d.Quotas = clients.NewQuotas(w.quotaRedis, w.quotaPrefix, quotas, nil)
 	return httpapi.New(d)
 }

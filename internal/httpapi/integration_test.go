@@ -208,7 +208,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	// With a published key, the keys match the document too.
 	sealing := testenv.NewSealing(t)
 	pub, _ := audit.EncodePublicKey(sealing.Signer.PublicKey())
-	if err := w.st.RegisterSigningKey(context.Background(), sealing.Signer.KeyID(), pub); err != nil {
+	if err := w.st.Audit.RegisterSigningKey(context.Background(), sealing.Signer.KeyID(), pub); err != nil {
 		t.Fatal(err)
 	}
 	check(t, "/api/v1/audit/public-key", 200)

@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/provider/ecb"
 	"ces/internal/store"
 )
@@ -66,7 +67,7 @@ func TestPoisonedCacheNeverPricesAReceipt(t *testing.T) {
 	if r.Status != 201 || rc.MidRate != fx.Exact(values["JPY"]) || rc.Legs[0].Rate != rc.MidRate {
 		t.Fatalf("after the repair: %d %s, want mid_rate %s", r.Status, r.Body, values["JPY"])
 	}
-	stored, err := w.st.ConversionByID(ctx, rc.ID)
+	stored, err := w.st.Conversions.ConversionByID(ctx, rc.ID)
 	if err != nil || !stored.MidRate.Equal(stored.Legs[0].Value) {
 		t.Fatalf("stored receipt %+v contradicts its leg: %v", stored, err)
 	}
@@ -114,14 +115,14 @@ func TestHeldSeriesIsNotPriced(t *testing.T) {
 			next.Rates[i].Value = values["JPY"].Div(decimal.NewFromInt(10))
 		}
 	}
-	res, err := w.st.InsertRates(ctx, next, store.Origin{WorkflowID: "ingest", RunID: "held", FetchedAt: next.AsOf, JumpLimit: decimal.RequireFromString("0.2")})
+	res, err := w.st.Rates.InsertRates(ctx, next, store.Origin{WorkflowID: "ingest", RunID: "held", FetchedAt: next.AsOf, Judge: gate.Judge(decimal.RequireFromString("0.2"))})
 	if err != nil || len(res.Quarantined) != 1 || res.Quarantined[0].Rate.Quote != "JPY" {
 		t.Fatalf("the gate did not hold JPY alone: %+v %v", res.Quarantined, err)
 	}
 	held := res.Quarantined[0]
 	// The new day reaches the cache, but not (yet) the held series: the
 	// database's check refuses what the API's copy would price.
-	rows, err := w.st.LatestServable(ctx, []string{ecb.Name}, nil, time.Time{})
+	rows, err := w.st.Rates.LatestServable(ctx, []string{ecb.Name}, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestHeldSeriesIsNotPriced(t *testing.T) {
 	}
 	before++
 
-	if _, err := w.st.DecideQuarantine(ctx, held.ID, true, "the devaluation is real", "operator"); err != nil {
+	if _, err := w.st.Quality.DecideQuarantine(ctx, held.ID, true, "the devaluation is real", "operator", gate.Cascade); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.rates.Resync(ctx, ecb.Name); err != nil {

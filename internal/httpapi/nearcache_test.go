@@ -115,7 +115,7 @@ func TestFrozenRedisCostsOneWait(t *testing.T) {
 	hole := newBlackHole(t)
 	w := newWorld(t, options{nearCache: true, noWatch: true, redisURL: "redis://" + hole.ln.Addr().String() + "/0"})
 	for _, s := range ecbHistory(t)[:2] {
-		if _, err := w.st.InsertRates(context.Background(), s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
+		if _, err := w.st.Rates.InsertRates(context.Background(), s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -74,7 +74,7 @@ func TestQuoteLocksTheRateOnce(t *testing.T) {
 	if r.Status != 201 || rc.MidRate != q.MidRate || rc.AppliedRate != q.AppliedRate || rc.ConvertedAmount != q.ConvertedAmount || rc.QuoteID != q.ID {
 		t.Fatalf("quoted conversion: %d %s\nquote %+v", r.Status, r.Body, q)
 	}
-	stored, err := w.st.ConversionByID(context.Background(), rc.ID)
+	stored, err := w.st.Conversions.ConversionByID(context.Background(), rc.ID)
 	if err != nil || stored.QuoteID != q.ID || !strings.Contains(audit.Canonical(stored), "quote_id="+q.ID) || stored.Legs[0].ID != q.Legs[0].ID {
 		t.Fatalf("stored receipt %+v, %v", stored, err)
 	}

@@ -188,7 +188,7 @@ func TestSuspendedPair(t *testing.T) {
 	w := twoSourceWorld(t, options{})
 	ctx := context.Background()
 	convert := `{"amount":"500.00","from_currency":"USD","to_currency":"NGN"}`
-	if err := w.st.SetSuspension(ctx, "NGN", "USD", true, "CBN publication under review", "ops"); err != nil {
+	if err := w.st.Quality.SetSuspension(ctx, "NGN", "USD", true, "CBN publication under review", "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.rates.SyncSuspensions(ctx); err != nil {
@@ -215,7 +215,7 @@ func TestSuspendedPair(t *testing.T) {
 	if n := w.auditRows(t); n != 0 {
 		t.Fatalf("%d conversions recorded while suspended", n)
 	}
-	if err := w.st.SetSuspension(ctx, "USD", "NGN", false, "reviewed", "ops"); err != nil {
+	if err := w.st.Quality.SetSuspension(ctx, "USD", "NGN", false, "reviewed", "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.rates.SyncSuspensions(ctx); err != nil {
@@ -238,7 +238,7 @@ func TestSuspendedPair(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &full); err != nil || full.Rule != "direct" || len(full.Legs) != 1 || full.Legs[0].Provider != "cbn" {
 		t.Fatalf("receipt rule/legs: %s", r.Body)
 	}
-	if stored, err := w.st.ConversionByID(ctx, rc.ID); err != nil || stored.Rule != "direct" || audit.ReceiptHash(stored) != rc.Hash {
+	if stored, err := w.st.Conversions.ConversionByID(ctx, rc.ID); err != nil || stored.Rule != "direct" || audit.ReceiptHash(stored) != rc.Hash {
 		t.Fatalf("stored receipt %+v, %v", stored, err)
 	}
 }
@@ -248,7 +248,7 @@ func TestSuspendedPair(t *testing.T) {
 func TestSuspendedLegIsNotPriced(t *testing.T) {
 	w := twoSourceWorld(t, options{})
 	ctx := context.Background()
-	if err := w.st.SetSuspension(ctx, "EUR", "NGN", true, "CBN euro row under review", "ops"); err != nil {
+	if err := w.st.Quality.SetSuspension(ctx, "EUR", "NGN", true, "CBN euro row under review", "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.rates.SyncSuspensions(ctx); err != nil {
@@ -284,7 +284,7 @@ func TestSuspendedLegIsNotPriced(t *testing.T) {
 func TestLostSuspensionUpdateIsRepaired(t *testing.T) {
 	w := twoSourceWorld(t, options{})
 	ctx := context.Background()
-	if err := w.st.SetSuspension(ctx, "USD", "NGN", true, "review", "ops"); err != nil {
+	if err := w.st.Quality.SetSuspension(ctx, "USD", "NGN", true, "review", "ops"); err != nil {
 		t.Fatal(err)
 	}
 	// Redis still says "nothing suspended", as of now: trusted for a while.

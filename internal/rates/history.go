@@ -23,8 +23,9 @@ type pastStore interface {
 	Publications(ctx context.Context, provider string, from time.Time) ([]time.Time, error)
 }
 
-// changeListener tells the history cache of changes to stored history.
-type changeListener interface {
+// ChangeListener tells the history cache of changes to stored history
+// (*store.Rates).
+type ChangeListener interface {
 	ListenRateChanges(ctx context.Context, ready func() error, change func(store.RateChange) error) error
 }
 
@@ -44,7 +45,7 @@ type changeListener interface {
 // PostgreSQL.
 type past struct {
 	store     pastStore
-	changes   changeListener
+	changes   ChangeListener
 	providers []string
 	states    *otter.Cache[stateKey, *state]
 	counter   *stats.Counter
@@ -113,7 +114,7 @@ const DefaultHistoryCacheBytes = 64 << 20
 
 // newPast bounds the states to three quarters of maxBytes and the
 // memoized answers to the rest.
-func newPast(st pastStore, changes changeListener, providers []string, maxBytes int64) *past {
+func newPast(st pastStore, changes ChangeListener, providers []string, maxBytes int64) *past {
 	counter := stats.NewCounter()
 	return &past{
 		store: st, changes: changes, providers: providers, counter: counter, instants: map[string][]int64{},

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/provider/cbn"
 	"ces/internal/provider/ecb"
 	"ces/internal/provider/oxr"
@@ -102,8 +103,8 @@ func historyAnswer(qs []fx.Quote, err error) string {
 func services(t *testing.T, st *store.Store, maxBytes int64) (mem, db *Service) {
 	t.Helper()
 	provs := []string{ecb.Name, oxr.Name, cbn.Name}
-	mem = New(st, nil, Options{Providers: provs, HistoryCacheBytes: maxBytes})
-	db = New(st, nil, Options{Providers: provs})
+	mem = New(st.Rates, st.Quality, nil, Options{Providers: provs, HistoryCacheBytes: maxBytes})
+	db = New(st.Rates, st.Quality, nil, Options{Providers: provs})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go mem.past.run(ctx, func(err error) { t.Logf("listener: %v", err) })
@@ -191,7 +192,7 @@ func TestHistoryFromMemoryMatchesPostgreSQL(t *testing.T) {
 	// Day 20 is held back for the backfill below; day 10 lacks USD and
 	// GBP; day 30's JPY jumps and is held by the quality gate.
 	var backfill fx.RateSet
-	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: time.Now(), JumpLimit: decimal.RequireFromString("0.2")}
+	gated := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: time.Now(), Judge: gate.Judge(decimal.RequireFromString("0.2"))}
 	for i, set := range ecbSets {
 		switch i {
 		case 20:
@@ -207,14 +208,14 @@ func TestHistoryFromMemoryMatchesPostgreSQL(t *testing.T) {
 				}
 			}
 		}
-		if _, err := st.InsertSets(ctx, []fx.RateSet{set}, gate); err != nil {
+		if _, err := st.Rates.InsertSets(ctx, []fx.RateSet{set}, gated); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.InsertSets(ctx, others, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: time.Now()}); err != nil {
+	if _, err := st.Rates.InsertSets(ctx, others, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	held, err := st.Quarantines(ctx, true, 10)
+	held, err := st.Quality.Quarantines(ctx, true, 10)
 	if err != nil || len(held) == 0 {
 		t.Fatalf("quarantines = %v, %v; want the doubled JPY held", held, err)
 	}
@@ -236,7 +237,7 @@ func TestHistoryFromMemoryMatchesPostgreSQL(t *testing.T) {
 		compareHistory(t, mem, db, start.Add(time.Nanosecond), end.Add(time.Microsecond))
 	})
 	t.Run("release", func(t *testing.T) {
-		if _, err := st.DecideQuarantine(ctx, held[0].ID, true, "checked with the ECB", "test"); err != nil {
+		if _, err := st.Quality.DecideQuarantine(ctx, held[0].ID, true, "checked with the ECB", "test", gate.Cascade); err != nil {
 			t.Fatal(err)
 		}
 		at := held[0].Rate.AsOf.Add(time.Minute)
@@ -251,7 +252,7 @@ func TestHistoryFromMemoryMatchesPostgreSQL(t *testing.T) {
 	t.Run("backfill", func(t *testing.T) {
 		at := backfill.AsOf.Add(time.Hour)
 		before := answer(mem.At(ctx, "EUR", "USD", at, ""))
-		if _, err := st.InsertSets(ctx, []fx.RateSet{backfill}, gate); err != nil {
+		if _, err := st.Rates.InsertSets(ctx, []fx.RateSet{backfill}, gated); err != nil {
 			t.Fatal(err)
 		}
 		want := answer(db.At(ctx, "EUR", "USD", at, ""))

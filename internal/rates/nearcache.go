@@ -219,7 +219,7 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	held, err := cachedOrRead(ctx, s, s.cache.Held, s.store.HeldSeries, s.cache.SetHeld)
+	held, err := cachedOrRead(ctx, s, s.cache.Held, s.standing.HeldSeries, s.cache.SetHeld)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	held, err := s.store.HeldSeries(ctx)
+	held, err := s.standing.HeldSeries(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +272,7 @@ func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
 }
 
 func (s *Service) suspensionsFromDatabase(ctx context.Context) (map[string]bool, error) {
-	list, err := s.store.Suspensions(ctx)
+	list, err := s.standing.Suspensions(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,6 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"ces/internal/cache"
 	"ces/internal/fx"
 	"ces/internal/policy"
 	"ces/internal/store"
@@ -50,12 +49,42 @@ type Result struct {
 	Source      Source
 }
 
+// RateStore reads released rates from PostgreSQL (*store.Rates).
+type RateStore interface {
+	pastStore
+	LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error)
+	LatestServablePair(ctx context.Context, providers []string, a, b string, at time.Time) ([]fx.Rate, error)
+	History(ctx context.Context, provider, base, quote string, start, end time.Time) ([]fx.Rate, error)
+}
+
+// Standing reads what the quality gate and the operators keep out of
+// pricing (*store.Quality): series whose newest publication is held, and
+// suspended pairs.
+type Standing interface {
+	HeldSeries(ctx context.Context) (map[policy.Series]time.Time, error)
+	Suspensions(ctx context.Context) ([]store.Suspension, error)
+}
+
+// Cache is the shared copy of the latest rates and of the standing, kept
+// in Redis (*cache.Cache), with its announcements of updates.
+type Cache interface {
+	Latest(ctx context.Context, providers []string) (map[string][]fx.Rate, error)
+	SetLatest(ctx context.Context, provider string, rates []fx.Rate, writer string) (int, error)
+	ReplaceLatest(ctx context.Context, provider string, rates []fx.Rate) (int, error)
+	Held(ctx context.Context) (map[policy.Series]time.Time, time.Time, error)
+	SetHeld(ctx context.Context, held map[policy.Series]time.Time, readAt time.Time) error
+	Suspensions(ctx context.Context) (map[string]bool, time.Time, error)
+	SetSuspensions(ctx context.Context, pairs []string, readAt time.Time) error
+	Watch(ctx context.Context, onUpdate func(provider string))
+}
+
 // Service answers rate questions about the configured providers.
 type Service struct {
 	providers  []string
 	priority   []string
-	store      *store.Store
-	cache      *cache.Cache
+	store      RateStore
+	standing   Standing
+	cache      Cache
 	staleAfter func(provider string) time.Duration
 	now        func() time.Time
 	observer   Observer
@@ -103,9 +132,9 @@ type Options struct {
 	// zero answers every historical question from PostgreSQL.
 	HistoryCacheBytes int64
 	// Listen is where the history cache listens for changes (default: the
-	// store it reads), so that the listening connection can be one of its
-	// own rather than one of the pool's.
-	Listen *store.Store
+	// rate store, when it can listen), so that the listening connection
+	// can be one of its own rather than one of the pool's.
+	Listen ChangeListener
 }
 
 // HistoryStatesPerAnswer is how many publications of one provider a
@@ -114,8 +143,9 @@ type Options struct {
 // so one client's long range cannot evict everyone's cached instants.
 const HistoryStatesPerAnswer = 64
 
-// New returns a Service reading st and c.
-func New(st *store.Store, c *cache.Cache, o Options) *Service {
+// New returns a Service reading released rates from st, the standing
+// from q and both through c.
+func New(st RateStore, q Standing, c Cache, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -128,15 +158,17 @@ func New(st *store.Store, c *cache.Cache, o Options) *Service {
 	if o.StaleAfter == nil {
 		o.StaleAfter = func(string) time.Duration { return 97 * time.Hour }
 	}
-	svc := &Service{providers: o.Providers, priority: o.Priority, store: st, cache: c, staleAfter: o.StaleAfter,
+	svc := &Service{providers: o.Providers, priority: o.Priority, store: st, standing: q, cache: c, staleAfter: o.StaleAfter,
 		now: o.Now, observer: o.Observer, log: o.Log}
 	svc.near.ttl = o.NearCacheTTL
 	if o.HistoryCacheBytes > 0 {
-		var changes changeListener = st
-		if o.Listen != nil {
-			changes = o.Listen
+		changes := o.Listen
+		if changes == nil {
+			changes, _ = st.(ChangeListener)
 		}
-		svc.past = newPast(st, changes, o.Providers, o.HistoryCacheBytes)
+		if changes != nil {
+			svc.past = newPast(st, changes, o.Providers, o.HistoryCacheBytes)
+		}
 	}
 	return svc
 }
@@ -583,7 +615,7 @@ func (s *Service) Repair(ctx context.Context, provider string) error {
 // Redis and drops the in-process copy.
 func (s *Service) SyncHeld(ctx context.Context) error {
 	readAt := time.Now()
-	held, err := s.store.HeldSeries(ctx)
+	held, err := s.standing.HeldSeries(ctx)
 	if err != nil {
 		return err
 	}
@@ -598,7 +630,7 @@ func (s *Service) SyncHeld(ctx context.Context) error {
 // and drops the in-process copy.
 func (s *Service) SyncSuspensions(ctx context.Context) error {
 	readAt := time.Now()
-	list, err := s.store.Suspensions(ctx)
+	list, err := s.standing.Suspensions(ctx)
 	if err != nil {
 		return err
 	}

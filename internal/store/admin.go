@@ -26,7 +26,7 @@ type AdminAction struct {
 }
 
 // RecordAdminAction appends an action to the admin audit log.
-func (s *Store) RecordAdminAction(ctx context.Context, a AdminAction) error {
+func (s *Console) RecordAdminAction(ctx context.Context, a AdminAction) error {
 	if _, err := s.db.NewInsert().Model(&a).ExcludeColumn("id").Exec(ctx); err != nil {
 		return fmt.Errorf("store: record admin action: %w", err)
 	}
@@ -34,7 +34,7 @@ func (s *Store) RecordAdminAction(ctx context.Context, a AdminAction) error {
 }
 
 // AdminActions returns the newest actions first.
-func (s *Store) AdminActions(ctx context.Context, limit int) ([]AdminAction, error) {
+func (s *Console) AdminActions(ctx context.Context, limit int) ([]AdminAction, error) {
 	var out []AdminAction
 	if err := s.db.NewSelect().Model(&out).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: admin actions: %w", err)
@@ -88,7 +88,7 @@ func (f RateFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 // RatesPage returns up to limit rates matching f, newest first, after the
 // cursor (nil: from the newest). Keyset pagination keeps every page as
 // cheap as the first, however deep.
-func (s *Store) RatesPage(ctx context.Context, f RateFilter, after *Cursor, limit int) ([]RateRecord, error) {
+func (s *Rates) RatesPage(ctx context.Context, f RateFilter, after *Cursor, limit int) ([]RateRecord, error) {
 	var rows []rateRow
 	q := f.apply(s.db.NewSelect().Model(&rows)).OrderExpr("as_of DESC, id DESC").Limit(int64(limit))
 	if after != nil {
@@ -106,7 +106,7 @@ func (s *Store) RatesPage(ctx context.Context, f RateFilter, after *Cursor, limi
 
 // StreamRates calls fn for every rate matching f, newest first, reading
 // in pages so memory stays flat whatever the size of the result.
-func (s *Store) StreamRates(ctx context.Context, f RateFilter, fn func(RateRecord) error) error {
+func (s *Rates) StreamRates(ctx context.Context, f RateFilter, fn func(RateRecord) error) error {
 	var after *Cursor
 	for {
 		page, err := s.RatesPage(ctx, f, after, 2000)
@@ -127,7 +127,7 @@ func (s *Store) StreamRates(ctx context.Context, f RateFilter, fn func(RateRecor
 }
 
 // RateRecordByID returns one stored rate with its origin.
-func (s *Store) RateRecordByID(ctx context.Context, id int64) (RateRecord, error) {
+func (s *Rates) RateRecordByID(ctx context.Context, id int64) (RateRecord, error) {
 	var row rateRow
 	err := s.db.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -149,7 +149,7 @@ type ConversionFilter struct {
 
 // ConversionsPage returns receipts matching f, newest first, before the
 // cursor seq (0: from the newest). Legs carry only their ids.
-func (s *Store) ConversionsPage(ctx context.Context, f ConversionFilter, beforeSeq int64, limit int) ([]fx.Receipt, []int64, error) {
+func (s *Conversions) ConversionsPage(ctx context.Context, f ConversionFilter, beforeSeq int64, limit int) ([]fx.Receipt, []int64, error) {
 	var rows []auditRow
 	q := s.db.NewSelect().Model(&rows).OrderExpr("seq DESC").Limit(int64(limit))
 	if f.From != "" {

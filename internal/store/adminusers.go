@@ -95,7 +95,7 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (AdminUser, err
 
 // CreateAdminUser stores a new console user and its first change (its
 // role, enabled), in one transaction.
-func (s *Store) CreateAdminUser(ctx context.Context, n NewAdminUser) (AdminUser, error) {
+func (s *Console) CreateAdminUser(ctx context.Context, n NewAdminUser) (AdminUser, error) {
 	u := adminUser{Username: n.Username, PasswordHash: n.PasswordHash}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&u).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx); err != nil {
@@ -119,7 +119,7 @@ func (s *Store) CreateAdminUser(ctx context.Context, n NewAdminUser) (AdminUser,
 
 // AdminCredentials returns a console user as it stands now and its
 // password hash, for sign-in.
-func (s *Store) AdminCredentials(ctx context.Context, username string) (AdminUser, string, error) {
+func (s *Console) AdminCredentials(ctx context.Context, username string) (AdminUser, string, error) {
 	var hash string
 	u, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userStateColumns+", u.password_hash"+userStateFrom+" WHERE u.username = ?", username), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -132,7 +132,7 @@ func (s *Store) AdminCredentials(ctx context.Context, username string) (AdminUse
 }
 
 // AdminUser returns one console user as it stands now.
-func (s *Store) AdminUser(ctx context.Context, id int64) (AdminUser, error) {
+func (s *Console) AdminUser(ctx context.Context, id int64) (AdminUser, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userStateColumns+userStateFrom+" WHERE u.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return AdminUser{}, ErrNotFound
@@ -144,7 +144,7 @@ func (s *Store) AdminUser(ctx context.Context, id int64) (AdminUser, error) {
 }
 
 // AdminUsers returns every console user as it stands now, by username.
-func (s *Store) AdminUsers(ctx context.Context) ([]AdminUser, error) {
+func (s *Console) AdminUsers(ctx context.Context) ([]AdminUser, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+userStateColumns+userStateFrom+" ORDER BY u.username")
 	if err != nil {
 		return nil, fmt.Errorf("store: admin users: %w", err)
@@ -171,20 +171,20 @@ const userChangesLock int64 = 0x63657375736572 // "cesuser"
 
 // SetAdminRole gives a console user role from now on. It takes effect on
 // the user's next request: sessions read the current role.
-func (s *Store) SetAdminRole(ctx context.Context, id int64, role, by, reason string) error {
+func (s *Console) SetAdminRole(ctx context.Context, id int64, role, by, reason string) error {
 	return s.changeAdminUser(ctx, id, by, reason, func(c *userChangeRow) { c.Role = role })
 }
 
 // SetAdminDisabled disables a console user, ending all its sessions in the
 // same transaction, or enables it again (it then signs in anew).
-func (s *Store) SetAdminDisabled(ctx context.Context, id int64, disabled bool, by, reason string) error {
+func (s *Console) SetAdminDisabled(ctx context.Context, id int64, disabled bool, by, reason string) error {
 	return s.changeAdminUser(ctx, id, by, reason, func(c *userChangeRow) { c.Disabled = disabled })
 }
 
 // changeAdminUser appends a change of user id, made by edit from its
 // current state. A reason is required. It refuses (ErrLastAdmin, nothing
 // written) a change that takes away the last enabled admin.
-func (s *Store) changeAdminUser(ctx context.Context, id int64, by, reason string, edit func(*userChangeRow)) error {
+func (s *Console) changeAdminUser(ctx context.Context, id int64, by, reason string, edit func(*userChangeRow)) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return ErrReasonRequired
@@ -241,7 +241,7 @@ type Session struct {
 }
 
 // CreateSession stores a session under the hash of its token.
-func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error {
+func (s *Console) CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error {
 	_, err := s.db.NewRaw(`INSERT INTO admin_sessions (token_sha256, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, now(), ?)`,
 		tokenHash, userID, csrf, expires.UTC()).Exec(ctx)
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int6
 // SessionByToken returns the session with that token hash unexpired at
 // now, of a user enabled now, with the user's current role. A user
 // disabled, or without a role, has no session, whatever rows remain.
-func (s *Store) SessionByToken(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+func (s *Console) SessionByToken(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	var out Session
 	err := s.db.NewRaw(`SELECT u.id, u.username, c.role, s.csrf_token, s.expires_at
 		FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id
@@ -270,7 +270,7 @@ func (s *Store) SessionByToken(ctx context.Context, tokenHash string, now time.T
 }
 
 // DeleteSession signs a session out, and drops those expired at now.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash string, now time.Time) error {
+func (s *Console) DeleteSession(ctx context.Context, tokenHash string, now time.Time) error {
 	_, err := s.db.NewRaw(`DELETE FROM admin_sessions WHERE token_sha256 = ? OR expires_at < ?`, tokenHash, now.UTC()).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: delete session: %w", err)

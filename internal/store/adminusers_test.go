@@ -21,7 +21,7 @@ import (
 
 func newUser(t *testing.T, st *store.Store, username, role string) store.AdminUser {
 	t.Helper()
-	u, err := st.CreateAdminUser(context.Background(), store.NewAdminUser{Username: username, PasswordHash: "$2a$04$x", Role: role, By: "test"})
+	u, err := st.Console.CreateAdminUser(context.Background(), store.NewAdminUser{Username: username, PasswordHash: "$2a$04$x", Role: role, By: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +49,10 @@ func TestAdminUserChanges(t *testing.T) {
 	now := time.Now()
 	boss := newUser(t, st, "boss", store.RoleAdmin)
 	ops := newUser(t, st, "ops", store.RoleOperator)
-	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: "ops", PasswordHash: "x", Role: store.RoleViewer, By: "test"}); !errors.Is(err, store.ErrUserExists) {
+	if _, err := st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: "ops", PasswordHash: "x", Role: store.RoleViewer, By: "test"}); !errors.Is(err, store.ErrUserExists) {
 		t.Fatalf("a taken username: %v, want ErrUserExists", err)
 	}
-	if _, err := st.CreateAdminUser(ctx, store.NewAdminUser{Username: "root", PasswordHash: "x", Role: "root", By: "test"}); err == nil {
+	if _, err := st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: "root", PasswordHash: "x", Role: "root", By: "test"}); err == nil {
 		t.Fatal("the database accepted the role root")
 	}
 	if countRows(t, st, "admin_users", "username = 'root'") != 0 {
@@ -60,7 +60,7 @@ func TestAdminUserChanges(t *testing.T) {
 	}
 	signIn := func(id int64) string {
 		token := strings.Repeat("0", 40) + testenv.Suffix() + testenv.Suffix()
-		if err := st.CreateSession(ctx, token, id, strings.Repeat("c", 64), now.Add(time.Hour)); err != nil {
+		if err := st.Console.CreateSession(ctx, token, id, strings.Repeat("c", 64), now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		return token
@@ -76,14 +76,16 @@ func TestAdminUserChanges(t *testing.T) {
 		wantDisabled bool
 		wantSessions int
 	}{
-		{"no reason", func() error { return st.SetAdminRole(ctx, ops.ID, store.RoleViewer, "boss", " ") }, store.ErrReasonRequired, store.RoleOperator, false, 2},
-		{"unknown user", func() error { return st.SetAdminRole(ctx, 1<<40, store.RoleViewer, "boss", "x") }, store.ErrNotFound, store.RoleOperator, false, 2},
-		{"demote, sessions kept", func() error { return st.SetAdminRole(ctx, ops.ID, store.RoleViewer, "boss", "reads only now") }, nil, store.RoleViewer, false, 2},
-		{"disable ends every session", func() error { return st.SetAdminDisabled(ctx, ops.ID, true, "boss", "left the team") }, nil, store.RoleViewer, true, 0},
-		{"role change of a disabled user keeps it disabled", func() error { return st.SetAdminRole(ctx, ops.ID, store.RoleOperator, "boss", "back next week") }, nil, store.RoleOperator, true, 0},
-		{"enable", func() error { return st.SetAdminDisabled(ctx, ops.ID, false, "boss", "back") }, nil, store.RoleOperator, false, 0},
-		{"the last admin cannot step down", func() error { return st.SetAdminRole(ctx, boss.ID, store.RoleOperator, "boss", "x") }, store.ErrLastAdmin, store.RoleOperator, false, 0},
-		{"nor be disabled", func() error { return st.SetAdminDisabled(ctx, boss.ID, true, "ops", "x") }, store.ErrLastAdmin, store.RoleOperator, false, 0},
+		{"no reason", func() error { return st.Console.SetAdminRole(ctx, ops.ID, store.RoleViewer, "boss", " ") }, store.ErrReasonRequired, store.RoleOperator, false, 2},
+		{"unknown user", func() error { return st.Console.SetAdminRole(ctx, 1<<40, store.RoleViewer, "boss", "x") }, store.ErrNotFound, store.RoleOperator, false, 2},
+		{"demote, sessions kept", func() error { return st.Console.SetAdminRole(ctx, ops.ID, store.RoleViewer, "boss", "reads only now") }, nil, store.RoleViewer, false, 2},
+		{"disable ends every session", func() error { return st.Console.SetAdminDisabled(ctx, ops.ID, true, "boss", "left the team") }, nil, store.RoleViewer, true, 0},
+		{"role change of a disabled user keeps it disabled", func() error {
+			return st.Console.SetAdminRole(ctx, ops.ID, store.RoleOperator, "boss", "back next week")
+		}, nil, store.RoleOperator, true, 0},
+		{"enable", func() error { return st.Console.SetAdminDisabled(ctx, ops.ID, false, "boss", "back") }, nil, store.RoleOperator, false, 0},
+		{"the last admin cannot step down", func() error { return st.Console.SetAdminRole(ctx, boss.ID, store.RoleOperator, "boss", "x") }, store.ErrLastAdmin, store.RoleOperator, false, 0},
+		{"nor be disabled", func() error { return st.Console.SetAdminDisabled(ctx, boss.ID, true, "ops", "x") }, store.ErrLastAdmin, store.RoleOperator, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,35 +97,35 @@ func TestAdminUserChanges(t *testing.T) {
 			if got := countRows(t, st, "admin_user_changes", "true"); (err == nil) != (got == rows+1) || (err != nil && got != rows) {
 				t.Fatalf("history rows %d -> %d after err %v", rows, got, err)
 			}
-			u, err := st.AdminUser(ctx, ops.ID)
+			u, err := st.Console.AdminUser(ctx, ops.ID)
 			if err != nil || u.Role != tt.wantRole || u.Disabled != tt.wantDisabled {
 				t.Fatalf("ops = %+v, %v; want %s, disabled %v", u, err, tt.wantRole, tt.wantDisabled)
 			}
 			if n := countRows(t, st, "admin_sessions", "user_id = ?", ops.ID); n != tt.wantSessions {
 				t.Fatalf("ops has %d sessions, want %d", n, tt.wantSessions)
 			}
-			if b, err := st.AdminUser(ctx, boss.ID); err != nil || b.Role != store.RoleAdmin || b.Disabled {
+			if b, err := st.Console.AdminUser(ctx, boss.ID); err != nil || b.Role != store.RoleAdmin || b.Disabled {
 				t.Fatalf("boss = %+v, %v", b, err)
 			}
 		})
 	}
-	if _, err := st.SessionByToken(ctx, first, now); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.Console.SessionByToken(ctx, first, now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a session ended by the disable still answers: %v", err)
 	}
 
 	// A session made while the user is disabled (a sign-in racing the
 	// disable) is not a session: the check reads the current state.
-	if err := st.SetAdminDisabled(ctx, ops.ID, true, "boss", "again"); err != nil {
+	if err := st.Console.SetAdminDisabled(ctx, ops.ID, true, "boss", "again"); err != nil {
 		t.Fatal(err)
 	}
 	late := signIn(ops.ID)
-	if _, err := st.SessionByToken(ctx, late, now); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.Console.SessionByToken(ctx, late, now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a disabled user's session answers: %v", err)
 	}
-	if err := st.SetAdminDisabled(ctx, ops.ID, false, "boss", "back again"); err != nil {
+	if err := st.Console.SetAdminDisabled(ctx, ops.ID, false, "boss", "back again"); err != nil {
 		t.Fatal(err)
 	}
-	s, err := st.SessionByToken(ctx, late, now)
+	s, err := st.Console.SessionByToken(ctx, late, now)
 	if err != nil || s.UserID != ops.ID || s.Username != "ops" || s.Role != store.RoleOperator {
 		t.Fatalf("session after enabling = %+v, %v", s, err)
 	}
@@ -134,7 +136,7 @@ func TestAdminUserChanges(t *testing.T) {
 			t.Errorf("%s succeeded", q)
 		}
 	}
-	users, err := st.AdminUsers(ctx)
+	users, err := st.Console.AdminUsers(ctx)
 	if err != nil || len(users) != 2 || users[0].Username != "boss" || users[1].Username != "ops" || users[1].ChangedBy != "boss" || users[1].Reason != "back again" {
 		t.Fatalf("users = %+v, %v", users, err)
 	}
@@ -156,7 +158,7 @@ func TestAdminsCannotDemoteEachOtherAtOnce(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			errs[i] = st.SetAdminRole(ctx, admins[(i+1)%n].ID, store.RoleViewer, admins[i].Username, "mutiny")
+			errs[i] = st.Console.SetAdminRole(ctx, admins[(i+1)%n].ID, store.RoleViewer, admins[i].Username, "mutiny")
 		})
 	}
 	close(start)
@@ -220,7 +222,7 @@ func TestMigrationKeepsExistingUsersAdmins(t *testing.T) {
 		t.Fatalf("the rest of the migrations: %+v, %v; want %s first", r, err, roles)
 	}
 	st := store.New(db)
-	u, hash, err := st.AdminCredentials(ctx, "ops")
+	u, hash, err := st.Console.AdminCredentials(ctx, "ops")
 	if err != nil || hash != "hash" || u.Role != store.RoleAdmin || u.Disabled || !strings.HasPrefix(u.ChangedBy, "migration") {
 		t.Fatalf("the existing user after the migration: %+v %q, %v", u, hash, err)
 	}

@@ -34,7 +34,7 @@ func (r apiKeyRow) key() clients.Key {
 }
 
 // CreateAPIKey stores a new key by its hash.
-func (s *Store) CreateAPIKey(ctx context.Context, k clients.Key, hash string) error {
+func (s *Keys) CreateAPIKey(ctx context.Context, k clients.Key, hash string) error {
 	perMinute := sql.NullInt64{Int64: int64(k.RequestsPerMinute), Valid: k.RequestsPerMinute > 0}
 	_, err := s.db.NewRaw(`INSERT INTO api_keys (id, name, prefix, key_sha256, scopes, created_at, created_by, requests_per_minute) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Name, k.Prefix, hash, pgdialect.Array(k.Scopes), k.CreatedAt.UTC(), k.CreatedBy, perMinute).Exec(ctx)
@@ -44,13 +44,13 @@ func (s *Store) CreateAPIKey(ctx context.Context, k clients.Key, hash string) er
 	return nil
 }
 
-func (s *Store) selectAPIKeys(db bun.IDB, rows *[]apiKeyRow) *bun.SelectQuery {
+func (s *Keys) selectAPIKeys(db bun.IDB, rows *[]apiKeyRow) *bun.SelectQuery {
 	return db.NewSelect().Model(rows).ColumnExpr("k.*").ColumnExpr("r.revoked_at").
 		Join("LEFT JOIN api_key_revocations AS r ON r.key_id = k.id")
 }
 
 // APIKeys lists every key, newest first.
-func (s *Store) APIKeys(ctx context.Context) ([]clients.Key, error) {
+func (s *Keys) APIKeys(ctx context.Context) ([]clients.Key, error) {
 	var rows []apiKeyRow
 	if err := s.selectAPIKeys(s.db, &rows).OrderExpr("k.created_at DESC, k.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: api keys: %w", err)
@@ -64,7 +64,7 @@ func (s *Store) APIKeys(ctx context.Context) ([]clients.Key, error) {
 
 // APIKeyByHash returns the key whose SHA-256 is hash, revoked or not;
 // fx.ErrUnauthorized when there is none.
-func (s *Store) APIKeyByHash(ctx context.Context, hash string) (clients.Key, error) {
+func (s *Keys) APIKeyByHash(ctx context.Context, hash string) (clients.Key, error) {
 	var rows []apiKeyRow
 	if err := s.selectAPIKeys(s.db, &rows).Where("k.key_sha256 = ?", hash).Limit(1).Scan(ctx); err != nil {
 		return clients.Key{}, fmt.Errorf("store: api key: %w: %w", fx.ErrDatabaseUnavailable, err)
@@ -77,7 +77,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (clients.Key, err
 
 // RevokeAPIKey revokes the key id; revoking it again changes nothing. It
 // reports ErrNotFound for an unknown id.
-func (s *Store) RevokeAPIKey(ctx context.Context, id, by, reason string) error {
+func (s *Keys) RevokeAPIKey(ctx context.Context, id, by, reason string) error {
 	res, err := s.db.NewRaw(`INSERT INTO api_key_revocations (key_id, revoked_by, reason)
 		SELECT id, ?, ? FROM api_keys WHERE id = ?::uuid ON CONFLICT (key_id) DO NOTHING`, by, reason, id).Exec(ctx)
 	if err != nil {

@@ -49,7 +49,7 @@ func (r sealRow) seal() (audit.Seal, error) {
 }
 
 // LatestSeal returns the newest seal, or false when there is none.
-func (s *Store) LatestSeal(ctx context.Context) (audit.Seal, bool, error) {
+func (s *Audit) LatestSeal(ctx context.Context) (audit.Seal, bool, error) {
 	var row sealRow
 	err := s.db.NewSelect().Model(&row).OrderExpr("id DESC").Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -69,7 +69,7 @@ func xminOf(snapshot string) (uint64, error) {
 }
 
 // Seals returns the seals with an id above after, by id.
-func (s *Store) Seals(ctx context.Context, after int64) ([]audit.Seal, error) {
+func (s *Audit) Seals(ctx context.Context, after int64) ([]audit.Seal, error) {
 	var rows []sealRow
 	if err := s.db.NewSelect().Model(&rows).Where("id > ?", after).OrderExpr("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: seals: %w", err)
@@ -91,7 +91,7 @@ func (s *Store) Seals(ctx context.Context, after int64) ([]audit.Seal, error) {
 // there was nothing to seal. Two concurrent sealers cannot fork the chain:
 // prev_seal_hash is unique, so the second fails and, retried, seals after
 // the first.
-func (s *Store) Seal(ctx context.Context, workflowID, runID string, now time.Time, signer *audit.Signer) (audit.Seal, bool, error) {
+func (s *Audit) Seal(ctx context.Context, workflowID, runID string, now time.Time, signer *audit.Signer) (audit.Seal, bool, error) {
 	var out audit.Seal
 	var sealed bool
 	// Repeatable read: the snapshot's horizon and the rows read agree.
@@ -216,7 +216,7 @@ func (r VerifyReport) OK() bool { return r.Problem == "" }
 // PostgreSQL's statistics whether a row of the log was ever updated or
 // deleted, which nothing in CES does: that is how a deleted row no seal
 // covered yet shows, and it makes an incremental run check every row.
-func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
+func (s *Audit) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	var rep VerifyReport
 	seals, err := s.Seals(ctx, 0)
 	if err != nil {
@@ -308,7 +308,7 @@ func resumeAfter(seals []audit.Seal, verified map[int64]string) (int, bool) {
 // DELETE on. The counters survive a clean restart and are lost in a
 // crash or a statistics reset (which takes a superuser), so they are
 // evidence of a change, never proof that there was none.
-func (s *Store) changedHistory(ctx context.Context) (string, error) {
+func (s *Audit) changedHistory(ctx context.Context) (string, error) {
 	var rows []struct {
 		Table   string `bun:"relname"`
 		Updated int64  `bun:"n_tup_upd"`
@@ -344,7 +344,7 @@ type Verification struct {
 }
 
 // RecordVerification appends the outcome of a run of VerifyAudit.
-func (s *Store) RecordVerification(ctx context.Context, rep VerifyReport, full bool, startedBy string, at time.Time) (Verification, error) {
+func (s *Audit) RecordVerification(ctx context.Context, rep VerifyReport, full bool, startedBy string, at time.Time) (Verification, error) {
 	v := Verification{
 		VerifiedAt: at.UTC(), Full: full, SealID: rep.Newest.ID, SealHash: rep.Newest.SealHash, Seals: rep.Seals,
 		Rows: rep.Rows, Unsealed: rep.Unsealed, Problem: rep.Problem, StartedBy: startedBy,
@@ -356,7 +356,7 @@ func (s *Store) RecordVerification(ctx context.Context, rep VerifyReport, full b
 }
 
 // LatestVerification returns the newest recorded verification.
-func (s *Store) LatestVerification(ctx context.Context) (Verification, bool, error) {
+func (s *Audit) LatestVerification(ctx context.Context) (Verification, bool, error) {
 	var v Verification
 	err := s.db.NewSelect().Model(&v).OrderExpr("id DESC").Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -370,7 +370,7 @@ func (s *Store) LatestVerification(ctx context.Context) (Verification, bool, err
 
 // RegisterSigningKey publishes a public key that signs seals; registering
 // it again does nothing.
-func (s *Store) RegisterSigningKey(ctx context.Context, keyID string, publicKeyPEM []byte) error {
+func (s *Audit) RegisterSigningKey(ctx context.Context, keyID string, publicKeyPEM []byte) error {
 	_, err := s.db.NewRaw(`INSERT INTO audit_signing_keys (key_id, public_key) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING`,
 		keyID, string(publicKeyPEM)).Exec(ctx)
 	if err != nil {
@@ -387,7 +387,7 @@ type SigningKey struct {
 }
 
 // SigningKeys lists the published public keys, oldest first.
-func (s *Store) SigningKeys(ctx context.Context) ([]SigningKey, error) {
+func (s *Audit) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 	var keys []SigningKey
 	if err := s.db.NewRaw(`SELECT key_id, public_key, created_at FROM audit_signing_keys ORDER BY created_at, key_id`).Scan(ctx, &keys); err != nil {
 		return nil, fmt.Errorf("store: signing keys: %w", err)
@@ -398,7 +398,7 @@ func (s *Store) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 // verifyRows recomputes the hash and the arithmetic of every audit row
 // written by a transaction in [from, to) and returns their digest, or
 // names the first row whose stored hash or figures do not match.
-func (s *Store) verifyRows(ctx context.Context, from, to uint64, progress func(done int64)) (*audit.Digest, string, error) {
+func (s *Audit) verifyRows(ctx context.Context, from, to uint64, progress func(done int64)) (*audit.Digest, string, error) {
 	const batch = 5000
 	out := &audit.Digest{}
 	lastSeq := int64(-1)
@@ -414,7 +414,7 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64, progress func(d
 		if err != nil {
 			return nil, "", err
 		}
-		quotes, err := s.quotesOf(ctx, rows)
+		quotes, err := quotesOf(ctx, s.db, rows)
 		if err != nil {
 			return nil, "", err
 		}
@@ -453,7 +453,7 @@ func (s *Store) verifyRows(ctx context.Context, from, to uint64, progress func(d
 }
 
 // legsOf reads the rate rows the audit rows were priced from, in one query.
-func (s *Store) legsOf(ctx context.Context, rows []auditRow) (map[int64]fx.Rate, error) {
+func (s *Audit) legsOf(ctx context.Context, rows []auditRow) (map[int64]fx.Rate, error) {
 	var ids []int64
 	for _, row := range rows {
 		for _, id := range []*int64{row.Leg1RateID, row.Leg2RateID} {
@@ -462,7 +462,7 @@ func (s *Store) legsOf(ctx context.Context, rows []auditRow) (map[int64]fx.Rate,
 			}
 		}
 	}
-	legs, err := s.RatesByID(ctx, ids)
+	legs, err := ratesByID(ctx, s.db, ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: verify rows: %w", err)
 	}
@@ -472,7 +472,7 @@ func (s *Store) legsOf(ctx context.Context, rows []auditRow) (map[int64]fx.Rate,
 // OldestUnsealed returns when the oldest audit row no seal covers yet was
 // written; false when every row is sealed. Sealing waits for the oldest
 // transaction running anywhere in the cluster, so a long one shows here.
-func (s *Store) OldestUnsealed(ctx context.Context) (time.Time, bool, error) {
+func (s *Audit) OldestUnsealed(ctx context.Context) (time.Time, bool, error) {
 	var oldest sql.NullTime
 	err := s.db.NewRaw(`SELECT min(created_at) FROM conversion_audits
 		WHERE xact_id >= coalesce((SELECT xmin_to FROM audit_seals ORDER BY id DESC LIMIT 1), '0'::xid8)`).Scan(ctx, &oldest)

@@ -52,7 +52,7 @@ func TestSealAndVerify(t *testing.T) {
 	if len(first) == 0 || first[0].PrevSealHash != audit.GenesisSealHash {
 		t.Fatalf("first seals = %+v", first)
 	}
-	if _, sealed, err := st.Seal(ctx, "seal-2", "run", time.Now(), sealing.Signer); err != nil || sealed {
+	if _, sealed, err := st.Audit.Seal(ctx, "seal-2", "run", time.Now(), sealing.Signer); err != nil || sealed {
 		t.Fatalf("a seal with nothing new: sealed=%v err=%v", sealed, err)
 	}
 	testenv.SeedReceipts(t, st, 2)
@@ -77,7 +77,7 @@ func TestSealAndVerify(t *testing.T) {
 	if rep := sealing.Verify(t, st, false); !rep.OK() || rep.From != second[len(second)-1].ID || rep.Rows != 1 {
 		t.Fatalf("incremental verify = %+v, want only the unsealed row after seal %d", rep, second[len(second)-1].ID)
 	}
-	latest, ok, err := st.LatestSeal(ctx)
+	latest, ok, err := st.Audit.LatestSeal(ctx)
 	if err != nil || !ok || latest.ID != second[len(second)-1].ID {
 		t.Fatalf("latest seal = %+v %v %v", latest, ok, err)
 	}
@@ -125,7 +125,7 @@ func TestVerifyRecomputesEveryReceipt(t *testing.T) {
 	forged.ID, forged.RequestID = "0192f3a0-0000-7000-8000-0000000000f0", "req-forged"
 	forged.ConvertedAmount = forged.ConvertedAmount.Add(decimal.New(1, -2))
 	forged.Hash = audit.ReceiptHash(forged)
-	if _, _, err := st.RecordConversion(ctx, forged); err != nil {
+	if _, _, err := st.Conversions.RecordConversion(ctx, forged); err != nil {
 		t.Fatal(err)
 	}
 	rep := testenv.NewSealing(t).Verify(t, st, true)
@@ -140,16 +140,16 @@ func TestVerifyRecomputesEveryReceipt(t *testing.T) {
 func TestOldestUnsealed(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
-	if _, ok, err := st.OldestUnsealed(ctx); err != nil || ok {
+	if _, ok, err := st.Audit.OldestUnsealed(ctx); err != nil || ok {
 		t.Fatalf("empty log: unsealed %v, %v", ok, err)
 	}
 	seeded := testenv.SeedReceipts(t, st, 2)
-	at, ok, err := st.OldestUnsealed(ctx)
+	at, ok, err := st.Audit.OldestUnsealed(ctx)
 	if err != nil || !ok || !at.Equal(seeded[0].CreatedAt) {
 		t.Fatalf("oldest unsealed = %v %v %v, want the first row's %v", at, ok, err, seeded[0].CreatedAt)
 	}
 	testenv.NewSealing(t).SealAll(t, st)
-	if at, ok, err := st.OldestUnsealed(ctx); err != nil || ok {
+	if at, ok, err := st.Audit.OldestUnsealed(ctx); err != nil || ok {
 		t.Fatalf("after sealing: oldest unsealed %v %v %v", at, ok, err)
 	}
 }
@@ -232,10 +232,10 @@ func forgeChain(t *testing.T, st *store.Store) {
 	key, _ := audit.ParsePrivateKey(private)
 	forger := audit.NewSigner(key)
 	pub, _ := audit.EncodePublicKey(forger.PublicKey())
-	if err := st.RegisterSigningKey(ctx, forger.KeyID(), pub); err != nil {
+	if err := st.Audit.RegisterSigningKey(ctx, forger.KeyID(), pub); err != nil {
 		t.Fatal(err)
 	}
-	seals, err := st.Seals(ctx, 0)
+	seals, err := st.Audit.Seals(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func forgeChain(t *testing.T, st *store.Store) {
 		prev = s.SealHash
 	}
 	// Self-consistent: with the forger's key trusted, the chain checks.
-	forged, err := st.Seals(ctx, 0)
+	forged, err := st.Audit.Seals(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,17 +269,17 @@ func TestReceiptsKeepHowTheyWereComputed(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	seeded := testenv.SeedReceipts(t, st, 1)[0]
-	got, err := st.ConversionByID(ctx, seeded.ID)
+	got, err := st.Conversions.ConversionByID(ctx, seeded.ID)
 	if err != nil || got.MinorUnits != 2 || got.RatePrecision != fx.DerivedSignificantDigits || !strings.HasPrefix(audit.Canonical(got), "ces-receipt=v3\n") {
 		t.Fatalf("read back %+v, %v; want minor units 2 and precision %d (v3)", got, err, fx.DerivedSignificantDigits)
 	}
 	older := seeded
 	older.ID, older.RequestID, older.MinorUnits, older.RatePrecision = "0192f3a0-0000-7000-8000-0000000000f2", "req-v2", 0, 0
 	older.Hash = audit.ReceiptHash(older)
-	if _, _, err := st.RecordConversion(ctx, older); err != nil {
+	if _, _, err := st.Conversions.RecordConversion(ctx, older); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.ConversionByID(ctx, older.ID); err != nil || got.RatePrecision != 0 || got.Hash != audit.ReceiptHash(got) {
+	if got, err := st.Conversions.ConversionByID(ctx, older.ID); err != nil || got.RatePrecision != 0 || got.Hash != audit.ReceiptHash(got) {
 		t.Fatalf("v2 receipt read back as %+v, %v", got, err)
 	}
 	if rep := testenv.NewSealing(t).Verify(t, st, true); !rep.OK() || rep.Rows != 2 {

@@ -129,7 +129,7 @@ func (a auditRow) receipt() fx.Receipt {
 	return r
 }
 
-func (s *Store) withLegs(ctx context.Context, db bun.IDB, r fx.Receipt) (fx.Receipt, error) {
+func (s *Conversions) withLegs(ctx context.Context, db bun.IDB, r fx.Receipt) (fx.Receipt, error) {
 	if len(r.Legs) == 0 {
 		return r, nil
 	}
@@ -156,21 +156,21 @@ func (s *Store) withLegs(ctx context.Context, db bun.IDB, r fx.Receipt) (fx.Rece
 }
 
 // ConversionByID returns the stored receipt with its legs.
-func (s *Store) ConversionByID(ctx context.Context, id string) (fx.Receipt, error) {
+func (s *Conversions) ConversionByID(ctx context.Context, id string) (fx.Receipt, error) {
 	return s.conversionWhere(ctx, s.db, "id = ?", id)
 }
 
 // ClientConversionByID returns the receipt id if the client apiKeyID
 // made it; another client's receipt is fx.ErrConversionNotFound, as if it
 // did not exist.
-func (s *Store) ClientConversionByID(ctx context.Context, apiKeyID, id string) (fx.Receipt, error) {
+func (s *Conversions) ClientConversionByID(ctx context.Context, apiKeyID, id string) (fx.Receipt, error) {
 	where, args := clientScope("id = ?", id, apiKeyID)
 	return s.conversionWhere(ctx, s.db, where, args...)
 }
 
 // ConversionByKey returns the receipt the client apiKeyID stored under an
 // idempotency key ("" for the scope of receipts made before keys).
-func (s *Store) ConversionByKey(ctx context.Context, apiKeyID, key string) (fx.Receipt, error) {
+func (s *Conversions) ConversionByKey(ctx context.Context, apiKeyID, key string) (fx.Receipt, error) {
 	where, args := clientScope("idempotency_key = ?", key, apiKeyID)
 	return s.conversionWhere(ctx, s.db, where, args...)
 }
@@ -186,7 +186,7 @@ func clientScope(cond string, arg any, apiKeyID string) (string, []any) {
 	return cond + " AND api_key_id = ?", []any{arg, apiKeyID}
 }
 
-func (s *Store) conversionWhere(ctx context.Context, db bun.IDB, where string, args ...any) (fx.Receipt, error) {
+func (s *Conversions) conversionWhere(ctx context.Context, db bun.IDB, where string, args ...any) (fx.Receipt, error) {
 	var row auditRow
 	if err := db.NewSelect().Model(&row).Where(where, args...).Limit(1).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -210,7 +210,7 @@ func advisoryKey(apiKeyID, key string) int64 {
 // returns the stored receipt instead when the key was already used:
 // replayed is true for the same request, fx.ErrIdempotencyKeyReused for
 // another. Nothing is written unless r is.
-func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.Receipt, replayed bool, err error) {
+func (s *Conversions) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.Receipt, replayed bool, err error) {
 	if r.IdempotencyKey == "" {
 		return s.RecordNewConversion(ctx, r)
 	}
@@ -265,7 +265,7 @@ func (s *Store) RecordConversion(ctx context.Context, r fx.Receipt) (stored fx.R
 // the driver drops the connection but PostgreSQL's session keeps waiting,
 // and an autocommitted INSERT would commit once the lock is gone, after
 // the client was told the conversion failed. replayed is always false.
-func (s *Store) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error) {
+func (s *Conversions) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error) {
 	row := toAuditRow(r)
 	insert := s.db.NewInsert().Model(&row).ExcludeColumn("seq").String()
 	check := "SELECT false"
@@ -327,7 +327,7 @@ func isTrue(v []byte) bool { return string(v) == "t" }
 // under the same grace as writeTx. The ending is the same: a deadline
 // during the first message drops the connection with the transaction
 // open, so PostgreSQL rolls it back; a COMMIT, once sent, runs to its end.
-func (s *Store) writeFused(ctx context.Context, stmts string, decide func([]*pgconn.Result, error) error) error {
+func (s *Conversions) writeFused(ctx context.Context, stmts string, decide func([]*pgconn.Result, error) error) error {
 	conn, err := s.db.DB.Conn(ctx)
 	if err != nil {
 		return err
@@ -376,7 +376,7 @@ func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
 //     answers with the row instead of an error while the row commits.
 //
 // The connection is taken under ctx, so waiting for one is bounded too.
-func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+func (s *Conversions) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -396,7 +396,7 @@ func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun
 }
 
 // CountConversions returns how many audit rows exist.
-func (s *Store) CountConversions(ctx context.Context) (int64, error) {
+func (s *Conversions) CountConversions(ctx context.Context) (int64, error) {
 	n, err := s.db.NewSelect().Model((*auditRow)(nil)).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: count conversions: %w", err)

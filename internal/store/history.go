@@ -35,7 +35,7 @@ ORDER BY x.base, x.quote`
 // StateAt returns what provider's rates price at the instant at: for
 // every series of the provider, the newest released row with as_of ≤ at.
 // It is LatestServable for one provider, as one prepared statement.
-func (s *Store) StateAt(ctx context.Context, provider string, at time.Time) ([]fx.Rate, error) {
+func (s *Rates) StateAt(ctx context.Context, provider string, at time.Time) ([]fx.Rate, error) {
 	out, err := s.queryRates(ctx, stateSQL, provider, at.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("store: rates of %s in force at %s: %w", provider, at.UTC().Format(time.RFC3339Nano), err)
@@ -49,7 +49,7 @@ ORDER BY r.as_of`
 
 // History returns the released rows of one series with start ≤ as_of <
 // end, oldest first.
-func (s *Store) History(ctx context.Context, provider, base, quote string, start, end time.Time) ([]fx.Rate, error) {
+func (s *Rates) History(ctx context.Context, provider, base, quote string, start, end time.Time) ([]fx.Rate, error) {
 	out, err := s.queryRates(ctx, seriesSQL, provider, base, quote, start.UTC(), end.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("store: history %s %s/%s: %w", provider, base, quote, err)
@@ -60,7 +60,7 @@ func (s *Store) History(ctx context.Context, provider, base, quote string, start
 // queryRates runs a prepared rate query and scans its rows. Codes are the
 // currency catalogue's strings and each provider's name is kept once per
 // query, so that rows held in memory share their strings.
-func (s *Store) queryRates(ctx context.Context, query string, args ...any) ([]fx.Rate, error) {
+func (s *Rates) queryRates(ctx context.Context, query string, args ...any) ([]fx.Rate, error) {
 	rows, err := s.db.DB.QueryContext(ctx, query, append([]any{prepared}, args...)...)
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ const instantsSQL = `WITH RECURSIVE t(as_of) AS (
 
 // Publications returns the distinct instants (as_of) at which provider
 // has stored rows, from from on, oldest first.
-func (s *Store) Publications(ctx context.Context, provider string, from time.Time) ([]time.Time, error) {
+func (s *Rates) Publications(ctx context.Context, provider string, from time.Time) ([]time.Time, error) {
 	rows, err := s.db.DB.QueryContext(ctx, instantsSQL, prepared, provider, from.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("store: publications of %s: %w", provider, err)
@@ -165,7 +165,7 @@ func ParseRateChange(payload string) (RateChange, error) {
 // every announcement, until ctx ends, the connection fails or a callback
 // fails; it returns that error. Announcements arrive after their transaction committed, in
 // commit order.
-func (s *Store) ListenRateChanges(ctx context.Context, ready func() error, change func(RateChange) error) error {
+func (s *Rates) ListenRateChanges(ctx context.Context, ready func() error, change func(RateChange) error) error {
 	conn, err := s.db.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: listen: %w", err)

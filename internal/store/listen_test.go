@@ -96,7 +96,7 @@ func TestListenerNoticesASilentConnection(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		done <- store.New(db).ListenRateChanges(ctx, func() error { close(ready); return nil }, func(store.RateChange) error { return nil })
+		done <- store.NewRates(db).ListenRateChanges(ctx, func() error { close(ready); return nil }, func(store.RateChange) error { return nil })
 	}()
 	<-ready
 	// Quiet but alive: it keeps listening through several silence checks.

@@ -137,36 +137,36 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 			as := store.New(db)
 			if tc.login.Role == store.APIRole {
 				testenv.SeedReceiptsWith(t, st, as, 1) // rates by the owner, the conversion as the API
-				if err := as.SetSuspension(ctx, "EUR", "USD", true, "login test", "admin"); err != nil {
+				if err := as.Quality.SetSuspension(ctx, "EUR", "USD", true, "login test", "admin"); err != nil {
 					t.Errorf("the API may not suspend a pair: %v", err)
 				}
-				if keys, err := as.SigningKeys(ctx); err != nil {
+				if keys, err := as.Audit.SigningKeys(ctx); err != nil {
 					t.Errorf("the API may not read the signing keys it publishes: %v %v", keys, err)
 				}
 				// The console's admins manage users through the history.
-				if _, err := as.CreateAdminUser(ctx, store.NewAdminUser{Username: "login-test-admin", PasswordHash: "x", Role: store.RoleAdmin, By: "starter"}); err != nil {
+				if _, err := as.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: "login-test-admin", PasswordHash: "x", Role: store.RoleAdmin, By: "starter"}); err != nil {
 					t.Errorf("the API may not create a console user: %v", err)
 				}
-				u, err := as.CreateAdminUser(ctx, store.NewAdminUser{Username: "login-test", PasswordHash: "x", Role: store.RoleViewer, By: "admin"})
+				u, err := as.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: "login-test", PasswordHash: "x", Role: store.RoleViewer, By: "admin"})
 				if err != nil {
 					t.Errorf("the API may not create a console user: %v", err)
 				}
-				if err := as.SetAdminRole(ctx, u.ID, store.RoleAdmin, "admin", "login test"); err != nil {
+				if err := as.Console.SetAdminRole(ctx, u.ID, store.RoleAdmin, "admin", "login test"); err != nil {
 					t.Errorf("the API may not change a user's role: %v", err)
 				}
-				if err := as.CreateSession(ctx, strings.Repeat("d", 64), u.ID, strings.Repeat("c", 64), time.Now().Add(time.Hour)); err != nil {
+				if err := as.Console.CreateSession(ctx, strings.Repeat("d", 64), u.ID, strings.Repeat("c", 64), time.Now().Add(time.Hour)); err != nil {
 					t.Errorf("the API may not sign a user in: %v", err)
 				}
-				if err := as.SetAdminDisabled(ctx, u.ID, true, "admin", "login test"); err != nil {
+				if err := as.Console.SetAdminDisabled(ctx, u.ID, true, "admin", "login test"); err != nil {
 					t.Errorf("the API may not disable a user and end its sessions: %v", err)
 				}
 			} else {
 				testenv.SeedReceiptsWith(t, as, st, 1) // rates as the worker, the conversion by the owner
-				if _, _, err := as.Seal(ctx, "w", "r", time.Now(), sealing.Signer); err != nil {
+				if _, _, err := as.Audit.Seal(ctx, "w", "r", time.Now(), sealing.Signer); err != nil {
 					t.Errorf("the worker may not seal: %v", err)
 				}
 				pub, _ := audit.EncodePublicKey(sealing.Signer.PublicKey())
-				if err := as.RegisterSigningKey(ctx, sealing.Signer.KeyID(), pub); err != nil {
+				if err := as.Audit.RegisterSigningKey(ctx, sealing.Signer.KeyID(), pub); err != nil {
 					t.Errorf("the worker may not publish its key: %v", err)
 				}
 				if rep := sealing.Verify(t, as, false); !rep.OK() {

@@ -76,7 +76,7 @@ type Quarantine struct {
 }
 
 // Quarantines returns the newest quarantines first; held only when pending.
-func (s *Store) Quarantines(ctx context.Context, pending bool, limit int) ([]Quarantine, error) {
+func (s *Quality) Quarantines(ctx context.Context, pending bool, limit int) ([]Quarantine, error) {
 	q := s.db.NewSelect().Model((*quarantineRow)(nil)).Column("rq.id").OrderExpr("rq.id DESC").Limit(int64(limit))
 	if pending {
 		q = q.Where("NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)")
@@ -97,7 +97,7 @@ func (s *Store) Quarantines(ctx context.Context, pending bool, limit int) ([]Qua
 }
 
 // Quarantine returns one quarantine.
-func (s *Store) Quarantine(ctx context.Context, id int64) (Quarantine, error) {
+func (s *Quality) Quarantine(ctx context.Context, id int64) (Quarantine, error) {
 	return loadQuarantine(ctx, s.db, id)
 }
 
@@ -136,9 +136,16 @@ func loadQuarantine(ctx context.Context, db bun.IDB, id int64) (Quarantine, erro
 	return q, nil
 }
 
+// Cascade says, for a rate just released and the held rates of its
+// series that came after it (oldest first), how many of those, from the
+// first, are released with it. The decision is the caller's
+// (policy.Cascade, through the gate package).
+type Cascade func(released fx.Rate, later []Quarantine) int
+
 // DecideQuarantine releases (the rate becomes priceable) or rejects (it
-// never will be) a held rate, once, with a reason.
-func (s *Store) DecideQuarantine(ctx context.Context, id int64, release bool, reason, username string) (Quarantine, error) {
+// never will be) a held rate, once, with a reason. A release puts the
+// later held rates of the series to cascade (nil: none follow it).
+func (s *Quality) DecideQuarantine(ctx context.Context, id int64, release bool, reason, username string, cascade Cascade) (Quarantine, error) {
 	if strings.TrimSpace(reason) == "" {
 		return Quarantine{}, ErrReasonRequired
 	}
@@ -164,8 +171,8 @@ func (s *Store) DecideQuarantine(ctx context.Context, id int64, release bool, re
 			return ErrAlreadyDecided // a concurrent decision won
 		}
 		q.Status, q.Reason, q.DecidedBy, q.DecidedAt = decision, row.Reason, username, row.DecidedAt.UTC()
-		if release {
-			if q.Cascaded, err = s.regateLater(ctx, tx, q); err != nil {
+		if release && cascade != nil {
+			if q.Cascaded, err = regateLater(ctx, tx, q, cascade); err != nil {
 				return err
 			}
 		}
@@ -178,13 +185,12 @@ func (s *Store) DecideQuarantine(ctx context.Context, id int64, release bool, re
 // GateUser is the username of decisions the quality gate takes itself.
 const GateUser = "quality-gate"
 
-// regateLater re-runs the gate, in as_of order, on the held rates of the
-// released rate's series that came after it: each was compared with the
+// regateLater asks cascade about the held rates of the released rate's
+// series that came after it, in as_of order: each was compared with the
 // rate before the jump, and after a real devaluation every later day
-// would stay held. One that is within the limit of the rate now released
-// before it is released too, with a reason naming this release; the
-// first that is not stays held, and so do those after it.
-func (s *Store) regateLater(ctx context.Context, tx bun.Tx, released Quarantine) ([]int64, error) {
+// would stay held. Those cascade releases are released in the same
+// transaction, with a reason naming this release.
+func regateLater(ctx context.Context, tx bun.Tx, released Quarantine, cascade Cascade) ([]int64, error) {
 	var ids []int64
 	if err := tx.NewRaw(`SELECT rq.id FROM rate_quarantines rq JOIN exchange_rates r ON r.id = rq.rate_id
 WHERE r.provider = ? AND r.base = ? AND r.quote = ? AND r.as_of > ?
@@ -192,30 +198,32 @@ WHERE r.provider = ? AND r.base = ? AND r.quote = ? AND r.as_of > ?
 ORDER BY r.as_of`, released.Rate.Provider, released.Rate.Base, released.Rate.Quote, released.Rate.AsOf).Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("store: later quarantines: %w", err)
 	}
-	var cascaded []int64
-	prev := released.Rate
-	for _, id := range ids {
+	later := make([]Quarantine, len(ids))
+	for i, id := range ids {
 		q, err := loadQuarantine(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
-		if _, held := policy.Check(q.Rate, &prev, nil, q.JumpLimit); held {
-			break
-		}
+		later[i] = q
+	}
+	n := min(max(cascade(released.Rate, later), 0), len(later))
+	var cascaded []int64
+	prev := released.Rate
+	for _, q := range later[:n] {
 		reason := fmt.Sprintf("within %s of %s's rate of %s, released with quarantine %d by %s: %s",
 			q.JumpLimit, prev.Provider, prev.AsOf.Format(time.RFC3339), released.ID, released.DecidedBy, released.Reason)
-		row := decisionRow{QuarantineID: id, Decision: QuarantineReleased, Reason: reason, Username: GateUser}
+		row := decisionRow{QuarantineID: q.ID, Decision: QuarantineReleased, Reason: reason, Username: GateUser}
 		if _, err := tx.NewInsert().Model(&row).Ignore().Exec(ctx); err != nil {
-			return nil, fmt.Errorf("store: release quarantine %d: %w", id, err)
+			return nil, fmt.Errorf("store: release quarantine %d: %w", q.ID, err)
 		}
-		cascaded = append(cascaded, id)
+		cascaded = append(cascaded, q.ID)
 		prev = q.Rate
 	}
 	return cascaded, nil
 }
 
 // CountHeld returns how many quarantines await a decision.
-func (s *Store) CountHeld(ctx context.Context) (int, error) {
+func (s *Quality) CountHeld(ctx context.Context) (int, error) {
 	n, err := s.db.NewSelect().Model((*quarantineRow)(nil)).
 		Where("NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)").Count(ctx)
 	if err != nil {
@@ -253,7 +261,7 @@ func pairKey(a, b string) (string, string) {
 }
 
 // SetSuspension suspends (or resumes) the pair a/b in both directions.
-func (s *Store) SetSuspension(ctx context.Context, a, b string, suspended bool, reason, username string) error {
+func (s *Quality) SetSuspension(ctx context.Context, a, b string, suspended bool, reason, username string) error {
 	if strings.TrimSpace(reason) == "" {
 		return ErrReasonRequired
 	}
@@ -266,7 +274,7 @@ func (s *Store) SetSuspension(ctx context.Context, a, b string, suspended bool, 
 }
 
 // Suspensions returns the pairs suspended now, sorted.
-func (s *Store) Suspensions(ctx context.Context) ([]Suspension, error) {
+func (s *Quality) Suspensions(ctx context.Context) ([]Suspension, error) {
 	var rows []suspensionRow
 	if err := s.db.NewSelect().TableExpr("(?) AS ps",
 		s.db.NewSelect().Model((*suspensionRow)(nil)).DistinctOn("base, quote").OrderExpr("base, quote, id DESC")).
@@ -291,7 +299,7 @@ func SuspendedKey(a, b string) string {
 // and no operator has decided on, each with its newest such as_of. A
 // series is under review while that as_of is after its newest released
 // rate (policy.Standing); a held backfill of an older day is not.
-func (s *Store) HeldSeries(ctx context.Context) (map[policy.Series]time.Time, error) {
+func (s *Quality) HeldSeries(ctx context.Context) (map[policy.Series]time.Time, error) {
 	var rows []struct {
 		Provider string    `bun:"provider"`
 		Base     string    `bun:"base"`

@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
+	"ces/internal/gate"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
@@ -19,12 +20,12 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	st := store.New(testenv.DB(t))
 	d1 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	d2 := d1.Add(24 * time.Hour)
-	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: d2, JumpLimit: decimal.RequireFromString("0.25")}
-	if _, err := st.InsertRates(ctx, sampleSet(d1, map[string]string{"JPY": "149.00", "USD": "1.0540"}), gate); err != nil {
+	gated := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: d2, Judge: gate.Judge(decimal.RequireFromString("0.25"))}
+	if _, err := st.Rates.InsertRates(ctx, sampleSet(d1, map[string]string{"JPY": "149.00", "USD": "1.0540"}), gated); err != nil {
 		t.Fatal(err)
 	}
 	// JPY arrives as 1.49 instead of 149: a 99% move.
-	res, err := st.InsertRates(ctx, sampleSet(d2, map[string]string{"JPY": "1.49", "USD": "1.0565"}), gate)
+	res, err := st.Rates.InsertRates(ctx, sampleSet(d2, map[string]string{"JPY": "1.49", "USD": "1.0565"}), gated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	}
 	// A retry of the same insert (its first attempt committed) still
 	// reports what that attempt held.
-	again, err := st.InsertRates(ctx, sampleSet(d2, map[string]string{"JPY": "1.49", "USD": "1.0565"}), gate)
+	again, err := st.Rates.InsertRates(ctx, sampleSet(d2, map[string]string{"JPY": "1.49", "USD": "1.0565"}), gated)
 	if err != nil || again.Inserted != 0 || len(again.Quarantined) != 1 || again.Quarantined[0].ID != res.Quarantined[0].ID {
 		t.Fatalf("retry = %+v, %v; want nothing inserted and the same quarantine reported", again, err)
 	}
@@ -43,7 +44,7 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	}
 	latest := func() map[string]string {
 		t.Helper()
-		rs, err := st.LatestServable(ctx, nil, nil, time.Time{})
+		rs, err := st.Rates.LatestServable(ctx, nil, nil, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,11 +57,11 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	if got := latest(); got["JPY"] != "149.00" || got["USD"] != "1.0565" {
 		t.Fatalf("latest while held = %v, want JPY still 149.00", got)
 	}
-	hist, err := st.History(ctx, "ecb", "EUR", "JPY", d1, d2.Add(time.Hour))
+	hist, err := st.Rates.History(ctx, "ecb", "EUR", "JPY", d1, d2.Add(time.Hour))
 	if err != nil || len(hist) != 1 {
 		t.Fatalf("history while held = %v, %v; want only the released day", hist, err)
 	}
-	if n, err := st.CountHeld(ctx); err != nil || n != 1 {
+	if n, err := st.Quality.CountHeld(ctx); err != nil || n != 1 {
 		t.Fatalf("held = %d, %v", n, err)
 	}
 
@@ -78,7 +79,7 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := st.DecideQuarantine(ctx, tt.id, tt.release, tt.reason, "ops")
+			d, err := st.Quality.DecideQuarantine(ctx, tt.id, tt.release, tt.reason, "ops", gate.Cascade)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("DecideQuarantine = %+v, %v; want %v", d, err, tt.want)
 			}
@@ -87,7 +88,7 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	if got := latest(); got["JPY"] != "1.49" {
 		t.Fatalf("latest after release = %v, want JPY 1.49", got)
 	}
-	if n, err := st.CountHeld(ctx); err != nil || n != 0 {
+	if n, err := st.Quality.CountHeld(ctx); err != nil || n != 0 {
 		t.Fatalf("held after release = %d, %v", n, err)
 	}
 	// Decisions are insert-only like the rest of the audit trail.
@@ -100,15 +101,15 @@ func TestQualityGateComparesProviders(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: at, JumpLimit: decimal.RequireFromString("0.25")}
+	gated := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: at, Judge: gate.Judge(decimal.RequireFromString("0.25"))}
 	oxr := fx.RateSet{Provider: "openexchangerates", Base: "USD", AsOf: at.Add(-time.Hour), PayloadHash: sampleSet(at, nil).PayloadHash,
 		Rates: []fx.QuotedRate{{Quote: "EUR", Value: decimal.RequireFromString("0.95")}}}
-	if _, err := st.InsertRates(ctx, oxr, gate); err != nil {
+	if _, err := st.Rates.InsertRates(ctx, oxr, gated); err != nil {
 		t.Fatal(err)
 	}
 	// The ECB's first EUR→USD: no previous rate, but OXR's USD→EUR 0.95
 	// says about 1.05, so 2.1 is held and 1.06 passes.
-	res, err := st.InsertRates(ctx, sampleSet(at, map[string]string{"USD": "2.1", "GBP": "0.85"}), gate)
+	res, err := st.Rates.InsertRates(ctx, sampleSet(at, map[string]string{"USD": "2.1", "GBP": "0.85"}), gated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestQualityGateComparesProviders(t *testing.T) {
 func TestSuspensions(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
-	if err := st.SetSuspension(ctx, "USD", "NGN", true, "", "ops"); !errors.Is(err, store.ErrReasonRequired) {
+	if err := st.Quality.SetSuspension(ctx, "USD", "NGN", true, "", "ops"); !errors.Is(err, store.ErrReasonRequired) {
 		t.Fatalf("suspension without reason: %v", err)
 	}
 	steps := []struct {
@@ -134,15 +135,15 @@ func TestSuspensions(t *testing.T) {
 		{"NGN", "USD", false, 1},
 	}
 	for _, s := range steps {
-		if err := st.SetSuspension(ctx, s.a, s.b, s.suspended, "investigating", "ops"); err != nil {
+		if err := st.Quality.SetSuspension(ctx, s.a, s.b, s.suspended, "investigating", "ops"); err != nil {
 			t.Fatal(err)
 		}
-		got, err := st.Suspensions(ctx)
+		got, err := st.Quality.Suspensions(ctx)
 		if err != nil || len(got) != s.want {
 			t.Fatalf("after %s/%s %v: %+v, %v; want %d", s.a, s.b, s.suspended, got, err, s.want)
 		}
 	}
-	if got, _ := st.Suspensions(ctx); got[0].Base != "EUR" || got[0].Quote != "SEK" {
+	if got, _ := st.Quality.Suspensions(ctx); got[0].Base != "EUR" || got[0].Quote != "SEK" {
 		t.Fatalf("suspensions = %+v, want EUR/SEK only", got)
 	}
 }
@@ -156,12 +157,12 @@ func TestReleaseRegatesLaterDays(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	day := time.Date(2023, 6, 13, 16, 0, 0, 0, time.UTC)
-	gate := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: day, JumpLimit: decimal.RequireFromString("0.25")}
+	gated := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: day, Judge: gate.Judge(decimal.RequireFromString("0.25"))}
 	var held []store.Quarantine
 	for i, v := range []string{"463.38", "664.04", "667.93", "1500.00", "670.00"} {
 		set := fx.RateSet{Provider: "cbn", Base: "USD", AsOf: day.AddDate(0, 0, i), PayloadHash: sampleSet(day, nil).PayloadHash,
 			Rates: []fx.QuotedRate{{Quote: "NGN", Value: decimal.RequireFromString(v)}}}
-		res, err := st.InsertRates(ctx, set, gate)
+		res, err := st.Rates.InsertRates(ctx, set, gated)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +172,7 @@ func TestReleaseRegatesLaterDays(t *testing.T) {
 	if len(held) != 4 {
 		t.Fatalf("held %d days, want 4", len(held))
 	}
-	q, err := st.DecideQuarantine(ctx, held[0].ID, true, "the CBN unified the exchange windows", "ops")
+	q, err := st.Quality.DecideQuarantine(ctx, held[0].ID, true, "the CBN unified the exchange windows", "ops", gate.Cascade)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestReleaseRegatesLaterDays(t *testing.T) {
 	}
 	want := map[int64]string{held[1].ID: store.QuarantineReleased, held[2].ID: store.QuarantineHeld, held[3].ID: store.QuarantineHeld}
 	for id, status := range want {
-		got, err := st.Quarantine(ctx, id)
+		got, err := st.Quality.Quarantine(ctx, id)
 		if err != nil || got.Status != status {
 			t.Fatalf("quarantine %d: %+v, %v; want %s", id, got, err, status)
 		}
@@ -188,7 +189,7 @@ func TestReleaseRegatesLaterDays(t *testing.T) {
 			t.Fatalf("cascaded decision = %s: %q", got.DecidedBy, got.Reason)
 		}
 	}
-	rs, err := st.LatestServable(ctx, []string{"cbn"}, nil, time.Time{})
+	rs, err := st.Rates.LatestServable(ctx, []string{"cbn"}, nil, time.Time{})
 	if err != nil || len(rs) != 1 || fx.Exact(rs[0].Value) != "667.93" {
 		t.Fatalf("served = %v, %v; want 667.93 (1500.00 and what follows it stay held)", rs, err)
 	}

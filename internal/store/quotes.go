@@ -41,7 +41,7 @@ type quoteRow struct {
 
 // InsertQuote stores q, unless its key was revoked since it was checked
 // or a leg disagrees with its row or is under review (see checkPricing).
-func (s *Store) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
+func (s *Conversions) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
 	if len(q.Legs) == 0 || len(q.Legs) > 2 {
 		return fmt.Errorf("store: insert quote: %d legs", len(q.Legs))
 	}
@@ -78,7 +78,7 @@ func (s *Store) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
 
 // ClientQuote returns the quote id if the client apiKeyID holds it, with
 // its rate rows; another client's quote is fx.ErrQuoteNotFound.
-func (s *Store) ClientQuote(ctx context.Context, apiKeyID, id string) (fx.LockedQuote, error) {
+func (s *Conversions) ClientQuote(ctx context.Context, apiKeyID, id string) (fx.LockedQuote, error) {
 	var row quoteRow
 	where, args := clientScope("id = ?", id, apiKeyID)
 	err := s.db.NewSelect().Model(&row).Where(where, args...).Limit(1).Scan(ctx)
@@ -88,7 +88,7 @@ func (s *Store) ClientQuote(ctx context.Context, apiKeyID, id string) (fx.Locked
 	if err != nil {
 		return fx.LockedQuote{}, fmt.Errorf("store: quote: %w", err)
 	}
-	quotes, err := s.withQuoteLegs(ctx, []quoteRow{row})
+	quotes, err := withQuoteLegs(ctx, s.db, []quoteRow{row})
 	if err != nil {
 		return fx.LockedQuote{}, err
 	}
@@ -102,7 +102,7 @@ type storedQuote struct {
 }
 
 // withQuoteLegs turns rows into quotes with their rate rows, by id.
-func (s *Store) withQuoteLegs(ctx context.Context, rows []quoteRow) (map[string]storedQuote, error) {
+func withQuoteLegs(ctx context.Context, db bun.IDB, rows []quoteRow) (map[string]storedQuote, error) {
 	var ids []int64
 	for _, r := range rows {
 		ids = append(ids, r.Leg1RateID)
@@ -110,7 +110,7 @@ func (s *Store) withQuoteLegs(ctx context.Context, rows []quoteRow) (map[string]
 			ids = append(ids, *r.Leg2RateID)
 		}
 	}
-	legs, err := s.RatesByID(ctx, ids)
+	legs, err := ratesByID(ctx, db, ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: quote legs: %w", err)
 	}
@@ -141,7 +141,7 @@ func (s *Store) withQuoteLegs(ctx context.Context, rows []quoteRow) (map[string]
 }
 
 // quotesOf reads the quotes the audit rows executed, by id.
-func (s *Store) quotesOf(ctx context.Context, rows []auditRow) (map[string]storedQuote, error) {
+func quotesOf(ctx context.Context, db bun.IDB, rows []auditRow) (map[string]storedQuote, error) {
 	var ids []string
 	for _, r := range rows {
 		if r.QuoteID != nil {
@@ -152,8 +152,8 @@ func (s *Store) quotesOf(ctx context.Context, rows []auditRow) (map[string]store
 		return nil, nil
 	}
 	var qrows []quoteRow
-	if err := s.db.NewSelect().Model(&qrows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&qrows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: verify: quotes: %w", err)
 	}
-	return s.withQuoteLegs(ctx, qrows)
+	return withQuoteLegs(ctx, db, qrows)
 }

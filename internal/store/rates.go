@@ -46,9 +46,26 @@ type Origin struct {
 	WorkflowID string
 	RunID      string
 	FetchedAt  time.Time
-	// JumpLimit, when positive, runs the quality gate on every new row.
-	JumpLimit decimal.Decimal
+	// Judge, when set, is the quality gate: every row the call inserts is
+	// put to it, with its evidence, inside the insert's transaction.
+	Judge Judge
 }
+
+// Evidence is what the quality gate weighs a newly inserted rate against,
+// as PostgreSQL holds it at the insert: the same series' newest released
+// rate before it (nil for a first publication) and other providers'
+// released rates of the pair in force at its as_of, either way round.
+type Evidence struct {
+	Rate     fx.Rate
+	Previous *fx.Rate
+	Others   []fx.Rate
+}
+
+// Judge is the quality gate's verdict on one newly inserted rate: the
+// finding that holds it, or false to publish it. The decision is the
+// caller's (policy.Check, through the gate package); the store only
+// gathers the evidence and records a hold in the same transaction.
+type Judge func(Evidence) (policy.Finding, bool)
 
 // InsertResult reports what InsertRates did.
 type InsertResult struct {
@@ -70,20 +87,19 @@ type InsertResult struct {
 }
 
 // InsertRates stores one set; see InsertSets.
-func (s *Store) InsertRates(ctx context.Context, set fx.RateSet, origin Origin) (InsertResult, error) {
+func (s *Rates) InsertRates(ctx context.Context, set fx.RateSet, origin Origin) (InsertResult, error) {
 	return s.InsertSets(ctx, []fx.RateSet{set}, origin)
 }
 
 // InsertSets stores sets in one transaction with ON CONFLICT DO NOTHING,
 // so repeating it inserts nothing twice, and returns the stored rows.
-// When origin.JumpLimit is positive every newly inserted row goes through
-// the quality gate (policy.Check) against the same provider's previous
-// released rate and other providers' rates of the pair in force at its
-// as_of; a row that moved too far is recorded in rate_quarantines in the
-// same transaction, so it is never priced, not even for an instant.
+// With origin.Judge every newly inserted row goes through the quality
+// gate with its Evidence; a row the gate holds is recorded in
+// rate_quarantines in the same transaction, so it is never priced, not
+// even for an instant.
 // Sets are inserted in the order given: pass a backfill oldest first so
 // each day is compared with the one before it.
-func (s *Store) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin) (InsertResult, error) {
+func (s *Rates) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin) (InsertResult, error) {
 	var res InsertResult
 	several := slices.ContainsFunc(sets, func(s fx.RateSet) bool { return s.Base != sets[0].Base })
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -148,8 +164,8 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 			fresh = append(fresh, r)
 		}
 	}
-	if origin.JumpLimit.IsPositive() {
-		held, err := gate(ctx, tx, fresh, origin.JumpLimit)
+	if origin.Judge != nil {
+		held, err := gate(ctx, tx, fresh, origin.Judge)
 		if err != nil {
 			return err
 		}
@@ -186,11 +202,12 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 const servable = `NOT EXISTS (SELECT 1 FROM rate_quarantines rq WHERE rq.rate_id = r.id
   AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id AND rd.decision = 'released'))`
 
-// gate runs the quality gate on the rows of one set that this call
-// inserted (one provider, base and as_of), with two statements whatever
-// their number: the previous released rate of each, and other providers'
-// rates of the same pairs in force then, each one index probe per series.
-func gate(ctx context.Context, tx bun.Tx, fresh []fx.Rate, limit decimal.Decimal) ([]Quarantine, error) {
+// gate puts the rows of one set that this call inserted (one provider,
+// base and as_of) to judge, reading their evidence with two statements
+// whatever their number: the previous released rate of each, and other
+// providers' rates of the same pairs in force then, each one index probe
+// per series.
+func gate(ctx context.Context, tx bun.Tx, fresh []fx.Rate, judge Judge) ([]Quarantine, error) {
 	if len(fresh) == 0 {
 		return nil, nil
 	}
@@ -230,7 +247,7 @@ WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? A
 		if p, ok := previous[in.Quote]; ok {
 			pp = &p
 		}
-		f, held := policy.Check(in, pp, refs, limit)
+		f, held := judge(Evidence{Rate: in, Previous: pp, Others: refs})
 		if !held {
 			continue
 		}
@@ -255,7 +272,7 @@ WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? A
 // With codes, only series that touch one of them are read: every leg the
 // source policy can use for a pair touches one of its two currencies.
 // Each series is one backward index probe, whatever the history length.
-func (s *Store) LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error) {
+func (s *Rates) LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error) {
 	var codesArg any // NULL: every series
 	if len(codes) > 0 {
 		codesArg = codes
@@ -266,7 +283,7 @@ func (s *Store) LatestServable(ctx context.Context, providers, codes []string, a
 // LatestServablePair is LatestServable for the series of the pair a/b
 // alone, in either direction: what a direct or inverse rate needs, one
 // probe per provider instead of one per series touching a or b.
-func (s *Store) LatestServablePair(ctx context.Context, providers []string, a, b string, at time.Time) ([]fx.Rate, error) {
+func (s *Rates) LatestServablePair(ctx context.Context, providers []string, a, b string, at time.Time) ([]fx.Rate, error) {
 	return s.latestOf(ctx, latestPairSQL, providers, []string{a, b}, at)
 }
 
@@ -293,7 +310,7 @@ WHERE ($1::text[] IS NULL OR rs.provider = ANY($1::text[]))
   AND ((rs.base = ($2::text[])[1] AND rs.quote = ($2::text[])[2]) OR (rs.base = ($2::text[])[2] AND rs.quote = ($2::text[])[1]))
 ORDER BY x.provider, x.base, x.quote`
 
-func (s *Store) latestOf(ctx context.Context, query string, providers []string, codes any, at time.Time) ([]fx.Rate, error) {
+func (s *Rates) latestOf(ctx context.Context, query string, providers []string, codes any, at time.Time) ([]fx.Rate, error) {
 	var provArg, atArg any // NULL: every provider, now
 	if len(providers) > 0 {
 		provArg = providers
@@ -309,12 +326,18 @@ func (s *Store) latestOf(ctx context.Context, query string, providers []string, 
 }
 
 // RatesByID returns the rows with the given ids, keyed by id.
-func (s *Store) RatesByID(ctx context.Context, ids []int64) (map[int64]fx.Rate, error) {
+func (s *Rates) RatesByID(ctx context.Context, ids []int64) (map[int64]fx.Rate, error) {
+	return ratesByID(ctx, s.db, ids)
+}
+
+// ratesByID is RatesByID for the other domains' reads of the rows they
+// cite (a quote's legs, a receipt's legs under verification).
+func ratesByID(ctx context.Context, db bun.IDB, ids []int64) (map[int64]fx.Rate, error) {
 	var rows []rateRow
 	if len(ids) == 0 {
 		return map[int64]fx.Rate{}, nil
 	}
-	if err := s.db.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: rates by id: %w", err)
 	}
 	out := make(map[int64]fx.Rate, len(rows))
@@ -325,7 +348,7 @@ func (s *Store) RatesByID(ctx context.Context, ids []int64) (map[int64]fx.Rate, 
 }
 
 // CountRates returns how many rows exchange_rates holds for provider.
-func (s *Store) CountRates(ctx context.Context, provider string) (int64, error) {
+func (s *Rates) CountRates(ctx context.Context, provider string) (int64, error) {
 	n, err := s.db.NewSelect().Model((*rateRow)(nil)).Where("provider = ?", provider).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: count rates: %w", err)
@@ -335,7 +358,7 @@ func (s *Store) CountRates(ctx context.Context, provider string) (int64, error) 
 
 // NewestAsOf returns the as_of of the provider's newest row; false when
 // nothing is stored.
-func (s *Store) NewestAsOf(ctx context.Context, provider string) (time.Time, bool, error) {
+func (s *Rates) NewestAsOf(ctx context.Context, provider string) (time.Time, bool, error) {
 	var asOf time.Time
 	err := s.db.NewSelect().Model((*rateRow)(nil)).Column("as_of").
 		Where("provider = ?", provider).OrderExpr("as_of DESC").Limit(1).Scan(ctx, &asOf)

@@ -28,14 +28,14 @@ func TestInsertRatesIsIdempotentAndKeepsDigits(t *testing.T) {
 	origin := store.Origin{WorkflowID: "ingest-rates/ecb/test", RunID: "run-1", FetchedAt: asOf.Add(time.Minute)}
 	set := sampleSet(asOf, map[string]string{"USD": "1.3547", "GBP": "0.80750"})
 
-	first, err := st.InsertRates(ctx, set, origin)
+	first, err := st.Rates.InsertRates(ctx, set, origin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Inserted != 2 || first.AlreadyPresent != 0 || len(first.Stored) != 2 {
 		t.Fatalf("first insert = %+v", first)
 	}
-	second, err := st.InsertRates(ctx, set, store.Origin{WorkflowID: "w2", RunID: "run-2", FetchedAt: time.Now()})
+	second, err := st.Rates.InsertRates(ctx, set, store.Origin{WorkflowID: "w2", RunID: "run-2", FetchedAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestInsertRatesIsIdempotentAndKeepsDigits(t *testing.T) {
 	// The provider revises GBP for the same publication: history keeps the
 	// first value and the revision is reported.
 	revised := sampleSet(asOf, map[string]string{"USD": "1.3547", "GBP": "0.8076"})
-	third, err := st.InsertRates(ctx, revised, origin)
+	third, err := st.Rates.InsertRates(ctx, revised, origin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestInsertRatesIsIdempotentAndKeepsDigits(t *testing.T) {
 	if text != "0.80750" {
 		t.Fatalf("stored GBP = %s, want the provider's exact 0.80750", text)
 	}
-	n, err := st.CountRates(ctx, "ecb")
+	n, err := st.Rates.CountRates(ctx, "ecb")
 	if err != nil || n != 2 {
 		t.Fatalf("count = %d, %v; want 2", n, err)
 	}
@@ -72,7 +72,7 @@ func TestExchangeRatesRefuseChanges(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.DB(t))
 	asOf := time.Date(2014, 6, 10, 14, 0, 0, 0, time.UTC)
-	if _, err := st.InsertRates(ctx, sampleSet(asOf, map[string]string{"USD": "1.3547"}), store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf}); err != nil {
+	if _, err := st.Rates.InsertRates(ctx, sampleSet(asOf, map[string]string{"USD": "1.3547"}), store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -121,7 +121,7 @@ func TestLatestServableAt(t *testing.T) {
 	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
 	d2 := d1.Add(24 * time.Hour)
 	for _, s := range []fx.RateSet{sampleSet(d1, map[string]string{"USD": "1.0540"}), sampleSet(d2, map[string]string{"USD": "1.0565"})} {
-		if _, err := st.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
+		if _, err := st.Rates.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,7 +138,7 @@ func TestLatestServableAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs, err := st.LatestServable(ctx, []string{"ecb"}, []string{"USD"}, tt.at)
+			rs, err := st.Rates.LatestServable(ctx, []string{"ecb"}, []string{"USD"}, tt.at)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,11 +165,11 @@ func TestLatestServableWaitsForAsOf(t *testing.T) {
 	st := store.New(testenv.DB(t))
 	past := time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second)
 	for _, s := range []fx.RateSet{sampleSet(past, map[string]string{"USD": "1.0540"}), sampleSet(past.Add(30*time.Hour), map[string]string{"USD": "1.0600"})} {
-		if _, err := st.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: past}); err != nil {
+		if _, err := st.Rates.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: past}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rs, err := st.LatestServable(ctx, nil, nil, time.Time{})
+	rs, err := st.Rates.LatestServable(ctx, nil, nil, time.Time{})
 	if err != nil || len(rs) != 1 || fx.Exact(rs[0].Value) != "1.0540" {
 		t.Fatalf("latest = %v, %v; want the past row only", rs, err)
 	}
@@ -190,7 +190,7 @@ func TestSessionLimits(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "SELECT pg_sleep(1)"); err == nil || !strings.Contains(err.Error(), "statement timeout") {
 		t.Fatalf("a 1 s statement under a 300 ms limit: %v", err)
 	}
-	if err := st.CanWrite(ctx, 200*time.Millisecond); err != nil {
+	if err := st.Conversions.CanWrite(ctx, 200*time.Millisecond); err != nil {
 		t.Fatalf("CanWrite on a free table: %v", err)
 	}
 	owner, err := store.Open(ctx, dsn, 1)
@@ -206,7 +206,7 @@ func TestSessionLimits(t *testing.T) {
 	if _, err := lock.ExecContext(ctx, "LOCK TABLE conversion_audits IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CanWrite(ctx, 200*time.Millisecond); err == nil {
+	if err := st.Conversions.CanWrite(ctx, 200*time.Millisecond); err == nil {
 		t.Fatal("CanWrite succeeded while conversion_audits was locked")
 	}
 	if _, err := db.ExecContext(ctx, "SELECT count(*) FROM conversion_audits"); err == nil || !strings.Contains(err.Error(), "lock timeout") {
@@ -225,7 +225,7 @@ func TestLatestServablePair(t *testing.T) {
 		sampleSet(d1, map[string]string{"USD": "1.0540", "GBP": "0.86"}),
 		sampleSet(d2, map[string]string{"USD": "1.0565", "GBP": "0.86355"}),
 	} {
-		if _, err := st.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
+		if _, err := st.Rates.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -240,7 +240,7 @@ func TestLatestServablePair(t *testing.T) {
 		{"a pair no series holds", "USD", "GBP", time.Time{}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rs, err := st.LatestServablePair(ctx, []string{"ecb"}, tt.a, tt.b, tt.at)
+			rs, err := st.Rates.LatestServablePair(ctx, []string{"ecb"}, tt.a, tt.b, tt.at)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,5 +1,3 @@
-// Package store is the only package that speaks SQL: it opens the bun
-// database over pgx and reads and writes the CES tables.
 package store
 
 import (
@@ -97,13 +95,68 @@ func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.Qu
 	return db, nil
 }
 
-// Store reads and writes CES data through one bun.DB.
+// Store holds one store per domain over one bun.DB (see doc.go). A
+// service takes the small interface it declares, which one of these
+// satisfies, rather than the Store.
 type Store struct {
-	db *bun.DB
+	Rates       *Rates
+	Quality     *Quality
+	Conversions *Conversions
+	Audit       *Audit
+	Keys        *Keys
+	Console     *Console
+	db          *bun.DB
 }
 
-// New returns a Store over db.
-func New(db *bun.DB) *Store { return &Store{db: db} }
+// New returns the domain stores over db.
+func New(db *bun.DB) *Store {
+	return &Store{
+		Rates: NewRates(db), Quality: NewQuality(db), Conversions: NewConversions(db),
+		Audit: NewAudit(db), Keys: NewKeys(db), Console: NewConsole(db), db: db,
+	}
+}
+
+// Rates reads and writes exchange_rates: ingestion's inserts, through the
+// quality gate's verdicts, and every lookup of the latest rates and of
+// history.
+type Rates struct{ db *bun.DB }
+
+// NewRates returns the rates store over db.
+func NewRates(db *bun.DB) *Rates { return &Rates{db: db} }
+
+// Quality reads and writes the quality gate's state: quarantines and the
+// decisions on them, and pair suspensions.
+type Quality struct{ db *bun.DB }
+
+// NewQuality returns the quality store over db.
+func NewQuality(db *bun.DB) *Quality { return &Quality{db: db} }
+
+// Conversions writes and reads receipts (conversion_audits) and the
+// quotes they use, checking each receipt against the rate rows it names.
+type Conversions struct{ db *bun.DB }
+
+// NewConversions returns the conversions store over db.
+func NewConversions(db *bun.DB) *Conversions { return &Conversions{db: db} }
+
+// Audit seals the conversion log and verifies it: seals, signing keys
+// and verification runs.
+type Audit struct{ db *bun.DB }
+
+// NewAudit returns the audit store over db.
+func NewAudit(db *bun.DB) *Audit { return &Audit{db: db} }
+
+// Keys reads and writes API clients' keys.
+type Keys struct{ db *bun.DB }
+
+// NewKeys returns the keys store over db.
+func NewKeys(db *bun.DB) *Keys { return &Keys{db: db} }
+
+// Console reads and writes the admin console's users, sessions and the
+// log of operators' actions.
+type Console struct{ db *bun.DB }
+
+// NewConsole returns the console store over db.
+func NewConsole(db *bun.DB) *Console { return &Console{db: db} }
 
 // DB returns the underlying database, for migrations and health checks.
 func (s *Store) DB() *bun.DB { return s.db }
@@ -112,7 +165,7 @@ func (s *Store) DB() *bun.DB { return s.db }
 // gives back at once, the lock an insert into conversion_audits needs,
 // waiting at most wait. A table locked by a migration or by hand makes
 // it fail while plain queries still answer.
-func (s *Store) CanWrite(ctx context.Context, wait time.Duration) error {
+func (s *Conversions) CanWrite(ctx context.Context, wait time.Duration) error {
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// 0 would mean "no timeout": never less than 1 ms.
 		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(max(wait.Milliseconds(), 1), 10)); err != nil {

@@ -35,7 +35,7 @@ func SeedReceiptsWith(t testing.TB, rates, convs *store.Store, n int) []fx.Recei
 	asOf := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)
 	set := fx.RateSet{Provider: "ecb", Base: "EUR", AsOf: asOf, PayloadHash: strings.Repeat("a", 64),
 		Rates: []fx.QuotedRate{{Quote: "USD", Value: decimal.RequireFromString("1.0565")}}}
-	res, err := rates.InsertRates(ctx, set, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf})
+	res, err := rates.Rates.InsertRates(ctx, set, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: asOf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func SeedReceiptsWith(t testing.TB, rates, convs *store.Store, n int) []fx.Recei
 			},
 		}
 		r.Hash = audit.ReceiptHash(r)
-		if _, _, err := convs.RecordConversion(ctx, r); err != nil {
+		if _, _, err := convs.Conversions.RecordConversion(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, r)
@@ -107,7 +107,7 @@ func NewSealing(t testing.TB) *Sealing {
 // Verify runs verify-audit against s's anchor; full rechecks every row.
 func (s *Sealing) Verify(t testing.TB, st *store.Store, full bool) store.VerifyReport {
 	t.Helper()
-	rep, _, err := verifier.Run(context.Background(), st, s.Anchor, time.Now, verifier.Options{Full: full, StartedBy: t.Name()})
+	rep, _, err := verifier.Run(context.Background(), st.Audit, s.Anchor, time.Now, verifier.Options{Full: full, StartedBy: t.Name()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func (s *Sealing) Verify(t testing.TB, st *store.Store, full bool) store.VerifyR
 func (s *Sealing) Seal(t testing.TB, st *store.Store) (audit.Seal, bool) {
 	t.Helper()
 	ctx := context.Background()
-	seal, sealed, err := st.Seal(ctx, "test-seal", "run", time.Now(), s.Signer)
+	seal, sealed, err := st.Audit.Seal(ctx, "test-seal", "run", time.Now(), s.Signer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,10 +31,17 @@ type Options struct {
 	Progress  func(done, total int64)
 }
 
+// Store verifies the sealed log and records each verification
+// (*store.Audit).
+type Store interface {
+	VerifyAudit(ctx context.Context, opts store.VerifyOptions) (store.VerifyReport, error)
+	RecordVerification(ctx context.Context, rep store.VerifyReport, full bool, startedBy string, at time.Time) (store.Verification, error)
+}
+
 // Run verifies the audit log and records the outcome. An error means the
 // check could not run (database or anchor unreachable); a finding is in
 // the report's Problem.
-func Run(ctx context.Context, st *store.Store, sink anchor.Sink, now func() time.Time, opts Options) (store.VerifyReport, store.Verification, error) {
+func Run(ctx context.Context, st Store, sink anchor.Sink, now func() time.Time, opts Options) (store.VerifyReport, store.Verification, error) {
 	anchored, err := sink.Seals(ctx)
 	if err != nil {
 		return store.VerifyReport{}, store.Verification{}, fmt.Errorf("verify: read the anchor: %w", err)

@@ -1,0 +1,40 @@
+// Package gate connects the quality gate's decisions (policy.Check for a
+// newly fetched rate, policy.Cascade after an operator releases one) to
+// the stores that gather their evidence and record their verdicts, each
+// inside its own transaction. Ingestion inserts through Judge; the
+// console decides through Cascade. No SQL is here and no policy is in
+// the store.
+package gate
+
+import (
+	"github.com/shopspring/decimal"
+
+	"ces/internal/fx"
+	"ces/internal/policy"
+	"ces/internal/store"
+)
+
+// Judge returns the quality gate with band limit (RATE_JUMP_LIMIT), for
+// store.Origin: each newly inserted rate is checked against the same
+// series' previous released rate and other providers' rates of the pair
+// in force then. A limit that is not positive turns the gate off (nil),
+// as RATE_JUMP_LIMIT documents.
+func Judge(limit decimal.Decimal) store.Judge {
+	if !limit.IsPositive() {
+		return nil
+	}
+	return func(e store.Evidence) (policy.Finding, bool) {
+		return policy.Check(e.Rate, e.Previous, e.Others, limit)
+	}
+}
+
+// Cascade is policy.Cascade over stored quarantines, for
+// store.Quality.DecideQuarantine: each later held rate is judged under
+// the limit it was held with.
+func Cascade(released fx.Rate, later []store.Quarantine) int {
+	held := make([]policy.Held, len(later))
+	for i, q := range later {
+		held[i] = policy.Held{Rate: q.Rate, Limit: q.JumpLimit}
+	}
+	return policy.Cascade(released, held)
+}
