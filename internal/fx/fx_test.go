@@ -3,7 +3,6 @@ package fx
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -188,58 +187,6 @@ func TestConvert(t *testing.T) {
 			}
 			if !c.ConvertedAmount.Equal(d(tt.wantConverted)) {
 				t.Errorf("converted = %s, want %s", c.ConvertedAmount, tt.wantConverted)
-			}
-		})
-	}
-}
-
-func TestDeriveQuote(t *testing.T) {
-	t1 := time.Date(2017, 3, 3, 15, 0, 0, 0, time.UTC)
-	t0 := t1.Add(-24 * time.Hour)
-	stored := map[string]Rate{
-		"USD": {ID: 1, Provider: "ecb", Base: "EUR", Quote: "USD", Value: d("1.0565"), AsOf: t1, FetchedAt: t1},
-		"GBP": {ID: 2, Provider: "ecb", Base: "EUR", Quote: "GBP", Value: d("0.86355"), AsOf: t0, FetchedAt: t0},
-	}
-	get := func(q string) (Rate, bool) { r, ok := stored[q]; return r, ok }
-	tests := []struct {
-		name     string
-		from, to string
-		want     string
-		legs     []int64
-		asOf     time.Time
-		err      error
-	}{
-		{"same currency", "USD", "USD", "1", nil, time.Time{}, nil},
-		{"direct", "EUR", "USD", "1.0565", []int64{1}, t1, nil},
-		{"inverse", "USD", "EUR", "0.94652153336488405111", []int64{1}, t1, nil},
-		{"cross takes oldest as_of", "USD", "GBP", "0.81736867013724562234", []int64{2, 1}, t0, nil},
-		{"unquoted", "USD", "NGN", "", nil, time.Time{}, ErrRateNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			q, err := DeriveQuote(tt.from, tt.to, "EUR", get)
-			if tt.err != nil {
-				if !errors.Is(err, tt.err) {
-					t.Fatalf("err = %v, want %v", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !q.Value.Equal(d(tt.want)) {
-				t.Errorf("value = %s, want %s", q.Value, tt.want)
-			}
-			if len(q.Legs) != len(tt.legs) {
-				t.Fatalf("legs = %d, want %d", len(q.Legs), len(tt.legs))
-			}
-			for i, id := range tt.legs {
-				if q.Legs[i].ID != id {
-					t.Errorf("leg %d id = %d, want %d", i, q.Legs[i].ID, id)
-				}
-			}
-			if !q.AsOf.Equal(tt.asOf) {
-				t.Errorf("as_of = %s, want %s", q.AsOf, tt.asOf)
 			}
 		})
 	}

@@ -100,68 +100,6 @@ type Quote struct {
 	Via  string
 }
 
-// DeriveQuote computes From→To from rates quoted against base (the
-// provider's base currency). get returns the stored base→quote rate; it
-// reports false when the provider does not quote that currency.
-//
-//   - From == To: 1, no legs.
-//   - From == base: the stored base→To rate, exactly as published.
-//   - To == base: 1 ÷ (base→From).
-//   - otherwise: (base→To) ÷ (base→From), a cross rate through base.
-func DeriveQuote(from, to, base string, get func(quote string) (Rate, bool)) (Quote, error) {
-	q := Quote{From: from, To: to}
-	if from == to {
-		q.Value = decimal.NewFromInt(1)
-		return q, nil
-	}
-	leg := func(code string) (Rate, error) {
-		r, ok := get(code)
-		if !ok {
-			return Rate{}, fmt.Errorf("%w: no %s/%s rate is stored, so %s/%s cannot be priced", ErrRateNotFound, base, code, from, to)
-		}
-		return r, nil
-	}
-	switch {
-	case from == base:
-		r, err := leg(to)
-		if err != nil {
-			return Quote{}, err
-		}
-		q.Value = r.Value
-		q.Legs = []Rate{r}
-	case to == base:
-		r, err := leg(from)
-		if err != nil {
-			return Quote{}, err
-		}
-		q.Value = DivideRates(decimal.NewFromInt(1), r.Value)
-		q.Legs = []Rate{r}
-	default:
-		rTo, err := leg(to)
-		if err != nil {
-			return Quote{}, err
-		}
-		rFrom, err := leg(from)
-		if err != nil {
-			return Quote{}, err
-		}
-		q.Value = DivideRates(rTo.Value, rFrom.Value)
-		// Legs are listed in the order the formula reads: numerator, denominator.
-		q.Legs = []Rate{rTo, rFrom}
-	}
-	q.Provider = q.Legs[0].Provider
-	q.AsOf, q.FetchedAt = q.Legs[0].AsOf, q.Legs[0].FetchedAt
-	for _, l := range q.Legs[1:] {
-		if l.AsOf.Before(q.AsOf) {
-			q.AsOf = l.AsOf
-		}
-		if l.FetchedAt.Before(q.FetchedAt) {
-			q.FetchedAt = l.FetchedAt
-		}
-	}
-	return q, nil
-}
-
 // Exact formats d with every digit it was given, trailing zeros included
 // ("0.80750" stays "0.80750"), so a stored or published rate reads exactly
 // as the provider wrote it. decimal's String trims trailing zeros.

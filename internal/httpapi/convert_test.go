@@ -344,7 +344,7 @@ func TestReceiptsRecompute(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := "USD"
-		q, err := fx.DeriveQuote(from, to, base, func(c string) (fx.Rate, bool) {
+		q, err := deriveQuote(from, to, base, func(c string) (fx.Rate, bool) {
 			for _, row := range rows {
 				if row.Quote == c {
 					return row, true
@@ -373,6 +373,62 @@ func TestReceiptsRecompute(t *testing.T) {
 			t.Fatalf("receipt %s: stored content does not hash to the receipt's hash", rc.ID)
 		}
 	}
+}
+
+// deriveQuote is TestReceiptsRecompute's oracle: it prices from→to from
+// rates quoted against base (the provider's base currency) by the textbook
+// formulas, independently of policy.Route, which the receipts come from.
+// get returns the stored base→quote rate; it reports false when the
+// provider does not quote that currency. The legs are listed in the order
+// the policy lists them, from the from side to the to side, so the two read
+// alike:
+//
+//   - from == to: 1, no legs.
+//   - from == base: the stored base→to rate, exactly as published.
+//   - to == base: 1 ÷ (base→from).
+//   - otherwise: (base→to) ÷ (base→from), a cross through base, legs
+//     base→from then base→to.
+func deriveQuote(from, to, base string, get func(quote string) (fx.Rate, bool)) (fx.Quote, error) {
+	q := fx.Quote{From: from, To: to}
+	if from == to {
+		q.Value = decimal.NewFromInt(1)
+		return q, nil
+	}
+	leg := func(code string) (fx.Rate, error) {
+		r, ok := get(code)
+		if !ok {
+			return fx.Rate{}, fmt.Errorf("%w: no %s/%s rate is stored, so %s/%s cannot be priced", fx.ErrRateNotFound, base, code, from, to)
+		}
+		return r, nil
+	}
+	switch {
+	case from == base:
+		rTo, err := leg(to)
+		if err != nil {
+			return fx.Quote{}, err
+		}
+		q.Value = rTo.Value
+		q.Legs = []fx.Rate{rTo}
+	case to == base:
+		rFrom, err := leg(from)
+		if err != nil {
+			return fx.Quote{}, err
+		}
+		q.Value = fx.DivideRates(decimal.NewFromInt(1), rFrom.Value)
+		q.Legs = []fx.Rate{rFrom}
+	default:
+		rFrom, err := leg(from)
+		if err != nil {
+			return fx.Quote{}, err
+		}
+		rTo, err := leg(to)
+		if err != nil {
+			return fx.Quote{}, err
+		}
+		q.Value = fx.DivideRates(rTo.Value, rFrom.Value)
+		q.Legs = []fx.Rate{rFrom, rTo}
+	}
+	return q, nil
 }
 
 // TestConversionPastItsDeadlineIsNotCommitted: with conversion_audits
