@@ -96,7 +96,7 @@ func run(s settings) error {
 		Providers: map[string]provider.Source{
 			oxr.Name: oxr.NewClient(fakeOXR.URL, "bench", hc), ecb.Name: ecb.NewClient(fakeECB.URL, hc), cbn.Name: cbn.NewClient(fakeCBN.URL, hc),
 		},
-		Store: st, Cache: c, Now: time.Now,
+		Rates: st.Rates, Quality: st.Quality, Audit: st.Audit, Cache: c, Now: time.Now,
 	})
 	if err := w.Start(); err != nil {
 		return err
@@ -130,7 +130,7 @@ func run(s settings) error {
 	if err != nil {
 		return err
 	}
-	if err := st.CreateAPIKey(ctx, benchKey, apiKeyHash); err != nil {
+	if err := st.Keys.CreateAPIKey(ctx, benchKey, apiKeyHash); err != nil {
 		return err
 	}
 	apiURL, err := url.Parse(dbURL)

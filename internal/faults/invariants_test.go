@@ -44,7 +44,7 @@ func (s *stack) duplicates(ctx context.Context) int {
 // redisMatchesPG compares the cached latest ECB rates with PostgreSQL's
 // newest servable rows, series by series.
 func (s *stack) redisMatchesPG(ctx context.Context) (string, bool) {
-	rows, err := s.st.LatestServable(ctx, []string{"ecb"}, nil, time.Time{})
+	rows, err := s.st.Rates.LatestServable(ctx, []string{"ecb"}, nil, time.Time{})
 	if err != nil {
 		return "postgres: " + err.Error(), false
 	}

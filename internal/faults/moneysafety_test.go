@@ -27,7 +27,7 @@ func (s *stack) receiptsAgree(ctx context.Context, since time.Time) (n int, prob
 		return 0, "postgres: " + err.Error()
 	}
 	for _, id := range ids {
-		r, err := s.st.ConversionByID(ctx, id)
+		r, err := s.st.Conversions.ConversionByID(ctx, id)
 		if err != nil {
 			return len(ids), "postgres: " + err.Error()
 		}
@@ -153,11 +153,11 @@ WHERE a.created_at > ? AND e.provider = 'ecb' AND e.base = 'EUR' AND e.quote = '
 WHERE e.provider = 'ecb' AND e.quote = 'JPY' ORDER BY rq.id DESC LIMIT 1`).Scan(ctx, &qid); err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
-	if _, err := s.st.DecideQuarantine(ctx, qid, false, "a crafted 90% move (fault suite)", "faults", gate.Cascade); err != nil {
+	if _, err := s.st.Quality.DecideQuarantine(ctx, qid, false, "a crafted 90% move (fault suite)", "faults", gate.Cascade); err != nil {
 		t.Fatalf("reject: %v", err)
 	}
 	decided := time.Now()
-	held, err := s.st.HeldSeries(ctx)
+	held, err := s.st.Quality.HeldSeries(ctx)
 	if err == nil {
 		err = cache.New(s.rdb, "ces:").SetHeld(ctx, held, decided)
 	}
