@@ -70,17 +70,17 @@ func createUser(ctx context.Context, cfg config.Config, username, role, reason s
 	defer db.Close()
 	st := store.New(db)
 	_, err = st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: username, PasswordHash: hash, Role: string(r), By: starterActor, Reason: reason})
-	return record(ctx, st, "user-create", "user "+username+" as "+string(r), reason, err)
+	return record(ctx, st.Console, "user-create", "user "+username+" as "+string(r), reason, err)
 }
 
 // record appends a starter's user change to admin_actions, as the console
 // records its own, and returns the change's error.
-func record(ctx context.Context, st *store.Store, action, target, reason string, err error) error {
+func record(ctx context.Context, users *store.Console, action, target, reason string, err error) error {
 	outcome := "ok"
 	if err != nil {
 		outcome = "failed: " + err.Error()
 	}
-	if rerr := st.Console.RecordAdminAction(ctx, store.AdminAction{
+	if rerr := users.RecordAdminAction(ctx, store.AdminAction{
 		Username: starterActor, Action: action, Target: target, Reason: reason, Outcome: outcome, Client: starterActor,
 	}); rerr != nil {
 		return errors.Join(err, rerr)
@@ -196,14 +196,14 @@ func user(ctx context.Context, cfg config.Config, args []string, stdin *os.File,
 		if err != nil {
 			return fmt.Errorf("user role: %w", err)
 		}
-		err = record(ctx, st, "user-role", "user "+u.Username+" to "+string(r), *reason, st.Console.SetAdminRole(ctx, u.ID, string(r), starterActor, *reason))
+		err = record(ctx, st.Console, "user-role", "user "+u.Username+" to "+string(r), *reason, st.Console.SetAdminRole(ctx, u.ID, string(r), starterActor, *reason))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "user: %s is now %s, from its next request on\n", u.Username, r)
 	default:
 		disable := sub == "disable"
-		err := record(ctx, st, "user-"+sub, "user "+u.Username, *reason, st.Console.SetAdminDisabled(ctx, u.ID, disable, starterActor, *reason))
+		err := record(ctx, st.Console, "user-"+sub, "user "+u.Username, *reason, st.Console.SetAdminDisabled(ctx, u.ID, disable, starterActor, *reason))
 		if err != nil {
 			return err
 		}
