@@ -99,9 +99,10 @@ func day(s string) time.Time {
 
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: on 2026-03-18
-// FXUSDCAD is "1.3706" and FXJPYCAD "0.008600" (CAD per one unit, no
-// per-100 scaling), so the golden lines read "USD CAD 1.3706" and
-// "JPY CAD 0.008600"; 2026-03-12's FXIDRCAD is "0.000081". 16:30 in
+// FXUSDCAD is "1.3706" and FXJPYCAD "0.008590" (CAD per one unit, no
+// per-100 scaling), so latest.golden reads "USD CAD 1.3706" and
+// "JPY CAD 0.008590", trailing zero kept; 2026-03-16's FXIDRCAD is
+// "0.000080". 16:30 in
 // Toronto in March (EDT, UTC-4) is 20:30 UTC.
 func TestGolden(t *testing.T) {
 	tests := []struct {
