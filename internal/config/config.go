@@ -18,6 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
 
+	"ces/internal/catalog"
 	"ces/internal/temporalconn"
 )
 
@@ -35,8 +36,13 @@ const (
 	QueueAudit  = "audit"
 )
 
-// KnownProviders lists every provider name CES has an adapter for.
-var KnownProviders = []string{ProviderECB, ProviderCBN, ProviderOpenExchangeRates, ProviderFile}
+// KnownProviders lists every provider name CES has an adapter for: the
+// catalogue's publishers and the file provider of the offline demo.
+var KnownProviders = append(catalog.Keys(), ProviderFile)
+
+// Keyless is the FX_PROVIDERS word for every catalogue publisher that
+// needs no API key, with the keyed ones whose key is set.
+const Keyless = "keyless"
 
 // Config is the whole configuration of the CES processes.
 type Config struct {
@@ -202,10 +208,10 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if err := env.ParseWithOptions(&c, opts); err != nil {
 		return Config{}, describe(err)
 	}
+	c.environ = environ
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}
-	c.environ = environ
 	return c, nil
 }
 
@@ -347,6 +353,7 @@ func (c *Config) validateProviders() error {
 			text += "," + ProviderOpenExchangeRates
 		}
 	}
+	text = c.expandKeyless(text)
 	list, err := providerList(key, text)
 	if err != nil {
 		return err
@@ -378,6 +385,13 @@ func (c *Config) validateProviders() error {
 			}
 		}
 	}
+	for _, p := range list {
+		if u := c.publisherBaseURL(p); u != "" {
+			if err := checkURL(baseURLVar(p), u, "http", "https", "file"); err != nil {
+				return err
+			}
+		}
+	}
 	c.SourcePriority = list
 	if c.SourcePriorityText != "" {
 		prio, err := providerList("FX_SOURCE_PRIORITY", c.SourcePriorityText)
@@ -403,6 +417,49 @@ func (c *Config) validateProviders() error {
 	}
 	c.RateJumpLimit = lim
 	return nil
+}
+
+// expandKeyless replaces the word keyless in an FX_PROVIDERS list with
+// the catalogue's keyless publishers, and the keyed ones whose key
+// variable is set.
+func (c *Config) expandKeyless(text string) string {
+	var out []string
+	for _, p := range strings.Split(text, ",") {
+		if strings.ToLower(strings.TrimSpace(p)) != Keyless {
+			out = append(out, p)
+			continue
+		}
+		for _, pub := range catalog.All() {
+			if pub.Keyless() || c.lookup(pub.KeyEnv) != "" {
+				out = append(out, pub.Key)
+			}
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// lookup reads a variable of the environment the configuration is read
+// from.
+func (c *Config) lookup(name string) string {
+	if c.environ != nil {
+		return c.environ[name]
+	}
+	return os.Getenv(name)
+}
+
+// baseURLVar names the endpoint override of a catalogue publisher.
+func baseURLVar(provider string) string {
+	return "FX_" + strings.ToUpper(provider) + "_BASE_URL"
+}
+
+// publisherBaseURL is FX_<KEY>_BASE_URL of a catalogue publisher that
+// has no field of its own in Config.
+func (c *Config) publisherBaseURL(provider string) string {
+	switch provider {
+	case ProviderECB, ProviderCBN, ProviderOpenExchangeRates, ProviderFile:
+		return ""
+	}
+	return c.lookup(baseURLVar(provider))
 }
 
 // providerList parses a comma-separated list of provider names, refusing
@@ -438,6 +495,8 @@ func (c Config) BaseURL(provider string) string {
 		u = c.FXCBNBaseURL
 	case ProviderOpenExchangeRates:
 		u = c.FXOXRBaseURL
+	default:
+		u = c.publisherBaseURL(provider)
 	}
 	if u == "" && len(c.FXProviders) == 1 && c.FXProviders[0] == provider {
 		u = c.FXBaseURL
@@ -465,14 +524,11 @@ func (c Config) Cadence(provider string) Cadence {
 	if c.IngestInterval > 0 {
 		return Cadence{Interval: c.IngestInterval}
 	}
-	switch provider {
-	case ProviderECB:
-		// The ECB publishes on TARGET working days at about 16:00 CET
-		// (14:00 or 15:00 UTC); four tries cover late publications.
-		return Cadence{Cron: []string{"10 14-17 * * 1-5"}}
-	case ProviderCBN:
-		// The CBN updates its rates during the Lagos business day (UTC+1).
-		return Cadence{Cron: []string{"20 8-18 * * 1-5"}}
+	// Each publisher is polled across the hours after its usual
+	// publication (the catalogue's schedule): the ECB at about 16:00 CET on
+	// TARGET working days, the CBN during the Lagos business day.
+	if p, ok := catalog.Lookup(provider); ok && len(p.Schedule) > 0 {
+		return Cadence{Cron: p.Schedule}
 	}
 	// Open Exchange Rates updates hourly; a file is re-read hourly.
 	return Cadence{Interval: time.Hour}
@@ -504,15 +560,12 @@ func (c Config) StaleAfter(provider string) time.Duration {
 	if c.RateStaleAfter > 0 {
 		return c.RateStaleAfter
 	}
-	switch provider {
-	case ProviderECB:
-		// Friday 16:00 CET to Monday 16:00 CET plus an hour's slack, and a
-		// TARGET holiday on the Monday (Easter) adds one more day.
-		return 4*24*time.Hour + time.Hour
-	case ProviderOpenExchangeRates:
-		return 3 * time.Hour
+	// From the publisher's cadence (catalog.Publisher.StaleAfter): a daily
+	// publisher's Friday rate is current until Monday's, plus a holiday.
+	if p, ok := catalog.Lookup(provider); ok {
+		return p.StaleAfter()
 	}
-	// The CBN, like the ECB, publishes on business days only.
+	// The offline demo's file, like a daily publisher.
 	return 4*24*time.Hour + time.Hour
 }
 

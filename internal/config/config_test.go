@@ -52,6 +52,8 @@ func TestLoadErrors(t *testing.T) {
 		{"priority duplicate", with("FX_SOURCE_PRIORITY", "cbn,cbn"), "config: FX_SOURCE_PRIORITY is malformed: cbn is listed twice"},
 		{"one base url for two providers", with("FX_BASE_URL", "http://127.0.0.1:1"), "config: FX_BASE_URL is ambiguous"},
 		{"bad provider base url", with("FX_CBN_BASE_URL", "ftp://mirror"), "config: FX_CBN_BASE_URL is malformed"},
+		{"bad catalogue publisher base url", with("FX_PROVIDERS", "ecb,boc", "FX_BOC_BASE_URL", "ftp://mirror"), "config: FX_BOC_BASE_URL is malformed"},
+		{"keyed publisher without its key", with("FX_PROVIDERS", "openexchangerates"), "config: FX_API_KEY is required"},
 		{"bad jump limit", with("RATE_JUMP_LIMIT", "lots"), "config: RATE_JUMP_LIMIT is malformed"},
 		{"zero jump limit", with("RATE_JUMP_LIMIT", "0"), "config: RATE_JUMP_LIMIT is malformed"},
 		{"no backfill calls", with("BACKFILL_MAX_IN_FLIGHT", "0"), "config: BACKFILL_MAX_IN_FLIGHT is malformed"},
@@ -192,5 +194,68 @@ func TestLoadReadsMakeUpsEnvFile(t *testing.T) {
 	}
 	if _, err := Load(); err == nil || !strings.Contains(err.Error(), EnvFile) || strings.Contains(err.Error(), "s3cretpw") {
 		t.Fatalf("error = %v, want one naming %s without the password", err, EnvFile)
+	}
+}
+
+func TestCatalogueProviders(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        map[string]string
+		want       []string
+		stale      map[string]time.Duration
+		cron       map[string]string
+		baseURL    map[string]string
+		notWanting string
+	}{
+		{
+			name: "keyless is every publisher that needs no key",
+			env:  with("FX_PROVIDERS", "keyless"),
+			want: []string{"boc", "boe", "cbn", "cnb", "dnb", "ecb", "nb", "rb", "rba"}, notWanting: ProviderOpenExchangeRates,
+		},
+		{
+			name: "keyless takes a keyed publisher in when its key is set",
+			env:  with("FX_PROVIDERS", "keyless", "FX_API_KEY", "k"),
+			want: []string{"boc", "boe", "cbn", "cnb", "dnb", "ecb", "nb", "openexchangerates", "rb", "rba"},
+		},
+		{
+			name: "a publisher's schedule and staleness come from the catalogue",
+			env:  with("FX_PROVIDERS", "ecb,boc,cbn"),
+			want: []string{"ecb", "boc", "cbn"},
+			cron: map[string]string{"boc": "*/30 20-22 * * 1-5", "ecb": "10 14-17 * * 1-5", "cbn": "20 8-18 * * 1-5"},
+			// a daily publisher: Friday's rate until Monday's, and a holiday
+			stale: map[string]time.Duration{"boc": 97 * time.Hour, "ecb": 97 * time.Hour},
+		},
+		{
+			name:    "each publisher's endpoint is FX_<KEY>_BASE_URL",
+			env:     with("FX_PROVIDERS", "ecb,boc,rb", "FX_BOC_BASE_URL", "file:///srv/boc", "FX_ECB_BASE_URL", "http://127.0.0.1:9"),
+			want:    []string{"ecb", "boc", "rb"},
+			baseURL: map[string]string{"boc": "file:///srv/boc", "ecb": "http://127.0.0.1:9", "rb": ""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadFrom(tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(c.FXProviders, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("providers = %v, want %v", c.FXProviders, tt.want)
+			}
+			for p, want := range tt.stale {
+				if got := c.StaleAfter(p); got != want {
+					t.Errorf("StaleAfter(%s) = %s, want %s", p, got, want)
+				}
+			}
+			for p, want := range tt.cron {
+				if got := c.Cadence(p); len(got.Cron) != 1 || got.Cron[0] != want {
+					t.Errorf("Cadence(%s) = %v, want cron %s", p, got, want)
+				}
+			}
+			for p, want := range tt.baseURL {
+				if got := c.BaseURL(p); got != want {
+					t.Errorf("BaseURL(%s) = %q, want %q", p, got, want)
+				}
+			}
+		})
 	}
 }
