@@ -1,0 +1,226 @@
+package bcra_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ces/internal/fx"
+	"ces/internal/provider"
+	"ces/internal/provider/bcra"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the recording")
+
+var _ provider.Source = (*bcra.Client)(nil)
+
+// recorded maps a fecha to its trimmed recording (testdata/bcra/SOURCE.md).
+func recorded(t *testing.T) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for _, d := range []string{"2026-03-19", "2026-03-20"} {
+		b, err := os.ReadFile("../../../testdata/bcra/Cotizaciones_" + d + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[d] = b
+	}
+	return m
+}
+
+// serve answers Cotizaciones from pages by fecha (404 for others) and
+// counts requests.
+func serve(t *testing.T, pages map[string][]byte) (*bcra.Client, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		body, ok := pages[r.URL.Query().Get("fecha")]
+		if r.URL.Path != "/estadisticascambiarias/v1.0/Cotizaciones" || !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	c := bcra.NewClient(srv.URL+"/estadisticascambiarias/v1.0/", srv.Client())
+	// 2026-03-20 19:00 in Buenos Aires, the recording's last date.
+	bcra.SetClock(c, func() time.Time { return time.Date(2026, 3, 20, 22, 0, 0, 0, time.UTC) })
+	return c, &n
+}
+
+func date(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func render(sets []fx.RateSet) string {
+	var b strings.Builder
+	for _, s := range sets {
+		for _, r := range s.Rates {
+			b.WriteString(s.AsOf.Format(time.RFC3339) + " " + s.Base + "/" + r.Quote + " " + fx.Exact(r.Value) + "\n")
+		}
+		if len(s.Skipped) > 0 {
+			b.WriteString(s.AsOf.Format(time.RFC3339) + " skipped " + strings.Join(s.Skipped, ",") + "\n")
+		}
+	}
+	return b.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Fatalf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// TestGolden checks Latest and History against the golden files. Checked
+// by hand against the recording of 2026-03-19 (as_of 21:00 UTC, 18:00 in
+// Buenos Aires): USD "tipoCotizacion":1394.50000000 gives USD/ARS
+// 1394.50000000, digits kept; EUR "tipoPase":1.15600000 (dollars per
+// euro) times 1394.5 is its "tipoCotizacion":1612.04200000, EUR/ARS;
+// VND "DONG VIETNAM (C/1.000 UNIDADES)","tipoCotizacion":53.04096500
+// gives VND/ARS 0.05304096500. REF, MXP, VEB and XAU are skipped.
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name     string
+		requests int32
+		call     func(c *bcra.Client) ([]fx.RateSet, error)
+	}{
+		{"latest.golden", 1, func(c *bcra.Client) ([]fx.RateSet, error) { return c.Latest(context.Background()) }},
+		{"history.golden", 2, func(c *bcra.Client) ([]fx.RateSet, error) {
+			return c.History(context.Background(), date("2026-03-19"), date("2026-03-20"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, n := serve(t, recorded(t))
+			sets, err := tt.call(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Load() != tt.requests {
+				t.Fatalf("requests = %d, want %d", n.Load(), tt.requests)
+			}
+			for _, s := range sets {
+				if s.Provider != bcra.Name || len(s.Rates) != 1 || s.Rates[0].Quote != "ARS" || len(s.PayloadHash) != 64 {
+					t.Fatalf("set %+v", s)
+				}
+			}
+			golden(t, tt.name, render(sets))
+		})
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	const head = `{"status":200,"results":{"fecha":"2026-03-20","detalle":[`
+	tests := []struct {
+		name    string
+		payload string
+	}{
+		{"html error page", `<html><body>Service Unavailable</body></html>`},
+		{"empty object", `{}`},
+		{"error answer", `{"status":400,"errorMessages":["fecha invalida"]}`},
+		{"bad fecha", `{"status":200,"results":{"fecha":"20/03/2026","detalle":[{"codigoMoneda":"USD","descripcion":"DOLAR E.E.U.U.","tipoCotizacion":1393.43}]}}`},
+		{"text quotation", head + `{"codigoMoneda":"USD","descripcion":"DOLAR E.E.U.U.","tipoCotizacion":"n/a"}]}}`},
+		{"zero quotation", head + `{"codigoMoneda":"USD","descripcion":"DOLAR E.E.U.U.","tipoCotizacion":0.00000000}]}}`},
+		{"unit not a power of ten", head + `{"codigoMoneda":"VND","descripcion":"DONG VIETNAM (C/1.500 UNIDADES)","tipoCotizacion":53.04}]}}`},
+		{"only skipped codes", head + `{"codigoMoneda":"REF","descripcion":"DOLAR REFERENCIA COM 3500","tipoCotizacion":1393.438}]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := serve(t, map[string][]byte{"2026-03-20": []byte(tt.payload)})
+			sets, err := c.Latest(context.Background())
+			var pe *provider.PermanentError
+			if !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
+				t.Fatalf("err = %v, want %s", err, provider.TypeInvalidPayload)
+			}
+			if sets != nil {
+				t.Fatalf("sets = %v, want none", sets)
+			}
+		})
+	}
+}
+
+func TestHistoryRequests(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to string
+		requests int32
+		dates    int
+	}{
+		{"two weekdays", "2026-03-19", "2026-03-20", 2, 2},
+		{"a weekend asks nothing", "2026-03-21", "2026-03-22", 0, 0},
+		{"thursday to sunday asks the weekdays only", "2026-03-19", "2026-03-22", 2, 2},
+		{"one day", "2026-03-20", "2026-03-20", 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, n := serve(t, recorded(t))
+			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// At most one request per publication day (weekdays).
+			if n.Load() != tt.requests {
+				t.Fatalf("requests = %d, want %d", n.Load(), tt.requests)
+			}
+			days := map[string]bool{}
+			for _, s := range sets {
+				days[s.AsOf.Format(time.DateOnly)] = true
+			}
+			if len(days) != tt.dates {
+				t.Fatalf("dates = %v, want %d", days, tt.dates)
+			}
+		})
+	}
+}
+
+// TestEmptyDayIsNoPublication: an answer without quotations is a day the
+// BCRA did not quote, so Latest looks at the day before.
+func TestEmptyDayIsNoPublication(t *testing.T) {
+	pages := recorded(t)
+	pages["2026-03-20"] = []byte(`{"status":200,"results":{"fecha":"2026-03-20","detalle":[]}}`)
+	c, n := serve(t, pages)
+	sets, err := c.Latest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 2 || sets[0].AsOf.Format(time.DateOnly) != "2026-03-19" {
+		t.Fatalf("latest of %s after %d requests, want 2026-03-19 after 2", sets[0].AsOf, n.Load())
+	}
+}
+
+func TestReversedRange(t *testing.T) {
+	c, n := serve(t, recorded(t))
+	_, err := c.History(context.Background(), date("2026-03-20"), date("2026-03-19"))
+	var pe *provider.PermanentError
+	if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
+		t.Fatalf("err = %v after %d requests, want %s after none", err, n.Load(), provider.TypeRequestRejected)
+	}
+}

@@ -1,0 +1,6 @@
+package bdi
+
+import "time"
+
+// SetClock replaces the client's clock, which picks Latest's date.
+func SetClock(c *Client, now func() time.Time) { c.now = now }

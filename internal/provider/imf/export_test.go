@@ -1,0 +1,6 @@
+package imf
+
+import "time"
+
+// SetClock replaces the client's clock, which picks Latest's month.
+func SetClock(c *Client, now func() time.Time) { c.now = now }
