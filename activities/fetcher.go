@@ -1,13 +1,52 @@
 package activities
 
 import (
+	"net/http"
+
 	"ces/internal/config"
 	"ces/internal/provider"
+	"ces/internal/provider/bcra"
+	"ces/internal/provider/bdi"
+	"ces/internal/provider/boc"
+	"ces/internal/provider/boe"
 	"ces/internal/provider/cbn"
+	"ces/internal/provider/cnb"
+	"ces/internal/provider/dnb"
 	"ces/internal/provider/ecb"
 	"ces/internal/provider/file"
+	"ces/internal/provider/fred"
+	"ces/internal/provider/imf"
+	"ces/internal/provider/nb"
+	"ces/internal/provider/nbg"
+	"ces/internal/provider/nbk"
+	"ces/internal/provider/nbu"
 	"ces/internal/provider/oxr"
+	"ces/internal/provider/rb"
+	"ces/internal/provider/rba"
 )
+
+// keyless builds the adapter of a publisher that needs only its endpoint.
+type keyless func(baseURL string, hc *http.Client) provider.Source
+
+// keylessAdapters are the catalogue's keyless publishers, by key: one
+// line per adapter package.
+var keylessAdapters = map[string]keyless{
+	ecb.Name:  func(u string, hc *http.Client) provider.Source { return ecb.NewClient(u, hc) },
+	cbn.Name:  func(u string, hc *http.Client) provider.Source { return cbn.NewClient(u, hc) },
+	boc.Name:  func(u string, hc *http.Client) provider.Source { return boc.NewClient(u, hc) },
+	boe.Name:  func(u string, hc *http.Client) provider.Source { return boe.NewClient(u, hc) },
+	rba.Name:  func(u string, hc *http.Client) provider.Source { return rba.NewClient(u, hc) },
+	nb.Name:   func(u string, hc *http.Client) provider.Source { return nb.NewClient(u, hc) },
+	rb.Name:   func(u string, hc *http.Client) provider.Source { return rb.NewClient(u, hc) },
+	dnb.Name:  func(u string, hc *http.Client) provider.Source { return dnb.NewClient(u, hc) },
+	cnb.Name:  func(u string, hc *http.Client) provider.Source { return cnb.NewClient(u, hc) },
+	nbu.Name:  func(u string, hc *http.Client) provider.Source { return nbu.NewClient(u, hc) },
+	nbk.Name:  func(u string, hc *http.Client) provider.Source { return nbk.NewClient(u, hc) },
+	nbg.Name:  func(u string, hc *http.Client) provider.Source { return nbg.NewClient(u, hc) },
+	bcra.Name: func(u string, hc *http.Client) provider.Source { return bcra.NewClient(u, hc) },
+	imf.Name:  func(u string, hc *http.Client) provider.Source { return imf.NewClient(u, hc) },
+	bdi.Name:  func(u string, hc *http.Client) provider.Source { return bdi.NewClient(u, hc) },
+}
 
 // NewSources returns the adapter of every configured provider, by name.
 func NewSources(cfg config.Config) map[string]provider.Source {
@@ -15,16 +54,18 @@ func NewSources(cfg config.Config) map[string]provider.Source {
 	for _, name := range cfg.FXProviders {
 		hc := provider.NewHTTPClient(cfg.FXHTTPTimeout)
 		switch name {
-		case config.ProviderECB:
-			out[name] = ecb.NewClient(cfg.BaseURL(name), hc)
-		case config.ProviderCBN:
-			out[name] = cbn.NewClient(cfg.BaseURL(name), hc)
 		case config.ProviderOpenExchangeRates:
 			c := oxr.NewClient(cfg.BaseURL(name), cfg.FXAPIKey, hc)
 			c.MaxInFlight = cfg.BackfillMaxInFlight
 			out[name] = c
+		case fred.Name:
+			out[name] = fred.NewClient(cfg.BaseURL(name), cfg.APIKey(name), hc)
 		case config.ProviderFile:
 			out[name] = file.NewClient(cfg.FXFile)
+		default:
+			if build, ok := keylessAdapters[name]; ok {
+				out[name] = build(cfg.BaseURL(name), hc)
+			}
 		}
 	}
 	return out

@@ -76,4 +76,53 @@ var publishers = []Publisher{
 		DataURL:  "https://api.cnb.cz/cnbapi/swagger-ui.html",
 		TermsURL: "https://www.cnb.cz/en/footer/general-terms-and-conditions/",
 	},
+	{
+		Key: "nbu", Name: "Natsionalnyi Bank Ukrainy", Country: "UA", Issues: "UAH",
+		RateType: "official rate", Pivot: "UAH", Quoting: "UAH per 1, 10, 100 or 1000 foreign units (the row's units)",
+		Cadence: Daily, Schedule: []string{"*/30 10-12 * * 1-5"}, CoverageStart: "1999-01-04",
+		DataURL:  "https://bank.gov.ua/en/markets/exchangerates",
+		TermsURL: "https://bank.gov.ua/en/useterms",
+	},
+	{
+		Key: "nbk", Name: "National Bank of Kazakhstan", Country: "KZ", Issues: "KZT",
+		RateType: "official (market) rate", Pivot: "KZT", Quoting: "KZT per 1, 10, 100 or 1000 foreign units (the row's quant)",
+		Cadence: Daily, Schedule: []string{"*/30 9-11 * * 1-5"}, CoverageStart: "2000-01-01",
+		DataURL: "https://nationalbank.kz/en/exchangerates/ezhednevnye-oficialnye-rynochnye-kursy-valyut",
+	},
+	{
+		Key: "nbg", Name: "National Bank of Georgia", Country: "GE", Issues: "GEL",
+		RateType: "official rate", Pivot: "GEL", Quoting: "GEL per 1 to 10000 foreign units (the row's quantity)",
+		Cadence: Daily, Schedule: []string{"*/30 8-10 * * 1-5"}, CoverageStart: "1995-10-14",
+		DataURL: "https://nbg.gov.ge/en/monetary-policy/currency",
+	},
+	{
+		Key: "bcra", Name: "Banco Central de la República Argentina", Country: "AR", Issues: "ARS",
+		RateType: "reference rate", Pivot: "ARS", Quoting: "ARS per 1 foreign unit (VND per 1000)",
+		Cadence: Daily, Schedule: []string{"*/30 16-18 * * 1-5"}, CoverageStart: "2000-01-03",
+		DataURL:  "https://www.bcra.gob.ar/en/monetary-and-financial-statistics/exchange-statistics/",
+		TermsURL: "https://www.bcra.gob.ar/aviso-legal/",
+	},
+	{
+		Key: "imf", Name: "International Monetary Fund",
+		RateType: "representative rate", Pivot: "USD", Quoting: "foreign units per 1 USD, or USD per 1 foreign unit where the IMF marks the row (1)",
+		Cadence: Daily, Schedule: []string{"*/30 18-20 * * 1-5"}, CoverageStart: "2003-04-01",
+		DataURL:  "https://www.imf.org/external/np/fin/ert/GUI/Pages/CountryDataBase.aspx",
+		TermsURL: "https://www.imf.org/en/about/copyright-and-terms",
+	},
+	{
+		Key: "bdi", Name: "Banca d'Italia", Country: "IT",
+		Pivot: "EUR", Quoting: "foreign units per 1 EUR",
+		Cadence: Daily, Schedule: []string{"*/30 16-18 * * 1-5"}, CoverageStart: "1999-01-04",
+		DataURL: "https://tassidicambio.bancaditalia.it/",
+	},
+	{
+		// FRED republishes the Federal Reserve Board's H.10 release
+		// weekly; the Federal Reserve issues the dollar.
+		Key: "fred", Name: "Federal Reserve Bank of St. Louis", Country: "US", Issues: "USD",
+		RateType: "H.10", Pivot: "USD", Quoting: "foreign units per 1 USD (USD per 1 unit for AUD, EUR, GBP and NZD)",
+		Cadence: Weekly, Schedule: []string{"*/30 21-23 * * 1"}, CoverageStart: "1971-01-04",
+		DataURL:  "https://www.federalreserve.gov/releases/h10/",
+		TermsURL: "https://fred.stlouisfed.org/legal/",
+		KeyEnv:   "FX_FRED_API_KEY",
+	},
 }

@@ -370,6 +370,10 @@ func (c *Config) validateProviders() error {
 			if c.FXFile == "" {
 				return fmt.Errorf("config: FX_FILE is required when %s lists file", key)
 			}
+		default:
+			if pub, _ := catalog.Lookup(p); !pub.Keyless() && c.lookup(pub.KeyEnv) == "" {
+				return fmt.Errorf("config: %s is required when %s lists %s", pub.KeyEnv, key, p)
+			}
 		}
 	}
 	if c.FXBaseURL != "" && len(list) > 1 {
@@ -445,6 +449,20 @@ func (c *Config) lookup(name string) string {
 		return c.environ[name]
 	}
 	return os.Getenv(name)
+}
+
+// APIKey is the key of a keyed catalogue publisher (FX_API_KEY for Open
+// Exchange Rates, the catalogue's KeyEnv for the others; "" for a
+// keyless one). Never log it.
+func (c Config) APIKey(provider string) string {
+	if provider == ProviderOpenExchangeRates {
+		return c.FXAPIKey
+	}
+	pub, ok := catalog.Lookup(provider)
+	if !ok || pub.Keyless() {
+		return ""
+	}
+	return c.lookup(pub.KeyEnv)
 }
 
 // baseURLVar names the endpoint override of a catalogue publisher.

@@ -2,9 +2,12 @@ package config
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"ces/internal/catalog"
 )
 
 func base() map[string]string {
@@ -199,23 +202,27 @@ func TestLoadReadsMakeUpsEnvFile(t *testing.T) {
 
 func TestCatalogueProviders(t *testing.T) {
 	tests := []struct {
-		name       string
-		env        map[string]string
-		want       []string
-		stale      map[string]time.Duration
-		cron       map[string]string
-		baseURL    map[string]string
-		notWanting string
+		name    string
+		env     map[string]string
+		want    []string
+		stale   map[string]time.Duration
+		cron    map[string]string
+		baseURL map[string]string
 	}{
 		{
 			name: "keyless is every publisher that needs no key",
 			env:  with("FX_PROVIDERS", "keyless"),
-			want: []string{"boc", "boe", "cbn", "cnb", "dnb", "ecb", "nb", "rb", "rba"}, notWanting: ProviderOpenExchangeRates,
+			want: catalog.KeylessKeys(),
 		},
 		{
 			name: "keyless takes a keyed publisher in when its key is set",
-			env:  with("FX_PROVIDERS", "keyless", "FX_API_KEY", "k"),
-			want: []string{"boc", "boe", "cbn", "cnb", "dnb", "ecb", "nb", "openexchangerates", "rb", "rba"},
+			env:  with("FX_PROVIDERS", "keyless", "FX_FRED_API_KEY", "k"),
+			want: sortedWith(catalog.KeylessKeys(), "fred"),
+		},
+		{
+			name: "keyless and more",
+			env:  with("FX_PROVIDERS", "ecb,keyless", "FX_API_KEY", "k"),
+			want: nil, // ecb twice: refused below
 		},
 		{
 			name: "a publisher's schedule and staleness come from the catalogue",
@@ -235,6 +242,12 @@ func TestCatalogueProviders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := LoadFrom(tt.env)
+			if tt.want == nil {
+				if err == nil || !strings.Contains(err.Error(), "ecb is listed twice") {
+					t.Fatalf("err = %v, want ecb listed twice", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,5 +270,41 @@ func TestCatalogueProviders(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func sortedWith(list []string, more ...string) []string {
+	out := append(slices.Clone(list), more...)
+	slices.Sort(out)
+	return out
+}
+
+func TestKeylessLeavesKeyedPublishersOut(t *testing.T) {
+	c, err := LoadFrom(with("FX_PROVIDERS", "keyless"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keyed := range []string{ProviderOpenExchangeRates, "fred"} {
+		if slices.Contains(c.FXProviders, keyed) {
+			t.Errorf("keyless without keys lists %s: %v", keyed, c.FXProviders)
+		}
+	}
+	for _, p := range []string{ProviderECB, ProviderCBN, "boc", "nbu"} {
+		if !slices.Contains(c.FXProviders, p) {
+			t.Errorf("keyless leaves %s out: %v", p, c.FXProviders)
+		}
+	}
+	if _, err := LoadFrom(with("FX_PROVIDERS", "ecb,fred")); err == nil || !strings.Contains(err.Error(), "FX_FRED_API_KEY is required") {
+		t.Errorf("fred without its key: err = %v", err)
+	}
+	c, err = LoadFrom(with("FX_PROVIDERS", "fred", "FX_FRED_API_KEY", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIKey("fred") != "s3cret" || c.APIKey(ProviderECB) != "" {
+		t.Errorf("APIKey: fred %q, ecb %q", c.APIKey("fred"), c.APIKey(ProviderECB))
+	}
+	if strings.Contains(c.String(), "s3cret") {
+		t.Errorf("String shows the FRED key: %s", c.String())
 	}
 }
