@@ -18,6 +18,10 @@ type Foreign struct {
 	// 10, 100, 1000... Only powers of ten are accepted, so dividing by
 	// them is an exact shift of the decimal point.
 	Units int64
+	// Skip records the code in Skipped without reading it: the adapter
+	// knows the rate is not per ISO unit (gold per gram, not per troy
+	// ounce as XAU means).
+	Skip bool
 }
 
 // ForeignSets builds one publication of a publisher that quotes its own
@@ -38,6 +42,10 @@ func ForeignSets(name, quote string, asOf time.Time, payload []byte, rates []For
 		code := strings.ToUpper(strings.TrimSpace(r.Code))
 		if code == "" {
 			return nil, Invalid("provider %s: a rate of %s has no currency code", name, asOf.Format(time.DateOnly))
+		}
+		if r.Skip {
+			skipped = append(skipped, strings.TrimSpace(r.Code))
+			continue
 		}
 		d, err := parseRate(r.Value)
 		if err != nil {
