@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"ces/internal/fx"
 )
 
@@ -109,4 +111,25 @@ func powerOfTen(n int64) (int32, bool) {
 		e++
 	}
 	return e, n == 1
+}
+
+// Mid returns the middle of a buying and a selling rate given as text,
+// (buy + sell) / 2, exactly: halving a decimal adds at most one digit,
+// which is kept; a trailing zero the halving adds beyond the inputs'
+// digits is not (53.10 and 53.30 give 53.20, not 53.200).
+func Mid(buy, sell string) (string, error) {
+	b, err := parseRate(buy)
+	if err != nil {
+		return "", fmt.Errorf("buying rate %q: %v", buy, err)
+	}
+	s, err := parseRate(sell)
+	if err != nil {
+		return "", fmt.Errorf("selling rate %q: %v", sell, err)
+	}
+	m := b.Add(s).Mul(decimal.New(5, -1))
+	places := -min(b.Exponent(), s.Exponent(), 0)
+	if r := m.Round(places); r.Equal(m) {
+		m = r
+	}
+	return fx.Exact(m), nil
 }
