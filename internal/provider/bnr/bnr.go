@@ -43,9 +43,9 @@ func mustLoad(name string) *time.Location {
 }
 
 // PublicationTime is the as_of CES gives a BNR rate date: 13:00 in
-// Bucharest (EET or EEST) on that date, when the BNR publishes its
-// reference rates (its site states they are set and published at 13:00);
-// the file has a date only.
+// Bucharest (EET or EEST) on that date, around when the BNR publishes
+// its reference rates (the file has a date only). If the BNR's own
+// statement of its publication hour is later, move this with it.
 func PublicationTime(day time.Time) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), 13, 0, 0, 0, bucharest).UTC()
 }

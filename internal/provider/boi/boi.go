@@ -55,8 +55,10 @@ func mustLoad(name string) *time.Location {
 
 // PublicationTime is the as_of CES gives a representative-rate date: 16:00
 // in Jerusalem (IST or IDT) on that date. The Bank sets the rates from the
-// interbank market in the afternoon and publishes them at about 15:30; the
-// payload has a date only, so 16:00 never claims a rate too early.
+// interbank market in the mid-afternoon and publishes them soon after (an
+// exact hour is not in the payload, which has a date only); 16:00 is meant
+// never to claim a rate before it is out. If the Bank's own statement of
+// its publication hour is later, move this with it.
 func PublicationTime(day time.Time) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), 16, 0, 0, 0, jerusalem).UTC()
 }

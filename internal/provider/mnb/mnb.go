@@ -57,8 +57,10 @@ func mustLoad(name string) *time.Location {
 
 // PublicationTime is the as_of CES gives an MNB rate date: 12:00 in
 // Budapest (CET or CEST) on that date. The MNB sets its official rates
-// from the market's late-morning quotes and publishes them before noon;
-// the payload has a date only, so noon never claims a rate too early.
+// from the market's late-morning quotes and publishes them around midday
+// (the payload has a date only); noon is meant never to claim a rate
+// before it is out. If the MNB's own statement of its publication hour is
+// later, move this with it.
 func PublicationTime(day time.Time) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, budapest).UTC()
 }

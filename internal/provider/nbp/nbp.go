@@ -1,6 +1,6 @@
 // Package nbp reads Narodowy Bank Polski's average exchange rates from its
-// Web API (https://api.nbp.pl/en.html, keyless; terms: the API page states
-// the data are public, NBP names no other terms). Two tables are read:
+// Web API (https://api.nbp.pl/en.html, keyless; NBP names no terms for the
+// API beyond the conditions on that page). Two tables are read:
 // table A, about 30 major currencies, published every Polish business day,
 // and table B, about 115 others, published on Wednesdays. Both quote
 // zlotys per one unit of the foreign currency ("mid"), so each currency is
