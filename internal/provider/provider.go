@@ -6,6 +6,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -79,6 +80,32 @@ func Get(ctx context.Context, client *http.Client, name, u string) ([]byte, erro
 	if err != nil {
 		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: build request for %s", name, shown))
 	}
+	return do(client, name, shown, req)
+}
+
+// Post sends body to u with the given request headers (a SOAP envelope
+// or a form, for the publishers that answer only POST requests) and
+// classifies the outcome exactly as Get does. A file URL reads the local
+// file at its path, ignoring body, so an offline demo can serve a recorded
+// answer for a POST endpoint too.
+func Post(ctx context.Context, client *http.Client, name, u string, header http.Header, body []byte) ([]byte, error) {
+	shown := redact(u)
+	if p, err := url.Parse(u); err == nil && strings.EqualFold(p.Scheme, "file") {
+		return getFile(ctx, name, shown, p)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: build request for %s", name, shown))
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return do(client, name, shown, req)
+}
+
+// do sends req, whose URL is shown redacted as shown, and classifies the
+// answer (see Get).
+func do(client *http.Client, name, shown string, req *http.Request) ([]byte, error) {
 	req.Header.Set("User-Agent", "ces/1 (+currency exchange service)")
 	resp, err := client.Do(req)
 	if err != nil {
