@@ -7,8 +7,12 @@ import (
 	"ces/internal/provider"
 	"ces/internal/provider/bcra"
 	"ces/internal/provider/bdi"
+	"ces/internal/provider/bnr"
 	"ces/internal/provider/boc"
 	"ces/internal/provider/boe"
+	"ces/internal/provider/boi"
+	"ces/internal/provider/cbe"
+	"ces/internal/provider/cbk"
 	"ces/internal/provider/cbn"
 	"ces/internal/provider/cnb"
 	"ces/internal/provider/dnb"
@@ -16,13 +20,16 @@ import (
 	"ces/internal/provider/file"
 	"ces/internal/provider/fred"
 	"ces/internal/provider/imf"
+	"ces/internal/provider/mnb"
 	"ces/internal/provider/nb"
 	"ces/internal/provider/nbg"
 	"ces/internal/provider/nbk"
+	"ces/internal/provider/nbp"
 	"ces/internal/provider/nbu"
 	"ces/internal/provider/oxr"
 	"ces/internal/provider/rb"
 	"ces/internal/provider/rba"
+	"ces/internal/provider/sarb"
 )
 
 // keyless builds the adapter of a publisher that needs only its endpoint.
@@ -46,6 +53,13 @@ var keylessAdapters = map[string]keyless{
 	bcra.Name: func(u string, hc *http.Client) provider.Source { return bcra.NewClient(u, hc) },
 	imf.Name:  func(u string, hc *http.Client) provider.Source { return imf.NewClient(u, hc) },
 	bdi.Name:  func(u string, hc *http.Client) provider.Source { return bdi.NewClient(u, hc) },
+	nbp.Name:  func(u string, hc *http.Client) provider.Source { return nbp.NewClient(u, hc) },
+	mnb.Name:  func(u string, hc *http.Client) provider.Source { return mnb.NewClient(u, hc) },
+	bnr.Name:  func(u string, hc *http.Client) provider.Source { return bnr.NewClient(u, hc) },
+	boi.Name:  func(u string, hc *http.Client) provider.Source { return boi.NewClient(u, hc) },
+	cbe.Name:  func(u string, hc *http.Client) provider.Source { return cbe.NewClient(u, hc) },
+	cbk.Name:  func(u string, hc *http.Client) provider.Source { return cbk.NewClient(u, hc) },
+	sarb.Name: func(u string, hc *http.Client) provider.Source { return sarb.NewClient(u, hc) },
 }
 
 // NewSources returns the adapter of every configured provider, by name.

@@ -125,4 +125,53 @@ var publishers = []Publisher{
 		TermsURL: "https://fred.stlouisfed.org/legal/",
 		KeyEnv:   "FX_FRED_API_KEY",
 	},
+	{
+		Key: "nbp", Name: "Narodowy Bank Polski", Country: "PL", Issues: "PLN",
+		RateType: "average rate", Pivot: "PLN", Quoting: "PLN per 1 foreign unit (table A daily, table B weekly)",
+		Cadence: Daily, Schedule: []string{"*/30 11-13 * * 1-5"}, CoverageStart: "2002-01-02",
+		DataURL: "https://nbp.pl/en/statistic-and-financial-reporting/rates/",
+	},
+	{
+		Key: "mnb", Name: "Magyar Nemzeti Bank", Country: "HU", Issues: "HUF",
+		RateType: "official rate", Pivot: "HUF", Quoting: "HUF per 1 or 100 foreign units (the row's unit)",
+		Cadence: Daily, Schedule: []string{"*/30 10-12 * * 1-5"}, CoverageStart: "1999-01-04",
+		DataURL: "https://www.mnb.hu/en/monetary-policy/the-mpc/exchange-rates",
+	},
+	{
+		Key: "bnr", Name: "Banca Națională a României", Country: "RO", Issues: "RON",
+		RateType: "reference rate", Pivot: "RON", Quoting: "RON per 1 or 100 foreign units (the row's multiplier)",
+		Cadence: Daily, Schedule: []string{"*/30 11-13 * * 1-5"}, CoverageStart: "2005-01-03",
+		DataURL: "https://www.bnr.ro/en/561-exchange-rates",
+	},
+	{
+		Key: "boi", Name: "Bank of Israel", Country: "IL", Issues: "ILS",
+		RateType: "representative rate", Pivot: "ILS", Quoting: "ILS per 1, 10 or 100 foreign units (the series' UNIT_MULT)",
+		Cadence: Daily, Schedule: []string{"*/30 12-14 * * 1-5"}, CoverageStart: "2000-01-01",
+		DataURL:  "https://www.boi.org.il/en/economic-roles/statistics/foreign-exchange-market/exchange-rates/",
+		TermsURL: "https://www.boi.org.il/en/terms-of-use",
+	},
+	{
+		// The CBE states no publication hour: CES dates a day's rates 17:00
+		// in Cairo and polls after that (the recording's metadata polls
+		// from about noon), so no rate is ever dated after its fetch.
+		Key: "cbe", Name: "Central Bank of Egypt", Country: "EG", Issues: "EGP",
+		RateType: "official rate", Pivot: "EGP", Quoting: "EGP per 1 foreign unit (JPY per 100), the middle of buy and sell",
+		Cadence: Daily, Schedule: []string{"*/30 15-17 * * 0-4"}, CoverageStart: "2024-03-01",
+		DataURL:  "https://www.cbe.org.eg/en/economic-research/statistics/cbe-exchange-rates/historical-data",
+		TermsURL: "https://www.cbe.org.eg/en/disclaimer",
+	},
+	{
+		// Dated 17:00 in Nairobi (14:00 UTC) and polled after it.
+		Key: "cbk", Name: "Central Bank of Kenya", Country: "KE", Issues: "KES",
+		RateType: "indicative rate", Pivot: "KES", Quoting: "KES per 1 foreign unit (JPY per 100); UGX, TZS, RWF and BIF per 1 KES",
+		Cadence: Daily, Schedule: []string{"*/30 14-16 * * 1-5"}, CoverageStart: "2003-09-12",
+		DataURL: "https://www.centralbank.go.ke/forex/",
+	},
+	{
+		// Dated 17:00 in Johannesburg (15:00 UTC) and polled after it.
+		Key: "sarb", Name: "South African Reserve Bank", Country: "ZA", Issues: "ZAR",
+		RateType: "weighted average", Pivot: "ZAR", Quoting: "ZAR per 1 USD, GBP and EUR; other currencies' units per 1 ZAR",
+		Cadence: Daily, Schedule: []string{"*/30 15-17 * * 1-5"}, CoverageStart: "2000-01-01",
+		DataURL: "https://custom.resbank.co.za/SarbWebApi/WebIndicators/HistoricalExchangeRatesDaily",
+	},
 }
