@@ -79,6 +79,12 @@ func Get(ctx context.Context, client *http.Client, name, u string) ([]byte, erro
 	if err != nil {
 		return nil, Permanent(TypeRequestRejected, fmt.Errorf("provider %s: build request for %s", name, shown))
 	}
+	return send(client, name, shown, req)
+}
+
+// send performs req and classifies the outcome as Get documents; shown is
+// the redacted URL that messages name.
+func send(client *http.Client, name, shown string, req *http.Request) ([]byte, error) {
 	req.Header.Set("User-Agent", "ces/1 (+currency exchange service)")
 	resp, err := client.Do(req)
 	if err != nil {
