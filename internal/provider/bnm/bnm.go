@@ -6,7 +6,8 @@
 // (JPY, IDR, KRW, THB, ...) as each row's "unit" says. CES stores the
 // middle rate per ONE unit (per-100 rates shifted two places, exactly).
 // The API writes rates as binary floats printed to 17 significant digits
-// (4.2199999999999998 for BNM's 4.2200); see Published. No published
+// (4.2199999999999998 for BNM's 4.2200); provider.FloatText recovers the
+// decimal BNM meant. No published
 // terms beyond the BNM site's (https://www.bnm.gov.my).
 package bnm
 
@@ -21,8 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
@@ -64,28 +63,6 @@ var kualaLumpur = time.FixedZone("MYT", 8*60*60)
 // day is never earlier than the 09:00 rates could be known.
 func PublicationTime(day time.Time) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), 17, 0, 0, 0, kualaLumpur).UTC()
-}
-
-// Published returns the decimal BNM published, from the text of a JSON
-// number that the API printed from a binary float: the shortest rounding
-// (0 to 12 decimal places) that lies within a float64's printing error
-// (4.5e-16 relative, about two units in the last place) of the text.
-// 4.2199999999999998 gives 4.22, 104.76819999999999 gives 104.7682, and a
-// number already short is returned unchanged. No float64 is involved:
-// the decision is made on the exact decimal text.
-func Published(text string) (decimal.Decimal, error) {
-	d, err := decimal.NewFromString(text)
-	if err != nil {
-		return decimal.Decimal{}, err
-	}
-	tolerance := d.Abs().Mul(decimal.New(45, -17))
-	for places := int32(0); places <= 12; places++ {
-		r := d.Round(places)
-		if d.Sub(r).Abs().LessThanOrEqual(tolerance) {
-			return r, nil
-		}
-	}
-	return d, nil
 }
 
 type rate struct {
@@ -181,7 +158,7 @@ func Parse(name string, body []byte) ([]fx.RateSet, error) {
 			if r.Middle == "" {
 				continue // no middle rate that day
 			}
-			v, err := Published(r.Middle.String())
+			v, err := provider.FloatText(r.Middle.String())
 			if err != nil {
 				return nil, provider.Invalid("provider %s: %s on %s: middle rate %q: %v", name, q.Code, r.Date, r.Middle, err)
 			}

@@ -141,30 +141,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func TestPublished(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"4.2199999999999998", "4.22"},
-		{"104.76819999999999", "104.7682"},
-		{"0.097000000000000003", "0.097"},
-		{"0.014999999999999999", "0.015"},
-		{"104.5973", "104.5973"},
-		{"3.927", "3.927"},
-		{"12.252700000000001", "12.2527"},
-		{"1.23456789", "1.23456789"}, // a genuinely long rate is kept
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := bnm.Published(tt.in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.String() != tt.want {
-				t.Fatalf("Published(%s) = %s, want %s", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestInvalidPayload(t *testing.T) {
 	tests := []struct {
 		name string
