@@ -5,8 +5,9 @@
 // 32sa-8pi3), keyless. Each row gives the rate in pesos per one dollar
 // and the dates it is valid from and to: a TRM is set on a business day
 // for the next one, and a Friday's covers the weekend and any Monday
-// holiday. One row per validity start, cadence daily. Terms: the portal's
-// (https://www.datos.gov.co/, open data licence).
+// holiday. One row per validity start, cadence daily. No terms-of-use URL
+// is recorded for it (the publisher metadata has none); the datos.gov.co
+// portal's terms apply.
 package banrep
 
 import (

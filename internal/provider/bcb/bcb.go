@@ -4,8 +4,8 @@
 // yen too is quoted per 1 JPY), as a buying and a selling rate of the
 // closing bulletin ("Fechamento"), one per Brazilian business day at about
 // 13:10 Brasília time. CES stores the middle, (buy+sell)/2, exactly.
-// The service is public and needs no API key; the BCB publishes no terms
-// of use beyond its open-data portal (https://dadosabertos.bcb.gov.br).
+// The service is public and needs no API key; no terms-of-use URL is
+// recorded for it (the publisher metadata has none).
 package bcb
 
 import (

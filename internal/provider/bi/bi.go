@@ -5,8 +5,9 @@
 // stores the middle, (sell+buy)/2 per ONE unit, exactly. The page is a
 // SharePoint (ASP.NET) form: its first answer holds the latest rates of
 // every currency; a time series of one currency is the answer to posting
-// the form back with that currency and a date range. Terms: the BI site's
-// (https://www.bi.go.id/en/Disclaimer.aspx).
+// the form back with that currency and a date range. No terms-of-use URL
+// is recorded for it (the publisher metadata has none); the site's own
+// terms apply.
 package bi
 
 import (

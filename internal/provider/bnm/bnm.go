@@ -7,8 +7,8 @@
 // middle rate per ONE unit (per-100 rates shifted two places, exactly).
 // The API writes rates as binary floats printed to 17 significant digits
 // (4.2199999999999998 for BNM's 4.2200); provider.FloatText recovers the
-// decimal BNM meant. No published
-// terms beyond the BNM site's (https://www.bnm.gov.my).
+// decimal BNM meant. No terms-of-use URL is recorded for it (the
+// publisher metadata has none).
 package bnm
 
 import (

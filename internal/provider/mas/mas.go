@@ -7,8 +7,8 @@
 // reads the form (its view state and currency check boxes), then posts it
 // back asking for the CSV download of a range of months, so any range
 // costs two requests. CES stores each rate per ONE unit (per-100 columns
-// shifted two places, exactly). Terms: the MAS website's
-// (https://www.mas.gov.sg/terms-of-use).
+// shifted two places, exactly). No terms-of-use URL is recorded for it
+// (the publisher metadata has none); the MAS website's terms apply.
 package mas
 
 import (
