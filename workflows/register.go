@@ -5,6 +5,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"ces/activities"
+	"ces/internal/flow"
 )
 
 // Register puts every CES workflow and the activities on one worker
@@ -17,8 +18,8 @@ func Register(r worker.Registry, a *activities.Activities) {
 // RegisterIngest puts ingestion and backfills on a worker (the ingest
 // task queue) with the activities.
 func RegisterIngest(r worker.Registry, a *activities.Activities) {
-	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: IngestRatesName})
-	r.RegisterWorkflowWithOptions(BackfillRates, workflow.RegisterOptions{Name: BackfillRatesName})
+	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: flow.IngestRatesName})
+	r.RegisterWorkflowWithOptions(BackfillRates, workflow.RegisterOptions{Name: flow.BackfillRatesName})
 	r.RegisterActivity(a)
 }
 
@@ -31,6 +32,6 @@ func RegisterAudit(r worker.Registry, a *activities.Activities) {
 }
 
 func registerAudit(r worker.Registry) {
-	r.RegisterWorkflowWithOptions(SealAuditLog, workflow.RegisterOptions{Name: SealAuditLogName})
-	r.RegisterWorkflowWithOptions(VerifyAuditLog, workflow.RegisterOptions{Name: VerifyAuditLogName})
+	r.RegisterWorkflowWithOptions(SealAuditLog, workflow.RegisterOptions{Name: flow.SealAuditLogName})
+	r.RegisterWorkflowWithOptions(VerifyAuditLog, workflow.RegisterOptions{Name: flow.VerifyAuditLogName})
 }

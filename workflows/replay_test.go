@@ -5,6 +5,8 @@ import (
 
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"ces/internal/flow"
 )
 
 // TestReplayRecordedIngestion replays the history of a real IngestRates run
@@ -13,7 +15,7 @@ import (
 // already in flight fails here instead of in production.
 func TestReplayRecordedIngestion(t *testing.T) {
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: IngestRatesName})
+	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: flow.IngestRatesName})
 	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/ingest-rates-history.json"); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
