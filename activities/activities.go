@@ -17,6 +17,7 @@ import (
 	"ces/internal/anchor"
 	"ces/internal/audit"
 	"ces/internal/cache"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/gate"
 	"ces/internal/policy"
@@ -246,24 +247,11 @@ type StoredRate struct {
 
 // InsertRatesResult reports what InsertRates did.
 type InsertRatesResult struct {
-	Inserted       int               `json:"inserted"`
-	AlreadyPresent int               `json:"already_present"`
-	Conflicts      []string          `json:"conflicts,omitempty"`
-	Stored         []StoredRate      `json:"stored"`
-	Quarantined    []QuarantinedRate `json:"quarantined,omitempty"`
-}
-
-// QuarantinedRate is a stored rate the quality gate held back.
-type QuarantinedRate struct {
-	QuarantineID      int64  `json:"quarantine_id"`
-	RateID            int64  `json:"rate_id"`
-	Base              string `json:"base"`
-	Quote             string `json:"quote"`
-	Rate              string `json:"rate"`
-	Against           string `json:"against"`
-	ReferenceProvider string `json:"reference_provider"`
-	ReferenceRate     string `json:"reference_rate"`
-	Change            string `json:"change"`
+	Inserted       int                    `json:"inserted"`
+	AlreadyPresent int                    `json:"already_present"`
+	Conflicts      []string               `json:"conflicts,omitempty"`
+	Stored         []StoredRate           `json:"stored"`
+	Quarantined    []flow.QuarantinedRate `json:"quarantined,omitempty"`
 }
 
 // InsertRates stores a publication, recording the workflow run that did
@@ -291,10 +279,10 @@ func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (Inse
 	return out, nil
 }
 
-func quarantined(qs []store.Quarantine) []QuarantinedRate {
-	var out []QuarantinedRate
+func quarantined(qs []store.Quarantine) []flow.QuarantinedRate {
+	var out []flow.QuarantinedRate
 	for _, q := range qs {
-		out = append(out, QuarantinedRate{
+		out = append(out, flow.QuarantinedRate{
 			QuarantineID: q.ID, RateID: q.Rate.ID, Base: q.Rate.Base, Quote: q.Rate.Quote, Rate: fx.Exact(q.Rate.Value),
 			Against: q.Against, ReferenceProvider: q.Reference.Provider, ReferenceRate: fx.Exact(q.ReferenceValue), Change: q.Change.String(),
 		})

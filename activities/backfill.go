@@ -8,55 +8,30 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/gate"
 	"ces/internal/provider"
 	"ces/internal/store"
 )
 
-// BackfillInput names the provider and the inclusive range of dates.
-type BackfillInput struct {
-	Provider string `json:"provider"`
-	From     string `json:"from"`
-	To       string `json:"to"`
-}
-
-// BackfillResult reports what a backfill stored.
-type BackfillResult struct {
-	Provider string `json:"provider"`
-	// Days counts the publication dates this attempt fetched and stored;
-	// ResumedAfter is the last date an earlier attempt had stored, when
-	// this one resumed after it.
-	Days           int               `json:"days"`
-	ResumedAfter   string            `json:"resumed_after,omitempty"`
-	Inserted       int               `json:"inserted"`
-	AlreadyPresent int               `json:"already_present"`
-	Quarantined    []QuarantinedRate `json:"quarantined,omitempty"`
-	// Downloads counts the History calls this attempt made: one file for
-	// the ECB and the CBN; Open Exchange Rates then asks one day per call.
-	Downloads int `json:"downloads"`
-	// CacheUpdated counts the cached series the workflow's final
-	// CacheRates moved forward.
-	CacheUpdated int `json:"cache_updated"`
-}
-
 // BackfillRates fetches the provider's history for the range once and
 // inserts it day by day, oldest first, through the quality gate, with a
 // heartbeat after each day carrying the last date stored. A retry after a
 // crash resumes after that date. It does not touch the cache itself; the
 // workflow runs CacheRates after it.
-func (a *Activities) BackfillRates(ctx context.Context, in BackfillInput) (BackfillResult, error) {
+func (a *Activities) BackfillRates(ctx context.Context, in flow.BackfillInput) (flow.BackfillResult, error) {
 	p, err := a.source(in.Provider)
 	if err != nil {
-		return BackfillResult{}, err
+		return flow.BackfillResult{}, err
 	}
 	from, err1 := time.Parse(time.DateOnly, in.From)
 	to, err2 := time.Parse(time.DateOnly, in.To)
 	if err1 != nil || err2 != nil || to.Before(from) {
-		return BackfillResult{}, temporal.NewNonRetryableApplicationError(
+		return flow.BackfillResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("backfill: want from ≤ to as YYYY-MM-DD, got %q..%q", in.From, in.To), provider.TypeRequestRejected, nil)
 	}
-	res := BackfillResult{Provider: in.Provider}
+	res := flow.BackfillResult{Provider: in.Provider}
 	var done string
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &done); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"ces/activities"
 	"ces/internal/cache"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/policy"
 	"ces/internal/provider"
@@ -89,12 +90,12 @@ func BenchmarkBackfillOneYear(b *testing.B) {
 		env.RegisterActivity(a)
 		before := downloads.Load()
 		b.StartTimer()
-		v, err := env.ExecuteActivity(a.BackfillRates, activities.BackfillInput{Provider: ecb.Name, From: "2025-01-01", To: "2025-12-31"})
+		v, err := env.ExecuteActivity(a.BackfillRates, flow.BackfillInput{Provider: ecb.Name, From: "2025-01-01", To: "2025-12-31"})
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
 		}
-		var res activities.BackfillResult
+		var res flow.BackfillResult
 		if err := v.Get(&res); err != nil {
 			b.Fatal(err)
 		}

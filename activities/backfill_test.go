@@ -10,6 +10,7 @@ import (
 
 	"ces/activities"
 	"ces/internal/cache"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/ecb"
@@ -54,7 +55,7 @@ func TestBackfillResumesAfterTheLastDayStored(t *testing.T) {
 	c := cache.New(rdb, prefix)
 	h := recorded(t)
 	a := &activities.Activities{Providers: map[string]provider.Source{ecb.Name: h}, Rates: st.Rates, Quality: st.Quality, Cache: c, Now: time.Now}
-	in := activities.BackfillInput{Provider: ecb.Name, From: "2017-02-01", To: "2017-03-03"}
+	in := flow.BackfillInput{Provider: ecb.Name, From: "2017-02-01", To: "2017-03-03"}
 
 	tests := []struct {
 		name      string
@@ -83,7 +84,7 @@ func TestBackfillResumesAfterTheLastDayStored(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var res activities.BackfillResult
+			var res flow.BackfillResult
 			if err := v.Get(&res); err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"ces/internal/anchor"
 	"ces/internal/audit"
+	"ces/internal/flow"
 	"ces/internal/verifier"
 )
 
@@ -18,30 +19,19 @@ import (
 // with, and retrying cannot change that.
 const TypeAnchorConflict = "AnchorConflict"
 
-// SealAuditResult reports what SealAudit appended.
-type SealAuditResult struct {
-	Sealed   bool   `json:"sealed"`
-	SealID   int64  `json:"seal_id,omitempty"`
-	Rows     int64  `json:"rows"`
-	SealHash string `json:"seal_hash,omitempty"`
-	// Anchored counts the seals written to the anchor, this one and any an
-	// earlier attempt committed but did not anchor.
-	Anchored int `json:"anchored"`
-}
-
 // SealAudit appends one signed seal to the audit chain covering the audit
 // rows of every transaction completed since the previous seal, and
 // anchors it outside PostgreSQL. Retrying it is safe: a repeat anchors
 // what an earlier attempt committed, then finds nothing new or seals what
 // arrived since, so no window is ever skipped.
-func (a *Activities) SealAudit(ctx context.Context) (SealAuditResult, error) {
+func (a *Activities) SealAudit(ctx context.Context) (flow.SealAuditResult, error) {
 	if a.Signer == nil || a.Anchor == nil {
-		return SealAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no signing key or anchor", "SealingNotConfigured", nil)
+		return flow.SealAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no signing key or anchor", "SealingNotConfigured", nil)
 	}
 	if err := a.PublishSigningKey(ctx); err != nil {
-		return SealAuditResult{}, err
+		return flow.SealAuditResult{}, err
 	}
-	res := SealAuditResult{}
+	res := flow.SealAuditResult{}
 	n, err := a.anchorCommitted(ctx)
 	res.Anchored += n
 	if err != nil {
@@ -108,27 +98,12 @@ func (a *Activities) anchorError(err error) error {
 	return err
 }
 
-// VerifyAuditInput says how much VerifyAudit checks and who asked.
-type VerifyAuditInput struct {
-	Full      bool   `json:"full"`
-	StartedBy string `json:"started_by"`
-}
-
-// VerifyAuditResult is the recorded outcome of VerifyAudit.
-type VerifyAuditResult struct {
-	VerificationID int64  `json:"verification_id"`
-	Rows           int64  `json:"rows"`
-	Seals          int64  `json:"seals"`
-	Unsealed       int64  `json:"unsealed"`
-	Problem        string `json:"problem,omitempty"`
-}
-
 // VerifyAudit runs verify-audit on the worker, heartbeating its progress,
 // and records the outcome (audit_verifications). A finding is a result,
 // not an error; an error means the check could not run.
-func (a *Activities) VerifyAudit(ctx context.Context, in VerifyAuditInput) (VerifyAuditResult, error) {
+func (a *Activities) VerifyAudit(ctx context.Context, in flow.VerifyAuditInput) (flow.VerifyAuditResult, error) {
 	if a.Anchor == nil {
-		return VerifyAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no anchor", "SealingNotConfigured", nil)
+		return flow.VerifyAuditResult{}, temporal.NewNonRetryableApplicationError("this worker has no anchor", "SealingNotConfigured", nil)
 	}
 	last := time.Now()
 	rep, v, err := verifier.Run(ctx, a.Audit, a.Anchor, a.now, verifier.Options{
@@ -141,9 +116,9 @@ func (a *Activities) VerifyAudit(ctx context.Context, in VerifyAuditInput) (Veri
 		},
 	})
 	if err != nil {
-		return VerifyAuditResult{}, err
+		return flow.VerifyAuditResult{}, err
 	}
-	return VerifyAuditResult{VerificationID: v.ID, Rows: rep.Rows, Seals: rep.Seals, Unsealed: rep.Unsealed, Problem: rep.Problem}, nil
+	return flow.VerifyAuditResult{VerificationID: v.ID, Rows: rep.Rows, Seals: rep.Seals, Unsealed: rep.Unsealed, Problem: rep.Problem}, nil
 }
 
 func (a *Activities) now() time.Time {

@@ -10,6 +10,7 @@ import (
 	"ces/activities"
 	"ces/internal/anchor"
 	"ces/internal/audit"
+	"ces/internal/flow"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
@@ -40,8 +41,8 @@ func TestSealAuditNeverSkipsAWindow(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
-	seal := func() (activities.SealAuditResult, error) {
-		var res activities.SealAuditResult
+	seal := func() (flow.SealAuditResult, error) {
+		var res flow.SealAuditResult
 		v, err := env.ExecuteActivity(a.SealAudit)
 		if err == nil {
 			err = v.Get(&res)
@@ -50,9 +51,9 @@ func TestSealAuditNeverSkipsAWindow(t *testing.T) {
 	}
 	// Sealing covers only transactions older than every running one in the
 	// cluster, so seal until the rows are covered (other tests run too).
-	sealUntilCovered := func() []activities.SealAuditResult {
+	sealUntilCovered := func() []flow.SealAuditResult {
 		t.Helper()
-		var out []activities.SealAuditResult
+		var out []flow.SealAuditResult
 		for range 200 {
 			res, err := seal()
 			if err != nil {

@@ -8,11 +8,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"ces/activities"
 	"ces/internal/cache"
+	"ces/internal/flow"
 	"ces/internal/provider/ecb"
 	"ces/internal/provider/oxr"
-	"ces/workflows"
 )
 
 // ngnAsOf is the as_of of the cached USD→NGN rate (zero when absent).
@@ -35,7 +34,7 @@ func ingest(ctx context.Context, tc client.Client, c *cache.Cache, queue string)
 	before := ngnAsOf(ctx, c)
 	start := time.Now()
 	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: fmt.Sprintf("ingest-rates/bench-%d", start.UnixNano())},
-		workflows.IngestRatesName, workflows.IngestInput{Provider: oxr.Name})
+		flow.IngestRatesName, flow.IngestInput{Provider: oxr.Name})
 	if err != nil {
 		return 0, err
 	}
@@ -54,21 +53,21 @@ func ingest(ctx context.Context, tc client.Client, c *cache.Cache, queue string)
 // backfillRun is a finished backfill with its duration and the history
 // downloads the stand-in counted.
 type backfillRun struct {
-	activities.BackfillResult
+	flow.BackfillResult
 	took      time.Duration
 	downloads int
 }
 
 // backfill runs BackfillRates for the ECB over [from, to] and waits for it.
 func backfill(ctx context.Context, tc client.Client, queue string, downloads *atomic.Int64, from, to string) (backfillRun, error) {
-	in := workflows.BackfillInput{Provider: ecb.Name, From: from, To: to}
+	in := flow.BackfillInput{Provider: ecb.Name, From: from, To: to}
 	before := downloads.Load()
 	start := time.Now()
-	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: workflows.BackfillID(in)}, workflows.BackfillRatesName, in)
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: flow.BackfillID(in)}, flow.BackfillRatesName, in)
 	if err != nil {
 		return backfillRun{}, err
 	}
-	var res activities.BackfillResult
+	var res flow.BackfillResult
 	if err := run.Get(ctx, &res); err != nil {
 		return backfillRun{}, err
 	}
@@ -78,7 +77,7 @@ func backfill(ctx context.Context, tc client.Client, queue string, downloads *at
 // ingestOnce runs one IngestRates of provider and waits for it.
 func ingestOnce(ctx context.Context, tc client.Client, queue, provider string) error {
 	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: fmt.Sprintf("ingest-rates/bench-%s-%d", provider, time.Now().UnixNano())},
-		workflows.IngestRatesName, workflows.IngestInput{Provider: provider})
+		flow.IngestRatesName, flow.IngestInput{Provider: provider})
 	if err != nil {
 		return err
 	}

@@ -33,20 +33,19 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
-	"ces/activities"
 	"ces/internal/anchor"
 	"ces/internal/audit"
 	"ces/internal/cache"
 	"ces/internal/clients"
 	"ces/internal/config"
 	"ces/internal/conversions"
+	"ces/internal/flow"
 	"ces/internal/ingestion"
 	"ces/internal/logging"
 	"ces/internal/store"
 	"ces/internal/temporalconn"
 	"ces/internal/verifier"
 	"ces/migrations"
-	"ces/workflows"
 )
 
 const usage = `usage: starter <command> [flags]
@@ -288,7 +287,7 @@ func schedule(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	log.Info("schedule "+verb(created), "schedule_id", workflows.SealScheduleID, "interval", workflows.SealInterval.String())
+	log.Info("schedule "+verb(created), "schedule_id", flow.SealScheduleID, "interval", flow.SealInterval.String())
 	return nil
 }
 
@@ -416,12 +415,12 @@ func trigger(ctx context.Context, log *slog.Logger, cfg config.Config, args []st
 	id := fmt.Sprintf("%s/manual-%s", ingestion.WorkflowIDPrefix(*prov), time.Now().UTC().Format("20060102T150405.000Z"))
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: cfg.TaskQueue, WorkflowExecutionTimeout: 35 * time.Minute,
-	}, workflows.IngestRatesName, workflows.IngestInput{Provider: *prov, Date: *date})
+	}, flow.IngestRatesName, flow.IngestInput{Provider: *prov, Date: *date})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", id, err)
 	}
 	log.Info("ingestion started; waiting for its result", "workflow_id", id, "run_id", run.GetRunID())
-	var res workflows.IngestResult
+	var res flow.IngestResult
 	if err := run.Get(ctx, &res); err != nil {
 		return fmt.Errorf("ingestion %s: %w", id, err)
 	}
@@ -448,15 +447,15 @@ func backfill(ctx context.Context, log *slog.Logger, cfg config.Config, args []s
 	if end.Before(start) {
 		return errors.New("--to is before --from")
 	}
-	if end.Sub(start) > workflows.MaxBackfillDays*24*time.Hour {
-		return fmt.Errorf("the range is longer than %d days; split it", workflows.MaxBackfillDays)
+	if end.Sub(start) > flow.MaxBackfillDays*24*time.Hour {
+		return fmt.Errorf("the range is longer than %d days; split it", flow.MaxBackfillDays)
 	}
 	c, err := dial(log, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	in := workflows.BackfillInput{Provider: *prov, From: *from, To: *to}
+	in := flow.BackfillInput{Provider: *prov, From: *from, To: *to}
 	run, err := ingestion.StartBackfill(ctx, c, cfg.TaskQueue, in)
 	if err != nil {
 		return err
@@ -465,7 +464,7 @@ func backfill(ctx context.Context, log *slog.Logger, cfg config.Config, args []s
 	if !*wait {
 		return nil
 	}
-	var res activities.BackfillResult
+	var res flow.BackfillResult
 	if err := run.Get(ctx, &res); err != nil {
 		return fmt.Errorf("backfill %s: %w", run.GetID(), err)
 	}

@@ -8,14 +8,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"ces/activities"
+	"ces/internal/flow"
 	"ces/internal/provider"
 )
-
-// BackfillRatesName is the workflow type name of a backfill.
-const BackfillRatesName = "BackfillRates"
-
-// MaxBackfillDays bounds one backfill; longer ranges are several runs.
-const MaxBackfillDays = 3660
 
 // backfillOptions: one activity downloads the history once and inserts
 // it day by day, heartbeating the last day stored. A worker that dies is
@@ -32,55 +27,45 @@ var backfillOptions = workflow.ActivityOptions{
 	},
 }
 
-// BackfillInput names the provider and the inclusive range of dates
-// (YYYY-MM-DD).
-type BackfillInput = activities.BackfillInput
-
-// BackfillID is the workflow id of a backfill: one per provider and range,
-// apart from the live schedule's runs, which it never blocks or skips.
-func BackfillID(in BackfillInput) string {
-	return fmt.Sprintf("backfill-rates/%s/%s..%s", in.Provider, in.From, in.To)
-}
-
 // BackfillRates stores a provider's published rates for a range of dates
 // from one download of its history, then publishes PostgreSQL's newest
 // released rates to the cache as an ingestion does: an older range
 // changes nothing there, a range that reaches today is served at once.
-func BackfillRates(ctx workflow.Context, in BackfillInput) (activities.BackfillResult, error) {
+func BackfillRates(ctx workflow.Context, in flow.BackfillInput) (flow.BackfillResult, error) {
 	if in.Provider == "" {
-		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError("backfill: no provider named", "InvalidInput", nil)
+		return flow.BackfillResult{}, temporal.NewNonRetryableApplicationError("backfill: no provider named", "InvalidInput", nil)
 	}
 	from, err1 := time.Parse(time.DateOnly, in.From)
 	to, err2 := time.Parse(time.DateOnly, in.To)
 	switch {
 	case err1 != nil || err2 != nil:
-		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError(
+		return flow.BackfillResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("backfill: dates %q..%q are not YYYY-MM-DD", in.From, in.To), "InvalidInput", nil)
 	case to.Before(from):
-		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError("backfill: from is after to", "InvalidInput", nil)
-	case to.Sub(from) > MaxBackfillDays*24*time.Hour:
-		return activities.BackfillResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("backfill: more than %d days; split the range", MaxBackfillDays), "InvalidInput", nil)
+		return flow.BackfillResult{}, temporal.NewNonRetryableApplicationError("backfill: from is after to", "InvalidInput", nil)
+	case to.Sub(from) > flow.MaxBackfillDays*24*time.Hour:
+		return flow.BackfillResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("backfill: more than %d days; split the range", flow.MaxBackfillDays), "InvalidInput", nil)
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, FxProviderKey.ValueSet(in.Provider)); err != nil {
-		return activities.BackfillResult{}, err
+	if err := workflow.UpsertTypedSearchAttributes(ctx, flow.FxProviderKey.ValueSet(in.Provider)); err != nil {
+		return flow.BackfillResult{}, err
 	}
 	var a *activities.Activities
-	var res activities.BackfillResult
+	var res flow.BackfillResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, backfillOptions), a.BackfillRates, in).Get(ctx, &res); err != nil {
-		return activities.BackfillResult{}, err
+		return flow.BackfillResult{}, err
 	}
 	// A range that reaches the newest publication must not leave Redis
 	// behind PostgreSQL; CacheRates only ever moves the cache forward.
 	var cached activities.CacheRatesResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, cacheOptions),
 		a.CacheRates, activities.CacheRatesInput{Provider: in.Provider}).Get(ctx, &cached); err != nil {
-		return activities.BackfillResult{}, err
+		return flow.BackfillResult{}, err
 	}
 	res.CacheUpdated = cached.Updated
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		RatesInsertedKey.ValueSet(int64(res.Inserted)), RatesQuarantinedKey.ValueSet(int64(len(res.Quarantined)))); err != nil {
-		return activities.BackfillResult{}, err
+		flow.RatesInsertedKey.ValueSet(int64(res.Inserted)), flow.RatesQuarantinedKey.ValueSet(int64(len(res.Quarantined)))); err != nil {
+		return flow.BackfillResult{}, err
 	}
 	workflow.GetLogger(ctx).Info("backfill done", "provider", in.Provider, "from", in.From, "to", in.To,
 		"days", res.Days, "inserted", res.Inserted, "quarantined", len(res.Quarantined))

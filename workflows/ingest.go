@@ -10,24 +10,12 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"ces/activities"
+	"ces/internal/flow"
 	"ces/internal/provider"
 )
 
-// IngestRatesName is the workflow type name operators query by.
-const IngestRatesName = "IngestRates"
-
-// Search attributes set by IngestRates, registered on the Temporal server
-// (make up, make test and docker-compose do it) so operators can filter
-// ingestion history: temporal workflow list --query "FxProvider='ecb'".
-var (
-	FxProviderKey    = temporal.NewSearchAttributeKeyKeyword("FxProvider")
-	RatesInsertedKey = temporal.NewSearchAttributeKeyInt64("RatesInserted")
-	// RatesQuarantinedKey counts the rates the quality gate held back:
-	// temporal workflow list --query "RatesQuarantined > 0".
-	RatesQuarantinedKey = temporal.NewSearchAttributeKeyInt64("RatesQuarantined")
-	// scheduledStartKey is set by Temporal on runs started by a schedule.
-	scheduledStartKey = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
-)
+// scheduledStartKey is set by Temporal on runs started by a schedule.
+var scheduledStartKey = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
 
 // Activity options of IngestRates, declared here so a reader sees every
 // timeout and retry at once.
@@ -75,31 +63,6 @@ var (
 // window) asks for the rates of that day rather than the latest.
 const backfillAfter = 2 * time.Hour
 
-// IngestInput names the provider and, optionally, the day to ingest.
-type IngestInput struct {
-	Provider string `json:"provider"`
-	// Date is YYYY-MM-DD to ingest a past day's rates; empty means the
-	// latest, unless the run is a schedule backfill (see backfillAfter).
-	Date string `json:"date,omitempty"`
-}
-
-// IngestResult summarises one ingestion.
-type IngestResult struct {
-	Provider       string    `json:"provider"`
-	Base           string    `json:"base"`
-	AsOf           time.Time `json:"as_of"`
-	Date           string    `json:"date,omitempty"`
-	Fetched        int       `json:"fetched"`
-	Inserted       int       `json:"inserted"`
-	AlreadyPresent int       `json:"already_present"`
-	CacheUpdated   int       `json:"cache_updated"`
-	Skipped        []string  `json:"skipped,omitempty"`
-	Conflicts      []string  `json:"conflicts,omitempty"`
-	// Quarantined lists the rates the quality gate held back: stored, but
-	// neither cached nor priced until an operator releases them.
-	Quarantined []activities.QuarantinedRate `json:"quarantined,omitempty"`
-}
-
 // qualityGateVersion marks runs that report quarantines in the
 // RatesQuarantined search attribute; older histories replay without it.
 const qualityGateVersion = "quality-gate"
@@ -107,18 +70,18 @@ const qualityGateVersion = "quality-gate"
 // IngestRates fetches one publication from a provider, inserts it into
 // PostgreSQL through the quality gate, and makes PostgreSQL's newest
 // released rates the cached latest where they are newer.
-func IngestRates(ctx workflow.Context, in IngestInput) (IngestResult, error) {
+func IngestRates(ctx workflow.Context, in flow.IngestInput) (flow.IngestResult, error) {
 	if in.Provider == "" {
-		return IngestResult{}, temporal.NewNonRetryableApplicationError("ingest: no provider named", "InvalidInput", nil)
+		return flow.IngestResult{}, temporal.NewNonRetryableApplicationError("ingest: no provider named", "InvalidInput", nil)
 	}
 	if in.Date != "" {
 		if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
-			return IngestResult{}, temporal.NewNonRetryableApplicationError(
+			return flow.IngestResult{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("ingest: date %q is not YYYY-MM-DD", in.Date), "InvalidInput", nil)
 		}
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, FxProviderKey.ValueSet(in.Provider)); err != nil {
-		return IngestResult{}, err
+	if err := workflow.UpsertTypedSearchAttributes(ctx, flow.FxProviderKey.ValueSet(in.Provider)); err != nil {
+		return flow.IngestResult{}, err
 	}
 	date := in.Date
 	if date == "" {
@@ -133,27 +96,27 @@ func IngestRates(ctx workflow.Context, in IngestInput) (IngestResult, error) {
 	var fetched activities.FetchRatesResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, fetchOptions),
 		a.FetchRates, activities.FetchRatesInput{Provider: in.Provider, Date: date}).Get(ctx, &fetched); err != nil {
-		return IngestResult{}, err
+		return flow.IngestResult{}, err
 	}
 	var inserted activities.InsertRatesResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, insertOptions),
 		a.InsertRates, fetched).Get(ctx, &inserted); err != nil {
-		return IngestResult{}, err
+		return flow.IngestResult{}, err
 	}
 	gate := workflow.GetVersion(ctx, qualityGateVersion, workflow.DefaultVersion, 1)
 	var cached activities.CacheRatesResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, cacheOptions),
 		a.CacheRates, activities.CacheRatesInput{Provider: in.Provider}).Get(ctx, &cached); err != nil {
-		return IngestResult{}, err
+		return flow.IngestResult{}, err
 	}
-	attrs := []temporal.SearchAttributeUpdate{RatesInsertedKey.ValueSet(int64(inserted.Inserted))}
+	attrs := []temporal.SearchAttributeUpdate{flow.RatesInsertedKey.ValueSet(int64(inserted.Inserted))}
 	if gate >= 1 {
-		attrs = append(attrs, RatesQuarantinedKey.ValueSet(int64(len(inserted.Quarantined))))
+		attrs = append(attrs, flow.RatesQuarantinedKey.ValueSet(int64(len(inserted.Quarantined))))
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, attrs...); err != nil {
-		return IngestResult{}, err
+		return flow.IngestResult{}, err
 	}
-	res := IngestResult{
+	res := flow.IngestResult{
 		Provider: in.Provider, Base: fetched.Base, AsOf: fetched.AsOf, Date: date,
 		Fetched: len(fetched.Rates), Inserted: inserted.Inserted, AlreadyPresent: inserted.AlreadyPresent,
 		CacheUpdated: cached.Updated, Skipped: fetched.Skipped, Conflicts: inserted.Conflicts, Quarantined: inserted.Quarantined,

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"ces/activities"
+	"ces/internal/flow"
 	"ces/internal/provider"
 )
 
@@ -54,15 +55,15 @@ func TestIngestRatesHappyPathRunsActivitiesInOrder(t *testing.T) {
 		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
 	}).Return(nil)
 
-	env.ExecuteWorkflow(IngestRates, IngestInput{Provider: "ecb"})
+	env.ExecuteWorkflow(IngestRates, flow.IngestInput{Provider: "ecb"})
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("workflow did not complete: %v", env.GetWorkflowError())
 	}
-	var res IngestResult
+	var res flow.IngestResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	want := IngestResult{Provider: "ecb", Base: "EUR", AsOf: asOf, Fetched: 2, Inserted: 2, CacheUpdated: 2, Skipped: []string{"BTC"}}
+	want := flow.IngestResult{Provider: "ecb", Base: "EUR", AsOf: asOf, Fetched: 2, Inserted: 2, CacheUpdated: 2, Skipped: []string{"BTC"}}
 	if res.Provider != want.Provider || res.Base != want.Base || !res.AsOf.Equal(want.AsOf) || res.Fetched != want.Fetched ||
 		res.Inserted != want.Inserted || res.CacheUpdated != want.CacheUpdated || len(res.Skipped) != 1 {
 		t.Fatalf("result = %+v, want %+v", res, want)
@@ -73,13 +74,13 @@ func TestIngestRatesHappyPathRunsActivitiesInOrder(t *testing.T) {
 	if len(upserts) != 2 {
 		t.Fatalf("search attribute upserts = %d, want 2", len(upserts))
 	}
-	if p, _ := upserts[0].GetKeyword(FxProviderKey); p != "ecb" {
+	if p, _ := upserts[0].GetKeyword(flow.FxProviderKey); p != "ecb" {
 		t.Errorf("FxProvider = %q", p)
 	}
-	if n, _ := upserts[1].GetInt64(RatesInsertedKey); n != 2 {
+	if n, _ := upserts[1].GetInt64(flow.RatesInsertedKey); n != 2 {
 		t.Errorf("RatesInserted = %d", n)
 	}
-	if n, ok := upserts[1].GetInt64(RatesQuarantinedKey); !ok || n != 0 {
+	if n, ok := upserts[1].GetInt64(flow.RatesQuarantinedKey); !ok || n != 0 {
 		t.Errorf("RatesQuarantined = %d, %v; want 0", n, ok)
 	}
 }
@@ -88,7 +89,7 @@ func TestIngestRatesReportsQuarantines(t *testing.T) {
 	env := newEnv(t)
 	var a *activities.Activities
 	held := stored
-	held.Quarantined = []activities.QuarantinedRate{{QuarantineID: 7, RateID: 2, Base: "EUR", Quote: "USD", Rate: "0.10565",
+	held.Quarantined = []flow.QuarantinedRate{{QuarantineID: 7, RateID: 2, Base: "EUR", Quote: "USD", Rate: "0.10565",
 		Against: "previous", ReferenceProvider: "ecb", ReferenceRate: "1.0565", Change: "0.9"}}
 	env.OnActivity(a.FetchRates, mock.Anything, mock.Anything).Return(fetched, nil).Once()
 	env.OnActivity(a.InsertRates, mock.Anything, fetched).Return(held, nil).Once()
@@ -97,12 +98,12 @@ func TestIngestRatesReportsQuarantines(t *testing.T) {
 	env.OnActivity(a.CacheRates, mock.Anything, activities.CacheRatesInput{Provider: "ecb"}).Return(activities.CacheRatesResult{Updated: 1}, nil).Once()
 	var quarantined int64 = -1
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
-		if n, ok := args.Get(0).(temporal.SearchAttributes).GetInt64(RatesQuarantinedKey); ok {
+		if n, ok := args.Get(0).(temporal.SearchAttributes).GetInt64(flow.RatesQuarantinedKey); ok {
 			quarantined = n
 		}
 	}).Return(nil)
-	env.ExecuteWorkflow(IngestRates, IngestInput{Provider: "ecb"})
-	var res IngestResult
+	env.ExecuteWorkflow(IngestRates, flow.IngestInput{Provider: "ecb"})
+	var res flow.IngestResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func TestIngestRatesRetriesTransientFetchFailure(t *testing.T) {
 	env.OnActivity(a.InsertRates, mock.Anything, mock.Anything).Return(stored, nil).Once()
 	env.OnActivity(a.CacheRates, mock.Anything, mock.Anything).Return(activities.CacheRatesResult{Updated: 2}, nil).Once()
 
-	env.ExecuteWorkflow(IngestRates, IngestInput{Provider: "ecb"})
+	env.ExecuteWorkflow(IngestRates, flow.IngestInput{Provider: "ecb"})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow failed: %v", err)
 	}
@@ -142,7 +143,7 @@ func TestIngestRatesStopsOnPermanentFailure(t *testing.T) {
 				Run(func(mock.Arguments) { attempts++ }).
 				Return(activities.FetchRatesResult{}, temporal.NewApplicationError("broken payload", typ))
 
-			env.ExecuteWorkflow(IngestRates, IngestInput{Provider: "ecb"})
+			env.ExecuteWorkflow(IngestRates, flow.IngestInput{Provider: "ecb"})
 			err := env.GetWorkflowError()
 			var appErr *temporal.ApplicationError
 			if !errors.As(err, &appErr) || appErr.Type() != typ {
@@ -176,7 +177,7 @@ func TestIngestRatesBackfillFromSchedule(t *testing.T) {
 			env.OnActivity(a.FetchRates, mock.Anything, activities.FetchRatesInput{Provider: "ecb", Date: tt.wantDate}).Return(fetched, nil).Once()
 			env.OnActivity(a.InsertRates, mock.Anything, mock.Anything).Return(stored, nil).Once()
 			env.OnActivity(a.CacheRates, mock.Anything, mock.Anything).Return(activities.CacheRatesResult{}, nil).Once()
-			env.ExecuteWorkflow(IngestRates, IngestInput{Provider: "ecb"})
+			env.ExecuteWorkflow(IngestRates, flow.IngestInput{Provider: "ecb"})
 			if err := env.GetWorkflowError(); err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +186,7 @@ func TestIngestRatesBackfillFromSchedule(t *testing.T) {
 }
 
 func TestIngestRatesRejectsBadInput(t *testing.T) {
-	for _, in := range []IngestInput{{}, {Provider: "ecb", Date: "03/03/2017"}} {
+	for _, in := range []flow.IngestInput{{}, {Provider: "ecb", Date: "03/03/2017"}} {
 		env := newEnv(t)
 		env.ExecuteWorkflow(IngestRates, in)
 		var appErr *temporal.ApplicationError

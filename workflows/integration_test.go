@@ -21,6 +21,7 @@ import (
 	"ces/activities"
 	"ces/internal/audit"
 	"ces/internal/cache"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/ingestion"
 	"ces/internal/metrics"
@@ -159,7 +160,7 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 	s := newStack(t)
 
 	// First trigger: one full set in PostgreSQL, the same values in Redis.
-	var first workflows.IngestResult
+	var first flow.IngestResult
 	run := s.trigger(t)
 	if err := run.Get(ctx, &first); err != nil {
 		t.Fatalf("first ingestion: %v", err)
@@ -193,7 +194,7 @@ func TestScheduledIngestionEndToEnd(t *testing.T) {
 	}
 
 	// Second trigger with the same provider data: nothing new.
-	var second workflows.IngestResult
+	var second flow.IngestResult
 	if err := s.trigger(t).Get(ctx, &second); err != nil {
 		t.Fatalf("second ingestion: %v", err)
 	}
@@ -337,7 +338,7 @@ func TestVerifyAuditLogRunsOnTheWorker(t *testing.T) {
 	receipts := testenv.SeedReceipts(t, s.st, 2)
 	s.sealing.SealAll(t, s.st)
 	v := ingestion.NewVerifications(s.tc, s.queue)
-	run := func(full bool) activities.VerifyAuditResult {
+	run := func(full bool) flow.VerifyAuditResult {
 		t.Helper()
 		wid, rid, err := v.Start(ctx, "test", full)
 		if err != nil {

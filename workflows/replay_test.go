@@ -1,20 +1,42 @@
 package workflows
 
 import (
+	"path/filepath"
 	"testing"
 
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"ces/internal/flow"
 )
 
-// TestReplayRecordedIngestion replays the history of a real IngestRates run
-// (recorded from `make up` with the file provider) against the current
-// code: a change that makes the workflow non-deterministic for runs
+// recorded holds the history of a real run of every workflow, run by
+// `make up` and exported with `temporal workflow show --output json` (see
+// the README's Tests section).
+var recorded = []struct {
+	file     string
+	workflow string
+	fn       any
+}{
+	// IngestRates before the quality gate's GetVersion, and after it.
+	{"ingest-rates-history.json", flow.IngestRatesName, IngestRates},
+	{"ingest-rates-quality-gate-history.json", flow.IngestRatesName, IngestRates},
+	{"backfill-rates-history.json", flow.BackfillRatesName, BackfillRates},
+	{"seal-audit-log-history.json", flow.SealAuditLogName, SealAuditLog},
+	{"verify-audit-log-history.json", flow.VerifyAuditLogName, VerifyAuditLog},
+}
+
+// TestReplayRecordedHistories replays each recorded history against the
+// current code: a change that makes a workflow non-deterministic for runs
 // already in flight fails here instead of in production.
-func TestReplayRecordedIngestion(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: IngestRatesName})
-	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/ingest-rates-history.json"); err != nil {
-		t.Fatalf("replay: %v", err)
+func TestReplayRecordedHistories(t *testing.T) {
+	for _, h := range recorded {
+		t.Run(h.file, func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(h.fn, workflow.RegisterOptions{Name: h.workflow})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", h.file)); err != nil {
+				t.Fatalf("replay %s: %v", h.file, err)
+			}
+		})
 	}
 }

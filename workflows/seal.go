@@ -7,16 +7,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"ces/activities"
+	"ces/internal/flow"
 )
-
-// SealAuditLogName is the workflow type of the audit sealer.
-const SealAuditLogName = "SealAuditLog"
-
-// SealScheduleID is the id of the schedule that seals the audit log.
-const SealScheduleID = "seal-audit-log"
-
-// SealInterval is how often the audit log is sealed.
-const SealInterval = time.Minute
 
 // One transaction that reads the rows since the last seal and appends one
 // row; on a busy log that is seconds. Retried briefly: the next scheduled
@@ -32,15 +24,12 @@ var sealOptions = workflow.ActivityOptions{
 }
 
 // SealAuditLog appends one seal to the audit chain.
-func SealAuditLog(ctx workflow.Context) (activities.SealAuditResult, error) {
+func SealAuditLog(ctx workflow.Context) (flow.SealAuditResult, error) {
 	var a *activities.Activities
-	var res activities.SealAuditResult
+	var res flow.SealAuditResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sealOptions), a.SealAudit).Get(ctx, &res)
 	return res, err
 }
-
-// VerifyAuditLogName is the workflow type of an audit verification.
-const VerifyAuditLogName = "VerifyAuditLog"
 
 // A verification reads the whole log at worst (a million rows in well
 // under a minute); it heartbeats, so a lost worker is noticed in 30 s and
@@ -59,9 +48,9 @@ var verifyOptions = workflow.ActivityOptions{
 
 // VerifyAuditLog runs verify-audit on a worker (the admin console's
 // verify button starts it).
-func VerifyAuditLog(ctx workflow.Context, in activities.VerifyAuditInput) (activities.VerifyAuditResult, error) {
+func VerifyAuditLog(ctx workflow.Context, in flow.VerifyAuditInput) (flow.VerifyAuditResult, error) {
 	var a *activities.Activities
-	var res activities.VerifyAuditResult
+	var res flow.VerifyAuditResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, verifyOptions), a.VerifyAudit, in).Get(ctx, &res)
 	return res, err
 }

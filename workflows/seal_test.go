@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/mock"
 
 	"ces/activities"
+	"ces/internal/flow"
 )
 
 func TestSealAuditLogRetriesThenSeals(t *testing.T) {
@@ -15,14 +16,14 @@ func TestSealAuditLogRetriesThenSeals(t *testing.T) {
 	var a *activities.Activities
 	attempts := 0
 	env.OnActivity(a.SealAudit, mock.Anything).Run(func(mock.Arguments) { attempts++ }).
-		Return(activities.SealAuditResult{}, errors.New("store: seal audit log: connection reset")).Once()
+		Return(flow.SealAuditResult{}, errors.New("store: seal audit log: connection reset")).Once()
 	env.OnActivity(a.SealAudit, mock.Anything).Run(func(mock.Arguments) { attempts++ }).
-		Return(activities.SealAuditResult{Sealed: true, SealID: 7, Rows: 3}, nil).Once()
+		Return(flow.SealAuditResult{Sealed: true, SealID: 7, Rows: 3}, nil).Once()
 	env.ExecuteWorkflow(SealAuditLog)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var res activities.SealAuditResult
+	var res flow.SealAuditResult
 	if err := env.GetWorkflowResult(&res); err != nil || !res.Sealed || res.SealID != 7 || attempts != 2 {
 		t.Fatalf("result = %+v (%v), attempts %d", res, err, attempts)
 	}

@@ -20,6 +20,7 @@ import (
 	"ces/activities"
 	"ces/internal/cache"
 	"ces/internal/config"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/gate"
 	"ces/internal/ingestion"
@@ -132,10 +133,10 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		h := tc.ScheduleClient().GetHandle(ctx, schedPrefix+p)
 		t.Cleanup(func() { h.Delete(context.Background()) })
 	}
-	ingest := func(t *testing.T, p string) workflows.IngestResult {
+	ingest := func(t *testing.T, p string) flow.IngestResult {
 		t.Helper()
 		run := triggerSchedule(t, tc, schedPrefix+p)
-		var res workflows.IngestResult
+		var res flow.IngestResult
 		if err := run.Get(ctx, &res); err != nil {
 			t.Fatalf("ingest %s: %v", p, err)
 		}
@@ -242,11 +243,11 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 			}
 		}
 		before := ecbSrv.hits["/eurofxref-hist.xml"].Load() + ecbSrv.hits["/eurofxref-hist-90d.xml"].Load()
-		run, err := ingestion.StartBackfill(ctx, tc, queue, workflows.BackfillInput{Provider: ecb.Name, From: "2017-01-02", To: "2017-03-02"})
+		run, err := ingestion.StartBackfill(ctx, tc, queue, flow.BackfillInput{Provider: ecb.Name, From: "2017-01-02", To: "2017-03-02"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res activities.BackfillResult
+		var res flow.BackfillResult
 		if err := run.Get(ctx, &res); err != nil {
 			t.Fatal(err)
 		}
@@ -265,9 +266,9 @@ func TestSeveralSourcesEndToEnd(t *testing.T) {
 		if err := rdb.Del(ctx, prefix+"latest:"+ecb.Name).Err(); err != nil {
 			t.Fatal(err)
 		}
-		var old workflows.IngestResult
+		var old flow.IngestResult
 		r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: "ingest-old-" + testenv.Suffix()},
-			workflows.IngestRatesName, workflows.IngestInput{Provider: ecb.Name, Date: "2017-02-01"})
+			flow.IngestRatesName, flow.IngestInput{Provider: ecb.Name, Date: "2017-02-01"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,8 +29,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/redis/go-redis/v9"
 
-	"ces/activities"
 	"ces/internal/clientaddr"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/ingestion"
 	"ces/internal/store"
@@ -64,7 +64,7 @@ type Republisher interface {
 // by *ingestion.Verifications).
 type Verifier interface {
 	Start(ctx context.Context, startedBy string, full bool) (workflowID, runID string, err error)
-	Wait(ctx context.Context, workflowID, runID string) (activities.VerifyAuditResult, error)
+	Wait(ctx context.Context, workflowID, runID string) (flow.VerifyAuditResult, error)
 }
 
 // Deps is what the console needs.

@@ -23,6 +23,7 @@ import (
 	"ces/internal/cache"
 	"ces/internal/clients"
 	"ces/internal/conversions"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/gate"
 	"ces/internal/httpapi"
@@ -254,7 +255,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	wid, ok := strings.CutPrefix(actions[0].Outcome, "started ")
 	if desc, err := tc.DescribeWorkflowExecution(ctx, wid, ""); !ok || err != nil ||
-		desc.WorkflowExecutionInfo.Type.Name != workflows.VerifyAuditLogName || desc.WorkflowExecutionInfo.Status.String() != "Completed" {
+		desc.WorkflowExecutionInfo.Type.Name != flow.VerifyAuditLogName || desc.WorkflowExecutionInfo.Status.String() != "Completed" {
 		t.Fatalf("the verification %q is not a completed VerifyAuditLog run in Temporal: %v %v", actions[0].Outcome, desc, err)
 	}
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"ces/activities"
 	"ces/internal/admin"
 	"ces/internal/clients"
+	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/gate"
 	"ces/internal/store"
@@ -29,8 +29,8 @@ func (verifier) Start(_ context.Context, by string, _ bool) (string, string, err
 	return "verify-audit-test-" + by, "run", nil
 }
 
-func (verifier) Wait(context.Context, string, string) (activities.VerifyAuditResult, error) {
-	return activities.VerifyAuditResult{}, nil
+func (verifier) Wait(context.Context, string, string) (flow.VerifyAuditResult, error) {
+	return flow.VerifyAuditResult{}, nil
 }
 
 // member is a signed-in console user.

@@ -8,9 +8,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"ces/activities"
+	"ces/internal/flow"
 	"ces/internal/store"
-	"ces/workflows"
 )
 
 func expEndState(t *testing.T, s *stack, r *reporter) {
@@ -18,9 +17,9 @@ func expEndState(t *testing.T, s *stack, r *reporter) {
 	r.check(t, "no duplicate rate in the whole run", s.duplicates(ctx) == 0, "%d duplicated (provider, pair, as_of); %d rate rows", s.duplicates(ctx), s.rateRows(ctx))
 	// Seal what the run wrote, through Temporal as the schedule does: signed,
 	// and anchored outside the private cluster.
-	var sealed activities.SealAuditResult
+	var sealed flow.SealAuditResult
 	began := time.Now()
-	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "seal-end-state", TaskQueue: auditQueue}, workflows.SealAuditLogName)
+	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "seal-end-state", TaskQueue: auditQueue}, flow.SealAuditLogName)
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		err = run.Get(sctx, &sealed)

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"ces/internal/flow"
+
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/temporal"
-
-	"ces/workflows"
 )
 
 // providerFailure starts an ingestion with the provider in mode, waits
@@ -42,7 +42,7 @@ func providerFailure(t *testing.T, s *stack, r *reporter, mode, wantFailure stri
 	r.check(t, "lookups serve the last good rate and say it is stale", a.status == 200 && l.AsOf.Equal(want) && l.Stale,
 		"%d as_of %s stale %v", a.status, l.AsOf.Format(time.RFC3339), l.Stale)
 	s.provider.setMode(modeOK)
-	var res workflows.IngestResult
+	var res flow.IngestResult
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	err = run.Get(wctx, &res)

@@ -17,9 +17,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"ces/activities"
+	"ces/internal/flow"
 	"ces/internal/testenv"
-	"ces/workflows"
 )
 
 // replicas is a second API and a second worker beside the stack's own,
@@ -204,13 +203,13 @@ func expReplicasSealing(t *testing.T, s *stack, r *reporter) {
 		convert(ctx, hc, s.rep.api2URL, "")
 	}
 	var wg sync.WaitGroup
-	results := make([]activities.SealAuditResult, 4)
+	results := make([]flow.SealAuditResult, 4)
 	errs := make([]error, 4)
 	for i := range results {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("faults-%s-%d", r.name, i), TaskQueue: auditQueue}, workflows.SealAuditLogName)
+			run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("faults-%s-%d", r.name, i), TaskQueue: auditQueue}, flow.SealAuditLogName)
 			if err == nil {
 				sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 				err = run.Get(sctx, &results[i])
@@ -256,7 +255,7 @@ func expReplicasWorkerKilled(t *testing.T, s *stack, r *reporter) {
 	unlock()
 	r.check(t, "the worker inside InsertRates is killed (kill -9)", inside && strings.HasPrefix(holder, fmt.Sprintf("%d@", victim.pid())),
 		"%s held the insert and was killed", holder)
-	var res workflows.IngestResult
+	var res flow.IngestResult
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	began := time.Now()

@@ -16,10 +16,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"ces/internal/flow"
 	"ces/internal/ingestion"
 	"ces/internal/store"
 	"ces/internal/testenv"
-	"ces/workflows"
 )
 
 func newStack(t *testing.T) *stack {
@@ -132,11 +132,11 @@ func (s *stack) schedule(ctx context.Context) client.ScheduleHandle {
 
 func (s *stack) start(ctx context.Context, id string) (client.WorkflowRun, error) {
 	return s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue, WorkflowExecutionTimeout: 5 * time.Minute},
-		workflows.IngestRatesName, workflows.IngestInput{Provider: "ecb"})
+		flow.IngestRatesName, flow.IngestInput{Provider: "ecb"})
 }
 
-func (s *stack) ingest(ctx context.Context, id string) (workflows.IngestResult, error) {
-	var res workflows.IngestResult
+func (s *stack) ingest(ctx context.Context, id string) (flow.IngestResult, error) {
+	var res flow.IngestResult
 	run, err := s.start(ctx, id)
 	if err != nil {
 		return res, err

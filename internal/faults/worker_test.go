@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"ces/internal/flow"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-
-	"ces/workflows"
 )
 
 // insertBlocked starts an ingestion of the next day with exchange_rates
@@ -48,7 +48,7 @@ func expKillInInsert(t *testing.T, s *stack, r *reporter) {
 	unlock() // the dead worker's session may now go on: it must not commit
 	r.check(t, "the worker is killed (kill -9) inside InsertRates", waiting, "pid %d killed while its insert waited on a table lock", old)
 	s.worker = s.newWorker(t)
-	var res workflows.IngestResult
+	var res flow.IngestResult
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	err := run.Get(wctx, &res)
@@ -84,7 +84,7 @@ func expKillInCache(t *testing.T, s *stack, r *reporter) {
 	r.check(t, "the worker is killed (kill -9) inside CacheRates, after its write reached Redis", inside && landed,
 		"pid %d killed while Redis was frozen; its write landed when Redis resumed: %v", old, landed)
 	s.worker = s.newWorker(t)
-	var res workflows.IngestResult
+	var res flow.IngestResult
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	err = run.Get(wctx, &res)

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"ces/workflows"
+	"ces/internal/flow"
 )
 
 // Control operates one provider's ingestion through Temporal: the
@@ -87,7 +87,7 @@ func (c *Control) Status(ctx context.Context) (IngestionStatus, error) {
 func recentRuns(ctx context.Context, c client.Client, provider string, n int) ([]*workflowpb.WorkflowExecutionInfo, error) {
 	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 		PageSize: 100,
-		Query:    fmt.Sprintf("WorkflowType='%s' AND FxProvider='%s'", workflows.IngestRatesName, provider),
+		Query:    fmt.Sprintf("WorkflowType='%s' AND FxProvider='%s'", flow.IngestRatesName, provider),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"ces/workflows"
+	"ces/internal/flow"
 )
 
 // ScheduleID is the id of the Temporal Schedule that ingests provider's rates.
@@ -41,12 +41,12 @@ type ScheduleOptions struct {
 func (o ScheduleOptions) action() *client.ScheduleWorkflowAction {
 	return &client.ScheduleWorkflowAction{
 		ID:        WorkflowIDPrefix(o.Provider),
-		Workflow:  workflows.IngestRatesName,
-		Args:      []any{workflows.IngestInput{Provider: o.Provider}},
+		Workflow:  flow.IngestRatesName,
+		Args:      []any{flow.IngestInput{Provider: o.Provider}},
 		TaskQueue: o.TaskQueue,
 		// A run may not outlive the gap to the next one: overlap is skipped anyway.
 		WorkflowExecutionTimeout: max(o.Interval, 35*time.Minute),
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.FxProviderKey.ValueSet(o.Provider)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(flow.FxProviderKey.ValueSet(o.Provider)),
 	}
 }
 
@@ -122,12 +122,12 @@ func Reconcile(ctx context.Context, c client.Client, prefix string, known, confi
 // SealAuditLog every SealInterval. id overrides SealScheduleID (tests).
 func EnsureSealSchedule(ctx context.Context, c client.Client, id, taskQueue string) (bool, error) {
 	if id == "" {
-		id = workflows.SealScheduleID
+		id = flow.SealScheduleID
 	}
 	return ensure(ctx, c, id,
-		client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: workflows.SealInterval}}},
+		client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: flow.SealInterval}}},
 		&client.ScheduleWorkflowAction{
-			ID: "seal-audit-log", Workflow: workflows.SealAuditLogName, TaskQueue: taskQueue,
+			ID: "seal-audit-log", Workflow: flow.SealAuditLogName, TaskQueue: taskQueue,
 			WorkflowExecutionTimeout: 15 * time.Minute,
 		})
 }
@@ -165,16 +165,16 @@ func ensure(ctx context.Context, c client.Client, id string, spec client.Schedul
 // StartBackfill starts a BackfillRates workflow for the range (or
 // attaches to the one already running for the same range) and returns
 // its run. It is apart from the live schedule, which keeps running.
-func StartBackfill(ctx context.Context, c client.Client, taskQueue string, in workflows.BackfillInput) (client.WorkflowRun, error) {
+func StartBackfill(ctx context.Context, c client.Client, taskQueue string, in flow.BackfillInput) (client.WorkflowRun, error) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.BackfillID(in),
+		ID:                       flow.BackfillID(in),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.FxProviderKey.ValueSet(in.Provider)),
-	}, workflows.BackfillRatesName, in)
+		TypedSearchAttributes:    temporal.NewSearchAttributes(flow.FxProviderKey.ValueSet(in.Provider)),
+	}, flow.BackfillRatesName, in)
 	if err != nil {
-		return nil, fmt.Errorf("start backfill %s: %w", workflows.BackfillID(in), err)
+		return nil, fmt.Errorf("start backfill %s: %w", flow.BackfillID(in), err)
 	}
 	return run, nil
 }

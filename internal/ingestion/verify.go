@@ -7,8 +7,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"ces/activities"
-	"ces/workflows"
+	"ces/internal/flow"
 )
 
 // Verifications starts audit verifications on the workers, for the admin
@@ -32,7 +31,7 @@ func (v *Verifications) Start(ctx context.Context, startedBy string, full bool) 
 	id := VerifyWorkflowPrefix + time.Now().UTC().Format("20060102T150405.000000Z")
 	run, err := v.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: v.taskQueue, WorkflowExecutionTimeout: 2 * time.Hour,
-	}, workflows.VerifyAuditLogName, activities.VerifyAuditInput{Full: full, StartedBy: startedBy})
+	}, flow.VerifyAuditLogName, flow.VerifyAuditInput{Full: full, StartedBy: startedBy})
 	if err != nil {
 		return "", "", fmt.Errorf("ingestion: start %s: %w", id, err)
 	}
@@ -40,8 +39,8 @@ func (v *Verifications) Start(ctx context.Context, startedBy string, full bool) 
 }
 
 // Wait waits for a run started by Start and returns its result.
-func (v *Verifications) Wait(ctx context.Context, workflowID, runID string) (activities.VerifyAuditResult, error) {
-	var res activities.VerifyAuditResult
+func (v *Verifications) Wait(ctx context.Context, workflowID, runID string) (flow.VerifyAuditResult, error) {
+	var res flow.VerifyAuditResult
 	if err := v.client.GetWorkflow(ctx, workflowID, runID).Get(ctx, &res); err != nil {
 		return res, fmt.Errorf("ingestion: %s: %w", workflowID, err)
 	}
