@@ -111,3 +111,81 @@ func TestUnknownKeysAreRemembered(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedKeys: a revoked key is refused; a key revoked after it was
+// cached is refused at once while the replica cannot hear revocations
+// (every request reads PostgreSQL), and, while it hears them, as soon as
+// the announcement empties the cache or, were it lost, once CacheTTL has
+// passed.
+func TestRevokedKeys(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		// revokedFirst: the key is revoked before its first request.
+		revokedFirst bool
+		// listening: Watch is subscribed; announced: the revocation's
+		// announcement reached this replica; after: how long after the
+		// first request the next one comes.
+		listening, announced bool
+		after                time.Duration
+		refused              bool
+		lookups              int
+	}{
+		{name: "a revoked key is refused", revokedFirst: true, refused: true, lookups: 1},
+		{name: "not listening: the next request reads the revocation", refused: true, lookups: 2},
+		{name: "listening: the announcement empties the cache", listening: true, announced: true, refused: true, lookups: 2},
+		{name: "listening: the cached key is trusted until the announcement", listening: true, lookups: 1},
+		{name: "listening, announcement lost: trusted within CacheTTL", listening: true, after: CacheTTL - time.Second, lookups: 1},
+		{name: "listening, announcement lost: CacheTTL bounds the trust", listening: true, after: CacheTTL, refused: true, lookups: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &keyStore{keys: map[string]Key{}}
+			a := NewAuthenticator(st, nil, "t:", nil)
+			// otter reads the clock from its maintenance goroutines too.
+			var now atomic.Int64
+			now.Store(t0.UnixNano())
+			a.now = func() time.Time { return time.Unix(0, now.Load()) }
+			k, plain, hash, err := NewKey("client", DefaultScopes, 0, "test", a.now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			revoke := func() {
+				st.mu.Lock()
+				k.RevokedAt = a.now()
+				st.keys[hash] = k
+				st.mu.Unlock()
+			}
+			st.keys[hash] = k
+			if tt.listening {
+				a.flush(true) // as Watch does once subscribed
+			}
+			if tt.revokedFirst {
+				revoke()
+				if _, err := a.Authenticate(ctx, "Bearer "+plain); !errors.Is(err, fx.ErrUnauthorized) {
+					t.Fatalf("revoked key: %v, want %v", err, fx.ErrUnauthorized)
+				}
+				if n := st.count(); n != tt.lookups {
+					t.Errorf("%d lookups, want %d", n, tt.lookups)
+				}
+				return
+			}
+			if got, err := a.Authenticate(ctx, "Bearer "+plain); err != nil || got.ID != k.ID {
+				t.Fatalf("before the revocation: %+v, %v", got, err)
+			}
+			revoke()
+			if tt.announced {
+				a.flush(true) // as Watch does on the announcement
+			}
+			now.Add(int64(tt.after))
+			_, err = a.Authenticate(ctx, "Bearer "+plain)
+			if refused := errors.Is(err, fx.ErrUnauthorized); refused != tt.refused || err != nil && !refused {
+				t.Errorf("after the revocation: %v, want refused %t", err, tt.refused)
+			}
+			if n := st.count(); n != tt.lookups {
+				t.Errorf("%d lookups, want %d", n, tt.lookups)
+			}
+		})
+	}
+}
