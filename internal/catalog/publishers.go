@@ -174,4 +174,58 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 15-17 * * 1-5"}, CoverageStart: "2000-01-01",
 		DataURL: "https://custom.resbank.co.za/SarbWebApi/WebIndicators/HistoricalExchangeRatesDaily",
 	},
+	{
+		Key: "bcb", Name: "Banco Central do Brasil", Country: "BR", Issues: "BRL",
+		RateType: "PTAX closing", Pivot: "BRL", Quoting: "BRL per 1 foreign unit, the middle of buy and sell",
+		Cadence: Daily, Schedule: []string{"*/30 16-18 * * 1-5"}, CoverageStart: "2000-01-01",
+		DataURL: "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/",
+	},
+	{
+		// The TRM is published the business day before it is in force and
+		// dated from 00:00 in Bogotá (05:00 UTC) of its first day, so it is
+		// polled after that rather than at its publication (the metadata's
+		// 23:00-01:00 UTC), which would date it after its fetch.
+		Key: "banrep", Name: "Banco de la República", Country: "CO", Issues: "COP",
+		RateType: "representative market", Pivot: "COP", Quoting: "COP per 1 USD",
+		Cadence: Daily, Schedule: []string{"*/30 5-7 * * *"}, CoverageStart: "2000-01-03",
+		DataURL: "https://www.datos.gov.co/Econom-a-y-Finanzas/Tasa-de-Cambio-Representativa-del-Mercado-TRM/32sa-8pi3/about_data",
+	},
+	{
+		// FBIL is the Reserve Bank of India's benchmark administrator: its
+		// reference rates are India's own rates for the rupee.
+		Key: "fbil", Name: "Financial Benchmarks India", Country: "IN", Issues: "INR",
+		RateType: "reference rate", Pivot: "INR", Quoting: "INR per 1 foreign unit (JPY per 100, IDR per 10000)",
+		Cadence: Daily, Schedule: []string{"*/30 8-10 * * 1-5"}, CoverageStart: "2018-07-10",
+		DataURL:  "https://www.fbil.org.in/#/refrates",
+		TermsURL: "https://www.fbil.org.in/#/termsandcondition",
+	},
+	{
+		// Dated 17:00 in Kuala Lumpur (09:00 UTC) and polled after it.
+		Key: "bnm", Name: "Bank Negara Malaysia", Country: "MY", Issues: "MYR",
+		Pivot: "MYR", Quoting: "MYR per 1 or 100 foreign units (the 09:00 session's middle rate)",
+		Cadence: Daily, Schedule: []string{"*/30 9-11 * * 1-5"}, CoverageStart: "2006-01-03",
+		DataURL: "https://www.bnm.gov.my/exchange-rates",
+	},
+	{
+		Key: "mas", Name: "Monetary Authority of Singapore", Country: "SG", Issues: "SGD",
+		Pivot: "SGD", Quoting: "SGD per 1 or 100 foreign units",
+		Cadence: Daily, Schedule: []string{"*/30 10-12 * * 1-5"}, CoverageStart: "1988-01-01",
+		DataURL: "https://eservices.mas.gov.sg/statistics/msb/ExchangeRates.aspx",
+	},
+	{
+		// Dated 17:00 in Jakarta (10:00 UTC) and polled after it.
+		Key: "bi", Name: "Bank Indonesia", Country: "ID", Issues: "IDR",
+		RateType: "transaction", Pivot: "IDR", Quoting: "IDR per 1 foreign unit (JPY per 100), the middle of sell and buy",
+		Cadence: Daily, Schedule: []string{"*/30 10-12 * * 1-5"}, CoverageStart: "2024-01-02",
+		DataURL: "https://www.bi.go.id/en/statistik/informasi-kurs/transaksi-bi/default.aspx",
+	},
+	{
+		// The SBP releases each month's workbook after the days it covers;
+		// each rate is dated the day it is for.
+		Key: "sbp", Name: "State Bank of Pakistan", Country: "PK", Issues: "PKR",
+		RateType: "daily average banks' floating rate", Pivot: "PKR", Quoting: "PKR per 1 foreign unit",
+		Cadence: Monthly, Schedule: []string{"*/30 5-15 15-28 * *"}, CoverageStart: "2013-07-02",
+		DataURL:  "https://www.sbp.org.pk/assets/document/BFER_Daily.xlsx",
+		TermsURL: "https://www.sbp.org.pk/our-operations/disclaimer",
+	},
 }
