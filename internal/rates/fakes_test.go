@@ -95,6 +95,39 @@ func (s *rateStore) History(_ context.Context, provider, base, quote string, sta
 	return out, nil
 }
 
+func (s *rateStore) Coverage(_ context.Context, providers []string) ([]store.Span, error) {
+	if err := s.read("Coverage"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	spans := map[policy.Series]*store.Span{}
+	var order []policy.Series
+	for _, r := range s.rows {
+		if len(providers) > 0 && !slices.Contains(providers, r.Provider) {
+			continue
+		}
+		k := policy.SeriesOf(r)
+		sp, ok := spans[k]
+		if !ok {
+			sp = &store.Span{Provider: r.Provider, Base: r.Base, Quote: r.Quote, First: r.AsOf, Last: r.AsOf}
+			spans[k] = sp
+			order = append(order, k)
+		}
+		if r.AsOf.Before(sp.First) {
+			sp.First = r.AsOf
+		}
+		if r.AsOf.After(sp.Last) {
+			sp.Last = r.AsOf
+		}
+	}
+	out := make([]store.Span, len(order))
+	for i, k := range order {
+		out[i] = *spans[k]
+	}
+	return out, nil
+}
+
 func (s *rateStore) StateAt(_ context.Context, provider string, at time.Time) ([]fx.Rate, error) {
 	if err := s.read("StateAt " + provider); err != nil {
 		return nil, err

@@ -55,6 +55,7 @@ type RateStore interface {
 	LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error)
 	LatestServablePair(ctx context.Context, providers []string, a, b string, at time.Time) ([]fx.Rate, error)
 	History(ctx context.Context, provider, base, quote string, start, end time.Time) ([]fx.Rate, error)
+	Coverage(ctx context.Context, providers []string) ([]store.Span, error)
 }
 
 // Standing reads what the quality gate and the operators keep out of

@@ -370,3 +370,40 @@ func (s *Rates) NewestAsOf(ctx context.Context, provider string) (time.Time, boo
 	}
 	return asOf.UTC(), true, nil
 }
+
+// Span is what exchange_rates holds of one series: its first and last
+// as_of, held rows included.
+type Span struct {
+	Provider, Base, Quote string
+	First, Last           time.Time
+}
+
+// Coverage returns the span of every stored series of the given
+// providers (all when none), ordered by provider, base and quote: two
+// index probes per series, whatever the history's length.
+func (s *Rates) Coverage(ctx context.Context, providers []string) ([]Span, error) {
+	var provs any // NULL: every provider
+	if len(providers) > 0 {
+		provs = pgdialect.Array(providers)
+	}
+	var out []struct {
+		Provider, Base, Quote string
+		First, Last           time.Time
+	}
+	err := s.db.NewRaw(`SELECT rs.provider, rs.base, rs.quote, f.as_of AS first, l.as_of AS last
+FROM rate_series AS rs
+CROSS JOIN LATERAL (SELECT r.as_of FROM exchange_rates AS r
+  WHERE r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote ORDER BY r.as_of LIMIT 1) AS f
+CROSS JOIN LATERAL (SELECT r.as_of FROM exchange_rates AS r
+  WHERE r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote ORDER BY r.as_of DESC LIMIT 1) AS l
+WHERE ?::text[] IS NULL OR rs.provider = ANY(?::text[])
+ORDER BY rs.provider, rs.base, rs.quote`, provs, provs).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("store: coverage: %w", err)
+	}
+	spans := make([]Span, len(out))
+	for i, o := range out {
+		spans[i] = Span{Provider: o.Provider, Base: o.Base, Quote: o.Quote, First: o.First.UTC(), Last: o.Last.UTC()}
+	}
+	return spans, nil
+}

@@ -256,3 +256,52 @@ func TestLatestServablePair(t *testing.T) {
 		})
 	}
 }
+
+func TestCoverage(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
+	d2, d3 := d1.Add(24*time.Hour), d1.Add(48*time.Hour)
+	cbn := fx.RateSet{Provider: "cbn", Base: "USD", AsOf: d2, PayloadHash: strings.Repeat("b", 64),
+		Rates: []fx.QuotedRate{{Quote: "NGN", Value: decimal.RequireFromString("1371.8079")}}}
+	for _, s := range []fx.RateSet{
+		sampleSet(d1, map[string]string{"USD": "1.0540", "JPY": "120.1"}),
+		sampleSet(d3, map[string]string{"USD": "1.0565"}),
+		cbn,
+	} {
+		if _, err := st.Rates.InsertRates(ctx, s, store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: s.AsOf}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name      string
+		providers []string
+		want      []store.Span
+	}{
+		{name: "every provider", want: []store.Span{
+			{Provider: "cbn", Base: "USD", Quote: "NGN", First: d2, Last: d2},
+			{Provider: "ecb", Base: "EUR", Quote: "JPY", First: d1, Last: d1},
+			{Provider: "ecb", Base: "EUR", Quote: "USD", First: d1, Last: d3},
+		}},
+		{name: "one provider", providers: []string{"cbn"}, want: []store.Span{
+			{Provider: "cbn", Base: "USD", Quote: "NGN", First: d2, Last: d2},
+		}},
+		{name: "a provider with nothing stored", providers: []string{"boc"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := st.Rates.Coverage(ctx, tt.providers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("span %d = %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package rates
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"ces/internal/catalog"
+)
+
+// Publisher is a catalogue publisher as this service sees it: whether it
+// is configured, what PostgreSQL holds of it, and how fresh its newest
+// released rate is.
+type Publisher struct {
+	catalog.Publisher
+	Configured bool
+	// Newest is the as_of of its newest released rate (zero: none), and
+	// Stale says it is older than the publisher's staleness bound.
+	Newest time.Time
+	Stale  bool
+	// Currencies are the currencies it quotes (its pivot aside), each
+	// with the first and last as_of stored, held rows included.
+	Currencies []Coverage
+}
+
+// Coverage is the stored span of one currency of a publisher.
+type Coverage struct {
+	Code        string
+	First, Last time.Time
+}
+
+// Publishers returns every catalogue publisher, by key: the configured
+// ones with what is stored of them. The spans are read from PostgreSQL
+// once per change of stored history (see Memoize); freshness is judged
+// at each call.
+func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
+	v, err := s.Memoize("publishers coverage", func() (any, uint32, error) {
+		spans, err := s.store.Coverage(ctx, s.providers)
+		if err != nil {
+			return nil, 0, unavailable(err)
+		}
+		byProvider := map[string][]Coverage{}
+		for _, sp := range spans {
+			pivot := sp.Quote
+			if p, ok := catalog.Lookup(sp.Provider); ok {
+				pivot = p.Pivot
+			}
+			for _, code := range []string{sp.Base, sp.Quote} {
+				if code == pivot {
+					continue
+				}
+				list := byProvider[sp.Provider]
+				i := slices.IndexFunc(list, func(c Coverage) bool { return c.Code == code })
+				if i < 0 {
+					byProvider[sp.Provider] = append(list, Coverage{Code: code, First: sp.First, Last: sp.Last})
+					continue
+				}
+				if sp.First.Before(list[i].First) {
+					list[i].First = sp.First
+				}
+				if sp.Last.After(list[i].Last) {
+					list[i].Last = sp.Last
+				}
+			}
+		}
+		for _, list := range byProvider {
+			slices.SortFunc(list, func(a, b Coverage) int { return strings.Compare(a.Code, b.Code) })
+		}
+		return byProvider, uint32(64 * (len(spans) + 1)), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	covered := v.(map[string][]Coverage)
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	newest := map[string]time.Time{}
+	for _, r := range snap.books.All().Rates() {
+		if r.AsOf.After(newest[r.Provider]) {
+			newest[r.Provider] = r.AsOf
+		}
+	}
+	now := s.now()
+	var out []Publisher
+	for _, p := range catalog.All() {
+		pub := Publisher{Publisher: p, Configured: slices.Contains(s.providers, p.Key), Currencies: covered[p.Key]}
+		if n, ok := newest[p.Key]; ok {
+			pub.Newest = n
+			pub.Stale = now.Sub(n) > s.staleAfter(p.Key)
+		}
+		out = append(out, pub)
+	}
+	return out, nil
+}
