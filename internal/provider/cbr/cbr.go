@@ -5,7 +5,8 @@
 // 1000000: DZD per 100, VND per 10000). The Bank sets the rates each
 // Russian business day; they take effect the next calendar day, and the
 // XML dates every rate by that effective day (rates set on Friday are dated
-// Saturday and stay in force until Tuesday's). Keyless; terms at
+// Saturday and stay in force until Tuesday's); CES dates it by the day it
+// was published, the day before (see PublicationTime). Keyless; terms at
 // https://www.cbr.ru/eng/user_agreement/.
 //
 // Each rate becomes a set whose Base is the foreign currency and whose one
@@ -41,15 +42,19 @@ const DefaultBaseURL = "https://www.cbr.ru/scripts"
 // Quote is the currency every CBR rate is quoted in.
 const Quote = "RUB"
 
-// PublicationTime is the as_of CES gives a CBR rate dated day: 00:00 UTC
-// on that day (03:00 Moscow time, UTC+3 all year). The date in the XML is
-// the day the rate takes effect at midnight Moscow time; the Bank set and
-// published it on the business day before, so the rate was known well
-// before this instant. Midnight UTC is the first instant at which the rate
-// is in force and the UTC date is still the Bank's own date for it, so
-// history by date matches the Bank's labels.
+// moscow is Moscow time, UTC+3 all year since 2014, as a fixed zone.
+var moscow = time.FixedZone("MSK", 3*60*60)
+
+// PublicationTime is the as_of CES gives a rate the XML dates day (the day
+// it takes effect): 18:00 Moscow time on the day before, the close of the
+// business day on which the Bank set it. The Bank sets the rates of each
+// business day for the next calendar day (Friday's for Saturday, carried
+// over Sunday and Monday), from trades up to 15:30 Moscow time, so the
+// rate is published that afternoon and never claimed earlier than it
+// could be known. The as_of date is thus the publication date, one day
+// before the Bank's own label.
 func PublicationTime(day time.Time) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	return time.Date(day.Year(), day.Month(), day.Day()-1, 18, 0, 0, 0, moscow).UTC()
 }
 
 // daily is XML_daily.asp's answer: the rates in force on one date.
@@ -250,17 +255,20 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 	return sets, err
 }
 
-// History returns the sets dated from to to (inclusive), oldest first and,
-// within a date, by Base. The Bank serves ranges only one currency at a
-// time (XML_dynamic.asp), so History picks the cheaper of two ways: one
-// XML_daily.asp request per calendar day of the range, or one for the
-// current currency list and one XML_dynamic.asp request per currency for
-// the whole range. The second misses currencies the Bank no longer quotes.
+// History returns the sets published from to to (inclusive: the rates
+// the XML dates from+1 to to+1), oldest first and, within a date, by Base.
+// The Bank serves ranges only one currency at a time (XML_dynamic.asp), so
+// after one request for the current currency list History picks the
+// cheaper of two ways: one XML_daily.asp request per calendar day of the
+// range, or one XML_dynamic.asp request per currency for the whole range.
+// The second misses currencies the Bank no longer quotes.
 func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet, error) {
 	if err := provider.CheckRange(Name, from, to); err != nil {
 		return nil, err
 	}
-	days := provider.Days(from, to)
+	// The XML dates each rate by the day after its publication.
+	first, last := provider.Date(from).AddDate(0, 0, 1), provider.Date(to).AddDate(0, 0, 1)
+	days := provider.Days(first, last)
 	_, ids, err := c.daily(ctx, url.Values{})
 	if err != nil {
 		return nil, err
@@ -269,15 +277,14 @@ func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet,
 	if len(days) <= len(ids) {
 		// One request per day; a weekend or holiday answers the rates
 		// of the last effective date, so dates are kept once.
-		seen := map[string]bool{}
+		seen := map[time.Time]bool{}
 		for _, d := range days {
 			sets, _, err := c.daily(ctx, url.Values{"date_req": {d.Format("02/01/2006")}})
 			if err != nil {
 				return nil, err
 			}
-			date := sets[0].AsOf.Format(time.DateOnly)
-			if !seen[date] {
-				seen[date] = true
+			if !seen[sets[0].AsOf] {
+				seen[sets[0].AsOf] = true
 				all = append(all, sets...)
 			}
 		}
@@ -291,8 +298,8 @@ func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet,
 	for _, id := range codes {
 		q := url.Values{
 			"VAL_NM_RQ": {id},
-			"date_req1": {provider.Date(from).Format("02/01/2006")},
-			"date_req2": {provider.Date(to).Format("02/01/2006")},
+			"date_req1": {first.Format("02/01/2006")},
+			"date_req2": {last.Format("02/01/2006")},
 		}
 		body, err := provider.Get(ctx, c.http, Name, c.baseURL+"/XML_dynamic.asp?"+q.Encode())
 		if err != nil {

@@ -111,7 +111,9 @@ func day(s string) time.Time {
 // 25.04.2026 USD (Nominal 1) is 75,5273 roubles, read as "USD RUB
 // 75.5273"; DZD (Nominal 100) is 57,0006 per 100 dinars, read as "DZD RUB
 // 0.570006" (the Bank's own VunitRate); VND (Nominal 10000) 30,0750 as
-// 0.00300750 (every digit kept). On 03.03.2026 XML_dynamic has USD 77,1734, read as 77.1734.
+// 0.00300750 (every digit kept). On 03.03.2026 XML_dynamic has USD
+// 77,1734, read as 77.1734. Rates dated 25.04.2026 (a Saturday) were
+// published on Friday 24 April: as_of 18:00 Moscow, 15:00 UTC.
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		name, golden string
@@ -121,7 +123,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}},
 		{"history", "history.golden", func(c *cbr.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-01"), day("2026-03-05"))
+			return c.History(context.Background(), day("2026-02-28"), day("2026-03-04"))
 		}},
 	}
 	for _, tt := range tests {
@@ -139,6 +141,7 @@ func TestGolden(t *testing.T) {
 // TestHistoryRequests checks History's two ways: per day while the range
 // has no more days than the Bank has currencies (three here), else per
 // currency over the whole range; both after one request for the list.
+// Publication dates D ask for the rates the XML dates D+1.
 func TestHistoryRequests(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -146,9 +149,9 @@ func TestHistoryRequests(t *testing.T) {
 		dates    []string
 		requests int32
 	}{
-		{"per day, weekend answers kept once", "2026-04-25", "2026-04-27", []string{"2026-04-25"}, 1 + 3},
-		{"per day, answer dated before the range", "2026-04-26", "2026-04-27", nil, 1 + 2},
-		{"per currency", "2026-03-01", "2026-03-05", []string{"2026-03-03", "2026-03-04", "2026-03-05"}, 1 + 3},
+		{"per day, weekend answers kept once", "2026-04-24", "2026-04-26", []string{"2026-04-24"}, 1 + 3},
+		{"per day, answer published before the range", "2026-04-25", "2026-04-26", nil, 1 + 2},
+		{"per currency", "2026-02-28", "2026-03-04", []string{"2026-03-02", "2026-03-03", "2026-03-04"}, 1 + 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +175,7 @@ func TestHistoryRequests(t *testing.T) {
 		})
 	}
 	c, n := serve(t, read(t, "XML_daily.xml"))
-	if _, err := c.History(context.Background(), day("2026-04-27"), day("2026-04-25")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), day("2026-04-26"), day("2026-04-24")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }
