@@ -3,10 +3,11 @@
 // (https://api.nbrb.by/exrates): about 30 currencies set daily
 // (periodicity=0), each Cur_OfficialRate in roubles for Cur_Scale units of
 // the foreign currency (1, 10, 100, 1000 or 100000: JPY per 100, VND per
-// 100000). The Bank sets the rates on each business day for the days that
-// follow, and publishes one for every calendar day (a weekend's rates are
-// those set on Friday), each dated by the day it is in force. Keyless; the
-// Bank states no terms of use for the API.
+// 100000). The Bank sets the rates on each business day for the next, and
+// the API dates each rate by the day it is in force, with a rate for every
+// calendar day: a weekend's repeats the Friday's (the recorded dynamics
+// show 6, 7 and 8 March 2026 alike); CES keeps them as the Bank publishes
+// them. Keyless; the Bank states no terms of use for the API.
 //
 // Each rate becomes a set whose Base is the foreign currency and whose one
 // rate is the BYN price of one unit: a rate per Cur_Scale units is divided
@@ -45,7 +46,9 @@ const Quote = "BYN"
 // is in force from midnight Minsk time; the Bank set and published it on
 // an earlier business day, so it was known before this instant. Midnight
 // UTC is the first instant at which the rate is in force and the UTC date
-// is still the Bank's own date for it.
+// is still the Bank's own date for it. The undated rates answer, which
+// Latest reads, gives the rates in force today, so this as_of is never
+// after the fetch.
 func PublicationTime(day time.Time) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 }
