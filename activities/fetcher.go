@@ -15,9 +15,12 @@ import (
 	"ces/internal/provider/boc"
 	"ces/internal/provider/boe"
 	"ces/internal/provider/boi"
+	"ces/internal/provider/cba"
 	"ces/internal/provider/cbe"
 	"ces/internal/provider/cbk"
 	"ces/internal/provider/cbn"
+	"ces/internal/provider/cbr"
+	"ces/internal/provider/cbu"
 	"ces/internal/provider/cnb"
 	"ces/internal/provider/dnb"
 	"ces/internal/provider/ecb"
@@ -30,12 +33,16 @@ import (
 	"ces/internal/provider/nb"
 	"ces/internal/provider/nbg"
 	"ces/internal/provider/nbk"
+	"ces/internal/provider/nbm"
 	"ces/internal/provider/nbp"
+	"ces/internal/provider/nbrb"
+	"ces/internal/provider/nbt"
 	"ces/internal/provider/nbu"
 	"ces/internal/provider/oxr"
 	"ces/internal/provider/rb"
 	"ces/internal/provider/rba"
 	"ces/internal/provider/sarb"
+	"ces/internal/provider/sbi"
 	"ces/internal/provider/sbp"
 )
 
@@ -74,6 +81,13 @@ var keylessAdapters = map[string]keyless{
 	mas.Name:    func(u string, hc *http.Client) provider.Source { return mas.NewClient(u, hc) },
 	bi.Name:     func(u string, hc *http.Client) provider.Source { return bi.NewClient(u, hc) },
 	sbp.Name:    func(u string, hc *http.Client) provider.Source { return sbp.NewClient(u, hc) },
+	cbr.Name:    func(u string, hc *http.Client) provider.Source { return cbr.NewClient(u, hc) },
+	sbi.Name:    func(u string, hc *http.Client) provider.Source { return sbi.NewClient(u, hc) },
+	nbrb.Name:   func(u string, hc *http.Client) provider.Source { return nbrb.NewClient(u, hc) },
+	cba.Name:    func(u string, hc *http.Client) provider.Source { return cba.NewClient(u, hc) },
+	nbm.Name:    func(u string, hc *http.Client) provider.Source { return nbm.NewClient(u, hc) },
+	cbu.Name:    func(u string, hc *http.Client) provider.Source { return cbu.NewClient(u, hc) },
+	nbt.Name:    func(u string, hc *http.Client) provider.Source { return nbt.NewClient(u, hc) },
 }
 
 // NewSources returns the adapter of every configured provider, by name.

@@ -228,4 +228,56 @@ var publishers = []Publisher{
 		DataURL:  "https://www.sbp.org.pk/assets/document/BFER_Daily.xlsx",
 		TermsURL: "https://www.sbp.org.pk/our-operations/disclaimer",
 	},
+	{
+		// The CBR sets each day's rates the afternoon before; CES dates them
+		// 18:00 in Moscow (15:00 UTC) of the day they were set and polls
+		// after that.
+		Key: "cbr", Name: "Central Bank of Russia", Country: "RU", Issues: "RUB",
+		RateType: "official rate", Pivot: "RUB", Quoting: "RUB per 1 to 1000000 foreign units (the row's Nominal)",
+		Cadence: Daily, Schedule: []string{"*/30 15-17 * * 1-5"}, CoverageStart: "1999-01-04",
+		DataURL:  "https://www.cbr.ru/eng/currency_base/daily/",
+		TermsURL: "https://www.cbr.ru/eng/user_agreement/",
+	},
+	{
+		Key: "sbi", Name: "Seðlabanki Íslands", Country: "IS", Issues: "ISK",
+		RateType: "official rate", Pivot: "ISK", Quoting: "ISK per 1 foreign unit (middle rate)",
+		Cadence: Daily, Schedule: []string{"*/30 16-18 * * 1-5"}, CoverageStart: "1981-01-01",
+		DataURL: "https://www.sedlabanki.is/hagtolur/opinbert-gengi/",
+	},
+	{
+		// Dated 00:00 UTC of the day a rate is in force (it is set the day
+		// before) and polled after that.
+		Key: "nbrb", Name: "Natsyyanalny Bank Respubliki Belarus", Country: "BY", Issues: "BYN",
+		RateType: "official rate", Pivot: "BYN", Quoting: "BYN per 1 to 100000 foreign units (the row's Cur_Scale)",
+		Cadence: Daily, Schedule: []string{"*/30 0-2 * * *"}, CoverageStart: "2016-07-01",
+		DataURL: "https://www.nbrb.by/engl/statistics/rates/ratesdaily.asp",
+	},
+	{
+		// Dated 18:00 in Yerevan (14:00 UTC) and polled after it.
+		Key: "cba", Name: "Central Bank of Armenia", Country: "AM", Issues: "AMD",
+		RateType: "average rate", Pivot: "AMD", Quoting: "AMD per 1, 10 or 100 foreign units (the row's Amount)",
+		Cadence: Daily, Schedule: []string{"*/30 14-16 * * 1-5"}, CoverageStart: "1999-01-04",
+		DataURL: "https://www.cba.am/en/SitePage/ExchangeArchive.aspx",
+	},
+	{
+		// Dated 18:00 in Chisinau (15:00 or 16:00 UTC) and polled after it.
+		Key: "nbm", Name: "National Bank of Moldova", Country: "MD", Issues: "MDL",
+		RateType: "official rate", Pivot: "MDL", Quoting: "MDL per 1, 10 or 100 foreign units (the row's Nominal)",
+		Cadence: Daily, Schedule: []string{"*/30 16-18 * * 1-5"}, CoverageStart: "1999-01-04",
+		DataURL: "https://www.bnm.md/en/official_exchange_rates",
+	},
+	{
+		// Dated 18:00 in Tashkent (13:00 UTC) and polled after it.
+		Key: "cbu", Name: "Central Bank of Uzbekistan", Country: "UZ", Issues: "UZS",
+		Pivot: "UZS", Quoting: "UZS per 1 or 10 foreign units (the row's Nominal)",
+		Cadence: Daily, Schedule: []string{"*/30 13-15 * * 1-5"}, CoverageStart: "1994-07-01",
+		DataURL: "https://cbu.uz/en/arkhiv-kursov-valyut/json/",
+	},
+	{
+		// Dated 18:00 in Dushanbe (13:00 UTC) and polled after it.
+		Key: "nbt", Name: "National Bank of Tajikistan", Country: "TJ", Issues: "TJS",
+		RateType: "official rate", Pivot: "TJS", Quoting: "TJS per 1 to 1000 foreign units (the row's Nominal)",
+		Cadence: Daily, Schedule: []string{"*/30 13-15 * * *"}, CoverageStart: "2001-01-01",
+		DataURL: "https://www.nbt.tj/en/kurs/",
+	},
 }
