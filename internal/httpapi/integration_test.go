@@ -180,6 +180,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"/api/v1/rates?from=USD&to=GBP&at=2017-01-10", 200},
 		{"/api/v1/rates/history?from=USD&to=GBP&start=2017-02-01&end=2017-03-03", 200},
 		{"/api/v1/currencies", 200},
+		{"/api/v1/providers", 200},
 		{"/api/v1/rates?from=usd&to=gbp", 200},
 		{"/api/v1/rates?from=U5D&to=GBP", 400},
 		{"/api/v1/rates?from=USD&to=GBP&at=soon", 400},

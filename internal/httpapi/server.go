@@ -105,6 +105,7 @@ func New(d Deps) *fiber.App {
 	v1.Get("/rates", read, h.rates)
 	v1.Get("/rates/history", read, h.history)
 	v1.Get("/currencies", read, h.currencies)
+	v1.Get("/providers", read, h.providers)
 	if d.Conversions != nil {
 		convert := h.require(clients.ScopeConvert, false)
 		v1.Post("/convert", convert, h.convert)
