@@ -137,9 +137,10 @@ func loadQuarantine(ctx context.Context, db bun.IDB, id int64) (Quarantine, erro
 }
 
 // Cascade says, for a rate just released and the held rates of its
-// series that came after it (oldest first), how many of those, from the
-// first, are released with it. The decision is the caller's
-// (policy.Cascade, through the gate package).
+// series that came after it (oldest first; each with its ID, Rate and
+// JumpLimit), how many of those, from the first, are released with it.
+// The decision is the caller's (policy.Cascade, through the gate
+// package); DecideQuarantine requires one for a release.
 type Cascade func(released fx.Rate, later []Quarantine) int
 
 // DecideQuarantine releases (the rate becomes priceable) or rejects (it
@@ -148,6 +149,9 @@ type Cascade func(released fx.Rate, later []Quarantine) int
 func (s *Quality) DecideQuarantine(ctx context.Context, id int64, release bool, reason, username string, cascade Cascade) (Quarantine, error) {
 	if strings.TrimSpace(reason) == "" {
 		return Quarantine{}, ErrReasonRequired
+	}
+	if release && cascade == nil {
+		return Quarantine{}, errors.New("store: a release needs the gate's cascade rule")
 	}
 	decision := QuarantineRejected
 	if release {
@@ -171,7 +175,7 @@ func (s *Quality) DecideQuarantine(ctx context.Context, id int64, release bool, 
 			return ErrAlreadyDecided // a concurrent decision won
 		}
 		q.Status, q.Reason, q.DecidedBy, q.DecidedAt = decision, row.Reason, username, row.DecidedAt.UTC()
-		if release && cascade != nil {
+		if release {
 			if q.Cascaded, err = regateLater(ctx, tx, q, cascade); err != nil {
 				return err
 			}
@@ -188,23 +192,26 @@ const GateUser = "quality-gate"
 // regateLater asks cascade about the held rates of the released rate's
 // series that came after it, in as_of order: each was compared with the
 // rate before the jump, and after a real devaluation every later day
-// would stay held. Those cascade releases are released in the same
-// transaction, with a reason naming this release.
+// would stay held. The ones cascade releases are released in the same
+// transaction, with a reason naming this release. They are read in one
+// statement, each with its rate and the limit it was held under (what a
+// cascade weighs), whatever their number.
 func regateLater(ctx context.Context, tx bun.Tx, released Quarantine, cascade Cascade) ([]int64, error) {
-	var ids []int64
-	if err := tx.NewRaw(`SELECT rq.id FROM rate_quarantines rq JOIN exchange_rates r ON r.id = rq.rate_id
+	var rows []struct {
+		QuarantineID int64  `bun:"quarantine_id"`
+		JumpLimit    string `bun:"jump_limit"`
+		rateRow      `bun:",extend"`
+	}
+	if err := tx.NewRaw(`SELECT rq.id AS quarantine_id, rq.jump_limit, r.*
+FROM rate_quarantines rq JOIN exchange_rates r ON r.id = rq.rate_id
 WHERE r.provider = ? AND r.base = ? AND r.quote = ? AND r.as_of > ?
   AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)
-ORDER BY r.as_of`, released.Rate.Provider, released.Rate.Base, released.Rate.Quote, released.Rate.AsOf).Scan(ctx, &ids); err != nil {
+ORDER BY r.as_of`, released.Rate.Provider, released.Rate.Base, released.Rate.Quote, released.Rate.AsOf).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("store: later quarantines: %w", err)
 	}
-	later := make([]Quarantine, len(ids))
-	for i, id := range ids {
-		q, err := loadQuarantine(ctx, tx, id)
-		if err != nil {
-			return nil, err
-		}
-		later[i] = q
+	later := make([]Quarantine, len(rows))
+	for i, r := range rows {
+		later[i] = Quarantine{ID: r.QuarantineID, Rate: r.rate(), JumpLimit: decimal.RequireFromString(r.JumpLimit), Status: QuarantineHeld}
 	}
 	n := min(max(cascade(released.Rate, later), 0), len(later))
 	var cascaded []int64
