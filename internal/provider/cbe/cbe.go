@@ -14,10 +14,8 @@
 package cbe
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +28,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // the publication time is Cairo local time; images may lack tzdata
+
+	"github.com/xuri/excelize/v2"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
@@ -189,99 +189,50 @@ func excelDate(s string) (time.Time, error) {
 	return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), nil
 }
 
+// maxUnzipped bounds the decompressed workbook (the recorded week is 25
+// kB, some 165 bytes a row); the bound stops a compressed bomb. Up to it every part
+// stays in memory (excelize would spill larger sheets to temporary files).
+const maxUnzipped = 16 << 20
+
 // readSheet returns the cell texts of the workbook's first sheet, row by
-// row, each row indexed by column (A = 0), shared strings resolved and
-// numbers kept as their stored text.
+// row (a missing row is empty), each row indexed by column (A = 0),
+// shared strings resolved. RawCellValue keeps a number's stored text:
+// without it excelize formats numbers through float64 and its number
+// format.
 func readSheet(payload []byte) ([][]string, error) {
-	z, err := zip.NewReader(bytes.NewReader(payload), int64(len(payload)))
+	opts := excelize.Options{RawCellValue: true, UnzipSizeLimit: maxUnzipped, UnzipXMLSizeLimit: maxUnzipped}
+	f, err := excelize.OpenReader(bytes.NewReader(payload), opts)
+	if errors.Is(err, io.EOF) {
+		// excelize's answer to a zip whose package names no workbook.
+		err = errors.New("no workbook part")
+	}
 	if err != nil {
 		return nil, err
 	}
-	read := func(name string) ([]byte, error) {
-		f, err := z.Open(name)
+	defer f.Close()
+	list := f.GetSheetList()
+	if len(list) == 0 {
+		return nil, errors.New("the workbook has no sheet")
+	}
+	// The row iterator, not GetRows: GetRows stops silently at a row it
+	// cannot read, the iterator reports why.
+	it, err := f.Rows(list[0])
+	if err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", list[0], err)
+	}
+	var rows [][]string
+	for it.Next() {
+		row, err := it.Columns(opts)
 		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return io.ReadAll(io.LimitReader(f, 16<<20))
-	}
-	var shared []string
-	if b, err := read("xl/sharedStrings.xml"); err == nil {
-		var sst struct {
-			SI []struct {
-				T string `xml:"t"`
-				R []struct {
-					T string `xml:"t"`
-				} `xml:"r"`
-			} `xml:"si"`
-		}
-		if err := xml.Unmarshal(b, &sst); err != nil {
-			return nil, fmt.Errorf("shared strings: %v", err)
-		}
-		for _, si := range sst.SI {
-			s := si.T
-			for _, r := range si.R {
-				s += r.T
-			}
-			shared = append(shared, s)
-		}
-	}
-	b, err := read("xl/worksheets/sheet1.xml")
-	if err != nil {
-		return nil, err
-	}
-	var ws struct {
-		Rows []struct {
-			Cells []struct {
-				Ref    string `xml:"r,attr"`
-				Type   string `xml:"t,attr"`
-				V      string `xml:"v"`
-				Inline string `xml:"is>t"`
-			} `xml:"c"`
-		} `xml:"sheetData>row"`
-	}
-	if err := xml.Unmarshal(b, &ws); err != nil {
-		return nil, fmt.Errorf("sheet: %v", err)
-	}
-	rows := make([][]string, 0, len(ws.Rows))
-	for _, r := range ws.Rows {
-		var row []string
-		for k, c := range r.Cells {
-			j := column(c.Ref)
-			if j < 0 {
-				j = k
-			}
-			for len(row) <= j {
-				row = append(row, "")
-			}
-			switch c.Type {
-			case "s":
-				i, err := strconv.Atoi(strings.TrimSpace(c.V))
-				if err != nil || i < 0 || i >= len(shared) {
-					return nil, fmt.Errorf("cell %s: shared string %q out of range", c.Ref, c.V)
-				}
-				row[j] = shared[i]
-			case "inlineStr":
-				row[j] = c.Inline
-			default:
-				row[j] = c.V
-			}
+			it.Close()
+			return nil, fmt.Errorf("sheet %q row %d: %w", list[0], len(rows)+1, err)
 		}
 		rows = append(rows, row)
 	}
-	return rows, nil
-}
-
-// column returns the 0-based column of a cell reference such as "C12".
-func column(ref string) int {
-	n := 0
-	for _, r := range ref {
-		if r < 'A' || r > 'Z' {
-			break
-		}
-		n = n*26 + int(r-'A'+1)
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", list[0], err)
 	}
-	return n - 1
+	return rows, nil
 }
 
 // Client reads the CBE's historical-data form over HTTP.

@@ -221,3 +221,40 @@ func TestHistoryRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidTable checks the table's own checks on complete packages:
+// excelize finds the workbook through the package's _rels/.rels, so a
+// zip without it (as in TestInvalidPayload) is refused before the sheet
+// is read; here the sheet is read and refused for what it says.
+func TestInvalidTable(t *testing.T) {
+	const (
+		pkg      = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`
+		workbook = `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`
+		rels     = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`
+		heading  = `<row r="2"><c r="A2" t="inlineStr"><is><t>Country</t></is></c><c r="B2" t="inlineStr"><is><t>Currency</t></is></c><c r="C2"><v>46142</v></c></row>`
+		unit     = `<row r="1"><c r="A1" t="inlineStr"><is><t>Pak Rupees per Currency Unit</t></is></c></row>`
+	)
+	tests := []struct {
+		name, rows, want string
+	}{
+		{"sheet without the unit line", heading + `<row r="3"><c r="A3" t="inlineStr"><is><t>USA</t></is></c><c r="B3" t="inlineStr"><is><t>U.S. Dollar</t></is></c><c r="C3"><v>0.0035</v></c></row>`, "no table"},
+		{"text where a rate should be", unit + heading + `<row r="3"><c r="A3" t="inlineStr"><is><t>USA</t></is></c><c r="B3" t="inlineStr"><is><t>U.S. Dollar</t></is></c><c r="C3" t="inlineStr"><is><t>n.a.</t></is></c></row>`, "not a number"},
+		{"no known currency", unit + heading + `<row r="3"><c r="A3" t="inlineStr"><is><t>Atlantis</t></is></c><c r="B3" t="inlineStr"><is><t>Atlantean Drachma</t></is></c><c r="C3"><v>2.5</v></c></row>`, "no known currency"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := zipOf(t, map[string]string{
+				"_rels/.rels": pkg, "xl/workbook.xml": workbook, "xl/_rels/workbook.xml.rels": rels,
+				"xl/worksheets/sheet1.xml": `<worksheet><sheetData>` + tt.rows + `</sheetData></worksheet>`,
+			})
+			sets, err := sbp.Parse(sbp.Name, body)
+			var pe *provider.PermanentError
+			if !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want an invalid-payload error saying %q", err, tt.want)
+			}
+			if sets != nil {
+				t.Fatalf("sets = %v, want none", sets)
+			}
+		})
+	}
+}
