@@ -115,7 +115,7 @@ func main() {
 	console, err := admin.New(admin.Deps{
 		Revocations: auth,
 		Redis:       rdb, RedisPrefix: "ces:",
-		Store: admin.StoresOf(st), Verifications: ingestion.NewVerifications(tc, cfg.AuditTaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
+		Stores: admin.StoresOf(st), Verifications: ingestion.NewVerifications(tc, cfg.AuditTaskQueue), Ingestion: controls, Providers: cfg.FXProviders, Rates: svc,
 		StaleAfter: cfg.StaleAfter, TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Log: log,
 	})
 	if err != nil {

@@ -69,7 +69,7 @@ type Verifier interface {
 
 // Deps is what the console needs.
 type Deps struct {
-	Store Stores
+	Stores Stores
 	// Verifications runs the Integrity page's verify button; nil disables it.
 	Verifications Verifier
 	// Revocations announces revoked API keys to every replica; nil skips it.
@@ -269,7 +269,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(until.Sub(c.d.Now()).Seconds())+1))
 		return retry(fiber.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins. Try again after %s.", until.UTC().Format(time.RFC3339)))
 	}
-	u, hash, err := c.d.Store.Console.AdminCredentials(ctx.UserContext(), username)
+	u, hash, err := c.d.Stores.Console.AdminCredentials(ctx.UserContext(), username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -287,7 +287,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	c.signIns.succeeded(ctx.UserContext(), keys...)
 	token := randomToken()
 	expires := c.d.Now().Add(sessionTTL)
-	if err := c.d.Store.Console.CreateSession(ctx.UserContext(), sha256Hex(token), u.ID, randomToken(), expires); err != nil {
+	if err := c.d.Stores.Console.CreateSession(ctx.UserContext(), sha256Hex(token), u.ID, randomToken(), expires); err != nil {
 		return err
 	}
 	c.setCookie(ctx, sessionCookie, token, sessionTTL)
@@ -298,7 +298,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 func (c *Console) requireSession(ctx *fiber.Ctx) error {
 	token := ctx.Cookies(sessionCookie)
 	if token != "" {
-		s, err := c.d.Store.Console.SessionByToken(ctx.UserContext(), sha256Hex(token), c.d.Now())
+		s, err := c.d.Stores.Console.SessionByToken(ctx.UserContext(), sha256Hex(token), c.d.Now())
 		if err == nil {
 			ctx.Locals("session", s)
 			return ctx.Next()
@@ -318,7 +318,7 @@ func (c *Console) requireCSRF(ctx *fiber.Ctx) error {
 }
 
 func (c *Console) logout(ctx *fiber.Ctx) error {
-	if err := c.d.Store.Console.DeleteSession(ctx.UserContext(), sha256Hex(ctx.Cookies(sessionCookie)), c.d.Now()); err != nil {
+	if err := c.d.Stores.Console.DeleteSession(ctx.UserContext(), sha256Hex(ctx.Cookies(sessionCookie)), c.d.Now()); err != nil {
 		return err
 	}
 	c.setCookie(ctx, sessionCookie, "", -1)
@@ -348,7 +348,7 @@ func (c *Console) act(ctx *fiber.Ctx, action, target, reason, back string,
 	case warning != "":
 		outcome = "ok, but " + warning
 	}
-	if rerr := c.d.Store.Console.RecordAdminAction(ctx.UserContext(), store.AdminAction{
+	if rerr := c.d.Stores.Console.RecordAdminAction(ctx.UserContext(), store.AdminAction{
 		Username: c.user(ctx), Action: action, Target: target, Reason: reason, Outcome: outcome, Client: clientaddr.Of(ctx),
 	}); rerr != nil {
 		return rerr

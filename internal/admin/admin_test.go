@@ -92,7 +92,7 @@ func newConsole(t *testing.T, opts ...func(*admin.Deps)) *console {
 	ctrl := ingestion.NewControl(tc, "ecb", id)
 	rp := &republisher{}
 	d := admin.Deps{
-		Store: admin.StoresOf(st), Ingestion: map[string]admin.Ingestion{"ecb": ctrl}, Providers: []string{"ecb"},
+		Stores: admin.StoresOf(st), Ingestion: map[string]admin.Ingestion{"ecb": ctrl}, Providers: []string{"ecb"},
 		StaleAfter: func(string) time.Duration { return time.Hour }, Rates: rp,
 		TemporalUI: "http://127.0.0.1:8233", Log: quiet,
 	}
@@ -309,7 +309,7 @@ func TestSignInLockoutIsShared(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	var replicas []*console
 	for range 2 {
-		c, err := admin.New(admin.Deps{Store: admin.StoresOf(a.st), Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
+		c, err := admin.New(admin.Deps{Stores: admin.StoresOf(a.st), Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -113,7 +113,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	staleAfter := func(string) time.Duration { return 3 * time.Hour }
 	svc := rates.New(st.Rates, st.Quality, c, rates.Options{Providers: []string{oxr.Name}, StaleAfter: staleAfter, Now: now, Log: quiet})
 	console, err := admin.New(admin.Deps{
-		Store: admin.StoresOf(st), Verifications: ingestion.NewVerifications(tc, queue), Ingestion: controls, Providers: []string{"ecb", oxr.Name}, StaleAfter: staleAfter, Rates: svc,
+		Stores: admin.StoresOf(st), Verifications: ingestion.NewVerifications(tc, queue), Ingestion: controls, Providers: []string{"ecb", oxr.Name}, StaleAfter: staleAfter, Rates: svc,
 		TemporalUI: "http://127.0.0.1:8233", Log: quiet, Now: now,
 	})
 	if err != nil {

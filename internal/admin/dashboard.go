@@ -44,7 +44,7 @@ func (c *Console) renderDashboard(ctx *fiber.Ctx, status int, errMsg string) err
 	for i, name := range c.d.Providers {
 		p := &d.Providers[i]
 		p.Name = name
-		asOf, ok, err := c.d.Store.Rates.NewestAsOf(cx, name)
+		asOf, ok, err := c.d.Stores.Rates.NewestAsOf(cx, name)
 		if err != nil {
 			return err
 		}
@@ -67,10 +67,10 @@ func (c *Console) renderDashboard(ctx *fiber.Ctx, status int, errMsg string) err
 	}
 	wg.Wait()
 	var err error
-	if d.Held, err = c.d.Store.Quality.CountHeld(cx); err != nil {
+	if d.Held, err = c.d.Stores.Quality.CountHeld(cx); err != nil {
 		return err
 	}
-	if d.Actions, err = c.d.Store.Console.AdminActions(cx, 10); err != nil {
+	if d.Actions, err = c.d.Stores.Console.AdminActions(cx, 10); err != nil {
 		return err
 	}
 	return c.render(ctx, status, "dashboard", view{Title: "Dashboard", Error: errMsg, Data: d})

@@ -101,7 +101,7 @@ func (c *Console) rates(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.render(ctx, fiber.StatusBadRequest, "rates", view{Title: "Rates", Error: err.Error(), Data: d})
 	}
-	if d.Rows, err = c.d.Store.Rates.RatesPage(ctx.UserContext(), f, after, PageSize); err != nil {
+	if d.Rows, err = c.d.Stores.Rates.RatesPage(ctx.UserContext(), f, after, PageSize); err != nil {
 		return err
 	}
 	q := form.query()
@@ -124,7 +124,7 @@ func (c *Console) ratesCSV(ctx *fiber.Ctx) error {
 	ctx.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	ctx.Set(fiber.HeaderContentDisposition, `attachment; filename="ces-rates.csv"`)
 	// The stream outlives the handler: give it its own context, bounded.
-	st := c.d.Store.Rates
+	st := c.d.Stores.Rates
 	ctx.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		cx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
@@ -155,7 +155,7 @@ func (c *Console) rate(ctx *fiber.Ctx) error {
 	if err != nil {
 		return fiber.ErrNotFound
 	}
-	r, err := c.d.Store.Rates.RateRecordByID(ctx.UserContext(), id)
+	r, err := c.d.Stores.Rates.RateRecordByID(ctx.UserContext(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return fiber.ErrNotFound
 	}
@@ -188,7 +188,7 @@ func (c *Console) conversions(ctx *fiber.Ctx) error {
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return c.render(ctx, fiber.StatusBadRequest, "conversions", view{Title: "Conversions", Error: err.Error(), Data: d})
 	}
-	rows, seqs, err := c.d.Store.Conversions.ConversionsPage(ctx.UserContext(), store.ConversionFilter{
+	rows, seqs, err := c.d.Stores.Conversions.ConversionsPage(ctx.UserContext(), store.ConversionFilter{
 		From: form.From, To: form.To, Since: since, Until: until, ID: form.ID, IdempotencyKey: form.Key,
 	}, before, PageSize)
 	if err != nil {
@@ -218,7 +218,7 @@ func (c *Console) conversion(ctx *fiber.Ctx) error {
 	if !conversions.ValidID(id) {
 		return fiber.ErrNotFound
 	}
-	r, err := c.d.Store.Conversions.ConversionByID(ctx.UserContext(), id)
+	r, err := c.d.Stores.Conversions.ConversionByID(ctx.UserContext(), id)
 	if errors.Is(err, fx.ErrConversionNotFound) {
 		return fiber.ErrNotFound
 	}
@@ -259,10 +259,10 @@ func (c *Console) integrity(ctx *fiber.Ctx) error {
 func (c *Console) renderIntegrity(ctx *fiber.Ctx, d integrityData) error {
 	var err error
 	d.CanVerify = c.d.Verifications != nil
-	if d.Seal, d.HasSeal, err = c.d.Store.Audit.LatestSeal(ctx.UserContext()); err != nil {
+	if d.Seal, d.HasSeal, err = c.d.Stores.Audit.LatestSeal(ctx.UserContext()); err != nil {
 		return err
 	}
-	at, ok, err := c.d.Store.Audit.OldestUnsealed(ctx.UserContext())
+	at, ok, err := c.d.Stores.Audit.OldestUnsealed(ctx.UserContext())
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (c *Console) renderIntegrity(ctx *fiber.Ctx, d integrityData) error {
 		d.OldestUnsealed, d.HasUnsealed = max(c.d.Now().Sub(at), 0), true
 		d.SealLate = d.OldestUnsealed > sealLate
 	}
-	if d.Last, d.HasLast, err = c.d.Store.Audit.LatestVerification(ctx.UserContext()); err != nil {
+	if d.Last, d.HasLast, err = c.d.Stores.Audit.LatestVerification(ctx.UserContext()); err != nil {
 		return err
 	}
 	return c.render(ctx, fiber.StatusOK, "integrity", view{Title: "Integrity", Data: d})
@@ -289,7 +289,7 @@ func (c *Console) verify(ctx *fiber.Ctx) error {
 	if err != nil {
 		outcome = "failed to start: " + err.Error()
 	}
-	if rerr := c.d.Store.Console.RecordAdminAction(rctx, store.AdminAction{
+	if rerr := c.d.Stores.Console.RecordAdminAction(rctx, store.AdminAction{
 		Username: c.user(ctx), Action: "verify-audit", Target: "conversion_audits", Outcome: outcome, Client: clientaddr.Of(ctx),
 	}); rerr != nil {
 		return rerr

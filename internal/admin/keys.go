@@ -34,7 +34,7 @@ func (c *Console) keys(ctx *fiber.Ctx) error {
 
 func (c *Console) renderKeys(ctx *fiber.Ctx, status int, errMsg string, d keysData) error {
 	var err error
-	if d.Keys, err = c.d.Store.Keys.APIKeys(ctx.UserContext()); err != nil {
+	if d.Keys, err = c.d.Stores.Keys.APIKeys(ctx.UserContext()); err != nil {
 		return err
 	}
 	d.Scopes = clients.AllScopes
@@ -67,12 +67,12 @@ func (c *Console) createKey(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = c.d.Store.Keys.CreateAPIKey(ctx.UserContext(), k, hash)
+	err = c.d.Stores.Keys.CreateAPIKey(ctx.UserContext(), k, hash)
 	outcome := "ok: " + name + " (" + strings.Join(scopes, ",") + ")"
 	if err != nil {
 		outcome = "failed: " + err.Error()
 	}
-	if rerr := c.d.Store.Console.RecordAdminAction(ctx.UserContext(), store.AdminAction{
+	if rerr := c.d.Stores.Console.RecordAdminAction(ctx.UserContext(), store.AdminAction{
 		Username: c.user(ctx), Action: "apikey-create", Target: "api key " + k.ID, Outcome: outcome, Client: clientaddr.Of(ctx),
 	}); rerr != nil {
 		return rerr
@@ -95,7 +95,7 @@ func (c *Console) revokeKey(ctx *fiber.Ctx) error {
 		if reason == "" {
 			return "", store.ErrReasonRequired
 		}
-		if err := c.d.Store.Keys.RevokeAPIKey(cx, id, c.user(ctx), reason); err != nil {
+		if err := c.d.Stores.Keys.RevokeAPIKey(cx, id, c.user(ctx), reason); err != nil {
 			return "", err
 		}
 		if c.d.Revocations == nil {

@@ -50,7 +50,7 @@ func TestSignInLockoutPerClientBehindProxy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rdb, prefix := testenv.Redis(t)
-			c, err := admin.New(admin.Deps{Store: admin.StoresOf(st), Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
+			c, err := admin.New(admin.Deps{Stores: admin.StoresOf(st), Redis: rdb, RedisPrefix: prefix, Log: quiet, Ingestion: map[string]admin.Ingestion{}})
 			if err != nil {
 				t.Fatal(err)
 			}

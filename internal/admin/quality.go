@@ -38,10 +38,10 @@ func (c *Console) quality(ctx *fiber.Ctx) error {
 func (c *Console) renderQuality(ctx *fiber.Ctx, status int, errMsg string, d qualityData) error {
 	cx := ctx.UserContext()
 	var err error
-	if d.Held, err = c.d.Store.Quality.Quarantines(cx, true, heldLimit); err != nil {
+	if d.Held, err = c.d.Stores.Quality.Quarantines(cx, true, heldLimit); err != nil {
 		return err
 	}
-	all, err := c.d.Store.Quality.Quarantines(cx, false, decidedLimit)
+	all, err := c.d.Stores.Quality.Quarantines(cx, false, decidedLimit)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (c *Console) renderQuality(ctx *fiber.Ctx, status int, errMsg string, d qua
 			d.Decided = append(d.Decided, q)
 		}
 	}
-	if d.Suspended, err = c.d.Store.Quality.Suspensions(cx); err != nil {
+	if d.Suspended, err = c.d.Stores.Quality.Suspensions(cx); err != nil {
 		return err
 	}
 	return c.render(ctx, status, "quality", view{Title: "Quality", Error: errMsg, Data: d})
@@ -68,7 +68,7 @@ func (c *Console) decide(release bool) fiber.Handler {
 			return fiber.ErrNotFound
 		}
 		target := fmt.Sprintf("quarantine %d", id)
-		switch q, err := c.d.Store.Quality.Quarantine(ctx.UserContext(), id); {
+		switch q, err := c.d.Stores.Quality.Quarantine(ctx.UserContext(), id); {
 		case err == nil:
 			target = fmt.Sprintf("quarantine %d (%s %s/%s %s)", id, q.Rate.Provider, q.Rate.Base, q.Rate.Quote, fx.Exact(q.Rate.Value))
 		case !errors.Is(err, store.ErrQuarantineNotFound):
@@ -76,7 +76,7 @@ func (c *Console) decide(release bool) fiber.Handler {
 		}
 		reason, user := formReason(ctx), c.user(ctx)
 		return c.act(ctx, action, target, reason, "/admin/quality", func(cx context.Context) (string, error) {
-			q, err := c.d.Store.Quality.DecideQuarantine(cx, id, release, reason, user, gate.Cascade)
+			q, err := c.d.Stores.Quality.DecideQuarantine(cx, id, release, reason, user, gate.Cascade)
 			if err != nil {
 				return "", err
 			}
@@ -114,7 +114,7 @@ func (c *Console) suspension(suspend bool) fiber.Handler {
 		}
 		user := c.user(ctx)
 		return c.act(ctx, action, "pair "+form.Base+"/"+form.Quote, form.Reason, "/admin/quality", func(cx context.Context) (string, error) {
-			if err := c.d.Store.Quality.SetSuspension(cx, form.Base, form.Quote, suspend, form.Reason, user); err != nil || c.d.Rates == nil {
+			if err := c.d.Stores.Quality.SetSuspension(cx, form.Base, form.Quote, suspend, form.Reason, user); err != nil || c.d.Rates == nil {
 				return "", err
 			}
 			if err := c.d.Rates.SyncSuspensions(cx); err != nil {

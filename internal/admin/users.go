@@ -31,7 +31,7 @@ func (c *Console) users(ctx *fiber.Ctx) error {
 // renderUsers lists the console users with their roles and states.
 func (c *Console) renderUsers(ctx *fiber.Ctx, status int, errMsg string, d usersData) error {
 	var err error
-	if d.Users, err = c.d.Store.Console.AdminUsers(ctx.UserContext()); err != nil {
+	if d.Users, err = c.d.Stores.Console.AdminUsers(ctx.UserContext()); err != nil {
 		return err
 	}
 	d.Roles = Roles
@@ -73,7 +73,7 @@ func (c *Console) createUser(ctx *fiber.Ctx) error {
 	}
 	reason, by := formReason(ctx), c.user(ctx)
 	return c.act(ctx, "user-create", "user "+username+" as "+string(role), reason, "/admin/users", func(cx context.Context) (string, error) {
-		_, err := c.d.Store.Console.CreateAdminUser(cx, store.NewAdminUser{Username: username, PasswordHash: hash, Role: string(role), By: by, Reason: reason})
+		_, err := c.d.Stores.Console.CreateAdminUser(cx, store.NewAdminUser{Username: username, PasswordHash: hash, Role: string(role), By: by, Reason: reason})
 		return "", err
 	}, refused)
 }
@@ -89,7 +89,7 @@ func (c *Console) onUser(ctx *fiber.Ctx, action, change string, do func(cx conte
 		return refused(fiber.StatusForbidden, action+": you cannot change your own role or disable yourself; ask another admin. Nothing was done.")
 	}
 	target := fmt.Sprintf("user %d", id)
-	switch u, err := c.d.Store.Console.AdminUser(ctx.UserContext(), id); {
+	switch u, err := c.d.Stores.Console.AdminUser(ctx.UserContext(), id); {
 	case err == nil:
 		target = "user " + u.Username
 	case !errors.Is(err, store.ErrNotFound):
@@ -108,7 +108,7 @@ func (c *Console) setRole(ctx *fiber.Ctx) error {
 		return c.renderUsers(ctx, fiber.StatusBadRequest, "user-role: "+err.Error(), usersData{NewRole: Viewer})
 	}
 	return c.onUser(ctx, "user-role", "to "+string(role), func(cx context.Context, id int64, by, reason string) error {
-		return c.d.Store.Console.SetAdminRole(cx, id, string(role), by, reason)
+		return c.d.Stores.Console.SetAdminRole(cx, id, string(role), by, reason)
 	})
 }
 
@@ -120,7 +120,7 @@ func (c *Console) setDisabled(disable bool) fiber.Handler {
 	}
 	return func(ctx *fiber.Ctx) error {
 		return c.onUser(ctx, action, "", func(cx context.Context, id int64, by, reason string) error {
-			return c.d.Store.Console.SetAdminDisabled(cx, id, disable, by, reason)
+			return c.d.Stores.Console.SetAdminDisabled(cx, id, disable, by, reason)
 		})
 	}
 }

@@ -17,8 +17,9 @@ import (
 // Judge returns the quality gate with band limit (RATE_JUMP_LIMIT), for
 // store.Origin: each newly inserted rate is checked against the same
 // series' previous released rate and other providers' rates of the pair
-// in force then. A limit that is not positive turns the gate off (nil),
-// as RATE_JUMP_LIMIT documents.
+// in force then. A limit that is not positive turns the gate off (nil):
+// configuration never allows one (RATE_JUMP_LIMIT must be positive), but
+// tests and benchmarks build activities with a zero JumpLimit.
 func Judge(limit decimal.Decimal) store.Judge {
 	if !limit.IsPositive() {
 		return nil

@@ -219,7 +219,7 @@ func TestReceiptsRecordTheForwardedClient(t *testing.T) {
 // nothing of the public API.
 func TestAdminAndMetricsOnlyOnTheAdminApp(t *testing.T) {
 	w := newWorld(t, options{metrics: true})
-	console, err := admin.New(admin.Deps{Store: admin.StoresOf(w.st), Log: quiet, Ingestion: map[string]admin.Ingestion{}})
+	console, err := admin.New(admin.Deps{Stores: admin.StoresOf(w.st), Log: quiet, Ingestion: map[string]admin.Ingestion{}})
 	if err != nil {
 		t.Fatal(err)
 	}

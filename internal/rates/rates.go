@@ -51,7 +51,8 @@ type Result struct {
 
 // RateStore reads released rates from PostgreSQL (*store.Rates).
 type RateStore interface {
-	pastStore
+	StateAt(ctx context.Context, provider string, at time.Time) ([]fx.Rate, error)
+	Publications(ctx context.Context, provider string, from time.Time) ([]time.Time, error)
 	LatestServable(ctx context.Context, providers, codes []string, at time.Time) ([]fx.Rate, error)
 	LatestServablePair(ctx context.Context, providers []string, a, b string, at time.Time) ([]fx.Rate, error)
 	History(ctx context.Context, provider, base, quote string, start, end time.Time) ([]fx.Rate, error)
@@ -133,8 +134,9 @@ type Options struct {
 	// zero answers every historical question from PostgreSQL.
 	HistoryCacheBytes int64
 	// Listen is where the history cache listens for changes (default: the
-	// rate store, when it can listen), so that the listening connection
-	// can be one of its own rather than one of the pool's.
+	// rate store, which must then be a ChangeListener), so that the
+	// listening connection can be one of its own rather than one of the
+	// pool's. New panics when HistoryCacheBytes is set and there is none.
 	Listen ChangeListener
 }
 
@@ -167,9 +169,12 @@ func New(st RateStore, q Standing, c Cache, o Options) *Service {
 		if changes == nil {
 			changes, _ = st.(ChangeListener)
 		}
-		if changes != nil {
-			svc.past = newPast(st, changes, o.Providers, o.HistoryCacheBytes)
+		if changes == nil {
+			// Without one the cache could never learn of a backfill or a
+			// release and would answer stale history: refuse the wiring.
+			panic("rates: HistoryCacheBytes needs Options.Listen or a RateStore that can listen")
 		}
+		svc.past = newPast(st, changes, o.Providers, o.HistoryCacheBytes)
 	}
 	return svc
 }

@@ -192,7 +192,7 @@ const GateUser = "quality-gate"
 // regateLater asks cascade about the held rates of the released rate's
 // series that came after it, in as_of order: each was compared with the
 // rate before the jump, and after a real devaluation every later day
-// would stay held. The ones cascade releases are released in the same
+// would stay held. Those cascade says to release are released in the same
 // transaction, with a reason naming this release. They are read in one
 // statement, each with its rate and the limit it was held under (what a
 // cascade weighs), whatever their number.

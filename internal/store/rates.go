@@ -222,7 +222,7 @@ CROSS JOIN LATERAL (SELECT r.* FROM exchange_rates AS r
   WHERE r.provider = ? AND r.base = ? AND r.quote = q.quote AND r.as_of < ? AND `+servable+`
   ORDER BY r.as_of DESC LIMIT 1) AS x`,
 		pgdialect.Array(quotes), first.Provider, first.Base, first.AsOf).Scan(ctx, &prev); err != nil {
-		return nil, fmt.Errorf("gate: previous rates: %w", err)
+		return nil, fmt.Errorf("store: gate: previous rates: %w", err)
 	}
 	var others []rateRow
 	if err := tx.NewRaw(`SELECT x.* FROM rate_series AS rs
@@ -231,7 +231,7 @@ CROSS JOIN LATERAL (SELECT r.* FROM exchange_rates AS r
   ORDER BY r.as_of DESC LIMIT 1) AS x
 WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? AND rs.base IN (?)))`,
 		first.AsOf, first.Provider, first.Base, bun.In(quotes), first.Base, bun.In(quotes)).Scan(ctx, &others); err != nil {
-		return nil, fmt.Errorf("gate: other providers: %w", err)
+		return nil, fmt.Errorf("store: gate: other providers: %w", err)
 	}
 	previous := make(map[string]fx.Rate, len(prev))
 	for _, p := range prev {
@@ -256,7 +256,7 @@ WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? A
 			ReferenceValue: fx.Exact(f.ReferenceValue), Change: f.Change.String(), JumpLimit: f.Limit.String(),
 		}
 		if _, err := tx.NewInsert().Model(&row).Returning("id, created_at").Exec(ctx); err != nil {
-			return nil, fmt.Errorf("gate: record quarantine: %w", err)
+			return nil, fmt.Errorf("store: gate: record quarantine: %w", err)
 		}
 		out = append(out, Quarantine{
 			ID: row.ID, Rate: in, Against: f.Against, Reference: f.Reference, ReferenceValue: f.ReferenceValue,

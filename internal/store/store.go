@@ -158,7 +158,7 @@ type Console struct{ db *bun.DB }
 // NewConsole returns the console store over db.
 func NewConsole(db *bun.DB) *Console { return &Console{db: db} }
 
-// DB returns the underlying database, for migrations and health checks.
+// DB returns the underlying database (tests reach tables through it).
 func (s *Store) DB() *bun.DB { return s.db }
 
 // CanWrite checks that a conversion could be recorded now: it takes, and
