@@ -3,13 +3,8 @@ package boc_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,9 +12,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/boc"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*boc.Client)(nil)
 
@@ -30,11 +24,7 @@ const recording = "../../../testdata/boc/FX_RATES_DAILY-sd-2026-03-12.json"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recording)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recording)
 }
 
 // serve answers the group's observations with payload, counting requests
@@ -57,46 +47,6 @@ func serve(t *testing.T, payload []byte) (*boc.Client, *atomic.Int32, *atomic.Va
 	return boc.NewClient(srv.URL+"/valet/", srv.Client()), &n, &query
 }
 
-// render lists one line per rate: as_of, base, quote, exact value; and the
-// codes a set skipped.
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: on 2026-03-18
 // FXUSDCAD is "1.3706" and FXJPYCAD "0.008590" (CAD per one unit, no
@@ -114,7 +64,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, "recent=1"},
 		{"history", "history.golden", func(c *boc.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-13"), day("2026-03-17"))
+			return c.History(context.Background(), providertest.Day("2026-03-13"), providertest.Day("2026-03-17"))
 		}, "end_date=2026-03-17&start_date=2026-03-13"},
 	}
 	for _, tt := range tests {
@@ -124,7 +74,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if got := n.Load(); got != 1 {
 				t.Fatalf("requests = %d, want 1 (Valet serves ranges)", got)
 			}
@@ -166,7 +116,7 @@ func TestHistoryRange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, _ := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +133,7 @@ func TestHistoryRange(t *testing.T) {
 		})
 	}
 	c, n, _ := serve(t, fixture(t))
-	if _, err := c.History(context.Background(), day("2026-03-17"), day("2026-03-13")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-03-17"), providertest.Day("2026-03-13")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

@@ -3,13 +3,9 @@ package boe_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,9 +14,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/boe"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*boe.Client)(nil)
 
@@ -30,11 +25,7 @@ const recording = "../../../testdata/boe/xudl-2026-03-17-to-2026-03-20.csv"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recording)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recording)
 }
 
 // serve answers the export page with payload, counting requests and
@@ -59,46 +50,6 @@ func serve(t *testing.T, payload []byte) (*boe.Client, *atomic.Int32, *atomic.Va
 	return c, &n, &query
 }
 
-// render lists one line per rate: as_of, base, quote, exact value; and the
-// series a set skipped.
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: on 20 Mar 2026
 // XUDLUSS is 1.3302 and XUDLJYS 211.833 (dollars and yen one pound buys,
@@ -115,7 +66,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, "06/Mar/2026", "20/Mar/2026"},
 		{"history", "history.golden", func(c *boe.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-18"), day("2026-03-19"))
+			return c.History(context.Background(), providertest.Day("2026-03-18"), providertest.Day("2026-03-19"))
 		}, "18/Mar/2026", "19/Mar/2026"},
 	}
 	for _, tt := range tests {
@@ -125,7 +76,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if got := n.Load(); got != 1 {
 				t.Fatalf("requests = %d, want 1 (the export serves ranges)", got)
 			}
@@ -153,7 +104,7 @@ func TestHistoryRange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, _ := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,13 +3,9 @@ package cba_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,9 +15,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/cba"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*cba.Client)(nil)
 
@@ -34,11 +29,7 @@ const dir = "../../../testdata/cba/"
 
 func read(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(dir + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, dir+name)
 }
 
 // serve answers POSTs to /exchangerates.asmx by SOAP action: the latest
@@ -73,44 +64,6 @@ func serve(t *testing.T, latest, ranged []byte) (*cba.Client, *atomic.Int32, *st
 	return cba.NewClient(srv.URL+"/exchangerates.asmx", srv.Client()), &n, &rangeBody
 }
 
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recordings,
 // with the golden files. Checked by hand against the recordings: on
 // 2026-03-18 USD (Amount 1) is 377.39 drams, read as "USD AMD 377.39";
@@ -127,7 +80,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 1},
 		{"history", "history.golden", func(c *cba.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-13"), day("2026-03-17"))
+			return c.History(context.Background(), providertest.Day("2026-03-13"), providertest.Day("2026-03-17"))
 		}, 2},
 	}
 	for _, tt := range tests {
@@ -137,7 +90,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if n.Load() != tt.requests {
 				t.Fatalf("requests = %d, want %d", n.Load(), tt.requests)
 			}
@@ -158,7 +111,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, body := serve(t, read(t, "ExchangeRatesLatest.xml"), read(t, "ExchangeRatesByDateRangeByISO.xml"))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +132,7 @@ func TestHistoryRequests(t *testing.T) {
 		})
 	}
 	c, n, _ := serve(t, nil, nil)
-	if _, err := c.History(context.Background(), day("2026-03-17"), day("2026-03-13")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-03-17"), providertest.Day("2026-03-13")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

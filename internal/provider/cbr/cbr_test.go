@@ -3,13 +3,11 @@ package cbr_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,9 +15,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/cbr"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*cbr.Client)(nil)
 
@@ -31,11 +28,7 @@ const dir = "../../../testdata/cbr/"
 
 func read(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(dir + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, dir+name)
 }
 
 // serve replays the recordings: XML_daily.asp without a date or for
@@ -68,44 +61,6 @@ func serve(t *testing.T, daily []byte) (*cbr.Client, *atomic.Int32) {
 	return cbr.NewClient(srv.URL+"/scripts/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recordings,
 // with the golden files. Checked by hand against the recordings: on
 // 25.04.2026 USD (Nominal 1) is 75,5273 roubles, read as "USD RUB
@@ -123,7 +78,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}},
 		{"history", "history.golden", func(c *cbr.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-02-28"), day("2026-03-04"))
+			return c.History(context.Background(), providertest.Day("2026-02-28"), providertest.Day("2026-03-04"))
 		}},
 	}
 	for _, tt := range tests {
@@ -133,7 +88,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -156,7 +111,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, read(t, "XML_daily.xml"))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +130,7 @@ func TestHistoryRequests(t *testing.T) {
 		})
 	}
 	c, n := serve(t, read(t, "XML_daily.xml"))
-	if _, err := c.History(context.Background(), day("2026-04-26"), day("2026-04-24")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-04-26"), providertest.Day("2026-04-24")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

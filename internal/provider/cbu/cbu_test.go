@@ -3,8 +3,6 @@ package cbu_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,14 +10,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/cbu"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*cbu.Client)(nil)
 
@@ -30,11 +26,7 @@ const dir = "../../../testdata/cbu/"
 
 func read(t *testing.T, date string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(dir + "all-" + date + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, dir+"all-"+date+".json")
 }
 
 // serve answers the undated address with latest, and /all/<date>/ with
@@ -65,44 +57,6 @@ func serve(t *testing.T, latest []byte) (*cbu.Client, *atomic.Int32) {
 	return cbu.NewClient(srv.URL+"/en/arkhiv-kursov-valyut/json/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recordings,
 // with the golden files. Checked by hand against the recordings: on
 // 03.04.2026 USD (Nominal 1) is "12149.84" sums, read as "USD UZS
@@ -119,7 +73,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 1},
 		{"history", "history.golden", nil, func(c *cbu.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-04-01"), day("2026-04-03"))
+			return c.History(context.Background(), providertest.Day("2026-04-01"), providertest.Day("2026-04-03"))
 		}, 3},
 	}
 	for _, tt := range tests {
@@ -129,7 +83,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if n.Load() != tt.requests {
 				t.Fatalf("requests = %d, want %d (one per day)", n.Load(), tt.requests)
 			}
@@ -141,7 +95,7 @@ func TestHistoryRequests(t *testing.T) {
 	// A stand-in answering every date with the 03.04 list (a Friday), as
 	// for the weekend after it: three days asked, one date kept.
 	c, n := serve(t, read(t, "2026-04-03"))
-	sets, err := c.History(context.Background(), day("2026-04-03"), day("2026-04-05"))
+	sets, err := c.History(context.Background(), providertest.Day("2026-04-03"), providertest.Day("2026-04-05"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +103,7 @@ func TestHistoryRequests(t *testing.T) {
 		t.Fatalf("sets = %d after %d requests, want 5 after 3", len(sets), n.Load())
 	}
 	c, n = serve(t, nil)
-	if _, err := c.History(context.Background(), day("2026-04-03"), day("2026-04-01")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-04-03"), providertest.Day("2026-04-01")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

@@ -3,13 +3,8 @@ package cnb_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,9 +12,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/cnb"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*cnb.Client)(nil)
 
@@ -30,11 +24,7 @@ const recording = "../../../testdata/cnb/daily-year-2026.json"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recording)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recording)
 }
 
 // serve answers the daily endpoint and the daily-year endpoint for 2026
@@ -61,46 +51,6 @@ func serve(t *testing.T, payload []byte) (*cnb.Client, *atomic.Int32, *atomic.Va
 	return cnb.NewClient(srv.URL+"/cnbapi/", srv.Client()), &n, &query
 }
 
-// render lists one line per rate: as_of, base, quote, exact value; and the
-// codes a set skipped.
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: on 2026-04-02
 // USD (amount 1) is 21.291, so latest.golden reads "USD CZK 21.291"; JPY
@@ -118,7 +68,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, "/cnbapi/exrates/daily?lang=EN"},
 		{"history", "history.golden", func(c *cnb.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-31"), day("2026-04-01"))
+			return c.History(context.Background(), providertest.Day("2026-03-31"), providertest.Day("2026-04-01"))
 		}, "/cnbapi/exrates/daily-year?lang=EN&year=2026"},
 	}
 	for _, tt := range tests {
@@ -128,7 +78,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if got := n.Load(); got != 1 {
 				t.Fatalf("requests = %d, want 1 (one year file)", got)
 			}
@@ -173,7 +123,7 @@ func TestHistoryRange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, _ := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +140,7 @@ func TestHistoryRange(t *testing.T) {
 		})
 	}
 	c, n, _ := serve(t, fixture(t))
-	if _, err := c.History(context.Background(), day("2026-04-02"), day("2026-03-31")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-04-02"), providertest.Day("2026-03-31")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

@@ -3,12 +3,8 @@ package nb_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,9 +13,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/nb"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*nb.Client)(nil)
 
@@ -30,11 +25,7 @@ const recording = "../../../testdata/nb/exr-2026-03-20-to-2026-03-24.csv"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recording)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recording)
 }
 
 // serve answers the EXR data with payload, counting requests
@@ -57,46 +48,6 @@ func serve(t *testing.T, payload []byte) (*nb.Client, *atomic.Int32, *atomic.Val
 	return nb.NewClient(srv.URL+"/api/", srv.Client()), &n, &query
 }
 
-// render lists one line per rate: as_of, base, quote, exact value; and the
-// codes a set skipped.
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: on 2026-03-24
 // USD (UNIT_MULT 0) is 9.7049, so latest.golden reads "USD NOK 9.7049";
@@ -113,7 +64,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, "format=csvdata&lastNObservations=1"},
 		{"history", "history.golden", func(c *nb.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-20"), day("2026-03-23"))
+			return c.History(context.Background(), providertest.Day("2026-03-20"), providertest.Day("2026-03-23"))
 		}, "endPeriod=2026-03-23&format=csvdata&startPeriod=2026-03-20"},
 	}
 	for _, tt := range tests {
@@ -123,7 +74,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if got := n.Load(); got != 1 {
 				t.Fatalf("requests = %d, want 1 (the API serves periods)", got)
 			}
@@ -168,7 +119,7 @@ func TestHistoryRange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, _ := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +136,7 @@ func TestHistoryRange(t *testing.T) {
 		})
 	}
 	c, n, _ := serve(t, fixture(t))
-	if _, err := c.History(context.Background(), day("2026-03-24"), day("2026-03-20")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-03-24"), providertest.Day("2026-03-20")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

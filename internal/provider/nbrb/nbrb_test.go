@@ -3,23 +3,16 @@ package nbrb_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/nbrb"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*nbrb.Client)(nil)
 
@@ -29,11 +22,7 @@ const recording = "../../../testdata/nbrb/rates-periodicity-0.json"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recording)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recording)
 }
 
 // serve answers /exrates/rates?periodicity=0 without a date or on
@@ -61,44 +50,6 @@ func serve(t *testing.T, payload []byte) (*nbrb.Client, *atomic.Int32) {
 	return nbrb.NewClient(srv.URL+"/exrates/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: USD (scale 1)
 // is 2.9463 roubles, read as "USD BYN 2.9463"; JPY (scale 100) 1.8494 per
@@ -114,7 +65,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 1},
 		{"history", "history.golden", func(c *nbrb.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-16"), day("2026-03-18"))
+			return c.History(context.Background(), providertest.Day("2026-03-16"), providertest.Day("2026-03-18"))
 		}, 3},
 	}
 	for _, tt := range tests {
@@ -124,7 +75,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if n.Load() != tt.requests {
 				t.Fatalf("requests = %d, want %d (one per day)", n.Load(), tt.requests)
 			}
@@ -146,7 +97,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +110,7 @@ func TestHistoryRequests(t *testing.T) {
 		})
 	}
 	c, n := serve(t, fixture(t))
-	if _, err := c.History(context.Background(), day("2026-03-18"), day("2026-03-17")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-03-18"), providertest.Day("2026-03-17")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

@@ -3,23 +3,18 @@ package nbt_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/nbt"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*nbt.Client)(nil)
 
@@ -30,11 +25,7 @@ const dir = "../../../testdata/nbt/"
 
 func read(t *testing.T, date string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(dir + "export_xml-" + date + ".xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, dir+"export_xml-"+date+".xml")
 }
 
 // serve answers the export for a recorded date with its recording and
@@ -65,44 +56,6 @@ func serve(t *testing.T, latest []byte) (*nbt.Client, *atomic.Int32) {
 	return nbt.NewClient(srv.URL+"/en/kurs/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recordings,
 // with the golden files. Checked by hand against the recordings: on
 // 2026-05-20 USD (Nominal 1) is 9.3288 somoni, read as "USD TJS 9.3288";
@@ -120,7 +73,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 1},
 		{"history", "history.golden", nil, func(c *nbt.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-05-18"), day("2026-05-20"))
+			return c.History(context.Background(), providertest.Day("2026-05-18"), providertest.Day("2026-05-20"))
 		}, 3},
 	}
 	for _, tt := range tests {
@@ -130,7 +83,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if n.Load() != tt.requests {
 				t.Fatalf("requests = %d, want %d (one per day)", n.Load(), tt.requests)
 			}
@@ -142,7 +95,7 @@ func TestHistoryRequests(t *testing.T) {
 	// A stand-in answering every date with the 2026-05-18 list: three
 	// days asked, one date kept.
 	c, n := serve(t, read(t, "2026-05-18"))
-	sets, err := c.History(context.Background(), day("2026-05-18"), day("2026-05-20"))
+	sets, err := c.History(context.Background(), providertest.Day("2026-05-18"), providertest.Day("2026-05-20"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +103,7 @@ func TestHistoryRequests(t *testing.T) {
 		t.Fatalf("sets = %d after %d requests, want 4 after 3", len(sets), n.Load())
 	}
 	c, n = serve(t, nil)
-	if _, err := c.History(context.Background(), day("2026-05-20"), day("2026-05-18")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-05-20"), providertest.Day("2026-05-18")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

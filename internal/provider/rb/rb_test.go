@@ -3,12 +3,8 @@ package rb_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,10 +12,9 @@ import (
 
 	"ces/internal/fx"
 	"ces/internal/provider"
+	"ces/internal/provider/providertest"
 	"ces/internal/provider/rb"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*rb.Client)(nil)
 
@@ -30,11 +25,7 @@ const recording = "../../../testdata/rb/ByGroup-130-2026-03-24-2026-03-28.json"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recording)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recording)
 }
 
 // serve answers group 130's observations with payload, counting requests
@@ -59,46 +50,6 @@ func serve(t *testing.T, payload []byte) (*rb.Client, *atomic.Int32, *atomic.Val
 	return c, &n, &query
 }
 
-// render lists one line per rate: as_of, base, quote, exact value; and the
-// codes a set skipped.
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: on 2026-03-27
 // SEKUSDPMI is 9.44517 and SEKJPYPMI 0.05907 (kronor per one unit: 159.9
@@ -116,7 +67,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, "/swea/v1/Observations/ByGroup/130/2026-03-17/2026-03-31"},
 		{"history", "history.golden", func(c *rb.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-25"), day("2026-03-26"))
+			return c.History(context.Background(), providertest.Day("2026-03-25"), providertest.Day("2026-03-26"))
 		}, "/swea/v1/Observations/ByGroup/130/2026-03-25/2026-03-26"},
 	}
 	for _, tt := range tests {
@@ -126,7 +77,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if got := n.Load(); got != 1 {
 				t.Fatalf("requests = %d, want 1 (SWEA serves ranges)", got)
 			}
@@ -168,7 +119,7 @@ func TestHistoryRange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, _ := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +136,7 @@ func TestHistoryRange(t *testing.T) {
 		})
 	}
 	c, n, _ := serve(t, fixture(t))
-	if _, err := c.History(context.Background(), day("2026-03-27"), day("2026-03-24")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-03-27"), providertest.Day("2026-03-24")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }

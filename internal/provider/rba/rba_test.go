@@ -3,23 +3,16 @@ package rba_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
+	"ces/internal/provider/providertest"
 	"ces/internal/provider/rba"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*rba.Client)(nil)
 
@@ -30,11 +23,7 @@ const recording = "../../../testdata/rba/f11.1-data.csv"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recording)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recording)
 }
 
 // serve answers the table's file with payload, counting requests.
@@ -54,46 +43,6 @@ func serve(t *testing.T, payload []byte) (*rba.Client, *atomic.Int32) {
 	return rba.NewClient(srv.URL+"/statistics/tables/csv/", srv.Client()), &n
 }
 
-// render lists one line per rate: as_of, base, quote, exact value; and the
-// columns a set skipped.
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recording, with
 // the golden files. Checked by hand against the recording: on 20-Mar-2026
 // "A$1=USD" is 0.7088 and "A$1=JPY" 112.27 (units one Australian dollar
@@ -110,7 +59,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}},
 		{"history", "history.golden", func(c *rba.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2023-01-04"), day("2026-03-13"))
+			return c.History(context.Background(), providertest.Day("2023-01-04"), providertest.Day("2026-03-13"))
 		}},
 	}
 	for _, tt := range tests {
@@ -120,7 +69,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if got := n.Load(); got != 1 {
 				t.Fatalf("requests = %d, want 1 (one file holds every date)", got)
 			}
@@ -142,7 +91,7 @@ func TestHistoryRange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}

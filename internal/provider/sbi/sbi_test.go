@@ -3,24 +3,18 @@ package sbi_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
+	"ces/internal/provider/providertest"
 	"ces/internal/provider/sbi"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var _ provider.Source = (*sbi.Client)(nil)
 
@@ -32,11 +26,7 @@ const dir = "../../../testdata/sbi/"
 
 func read(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(dir + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, dir+name)
 }
 
 // serve answers GroupID 9 and 7 with the given payloads whatever the
@@ -68,44 +58,6 @@ func serve(t *testing.T, g9, g7 []byte) (*sbi.Client, *atomic.Int32, *[]string) 
 	return sbi.NewClient(srv.URL+"/xmltimeseries/", srv.Client()), &n, &queries
 }
 
-func render(sets []fx.RateSet) []byte {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.AsOf.Format(time.RFC3339), s.Base, r.Quote, fx.Exact(r.Value))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "%s %s skipped %s\n", s.AsOf.Format(time.RFC3339), s.Base, strings.Join(s.Skipped, ","))
-		}
-	}
-	return []byte(b.String())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from the parsed recording (run with -update to rewrite):\ngot:\n%s", path, got)
-	}
-}
-
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden compares Latest and History, parsed from the recordings,
 // with the golden files. Checked by hand against the recordings: series
 // 4055 (Bandaríkjadalur, skráð miðgengi) reads 124.710000 on 3/27/2026,
@@ -120,7 +72,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}},
 		{"history", "history.golden", func(c *sbi.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), day("2026-03-24"), day("2026-03-25"))
+			return c.History(context.Background(), providertest.Day("2026-03-24"), providertest.Day("2026-03-25"))
 		}},
 	}
 	for _, tt := range tests {
@@ -130,7 +82,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 			if n.Load() != 2 {
 				t.Fatalf("requests = %d, want 2 (one per group)", n.Load())
 			}
@@ -140,7 +92,7 @@ func TestGolden(t *testing.T) {
 
 func TestHistoryRequests(t *testing.T) {
 	c, n, q := serve(t, read(t, "group-9.xml"), read(t, "group-7.xml"))
-	sets, err := c.History(context.Background(), day("2026-03-01"), day("2026-03-31"))
+	sets, err := c.History(context.Background(), providertest.Day("2026-03-01"), providertest.Day("2026-03-31"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +108,7 @@ func TestHistoryRequests(t *testing.T) {
 		}
 	}
 	c, n, _ = serve(t, read(t, "group-9.xml"), read(t, "group-7.xml"))
-	if _, err := c.History(context.Background(), day("2026-03-25"), day("2026-03-24")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-03-25"), providertest.Day("2026-03-24")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err %v after %d requests, want an error and none", err, n.Load())
 	}
 }
