@@ -35,14 +35,15 @@ func ReadFile(t testing.TB, path string) []byte {
 }
 
 // Render lists sets in the canonical golden form: one line per rate,
-// "as_of base quote value" with as_of in RFC 3339 and the value as
-// fx.Exact prints it (digits kept, never a float), then, for a set that
-// skipped codes, "as_of base skipped code,code,...". Sets and rates keep
-// the order the adapter returned them in, so the golden also pins it.
+// "as_of base quote value", then, for a set that skipped codes, "as_of base
+// skipped code,code,...". as_of is RFC 3339, with a fraction of a second
+// only when the publisher stamped one, so none is lost; the value is as
+// fx.Exact prints it (digits kept, never a float). Sets and rates keep the
+// order the adapter returned them in, so the golden also pins it.
 func Render(sets []fx.RateSet) []byte {
 	var b strings.Builder
 	for _, s := range sets {
-		asOf := s.AsOf.Format(time.RFC3339)
+		asOf := s.AsOf.Format(time.RFC3339Nano)
 		for _, r := range s.Rates {
 			fmt.Fprintf(&b, "%s %s %s %s\n", asOf, s.Base, r.Quote, fx.Exact(r.Value))
 		}
