@@ -3,23 +3,17 @@ package banrep_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/banrep"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var _ provider.Source = (*banrep.Client)(nil)
 
@@ -30,11 +24,7 @@ const recording = "../../../testdata/banrep/32sa-8pi3.json"
 func serve(t *testing.T, answer []byte) (*banrep.Client, *atomic.Int32) {
 	t.Helper()
 	if answer == nil {
-		b, err := os.ReadFile(recording)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer = b
+		answer = providertest.ReadFile(t, recording)
 	}
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,44 +44,6 @@ func serve(t *testing.T, answer []byte) (*banrep.Client, *atomic.Int32) {
 	return banrep.NewClient(srv.URL+"/resource/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339Nano))
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (run with -update after checking):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording: the TRM valid from 2026-03-21 (to the
 // 24th) is "3704.87" pesos per ONE dollar (Base USD, Quote COP, not
@@ -107,7 +59,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 1},
 		{"history", "history.golden", func(c *banrep.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-16"), date("2026-03-24"))
+			return c.History(context.Background(), providertest.Day("2026-03-16"), providertest.Day("2026-03-24"))
 		}, 5},
 	}
 	for _, tt := range tests {
@@ -125,7 +77,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -171,7 +123,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, nil)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,8 +3,6 @@ package bcb_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,14 +10,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/bcb"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var _ provider.Source = (*bcb.Client)(nil)
 
@@ -56,44 +52,6 @@ func serve(t *testing.T, answer []byte) (*bcb.Client, *atomic.Int32) {
 	return bcb.NewClient(srv.URL+"/olinda/servico/PTAX/versao/v1/odata/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339Nano))
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (run with -update after checking):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording: USD on 2026-03-06 is bought at 5.28720
 // and sold at 5.28780 reais per dollar, middle 5.28750; JPY that day is
@@ -110,7 +68,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 10},
 		{"history", "history.golden", func(c *bcb.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-03"), date("2026-03-05"))
+			return c.History(context.Background(), providertest.Day("2026-03-03"), providertest.Day("2026-03-05"))
 		}, 30},
 	}
 	for _, tt := range tests {
@@ -128,7 +86,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -173,7 +131,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, nil)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +144,7 @@ func TestHistoryRequests(t *testing.T) {
 		})
 	}
 	c, n := serve(t, nil)
-	if _, err := c.History(context.Background(), date("2026-03-05"), date("2026-03-04")); err == nil || n.Load() != 0 {
+	if _, err := c.History(context.Background(), providertest.Day("2026-03-05"), providertest.Day("2026-03-04")); err == nil || n.Load() != 0 {
 		t.Fatalf("reversed range: err = %v, requests = %d; want an error and no request", err, n.Load())
 	}
 }

@@ -3,23 +3,18 @@ package bi_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/bi"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var _ provider.Source = (*bi.Client)(nil)
 
@@ -27,11 +22,7 @@ const recordings = "../../../testdata/bi"
 
 func read(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(recordings, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, filepath.Join(recordings, name))
 }
 
 // serve answers GET default.aspx with the recorded page (or page when set)
@@ -73,44 +64,6 @@ func serve(t *testing.T, page []byte, from, to string) (*bi.Client, *atomic.Int3
 	return bi.NewClient(srv.URL+"/en/statistik/informasi-kurs/transaksi-bi/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339Nano))
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (run with -update after checking):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording: on 2 April 2026 USD sells at 17,087.01
 // and buys at 16,916.99 rupiah per ONE dollar, middle 17002.000; JPY (Value 100) sells at
@@ -128,7 +81,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 25},
 		{"history", "history.golden", func(c *bi.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-01"), date("2026-03-05"))
+			return c.History(context.Background(), providertest.Day("2026-03-01"), providertest.Day("2026-03-05"))
 		}, 12},
 	}
 	for _, tt := range tests {
@@ -146,7 +99,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -173,7 +126,7 @@ func TestInvalidPayload(t *testing.T) {
 				t.Fatalf("sets = %v, want none", sets)
 			}
 			// History needs the form, which none of these pages has.
-			if _, err := c.History(context.Background(), date("2026-03-01"), date("2026-03-05")); !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
+			if _, err := c.History(context.Background(), providertest.Day("2026-03-01"), providertest.Day("2026-03-05")); !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
 				t.Fatalf("history err = %v, want an invalid-payload error", err)
 			}
 		})
@@ -195,8 +148,8 @@ func TestHistoryRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, n := serve(t, nil, date(tt.from).Format("02-Jan-2006"), date(tt.to).Format("02-Jan-2006"))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			c, n := serve(t, nil, providertest.Day(tt.from).Format("02-Jan-2006"), providertest.Day(tt.to).Format("02-Jan-2006"))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}

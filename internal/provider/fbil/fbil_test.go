@@ -3,13 +3,8 @@ package fbil_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,9 +12,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/fbil"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var _ provider.Source = (*fbil.Client)(nil)
 
@@ -30,11 +24,7 @@ const recording = "../../../testdata/fbil/fetchfiltered-2026-03-17-2026-03-21.js
 func serve(t *testing.T, answer []byte) (*fbil.Client, *atomic.Int32) {
 	t.Helper()
 	if answer == nil {
-		b, err := os.ReadFile(recording)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer = b
+		answer = providertest.ReadFile(t, recording)
 	}
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -53,44 +43,6 @@ func serve(t *testing.T, answer []byte) (*fbil.Client, *atomic.Int32) {
 	return fbil.NewClient(srv.URL+"/wasdm/refrates/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339Nano))
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (run with -update after checking):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording, 2026-03-20: "INR / 1 USD" 93.348300 gives
 // USD→INR 93.348300; "INR / 100 JPY" 58.940000 gives JPY→INR 0.58940000
@@ -106,7 +58,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 6},
 		{"history", "history.golden", func(c *fbil.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-17"), date("2026-03-21"))
+			return c.History(context.Background(), providertest.Day("2026-03-17"), providertest.Day("2026-03-21"))
 		}, 18},
 	}
 	for _, tt := range tests {
@@ -124,7 +76,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -169,7 +121,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, nil)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,23 +3,17 @@ package mas_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/mas"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var _ provider.Source = (*mas.Client)(nil)
 
@@ -30,11 +24,7 @@ const (
 
 func read(t *testing.T, path string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, path)
 }
 
 // serve answers GET ExchangeRates.aspx with the recorded form and a POST
@@ -85,44 +75,6 @@ func serve(t *testing.T, answer []byte, months [4]string) (*mas.Client, *atomic.
 	return mas.NewClient(srv.URL+"/statistics/msb/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339Nano))
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (run with -update after checking):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording, 2026-03-31: "S$ Per Unit of US Dollar"
 // 1.2913 gives USD→SGD 1.2913; "S$ Per 100 Units of Japanese Yen" 0.8085
@@ -139,7 +91,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 21},
 		{"history", "history.golden", func(c *mas.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-02"), date("2026-03-03"))
+			return c.History(context.Background(), providertest.Day("2026-03-02"), providertest.Day("2026-03-03"))
 		}, 42},
 	}
 	for _, tt := range tests {
@@ -157,7 +109,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -187,7 +139,7 @@ func TestInvalidPayload(t *testing.T) {
 	}
 	t.Run("form without view state", func(t *testing.T) {
 		_, err := mas.Form(mas.Name, []byte("<html><form><input type=\"submit\" name=\"x$DownloadButton\" value=\"Download\"></form></html>"),
-			date("2026-03-01"), date("2026-03-31"))
+			providertest.Day("2026-03-01"), providertest.Day("2026-03-31"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
 			t.Fatalf("err = %v, want an invalid-payload error", err)
@@ -212,7 +164,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, nil, tt.months)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}

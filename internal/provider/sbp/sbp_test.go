@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,14 +12,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
+	"ces/internal/provider/providertest"
 	"ces/internal/provider/sbp"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var _ provider.Source = (*sbp.Client)(nil)
 
@@ -58,44 +54,6 @@ func serve(t *testing.T, answer []byte) (*sbp.Client, *atomic.Int32) {
 	return sbp.NewClient(srv.URL+"/assets/document/", srv.Client()), &n
 }
 
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339Nano))
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (run with -update after checking):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording: the current workbook's last column,
 // serial 46142 = 30 April 2026, gives U.S. Dollar 278.99107142857144 (an
@@ -114,7 +72,7 @@ func TestGolden(t *testing.T) {
 			return c.Latest(context.Background())
 		}, 23},
 		{"history", "history.golden", func(c *sbp.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-06-29"), date("2026-06-30"))
+			return c.History(context.Background(), providertest.Day("2026-06-29"), providertest.Day("2026-06-30"))
 		}, 46},
 	}
 	for _, tt := range tests {
@@ -132,7 +90,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.golden, render(sets))
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -208,7 +166,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, nil)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
