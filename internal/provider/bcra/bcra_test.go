@@ -3,12 +3,8 @@ package bcra_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,9 +12,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/bcra"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the recording")
 
 var _ provider.Source = (*bcra.Client)(nil)
 
@@ -27,10 +22,7 @@ func recorded(t *testing.T) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	for _, d := range []string{"2026-03-19", "2026-03-20"} {
-		b, err := os.ReadFile("../../../testdata/bcra/Cotizaciones_" + d + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := providertest.ReadFile(t, "../../../testdata/bcra/Cotizaciones_"+d+".json")
 		m[d] = b
 	}
 	return m
@@ -58,47 +50,6 @@ func serve(t *testing.T, pages map[string][]byte) (*bcra.Client, *atomic.Int32) 
 	return c, &n
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			b.WriteString(s.AsOf.Format(time.RFC3339) + " " + s.Base + "/" + r.Quote + " " + fx.Exact(r.Value) + "\n")
-		}
-		if len(s.Skipped) > 0 {
-			b.WriteString(s.AsOf.Format(time.RFC3339) + " skipped " + strings.Join(s.Skipped, ",") + "\n")
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording of 2026-03-19 (as_of 21:00 UTC, 18:00 in
 // Buenos Aires): USD "tipoCotizacion":1394.50000000 gives USD/ARS
@@ -114,7 +65,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"latest.golden", 1, func(c *bcra.Client) ([]fx.RateSet, error) { return c.Latest(context.Background()) }},
 		{"history.golden", 2, func(c *bcra.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-19"), date("2026-03-20"))
+			return c.History(context.Background(), providertest.Day("2026-03-19"), providertest.Day("2026-03-20"))
 		}},
 	}
 	for _, tt := range tests {
@@ -132,7 +83,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.name, render(sets))
+			providertest.Golden(t, tt.name, providertest.Render(sets))
 		})
 	}
 }
@@ -182,7 +133,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, recorded(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,7 +169,7 @@ func TestEmptyDayIsNoPublication(t *testing.T) {
 
 func TestReversedRange(t *testing.T) {
 	c, n := serve(t, recorded(t))
-	_, err := c.History(context.Background(), date("2026-03-20"), date("2026-03-19"))
+	_, err := c.History(context.Background(), providertest.Day("2026-03-20"), providertest.Day("2026-03-19"))
 	var pe *provider.PermanentError
 	if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 		t.Fatalf("err = %v after %d requests, want %s after none", err, n.Load(), provider.TypeRequestRejected)

@@ -3,11 +3,8 @@ package fred_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,9 +13,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/fred"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the recording")
 
 var _ provider.Source = (*fred.Client)(nil)
 
@@ -30,10 +26,7 @@ func recorded(t *testing.T) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	for _, s := range fred.H10 {
-		b, err := os.ReadFile("../../../testdata/fred/" + s.ID + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := providertest.ReadFile(t, "../../../testdata/fred/"+s.ID+".json")
 		m[s.ID] = b
 	}
 	return m
@@ -70,44 +63,6 @@ func serve(t *testing.T, pages map[string][]byte, status int) (*fred.Client, *at
 	return c, &n
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			b.WriteString(s.AsOf.Format(time.RFC3339) + " " + s.Base + "/" + r.Quote + " " + fx.Exact(r.Value) + "\n")
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording: DEXJPUS on 2026-03-02 is "157.48" yen per
 // dollar, USD/JPY 157.48 as of 22:00 UTC (17:00 EST); DEXUSEU is "1.169"
@@ -121,7 +76,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"latest.golden", func(c *fred.Client) ([]fx.RateSet, error) { return c.Latest(context.Background()) }},
 		{"history.golden", func(c *fred.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-02"), date("2026-03-13"))
+			return c.History(context.Background(), providertest.Day("2026-03-02"), providertest.Day("2026-03-13"))
 		}},
 	}
 	for _, tt := range tests {
@@ -139,7 +94,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.name, render(sets))
+			providertest.Golden(t, tt.name, providertest.Render(sets))
 		})
 	}
 }
@@ -186,7 +141,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, recorded(t), 0)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +188,7 @@ func TestKeyNeverInErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.client(t).History(context.Background(), date("2026-03-02"), date("2026-03-13"))
+			_, err := tt.client(t).History(context.Background(), providertest.Day("2026-03-02"), providertest.Day("2026-03-13"))
 			if err == nil {
 				t.Fatal("no error")
 			}

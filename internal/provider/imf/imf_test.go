@@ -3,11 +3,8 @@ package imf_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,19 +13,14 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/imf"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the recording")
 
 var _ provider.Source = (*imf.Client)(nil)
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/imf/rms_mth_REP_2026-03.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/imf/rms_mth_REP_2026-03.tsv")
 }
 
 // serve answers rms_mth.aspx with payload for a REP report of March 2026
@@ -54,47 +46,6 @@ func serve(t *testing.T, payload []byte) (*imf.Client, *atomic.Int32) {
 	return c, &n
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			b.WriteString(s.AsOf.Format(time.RFC3339) + " " + s.Base + "/" + r.Quote + " " + fx.Exact(r.Value) + "\n")
-		}
-		if len(s.Skipped) > 0 {
-			b.WriteString(s.AsOf.Format(time.RFC3339) + " skipped " + strings.Join(s.Skipped, ",") + "\n")
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording, March 02, 2026 (as_of 23:00 UTC, 18:00
 // EST): "Chinese yuan 6.882900" is yuan per dollar, USD/CNY 6.882900;
@@ -109,7 +60,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"latest.golden", func(c *imf.Client) ([]fx.RateSet, error) { return c.Latest(context.Background()) }},
 		{"history.golden", func(c *imf.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-03-01"), date("2026-03-10"))
+			return c.History(context.Background(), providertest.Day("2026-03-01"), providertest.Day("2026-03-10"))
 		}},
 	}
 	for _, tt := range tests {
@@ -127,7 +78,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.name, render(sets))
+			providertest.Golden(t, tt.name, providertest.Render(sets))
 		})
 	}
 }
@@ -177,7 +128,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if tt.wantType != "" {
 				var pe *provider.PermanentError
 				if !errors.As(err, &pe) || pe.Type != tt.wantType || n.Load() != 0 {

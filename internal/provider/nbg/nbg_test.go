@@ -3,11 +3,9 @@ package nbg_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,9 +14,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/nbg"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the recording")
 
 var _ provider.Source = (*nbg.Client)(nil)
 
@@ -71,47 +68,6 @@ func serve(t *testing.T, pages map[string][]byte) (*nbg.Client, *atomic.Int32, *
 	return c, &n, &asked
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			b.WriteString(s.AsOf.Format(time.RFC3339Nano) + " " + s.Base + "/" + r.Quote + " " + fx.Exact(r.Value) + "\n")
-		}
-		if len(s.Skipped) > 0 {
-			b.WriteString(s.AsOf.Format(time.RFC3339Nano) + " skipped " + strings.Join(s.Skipped, ",") + "\n")
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording valid from 2026-03-03, published
 // 2026-03-02T17:01:08.614Z (the as_of): USD "quantity":1,"rate":2.6922
@@ -126,7 +82,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"latest.golden", 1, func(c *nbg.Client) ([]fx.RateSet, error) { return c.Latest(context.Background()) }},
 		{"history.golden", 3, func(c *nbg.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-02-27"), date("2026-03-03"))
+			return c.History(context.Background(), providertest.Day("2026-02-27"), providertest.Day("2026-03-03"))
 		}},
 	}
 	for _, tt := range tests {
@@ -144,7 +100,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.name, render(sets))
+			providertest.Golden(t, tt.name, providertest.Render(sets))
 		})
 	}
 }
@@ -196,7 +152,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, asked := serve(t, nil)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,7 +176,7 @@ func TestHistoryRequests(t *testing.T) {
 
 func TestReversedRange(t *testing.T) {
 	c, n, _ := serve(t, nil)
-	_, err := c.History(context.Background(), date("2026-03-03"), date("2026-03-02"))
+	_, err := c.History(context.Background(), providertest.Day("2026-03-03"), providertest.Day("2026-03-02"))
 	var pe *provider.PermanentError
 	if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 		t.Fatalf("err = %v after %d requests, want %s after none", err, n.Load(), provider.TypeRequestRejected)

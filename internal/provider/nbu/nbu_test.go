@@ -3,13 +3,9 @@ package nbu_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,9 +13,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/nbu"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the recording")
 
 var _ provider.Source = (*nbu.Client)(nil)
 
@@ -29,11 +24,7 @@ const fixturePath = "../../../testdata/nbu/exchange_site.json"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(fixturePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, fixturePath)
 }
 
 // serve answers exchange_site with payload, counting requests and keeping
@@ -59,49 +50,6 @@ func serve(t *testing.T, payload []byte) (*nbu.Client, *atomic.Int32, *atomic.Va
 	return c, &n, &query
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// render lists sets one rate per line: as_of, base/quote, exact value,
-// then each set's skipped codes.
-func render(sets []fx.RateSet) string {
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			b.WriteString(s.AsOf.Format(time.RFC3339) + " " + s.Base + "/" + r.Quote + " " + fx.Exact(r.Value) + "\n")
-		}
-		if len(s.Skipped) > 0 {
-			b.WriteString(s.AsOf.Format(time.RFC3339) + " skipped " + strings.Join(s.Skipped, ",") + "\n")
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // TestGolden checks Latest and History against the golden files. Checked
 // by hand against the recording, exchange date 03.03.2026 (calcdate
 // 02.03, so as_of 2026-03-02 15:00 UTC, 17:00 EET): USD "rate":43.2343,
@@ -116,7 +64,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"latest.golden", func(c *nbu.Client) ([]fx.RateSet, error) { return c.Latest(context.Background()) }},
 		{"history.golden", func(c *nbu.Client) ([]fx.RateSet, error) {
-			return c.History(context.Background(), date("2026-02-27"), date("2026-03-09"))
+			return c.History(context.Background(), providertest.Day("2026-02-27"), providertest.Day("2026-03-09"))
 		}},
 	}
 	for _, tt := range tests {
@@ -134,7 +82,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("set %+v", s)
 				}
 			}
-			golden(t, tt.name, render(sets))
+			providertest.Golden(t, tt.name, providertest.Render(sets))
 		})
 	}
 }
@@ -186,7 +134,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, query := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if tt.wantType != "" {
 				var pe *provider.PermanentError
 				if !errors.As(err, &pe) || pe.Type != tt.wantType || n.Load() != 0 {
