@@ -3,13 +3,8 @@ package bnr_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,19 +12,14 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/bnr"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var _ provider.Source = (*bnr.Client)(nil)
 
 func recording(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/bnr/nbrfxrates2026.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/bnr/nbrfxrates2026.xml")
 }
 
 // serve stands in for curs.bnr.ro: the 2026 yearly file and the daily file
@@ -53,45 +43,6 @@ func serve(t *testing.T, payload []byte) (*bnr.Client, *atomic.Int32, *[]string)
 	}))
 	t.Cleanup(srv.Close)
 	return bnr.NewClient(srv.URL, srv.Client()), &n, &paths
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// golden compares sets, one line per rate (base quote value as_of), with
-// testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, sets []fx.RateSet) {
-	t.Helper()
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "skipped %s %s\n", s.AsOf.Format(time.RFC3339), strings.Join(s.Skipped, ","))
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("%s differs from the parsed sets (run with -update after checking):\n%s", path, b.String())
-	}
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked
@@ -118,7 +69,7 @@ func TestGolden(t *testing.T) {
 			if tt.from == "" {
 				sets, err = c.Latest(context.Background())
 			} else {
-				sets, err = c.History(context.Background(), date(tt.from), date(tt.to))
+				sets, err = c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -126,7 +77,7 @@ func TestGolden(t *testing.T) {
 			if n.Load() != 1 {
 				t.Fatalf("requests = %d, want 1", n.Load())
 			}
-			golden(t, tt.golden, sets)
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -220,7 +171,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, paths := serve(t, recording(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -231,7 +182,7 @@ func TestHistoryRequests(t *testing.T) {
 	}
 	t.Run("reversed range makes no request", func(t *testing.T) {
 		c, n, _ := serve(t, recording(t))
-		_, err := c.History(context.Background(), date("2026-01-09"), date("2026-01-05"))
+		_, err := c.History(context.Background(), providertest.Day("2026-01-09"), providertest.Day("2026-01-05"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 			t.Fatalf("err = %v after %d requests", err, n.Load())

@@ -3,13 +3,8 @@ package boi_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,19 +12,14 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/boi"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var _ provider.Source = (*boi.Client)(nil)
 
 func recording(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/boi/EXR-OF00-2026-03-01-2026-03-20.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/boi/EXR-OF00-2026-03-01-2026-03-20.csv")
 }
 
 // serve stands in for the SDMX service: a request for the OF00 series as
@@ -51,45 +41,6 @@ func serve(t *testing.T, payload []byte) (*boi.Client, *atomic.Int32) {
 	}))
 	t.Cleanup(srv.Close)
 	return boi.NewClient(srv.URL+"/sdmx/v2/data/dataflow/BOI.STATISTICS/EXR/1.0", srv.Client()), &n
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// golden compares sets, one line per rate (base quote value as_of), with
-// testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, sets []fx.RateSet) {
-	t.Helper()
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "skipped %s %s\n", s.AsOf.Format(time.RFC3339), strings.Join(s.Skipped, ","))
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("%s differs from the parsed sets (run with -update after checking):\n%s", path, b.String())
-	}
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked
@@ -116,7 +67,7 @@ func TestGolden(t *testing.T) {
 			if tt.latest {
 				sets, err = c.Latest(context.Background())
 			} else {
-				sets, err = c.History(context.Background(), date("2026-03-01"), date("2026-03-20"))
+				sets, err = c.History(context.Background(), providertest.Day("2026-03-01"), providertest.Day("2026-03-20"))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -124,7 +75,7 @@ func TestGolden(t *testing.T) {
 			if n.Load() != 1 {
 				t.Fatalf("requests = %d, want 1", n.Load())
 			}
-			golden(t, tt.golden, sets)
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -148,7 +99,7 @@ func TestValues(t *testing.T) {
 					if len(s.Rates) != 1 || s.Rates[0].Quote != "ILS" || fx.Exact(s.Rates[0].Value) != tt.want {
 						t.Fatalf("set %+v, want ILS %s", s, tt.want)
 					}
-					if want := date(tt.day).Add(14 * time.Hour); !s.AsOf.Equal(want) {
+					if want := providertest.Day(tt.day).Add(14 * time.Hour); !s.AsOf.Equal(want) {
 						t.Fatalf("as_of = %s, want %s", s.AsOf, want)
 					}
 					return
@@ -179,7 +130,7 @@ func TestInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := serve(t, []byte(tt.payload))
-			sets, err := c.History(context.Background(), date("2026-03-01"), date("2026-03-20"))
+			sets, err := c.History(context.Background(), providertest.Day("2026-03-01"), providertest.Day("2026-03-20"))
 			var pe *provider.PermanentError
 			if !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
 				t.Fatalf("err = %v, want %s", err, provider.TypeInvalidPayload)
@@ -208,7 +159,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, recording(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +170,7 @@ func TestHistoryRequests(t *testing.T) {
 	}
 	t.Run("header only is empty", func(t *testing.T) {
 		c, _ := serve(t, []byte("SERIES_CODE,FREQ,BASE_CURRENCY,COUNTER_CURRENCY,UNIT_MEASURE,DATA_TYPE,DATA_SOURCE,TIME_COLLECT,CONF_STATUS,PUB_WEBSITE,UNIT_MULT,COMMENTS,TIME_PERIOD,OBS_VALUE,RELEASE_STATUS\n"))
-		sets, err := c.History(context.Background(), date("2026-03-07"), date("2026-03-08"))
+		sets, err := c.History(context.Background(), providertest.Day("2026-03-07"), providertest.Day("2026-03-08"))
 		if err != nil || len(sets) != 0 {
 			t.Fatalf("%d sets, err %v", len(sets), err)
 		}
@@ -227,14 +178,14 @@ func TestHistoryRequests(t *testing.T) {
 	t.Run("404 is empty", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		defer srv.Close()
-		sets, err := boi.NewClient(srv.URL, srv.Client()).History(context.Background(), date("2026-03-07"), date("2026-03-08"))
+		sets, err := boi.NewClient(srv.URL, srv.Client()).History(context.Background(), providertest.Day("2026-03-07"), providertest.Day("2026-03-08"))
 		if err != nil || len(sets) != 0 {
 			t.Fatalf("%d sets, err %v", len(sets), err)
 		}
 	})
 	t.Run("reversed range makes no request", func(t *testing.T) {
 		c, n := serve(t, recording(t))
-		_, err := c.History(context.Background(), date("2026-03-20"), date("2026-03-01"))
+		_, err := c.History(context.Background(), providertest.Day("2026-03-20"), providertest.Day("2026-03-01"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 			t.Fatalf("err = %v after %d requests", err, n.Load())

@@ -3,12 +3,8 @@ package cbe_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,19 +13,14 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/cbe"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var _ provider.Source = (*cbe.Client)(nil)
 
 func recording(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/cbe/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/cbe/"+name)
 }
 
 const token = "YQadBhZ3z1ZtC-AzgTG-3uXa_mk_T3_V5fpvA0UjyXcw_Xq3xM4Ee0JSZyVPao9U5fy3owjj4AYOAeyCGc7TAks14zC0qkBlAcFeijaTBps1"
@@ -76,45 +67,6 @@ func serve(t *testing.T, workbook []byte) (*cbe.Client, *atomic.Int32) {
 	return cbe.NewClient(srv.URL, srv.Client()), &n
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// golden compares sets, one line per rate (base quote value as_of), with
-// testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, sets []fx.RateSet) {
-	t.Helper()
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "skipped %s %s\n", s.AsOf.Format(time.RFC3339), strings.Join(s.Skipped, ","))
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("%s differs from the parsed sets (run with -update after checking):\n%s", path, b.String())
-	}
-}
-
 // TestGolden checks the parsed recording against the golden files. Checked
 // by hand against the raw workbook: row 3 is 46121 (2026-04-09), "US
 // Dollar", Buy 53.0734, Sell 53.2067: golden "USD EGP 53.14005" (pounds
@@ -139,7 +91,7 @@ func TestGolden(t *testing.T) {
 			if tt.latest {
 				sets, err = c.Latest(context.Background())
 			} else {
-				sets, err = c.History(context.Background(), date("2026-04-01"), date("2026-04-09"))
+				sets, err = c.History(context.Background(), providertest.Day("2026-04-01"), providertest.Day("2026-04-09"))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -147,7 +99,7 @@ func TestGolden(t *testing.T) {
 			if n.Load() != 2 {
 				t.Fatalf("requests = %d, want 2 (page, form)", n.Load())
 			}
-			golden(t, tt.golden, sets)
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -170,7 +122,7 @@ func TestValues(t *testing.T) {
 					if len(s.Rates) != 1 || s.Rates[0].Quote != "EGP" || fx.Exact(s.Rates[0].Value) != tt.want {
 						t.Fatalf("set %+v, want EGP %s", s, tt.want)
 					}
-					if want := date(tt.day).Add(15 * time.Hour); !s.AsOf.Equal(want) {
+					if want := providertest.Day(tt.day).Add(15 * time.Hour); !s.AsOf.Equal(want) {
 						t.Fatalf("as_of = %s, want %s", s.AsOf, want)
 					}
 					return
@@ -197,7 +149,7 @@ func TestInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := serve(t, []byte(tt.payload))
-			sets, err := c.History(context.Background(), date("2026-04-01"), date("2026-04-09"))
+			sets, err := c.History(context.Background(), providertest.Day("2026-04-01"), providertest.Day("2026-04-09"))
 			var pe *provider.PermanentError
 			if !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
 				t.Fatalf("err = %v, want %s", err, provider.TypeInvalidPayload)
@@ -236,7 +188,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, recording(t, "GetHistoricalData-2026-04-01-2026-04-09.xlsx"))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +199,7 @@ func TestHistoryRequests(t *testing.T) {
 	}
 	t.Run("reversed range makes no request", func(t *testing.T) {
 		c, n := serve(t, nil)
-		_, err := c.History(context.Background(), date("2026-04-09"), date("2026-04-01"))
+		_, err := c.History(context.Background(), providertest.Day("2026-04-09"), providertest.Day("2026-04-01"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 			t.Fatalf("err = %v after %d requests", err, n.Load())

@@ -3,13 +3,9 @@ package cbk_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,19 +14,14 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/cbk"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var _ provider.Source = (*cbk.Client)(nil)
 
 func recording(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/cbk/get_wdtable-193.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/cbk/get_wdtable-193.json")
 }
 
 // serve stands in for the CBK's admin-ajax endpoint: a POST for table 193
@@ -52,45 +43,6 @@ func serve(t *testing.T, payload []byte) (*cbk.Client, *atomic.Int32) {
 	}))
 	t.Cleanup(srv.Close)
 	return cbk.NewClient(srv.URL, srv.Client()), &n
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// golden compares sets, one line per rate (base quote value as_of), with
-// testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, sets []fx.RateSet) {
-	t.Helper()
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "skipped %s %s\n", s.AsOf.Format(time.RFC3339), strings.Join(s.Skipped, ","))
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("%s differs from the parsed sets (run with -update after checking):\n%s", path, b.String())
-	}
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked
@@ -117,7 +69,7 @@ func TestGolden(t *testing.T) {
 			if tt.latest {
 				sets, err = c.Latest(context.Background())
 			} else {
-				sets, err = c.History(context.Background(), date("2024-01-01"), date("2026-03-31"))
+				sets, err = c.History(context.Background(), providertest.Day("2024-01-01"), providertest.Day("2026-03-31"))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -125,7 +77,7 @@ func TestGolden(t *testing.T) {
 			if n.Load() != 1 {
 				t.Fatalf("requests = %d, want 1", n.Load())
 			}
-			golden(t, tt.golden, sets)
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -155,7 +107,7 @@ func TestValues(t *testing.T) {
 						if fx.Exact(r.Value) != tt.want {
 							t.Fatalf("%s%s = %s, want %s", tt.base, tt.quote, fx.Exact(r.Value), tt.want)
 						}
-						if want := date(tt.day).Add(14 * time.Hour); !s.AsOf.Equal(want) {
+						if want := providertest.Day(tt.day).Add(14 * time.Hour); !s.AsOf.Equal(want) {
 							t.Fatalf("as_of = %s, want %s", s.AsOf, want)
 						}
 						return
@@ -217,7 +169,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, recording(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +180,7 @@ func TestHistoryRequests(t *testing.T) {
 	}
 	t.Run("reversed range makes no request", func(t *testing.T) {
 		c, n := serve(t, recording(t))
-		_, err := c.History(context.Background(), date("2026-03-19"), date("2026-03-17"))
+		_, err := c.History(context.Background(), providertest.Day("2026-03-19"), providertest.Day("2026-03-17"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 			t.Fatalf("err = %v after %d requests", err, n.Load())

@@ -3,13 +3,9 @@ package mnb_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,19 +14,14 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/mnb"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var _ provider.Source = (*mnb.Client)(nil)
 
 func recording(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/mnb/GetExchangeRates-2025-03-24-2025-03-28.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/mnb/GetExchangeRates-2025-03-24-2025-03-28.xml")
 }
 
 // serve stands in for the SOAP service: it checks the request is a SOAP
@@ -65,45 +56,6 @@ func serve(t *testing.T, payload []byte) (*mnb.Client, *atomic.Int32) {
 	return mnb.NewClient(srv.URL+"/arfolyamok.asmx", srv.Client()), &n
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// golden compares sets, one line per rate (base quote value as_of), with
-// testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, sets []fx.RateSet) {
-	t.Helper()
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "skipped %s %s\n", s.AsOf.Format(time.RFC3339), strings.Join(s.Skipped, ","))
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("%s differs from the parsed sets (run with -update after checking):\n%s", path, b.String())
-	}
-}
-
 // TestGolden checks the parsed recording against the golden files. Checked
 // by hand against the raw recording: on 2025-03-28 it has
 // <Rate unit="1" curr="USD">373,72</Rate>, golden "USD HUF 373.72" (forints
@@ -127,7 +79,7 @@ func TestGolden(t *testing.T) {
 			if tt.latest {
 				sets, err = c.Latest(context.Background())
 			} else {
-				sets, err = c.History(context.Background(), date("2025-03-24"), date("2025-03-28"))
+				sets, err = c.History(context.Background(), providertest.Day("2025-03-24"), providertest.Day("2025-03-28"))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -135,7 +87,7 @@ func TestGolden(t *testing.T) {
 			if n.Load() != 1 {
 				t.Fatalf("requests = %d, want 1", n.Load())
 			}
-			golden(t, tt.golden, sets)
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
@@ -159,7 +111,7 @@ func TestValues(t *testing.T) {
 					if len(s.Rates) != 1 || s.Rates[0].Quote != "HUF" || fx.Exact(s.Rates[0].Value) != tt.want {
 						t.Fatalf("set %+v, want HUF %s", s, tt.want)
 					}
-					if want := date(tt.day).Add(11 * time.Hour); !s.AsOf.Equal(want) {
+					if want := providertest.Day(tt.day).Add(11 * time.Hour); !s.AsOf.Equal(want) {
 						t.Fatalf("as_of = %s, want %s", s.AsOf, want)
 					}
 					return
@@ -224,7 +176,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, recording(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,14 +188,14 @@ func TestHistoryRequests(t *testing.T) {
 	t.Run("an answer without days is empty", func(t *testing.T) {
 		empty := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetExchangeRatesResponse xmlns="http://www.mnb.hu/webservices/"><GetExchangeRatesResult>&lt;MNBExchangeRates /&gt;</GetExchangeRatesResult></GetExchangeRatesResponse></s:Body></s:Envelope>`
 		c, n := serve(t, []byte(empty))
-		sets, err := c.History(context.Background(), date("2025-03-29"), date("2025-03-30"))
+		sets, err := c.History(context.Background(), providertest.Day("2025-03-29"), providertest.Day("2025-03-30"))
 		if err != nil || len(sets) != 0 || n.Load() != 1 {
 			t.Fatalf("%d sets, err %v, %d requests", len(sets), err, n.Load())
 		}
 	})
 	t.Run("reversed range makes no request", func(t *testing.T) {
 		c, n := serve(t, recording(t))
-		_, err := c.History(context.Background(), date("2025-03-28"), date("2025-03-24"))
+		_, err := c.History(context.Background(), providertest.Day("2025-03-28"), providertest.Day("2025-03-24"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 			t.Fatalf("err = %v after %d requests", err, n.Load())

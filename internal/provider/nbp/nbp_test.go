@@ -3,12 +3,8 @@ package nbp_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,9 +13,8 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/nbp"
+	"ces/internal/provider/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var _ provider.Source = (*nbp.Client)(nil)
 
@@ -27,11 +22,7 @@ const recordings = "../../../testdata/nbp/"
 
 func recording(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(recordings + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, recordings+name)
 }
 
 // serve stands in for the API: /api/exchangerates/tables/{A|B}/... answers
@@ -74,45 +65,6 @@ func serve(t *testing.T, tableA, tableB []byte) (*nbp.Client, *atomic.Int32, *[]
 	return nbp.NewClient(srv.URL+"/api", srv.Client()), &n, &paths
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// golden compares sets, one line per rate (base quote value as_of), with
-// testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, sets []fx.RateSet) {
-	t.Helper()
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "skipped %s %s\n", s.AsOf.Format(time.RFC3339), strings.Join(s.Skipped, ","))
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("%s differs from the parsed sets (run with -update after checking):\n%s", path, b.String())
-	}
-}
-
 // TestGolden checks the parsed recordings against the golden files.
 // Checked by hand against the raw recordings: table A of 2026-03-05 has
 // "dolar amerykański","code":"USD","mid":3.6771, golden "USD PLN 3.6771"
@@ -138,7 +90,7 @@ func TestGolden(t *testing.T) {
 			if tt.from == "" {
 				sets, err = c.Latest(context.Background())
 			} else {
-				sets, err = c.History(context.Background(), date(tt.from), date(tt.to))
+				sets, err = c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -146,14 +98,14 @@ func TestGolden(t *testing.T) {
 			if n.Load() != tt.requests {
 				t.Fatalf("requests = %d, want %d", n.Load(), tt.requests)
 			}
-			golden(t, tt.golden, sets)
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
 
 func TestValues(t *testing.T) {
 	c, _, _ := serve(t, nil, nil)
-	sets, err := c.History(context.Background(), date("2026-03-02"), date("2026-03-05"))
+	sets, err := c.History(context.Background(), providertest.Day("2026-03-02"), providertest.Day("2026-03-05"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +127,7 @@ func TestValues(t *testing.T) {
 					if tt.want != "" && fx.Exact(s.Rates[0].Value) != tt.want {
 						t.Fatalf("%s = %s, want %s", tt.base, fx.Exact(s.Rates[0].Value), tt.want)
 					}
-					if want := date(tt.day).Add(11*time.Hour + 15*time.Minute); !s.AsOf.Equal(want) {
+					if want := providertest.Day(tt.day).Add(11*time.Hour + 15*time.Minute); !s.AsOf.Equal(want) {
 						t.Fatalf("as_of = %s, want %s", s.AsOf, want)
 					}
 					return
@@ -233,7 +185,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n, paths := serve(t, nil, nil)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,14 +202,14 @@ func TestHistoryRequests(t *testing.T) {
 			http.Error(w, "404 NotFound - Not Found - Brak danych", http.StatusNotFound)
 		}))
 		defer srv.Close()
-		sets, err := nbp.NewClient(srv.URL, srv.Client()).History(context.Background(), date("2026-03-07"), date("2026-03-08"))
+		sets, err := nbp.NewClient(srv.URL, srv.Client()).History(context.Background(), providertest.Day("2026-03-07"), providertest.Day("2026-03-08"))
 		if err != nil || len(sets) != 0 {
 			t.Fatalf("sets = %d, err = %v; want none, nil", len(sets), err)
 		}
 	})
 	t.Run("reversed range makes no request", func(t *testing.T) {
 		c, n, _ := serve(t, nil, nil)
-		_, err := c.History(context.Background(), date("2026-03-05"), date("2026-03-01"))
+		_, err := c.History(context.Background(), providertest.Day("2026-03-05"), providertest.Day("2026-03-01"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 			t.Fatalf("err = %v after %d requests", err, n.Load())

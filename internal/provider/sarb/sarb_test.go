@@ -3,12 +3,9 @@ package sarb_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,20 +13,15 @@ import (
 
 	"ces/internal/fx"
 	"ces/internal/provider"
+	"ces/internal/provider/providertest"
 	"ces/internal/provider/sarb"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var _ provider.Source = (*sarb.Client)(nil)
 
 func recording(t *testing.T, code string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/sarb/" + code + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/sarb/"+code+".json")
 }
 
 // serve stands in for the SARB API: GetTimeseriesObservations/<code>/<from>/<to>
@@ -61,45 +53,6 @@ func serve(t *testing.T, override map[string]string) (*sarb.Client, *atomic.Int3
 	return sarb.NewClient(srv.URL+"/SarbWebApi", srv.Client()), &n
 }
 
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// golden compares sets, one line per rate (base quote value as_of), with
-// testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, sets []fx.RateSet) {
-	t.Helper()
-	var b strings.Builder
-	for _, s := range sets {
-		for _, r := range s.Rates {
-			fmt.Fprintf(&b, "%s %s %s %s\n", s.Base, r.Quote, fx.Exact(r.Value), s.AsOf.Format(time.RFC3339))
-		}
-		if len(s.Skipped) > 0 {
-			fmt.Fprintf(&b, "skipped %s %s\n", s.AsOf.Format(time.RFC3339), strings.Join(s.Skipped, ","))
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("%s differs from the parsed sets (run with -update after checking):\n%s", path, b.String())
-	}
-}
-
 // TestGolden checks the parsed recordings against the golden files.
 // Checked by hand against the raw recordings: EXCX135D "Rand per US
 // Dollar" 17.1302 on 2026-03-27 is golden "USD ZAR 17.1302"; EXCB120D
@@ -124,7 +77,7 @@ func TestGolden(t *testing.T) {
 			if tt.latest {
 				sets, err = c.Latest(context.Background())
 			} else {
-				sets, err = c.History(context.Background(), date("2026-03-23"), date("2026-03-27"))
+				sets, err = c.History(context.Background(), providertest.Day("2026-03-23"), providertest.Day("2026-03-27"))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -132,14 +85,14 @@ func TestGolden(t *testing.T) {
 			if n.Load() != int32(len(sarb.AllSeries)) {
 				t.Fatalf("requests = %d, want %d (one per series)", n.Load(), len(sarb.AllSeries))
 			}
-			golden(t, tt.golden, sets)
+			providertest.Golden(t, tt.golden, providertest.Render(sets))
 		})
 	}
 }
 
 func TestValues(t *testing.T) {
 	c, _ := serve(t, nil)
-	sets, err := c.History(context.Background(), date("2026-03-23"), date("2026-03-27"))
+	sets, err := c.History(context.Background(), providertest.Day("2026-03-23"), providertest.Day("2026-03-27"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +116,7 @@ func TestValues(t *testing.T) {
 						if fx.Exact(r.Value) != tt.want {
 							t.Fatalf("%s%s = %s, want %s", tt.base, tt.quote, fx.Exact(r.Value), tt.want)
 						}
-						if want := date(tt.day).Add(15 * time.Hour); !s.AsOf.Equal(want) {
+						if want := providertest.Day(tt.day).Add(15 * time.Hour); !s.AsOf.Equal(want) {
 							t.Fatalf("as_of = %s, want %s", s.AsOf, want)
 						}
 						return
@@ -194,7 +147,7 @@ func TestInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := serve(t, map[string]string{tt.code: tt.payload})
-			sets, err := c.History(context.Background(), date("2026-03-23"), date("2026-03-27"))
+			sets, err := c.History(context.Background(), providertest.Day("2026-03-23"), providertest.Day("2026-03-27"))
 			var pe *provider.PermanentError
 			if !errors.As(err, &pe) || pe.Type != provider.TypeInvalidPayload {
 				t.Fatalf("err = %v, want %s", err, provider.TypeInvalidPayload)
@@ -223,7 +176,7 @@ func TestHistoryRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, nil)
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +187,7 @@ func TestHistoryRequests(t *testing.T) {
 	}
 	t.Run("reversed range makes no request", func(t *testing.T) {
 		c, n := serve(t, nil)
-		_, err := c.History(context.Background(), date("2026-03-27"), date("2026-03-23"))
+		_, err := c.History(context.Background(), providertest.Day("2026-03-27"), providertest.Day("2026-03-23"))
 		var pe *provider.PermanentError
 		if !errors.As(err, &pe) || pe.Type != provider.TypeRequestRejected || n.Load() != 0 {
 			t.Fatalf("err = %v after %d requests", err, n.Load())
