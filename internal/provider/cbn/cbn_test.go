@@ -19,6 +19,7 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/cbn"
+	"ces/internal/provider/providertest"
 )
 
 var _ provider.Source = (*cbn.Client)(nil)
@@ -27,11 +28,7 @@ const fixturePath = "../../../testdata/cbn/GetAllExchangeRates.json"
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(fixturePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, fixturePath)
 }
 
 // serve answers GetAllExchangeRates with payload and counts the requests.
@@ -49,14 +46,6 @@ func serve(t *testing.T, payload []byte) (*cbn.Client, *atomic.Int32) {
 	}))
 	t.Cleanup(srv.Close)
 	return cbn.NewClient(srv.URL+"/api/", srv.Client()), &n
-}
-
-func date(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
 }
 
 // find returns the set of base on date.
@@ -127,7 +116,7 @@ func TestParseRecording(t *testing.T) {
 				t.Fatalf("central = %s, want %s (exact digits)", got, tt.want)
 			}
 			// 17:00 in Lagos (UTC+1) is 16:00 UTC.
-			if want := date(tt.day).Add(16 * time.Hour); !s.AsOf.Equal(want) {
+			if want := providertest.Day(tt.day).Add(16 * time.Hour); !s.AsOf.Equal(want) {
 				t.Fatalf("as_of = %s, want %s", s.AsOf, want)
 			}
 		})
@@ -339,7 +328,7 @@ func TestHistory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, n := serve(t, fixture(t))
-			sets, err := c.History(context.Background(), date(tt.from), date(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if tt.wantType != "" {
 				var pe *provider.PermanentError
 				if !errors.As(err, &pe) || pe.Type != tt.wantType {
@@ -397,7 +386,7 @@ func TestFileBaseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := (&url.URL{Scheme: "file", Path: dir}).String()
-	sets, err := cbn.NewClient(u, nil).History(context.Background(), date("2026-05-14"), date("2026-05-21"))
+	sets, err := cbn.NewClient(u, nil).History(context.Background(), providertest.Day("2026-05-14"), providertest.Day("2026-05-21"))
 	if err != nil {
 		t.Fatal(err)
 	}

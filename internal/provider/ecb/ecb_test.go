@@ -18,15 +18,12 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/ecb"
+	"ces/internal/provider/providertest"
 )
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/ecb/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/ecb/"+name)
 }
 
 // serve answers every eurofxref file name with the given payloads.
@@ -162,13 +159,6 @@ func TestHistory(t *testing.T) {
 	hist := fixture(t, "eurofxref-hist-90d-2017.xml")
 	// The 2017 recording was published on 2017-03-03; the clock says so.
 	now := time.Date(2017, 3, 3, 17, 0, 0, 0, time.UTC)
-	day := func(s string) time.Time {
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
 	tests := []struct {
 		name     string
 		from, to string
@@ -195,7 +185,7 @@ func TestHistory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, got, total := counting(t, map[string][]byte{"eurofxref-hist-90d.xml": hist, "eurofxref-hist.xml": hist}, now)
-			sets, err := c.History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := c.History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if tt.wantType != "" {
 				var pe *provider.PermanentError
 				if !errors.As(err, &pe) || pe.Type != tt.wantType {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,15 +14,12 @@ import (
 	"ces/internal/fx"
 	"ces/internal/provider"
 	"ces/internal/provider/oxr"
+	"ces/internal/provider/providertest"
 )
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/oxr/latest-2022-09-01.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.ReadFile(t, "../../../testdata/oxr/latest-2022-09-01.json")
 }
 
 func rateOf(t *testing.T, set fx.RateSet, code string) string {
@@ -220,14 +216,6 @@ func (hs *historyServer) client(limit int, now time.Time) *oxr.Client {
 	return c
 }
 
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 func TestHistoryBoundedConcurrency(t *testing.T) {
 	now := time.Date(2022, 12, 31, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -245,7 +233,7 @@ func TestHistoryBoundedConcurrency(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hs := newHistoryServer(t, nil)
-			from := day("2022-08-01")
+			from := providertest.Day("2022-08-01")
 			to := from.AddDate(0, 0, tt.days-1)
 			sets, err := hs.client(tt.limit, now).History(context.Background(), from, to)
 			if err != nil {
@@ -309,7 +297,7 @@ func TestHistoryOutcomes(t *testing.T) {
 		{"one payload answering two days kept once", "2022-09-01", "2022-09-03",
 			func(d string) (int, string) {
 				if d >= "2022-09-02" {
-					return 200, strings.Replace(`{"timestamp": TS, "base": "USD", "rates": {"EUR": 0.99, "NGN": 418.1}}`, "TS", strconv.FormatInt(day("2022-09-02").Add(12*time.Hour).Unix(), 10), 1)
+					return 200, strings.Replace(`{"timestamp": TS, "base": "USD", "rates": {"EUR": 0.99, "NGN": 418.1}}`, "TS", strconv.FormatInt(providertest.Day("2022-09-02").Add(12*time.Hour).Unix(), 10), 1)
 				}
 				return 0, ""
 			},
@@ -345,7 +333,7 @@ func TestHistoryOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hs := newHistoryServer(t, tt.answer)
-			sets, err := hs.client(2, now).History(context.Background(), day(tt.from), day(tt.to))
+			sets, err := hs.client(2, now).History(context.Background(), providertest.Day(tt.from), providertest.Day(tt.to))
 			if tt.requests >= 0 && hs.requests.Load() != tt.requests {
 				t.Fatalf("requests = %d, want %d", hs.requests.Load(), tt.requests)
 			}
