@@ -3,15 +3,19 @@
 // sets to one canonical text form, comparing that text with a golden file
 // under the package's testdata/ (rewritten by go test -update), and parsing
 // a calendar day. Only _test files import it; each adapter keeps its own
-// stand-in server, since every publisher's URLs and checks differ.
+// stand-in server's handler, since every publisher's URLs and checks
+// differ, and runs it through Serve, which counts the requests.
 package providertest
 
 import (
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,4 +90,21 @@ func Day(s string) time.Time {
 		panic(err)
 	}
 	return d
+}
+
+// Serve starts a stand-in publisher answering with handler, closed when
+// the test ends, and returns it with the number of requests it has
+// received: the tests assert on that count to prove a call made no more
+// round trips than the publisher's API needs (one range request, no
+// request at all for a reversed range). A request is counted before
+// handler runs.
+func Serve(t testing.TB, handler http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		handler(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
 }
