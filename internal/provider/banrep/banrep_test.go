@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,9 +25,7 @@ func serve(t *testing.T, answer []byte) (*banrep.Client, *atomic.Int32) {
 	if answer == nil {
 		answer = providertest.ReadFile(t, recording)
 	}
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if r.URL.Path != "/resource/32sa-8pi3.json" || q.Get("$order") == "" || q.Get("$limit") == "" {
 			http.Error(w, "unexpected request "+r.URL.String(), http.StatusBadRequest)
@@ -39,9 +36,8 @@ func serve(t *testing.T, answer []byte) (*banrep.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "application/json;charset=utf-8")
 		w.Write(answer)
-	}))
-	t.Cleanup(srv.Close)
-	return banrep.NewClient(srv.URL+"/resource/", srv.Client()), &n
+	})
+	return banrep.NewClient(srv.URL+"/resource/", srv.Client()), n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

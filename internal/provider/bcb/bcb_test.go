@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,9 +24,7 @@ const recordings = "../../../testdata/bcb"
 // (@moeda), or answer when it is set, and counts the requests.
 func serve(t *testing.T, answer []byte) (*bcb.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if !strings.HasSuffix(r.URL.Path, "/CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)") ||
 			q.Get("$filter") != "tipoBoletim eq 'Fechamento'" || q.Get("$format") != "json" ||
@@ -47,9 +44,8 @@ func serve(t *testing.T, answer []byte) (*bcb.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8;odata.metadata=minimal")
 		w.Write(b)
-	}))
-	t.Cleanup(srv.Close)
-	return bcb.NewClient(srv.URL+"/olinda/servico/PTAX/versao/v1/odata/", srv.Client()), &n
+	})
+	return bcb.NewClient(srv.URL+"/olinda/servico/PTAX/versao/v1/odata/", srv.Client()), n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

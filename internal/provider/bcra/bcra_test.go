@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,8 +21,7 @@ func recorded(t *testing.T) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	for _, d := range []string{"2026-03-19", "2026-03-20"} {
-		b := providertest.ReadFile(t, "../../../testdata/bcra/Cotizaciones_"+d+".json")
-		m[d] = b
+		m[d] = providertest.ReadFile(t, "../../../testdata/bcra/Cotizaciones_"+d+".json")
 	}
 	return m
 }
@@ -32,9 +30,7 @@ func recorded(t *testing.T) map[string][]byte {
 // counts requests.
 func serve(t *testing.T, pages map[string][]byte) (*bcra.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		body, ok := pages[r.URL.Query().Get("fecha")]
 		if r.URL.Path != "/estadisticascambiarias/v1.0/Cotizaciones" || !ok {
 			http.NotFound(w, r)
@@ -42,12 +38,11 @@ func serve(t *testing.T, pages map[string][]byte) (*bcra.Client, *atomic.Int32) 
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := bcra.NewClient(srv.URL+"/estadisticascambiarias/v1.0/", srv.Client())
 	// 2026-03-20 19:00 in Buenos Aires, the recording's last date.
 	bcra.SetClock(c, func() time.Time { return time.Date(2026, 3, 20, 22, 0, 0, 0, time.UTC) })
-	return c, &n
+	return c, n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

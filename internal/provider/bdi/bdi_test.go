@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,8 +22,7 @@ func recorded(t *testing.T) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	for _, d := range []string{"2026-02-09", "2026-02-10", "2026-02-11"} {
-		b := providertest.ReadFile(t, "../../../testdata/bdi/dailyRates_"+d+".csv")
-		m[d] = b
+		m[d] = providertest.ReadFile(t, "../../../testdata/bdi/dailyRates_"+d+".csv")
 	}
 	return m
 }
@@ -33,9 +31,7 @@ func recorded(t *testing.T) map[string][]byte {
 // and counts requests.
 func serve(t *testing.T, pages map[string][]byte) (*bdi.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		body, ok := pages[q.Get("referenceDate")]
 		if r.URL.Path != "/terzevalute-wf-web/rest/v1.0/dailyRates" || q.Get("currencyIsoCode") != "EUR" || !ok {
@@ -44,12 +40,11 @@ func serve(t *testing.T, pages map[string][]byte) (*bdi.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "text/csv")
 		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := bdi.NewClient(srv.URL+"/terzevalute-wf-web/rest/v1.0/", srv.Client())
 	// 2026-02-11 20:00 in Rome, the recording's last date.
 	bdi.SetClock(c, func() time.Time { return time.Date(2026, 2, 11, 19, 0, 0, 0, time.UTC) })
-	return c, &n
+	return c, n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -34,9 +33,7 @@ func serve(t *testing.T, page []byte, from, to string) (*bi.Client, *atomic.Int3
 	if page == nil {
 		page = read(t, "default.aspx.html")
 	}
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/en/statistik/informasi-kurs/transaksi-bi/default.aspx" {
 			http.NotFound(w, r)
 			return
@@ -59,9 +56,8 @@ func serve(t *testing.T, page []byte, from, to string) (*bi.Client, *atomic.Int3
 			return
 		}
 		w.Write(read(t, "default.aspx-"+strings.TrimSpace(code)+"-2026-03-01-2026-03-05.html"))
-	}))
-	t.Cleanup(srv.Close)
-	return bi.NewClient(srv.URL+"/en/statistik/informasi-kurs/transaksi-bi/", srv.Client()), &n
+	})
+	return bi.NewClient(srv.URL+"/en/statistik/informasi-kurs/transaksi-bi/", srv.Client()), n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,9 +29,7 @@ var monthPath = regexp.MustCompile(`^/public/exchange-rate/([A-Z]{3})/year/(\d{4
 // rejects any without BNM's Accept header or the 09:00 session.
 func serve(t *testing.T, answer []byte) (*bnm.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Accept") != "application/vnd.BNM.API.v1+json" || r.URL.Query().Get("session") != "0900" {
 			http.Error(w, "unexpected request "+r.URL.String(), http.StatusBadRequest)
 			return
@@ -55,9 +52,8 @@ func serve(t *testing.T, answer []byte) (*bnm.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
-	}))
-	t.Cleanup(srv.Close)
-	return bnm.NewClient(srv.URL+"/public/", srv.Client()), &n
+	})
+	return bnm.NewClient(srv.URL+"/public/", srv.Client()), n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,10 +27,8 @@ func recording(t *testing.T) []byte {
 // 404. It counts the requests and records their paths.
 func serve(t *testing.T, payload []byte) (*bnr.Client, *atomic.Int32, *[]string) {
 	t.Helper()
-	var n atomic.Int32
 	var paths []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		paths = append(paths, r.URL.Path)
 		switch r.URL.Path {
 		case "/nbrfxrates.xml", "/files/xml/years/nbrfxrates2026.xml":
@@ -40,9 +37,8 @@ func serve(t *testing.T, payload []byte) (*bnr.Client, *atomic.Int32, *[]string)
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return bnr.NewClient(srv.URL, srv.Client()), &n, &paths
+	})
+	return bnr.NewClient(srv.URL, srv.Client()), n, &paths
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked

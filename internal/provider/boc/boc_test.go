@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,10 +30,8 @@ func fixture(t *testing.T) []byte {
 // and keeping the last query.
 func serve(t *testing.T, payload []byte) (*boc.Client, *atomic.Int32, *atomic.Value) {
 	t.Helper()
-	var n atomic.Int32
 	var query atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		query.Store(r.URL.RawQuery)
 		if r.URL.Path != "/valet/observations/group/FX_RATES_DAILY/json" {
 			http.NotFound(w, r)
@@ -42,9 +39,8 @@ func serve(t *testing.T, payload []byte) (*boc.Client, *atomic.Int32, *atomic.Va
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
-	return boc.NewClient(srv.URL+"/valet/", srv.Client()), &n, &query
+	})
+	return boc.NewClient(srv.URL+"/valet/", srv.Client()), n, &query
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -32,10 +31,8 @@ func fixture(t *testing.T) []byte {
 // keeping the last query.
 func serve(t *testing.T, payload []byte) (*boe.Client, *atomic.Int32, *atomic.Value) {
 	t.Helper()
-	var n atomic.Int32
 	var query atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		query.Store(r.URL.Query())
 		if r.URL.Path != "/boeapps/database/_iadb-fromshowcolumns.asp" {
 			http.NotFound(w, r)
@@ -43,11 +40,10 @@ func serve(t *testing.T, payload []byte) (*boe.Client, *atomic.Int32, *atomic.Va
 		}
 		w.Header().Set("Content-Type", "application/csv")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := boe.NewClient(srv.URL+"/boeapps/database/", srv.Client())
 	boe.SetClock(c, func() time.Time { return time.Date(2026, 3, 20, 18, 0, 0, 0, time.UTC) })
-	return c, &n, &query
+	return c, n, &query
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with

@@ -27,9 +27,7 @@ func recording(t *testing.T) []byte {
 // dates); anything else is a 400. It counts the requests.
 func serve(t *testing.T, payload []byte) (*boi.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if r.URL.Path != "/sdmx/v2/data/dataflow/BOI.STATISTICS/EXR/1.0/" || q.Get("c[DATA_TYPE]") != "OF00" ||
 			q.Get("format") != "csv" || q.Get("startperiod") == "" || q.Get("endperiod") == "" {
@@ -38,9 +36,8 @@ func serve(t *testing.T, payload []byte) (*boi.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
-	return boi.NewClient(srv.URL+"/sdmx/v2/data/dataflow/BOI.STATISTICS/EXR/1.0", srv.Client()), &n
+	})
+	return boi.NewClient(srv.URL+"/sdmx/v2/data/dataflow/BOI.STATISTICS/EXR/1.0", srv.Client()), n
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked

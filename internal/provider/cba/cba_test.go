@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,11 +36,9 @@ func read(t *testing.T, name string) []byte {
 // dates); it counts requests and keeps the range request's body.
 func serve(t *testing.T, latest, ranged []byte) (*cba.Client, *atomic.Int32, *string) {
 	t.Helper()
-	var n atomic.Int32
 	var mu sync.Mutex
 	var rangeBody string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/exchangerates.asmx" {
 			http.NotFound(w, r)
 			return
@@ -59,9 +56,8 @@ func serve(t *testing.T, latest, ranged []byte) (*cba.Client, *atomic.Int32, *st
 		default:
 			http.Error(w, "unknown SOAP action", http.StatusInternalServerError)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return cba.NewClient(srv.URL+"/exchangerates.asmx", srv.Client()), &n, &rangeBody
+	})
+	return cba.NewClient(srv.URL+"/exchangerates.asmx", srv.Client()), n, &rangeBody
 }
 
 // TestGolden compares Latest and History, parsed from the recordings,

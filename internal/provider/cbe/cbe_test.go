@@ -32,9 +32,7 @@ const token = "YQadBhZ3z1ZtC-AzgTG-3uXa_mk_T3_V5fpvA0UjyXcw_Xq3xM4Ee0JSZyVPao9U5
 func serve(t *testing.T, workbook []byte) (*cbe.Client, *atomic.Int32) {
 	t.Helper()
 	page := recording(t, "historical-data-form.html")
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == "/en/economic-research/statistics/cbe-exchange-rates/historical-data":
 			http.SetCookie(w, &http.Cookie{Name: "ASP.NET_SessionId", Value: "s1", Path: "/"})
@@ -62,9 +60,8 @@ func serve(t *testing.T, workbook []byte) (*cbe.Client, *atomic.Int32) {
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return cbe.NewClient(srv.URL, srv.Client()), &n
+	})
+	return cbe.NewClient(srv.URL, srv.Client()), n
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked

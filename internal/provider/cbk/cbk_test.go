@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,9 +27,7 @@ func recording(t *testing.T) []byte {
 // asking every row answers payload. It counts the requests.
 func serve(t *testing.T, payload []byte) (*cbk.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		q := r.URL.Query()
 		if r.Method != http.MethodPost || r.URL.Path != "/wp-admin/admin-ajax.php" || q.Get("action") != "get_wdtable" ||
@@ -40,9 +37,8 @@ func serve(t *testing.T, payload []byte) (*cbk.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
-	return cbk.NewClient(srv.URL, srv.Client()), &n
+	})
+	return cbk.NewClient(srv.URL, srv.Client()), n
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked

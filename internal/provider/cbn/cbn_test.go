@@ -34,18 +34,15 @@ func fixture(t *testing.T) []byte {
 // serve answers GetAllExchangeRates with payload and counts the requests.
 func serve(t *testing.T, payload []byte) (*cbn.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/GetAllExchangeRates" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
-	return cbn.NewClient(srv.URL+"/api/", srv.Client()), &n
+	})
+	return cbn.NewClient(srv.URL+"/api/", srv.Client()), n
 }
 
 // find returns the set of base on date.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -38,9 +37,7 @@ func read(t *testing.T, name string) []byte {
 // It counts requests.
 func serve(t *testing.T, daily []byte) (*cbr.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		switch {
 		case r.URL.Path == "/scripts/XML_daily.asp":
@@ -56,9 +53,8 @@ func serve(t *testing.T, daily []byte) (*cbr.Client, *atomic.Int32) {
 			}
 		}
 		http.NotFound(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return cbr.NewClient(srv.URL+"/scripts/", srv.Client()), &n
+	})
+	return cbr.NewClient(srv.URL+"/scripts/", srv.Client()), n
 }
 
 // TestGolden compares Latest and History, parsed from the recordings,

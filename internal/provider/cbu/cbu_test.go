@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,9 +33,7 @@ func read(t *testing.T, date string) []byte {
 // it counts requests.
 func serve(t *testing.T, latest []byte) (*cbu.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		const root = "/en/arkhiv-kursov-valyut/json/"
 		date, dated := strings.CutPrefix(r.URL.Path, root+"all/")
 		switch {
@@ -52,9 +49,8 @@ func serve(t *testing.T, latest []byte) (*cbu.Client, *atomic.Int32) {
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return cbu.NewClient(srv.URL+"/en/arkhiv-kursov-valyut/json/", srv.Client()), &n
+	})
+	return cbu.NewClient(srv.URL+"/en/arkhiv-kursov-valyut/json/", srv.Client()), n
 }
 
 // TestGolden compares Latest and History, parsed from the recordings,

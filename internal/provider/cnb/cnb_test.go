@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,10 +31,8 @@ func fixture(t *testing.T) []byte {
 // empty array, counting requests and keeping the last path and query.
 func serve(t *testing.T, payload []byte) (*cnb.Client, *atomic.Int32, *atomic.Value) {
 	t.Helper()
-	var n atomic.Int32
 	var query atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		query.Store(r.URL.Path + "?" + r.URL.RawQuery)
 		w.Header().Set("Content-Type", "application/json")
 		switch {
@@ -46,9 +43,8 @@ func serve(t *testing.T, payload []byte) (*cnb.Client, *atomic.Int32, *atomic.Va
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return cnb.NewClient(srv.URL+"/cnbapi/", srv.Client()), &n, &query
+	})
+	return cnb.NewClient(srv.URL+"/cnbapi/", srv.Client()), n, &query
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with
