@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -33,10 +32,8 @@ func fixture(t *testing.T) []byte {
 // keeping the last query.
 func serve(t *testing.T, payload []byte) (*dnb.Client, *atomic.Int32, *atomic.Value) {
 	t.Helper()
-	var n atomic.Int32
 	var query atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		query.Store(r.URL.Query())
 		if r.URL.Path != "/v1/data/DNVALD/BULK" {
 			http.NotFound(w, r)
@@ -44,11 +41,10 @@ func serve(t *testing.T, payload []byte) (*dnb.Client, *atomic.Int32, *atomic.Va
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := dnb.NewClient(srv.URL+"/v1/", srv.Client())
 	dnb.SetClock(c, func() time.Time { return time.Date(2026, 4, 4, 10, 14, 0, 0, time.UTC) })
-	return c, &n, &query
+	return c, n, &query
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with

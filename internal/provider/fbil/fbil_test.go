@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,9 +25,7 @@ func serve(t *testing.T, answer []byte) (*fbil.Client, *atomic.Int32) {
 	if answer == nil {
 		answer = providertest.ReadFile(t, recording)
 	}
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		_, errFrom := time.Parse(time.DateOnly, q.Get("fromDate"))
 		_, errTo := time.Parse(time.DateOnly, q.Get("toDate"))
@@ -38,9 +35,8 @@ func serve(t *testing.T, answer []byte) (*fbil.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(answer)
-	}))
-	t.Cleanup(srv.Close)
-	return fbil.NewClient(srv.URL+"/wasdm/refrates/", srv.Client()), &n
+	})
+	return fbil.NewClient(srv.URL+"/wasdm/refrates/", srv.Client()), n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

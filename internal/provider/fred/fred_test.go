@@ -26,8 +26,7 @@ func recorded(t *testing.T) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	for _, s := range fred.H10 {
-		b := providertest.ReadFile(t, "../../../testdata/fred/"+s.ID+".json")
-		m[s.ID] = b
+		m[s.ID] = providertest.ReadFile(t, "../../../testdata/fred/"+s.ID+".json")
 	}
 	return m
 }
@@ -36,9 +35,7 @@ func recorded(t *testing.T) map[string][]byte {
 // wrong key with 403 as FRED refuses it, and counts requests.
 func serve(t *testing.T, pages map[string][]byte, status int) (*fred.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if q.Get("api_key") != key {
 			http.Error(w, "api_key is not registered", http.StatusForbidden)
@@ -55,12 +52,11 @@ func serve(t *testing.T, pages map[string][]byte, status int) (*fred.Client, *at
 		}
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := fred.NewClient(srv.URL+"/fred/", key, srv.Client())
 	// Monday 2026-03-16 18:00 in New York: the release holding March 2-13.
 	fred.SetClock(c, func() time.Time { return time.Date(2026, 3, 16, 22, 0, 0, 0, time.UTC) })
-	return c, &n
+	return c, n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,9 +26,7 @@ func fixture(t *testing.T) []byte {
 // (404 otherwise), counting requests.
 func serve(t *testing.T, payload []byte) (*imf.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if r.URL.Path != "/external/np/fin/data/rms_mth.aspx" || q.Get("reportType") != "REP" ||
 			q.Get("tsvflag") != "Y" || !strings.HasPrefix(q.Get("SelectDate"), "2026-03-") {
@@ -38,12 +35,11 @@ func serve(t *testing.T, payload []byte) (*imf.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "application/vnd.ms-excel")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := imf.NewClient(srv.URL+"/external/np/fin/data/", srv.Client())
 	// 2026-03-31 20:00 in Washington, the recording's last date.
 	imf.SetClock(c, func() time.Time { return time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC) })
-	return c, &n
+	return c, n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

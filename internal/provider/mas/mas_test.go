@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,9 +36,7 @@ func serve(t *testing.T, answer []byte, months [4]string) (*mas.Client, *atomic.
 	if answer == nil {
 		answer = read(t, csvFile)
 	}
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/statistics/msb/ExchangeRates.aspx" {
 			http.NotFound(w, r)
 			return
@@ -70,9 +67,8 @@ func serve(t *testing.T, answer []byte, months [4]string) (*mas.Client, *atomic.
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Write(answer)
-	}))
-	t.Cleanup(srv.Close)
-	return mas.NewClient(srv.URL+"/statistics/msb/", srv.Client()), &n
+	})
+	return mas.NewClient(srv.URL+"/statistics/msb/", srv.Client()), n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

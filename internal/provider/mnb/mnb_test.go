@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -30,9 +29,7 @@ func recording(t *testing.T) []byte {
 // rates document, for one day, and was not recorded). It counts requests.
 func serve(t *testing.T, payload []byte) (*mnb.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		action := r.Header.Get("SOAPAction")
 		ok := r.Method == http.MethodPost && r.URL.Path == "/arfolyamok.asmx" &&
@@ -51,9 +48,8 @@ func serve(t *testing.T, payload []byte) (*mnb.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
-	return mnb.NewClient(srv.URL+"/arfolyamok.asmx", srv.Client()), &n
+	})
+	return mnb.NewClient(srv.URL+"/arfolyamok.asmx", srv.Client()), n
 }
 
 // TestGolden checks the parsed recording against the golden files. Checked

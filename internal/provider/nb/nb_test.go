@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -32,10 +31,8 @@ func fixture(t *testing.T) []byte {
 // and keeping the last query.
 func serve(t *testing.T, payload []byte) (*nb.Client, *atomic.Int32, *atomic.Value) {
 	t.Helper()
-	var n atomic.Int32
 	var query atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		query.Store(r.URL.RawQuery)
 		if r.URL.Path != "/api/data/EXR/B..NOK.SP" {
 			http.NotFound(w, r)
@@ -43,9 +40,8 @@ func serve(t *testing.T, payload []byte) (*nb.Client, *atomic.Int32, *atomic.Val
 		}
 		w.Header().Set("Content-Type", "text/csv;charset=UTF-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
-	return nb.NewClient(srv.URL+"/api/", srv.Client()), &n, &query
+	})
+	return nb.NewClient(srv.URL+"/api/", srv.Client()), n, &query
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with

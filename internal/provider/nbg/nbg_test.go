@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -34,10 +33,8 @@ var validFrom = []struct{ from, file string }{
 // overrides that for the dates it names.
 func serve(t *testing.T, pages map[string][]byte) (*nbg.Client, *atomic.Int32, *[]string) {
 	t.Helper()
-	var n atomic.Int32
 	var asked []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		d := r.URL.Query().Get("date")
 		asked = append(asked, d)
 		if r.URL.Path != "/gw/api/ct/monetarypolicy/currencies/" {
@@ -60,12 +57,11 @@ func serve(t *testing.T, pages map[string][]byte) (*nbg.Client, *atomic.Int32, *
 			}
 		}
 		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := nbg.NewClient(srv.URL+"/gw/api/ct/monetarypolicy/", srv.Client())
 	// 2026-03-03 10:00 in Tbilisi, a holiday after the 2026-03-02 publication.
 	nbg.SetClock(c, func() time.Time { return time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC) })
-	return c, &n, &asked
+	return c, n, &asked
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,8 +21,7 @@ func recorded(t *testing.T) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	for _, d := range []string{"01.04.2026", "02.04.2026", "03.04.2026"} {
-		b := providertest.ReadFile(t, "../../../testdata/nbk/get_rates_"+d+".xml")
-		m[d] = b
+		m[d] = providertest.ReadFile(t, "../../../testdata/nbk/get_rates_"+d+".xml")
 	}
 	return m
 }
@@ -32,9 +30,7 @@ func recorded(t *testing.T) map[string][]byte {
 // counts requests.
 func serve(t *testing.T, pages map[string][]byte) (*nbk.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		body, ok := pages[r.URL.Query().Get("fdate")]
 		if r.URL.Path != "/rss/get_rates.cfm" || !ok {
 			http.NotFound(w, r)
@@ -42,12 +38,11 @@ func serve(t *testing.T, pages map[string][]byte) (*nbk.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
 		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := nbk.NewClient(srv.URL+"/", srv.Client())
 	// 2026-04-03 10:00 in Almaty, the recording's last date.
 	nbk.SetClock(c, func() time.Time { return time.Date(2026, 4, 3, 5, 0, 0, 0, time.UTC) })
-	return c, &n
+	return c, n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -33,9 +32,7 @@ func read(t *testing.T, date string) []byte {
 // requests.
 func serve(t *testing.T, latest []byte) (*nbm.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if r.URL.Path != "/en/official_exchange_rates" || q.Get("get_xml") != "1" {
 			http.NotFound(w, r)
@@ -51,9 +48,8 @@ func serve(t *testing.T, latest []byte) (*nbm.Client, *atomic.Int32) {
 			return
 		}
 		w.Write(b)
-	}))
-	t.Cleanup(srv.Close)
-	return nbm.NewClient(srv.URL+"/en/", srv.Client()), &n
+	})
+	return nbm.NewClient(srv.URL+"/en/", srv.Client()), n
 }
 
 // TestGolden compares Latest and History, parsed from the recordings,

@@ -37,10 +37,8 @@ func serve(t *testing.T, tableA, tableB []byte) (*nbp.Client, *atomic.Int32, *[]
 	if tableB == nil {
 		tableB = recording(t, "tables-B-2026-03-01-2026-03-05.json")
 	}
-	var n atomic.Int32
 	var paths []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		paths = append(paths, r.URL.Path)
 		if r.URL.Query().Get("format") != "json" {
 			http.Error(w, "400 BadRequest", http.StatusBadRequest)
@@ -60,9 +58,8 @@ func serve(t *testing.T, tableA, tableB []byte) (*nbp.Client, *atomic.Int32, *[]
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return nbp.NewClient(srv.URL+"/api", srv.Client()), &n, &paths
+	})
+	return nbp.NewClient(srv.URL+"/api", srv.Client()), n, &paths
 }
 
 // TestGolden checks the parsed recordings against the golden files.

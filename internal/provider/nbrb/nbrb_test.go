@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
@@ -30,9 +29,7 @@ func fixture(t *testing.T) []byte {
 // stand-in has no rates for), counting requests.
 func serve(t *testing.T, payload []byte) (*nbrb.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if r.URL.Path != "/exrates/rates" || q.Get("periodicity") != "0" {
 			http.NotFound(w, r)
@@ -45,9 +42,8 @@ func serve(t *testing.T, payload []byte) (*nbrb.Client, *atomic.Int32) {
 		default:
 			w.Write([]byte(`[]`))
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return nbrb.NewClient(srv.URL+"/exrates/", srv.Client()), &n
+	})
+	return nbrb.NewClient(srv.URL+"/exrates/", srv.Client()), n
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with

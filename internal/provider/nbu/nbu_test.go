@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -31,10 +30,8 @@ func fixture(t *testing.T) []byte {
 // the last query.
 func serve(t *testing.T, payload []byte) (*nbu.Client, *atomic.Int32, *atomic.Value) {
 	t.Helper()
-	var n atomic.Int32
 	var query atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		query.Store(r.URL.Query())
 		if r.URL.Path != "/NBU_Exchange/exchange_site" {
 			http.NotFound(w, r)
@@ -42,12 +39,11 @@ func serve(t *testing.T, payload []byte) (*nbu.Client, *atomic.Int32, *atomic.Va
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := nbu.NewClient(srv.URL+"/", srv.Client())
 	// 2026-03-10 12:00 in Kyiv: the recording's exchange dates end there.
 	nbu.SetClock(c, func() time.Time { return time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC) })
-	return c, &n, &query
+	return c, n, &query
 }
 
 // TestGolden checks Latest and History against the golden files. Checked

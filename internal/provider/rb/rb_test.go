@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -32,10 +31,8 @@ func fixture(t *testing.T) []byte {
 // and keeping the last path.
 func serve(t *testing.T, payload []byte) (*rb.Client, *atomic.Int32, *atomic.Value) {
 	t.Helper()
-	var n atomic.Int32
 	var query atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		query.Store(r.URL.Path)
 		if !strings.HasPrefix(r.URL.Path, "/swea/v1/Observations/ByGroup/130/") {
 			http.NotFound(w, r)
@@ -43,11 +40,10 @@ func serve(t *testing.T, payload []byte) (*rb.Client, *atomic.Int32, *atomic.Val
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := rb.NewClient(srv.URL+"/swea/v1/", srv.Client())
 	rb.SetClock(c, func() time.Time { return time.Date(2026, 3, 30, 23, 24, 0, 0, time.UTC) })
-	return c, &n, &query
+	return c, n, &query
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
@@ -29,18 +28,15 @@ func fixture(t *testing.T) []byte {
 // serve answers the table's file with payload, counting requests.
 func serve(t *testing.T, payload []byte) (*rba.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/statistics/tables/csv/f11.1-data.csv" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(payload)
-	}))
-	t.Cleanup(srv.Close)
-	return rba.NewClient(srv.URL+"/statistics/tables/csv/", srv.Client()), &n
+	})
+	return rba.NewClient(srv.URL+"/statistics/tables/csv/", srv.Client()), n
 }
 
 // TestGolden compares Latest and History, parsed from the recording, with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -29,9 +28,7 @@ func recording(t *testing.T, code string) []byte {
 // override[code] when set. It counts the requests.
 func serve(t *testing.T, override map[string]string) (*sarb.Client, *atomic.Int32) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/SarbWebApi/WebIndicators/Shared/GetTimeseriesObservations/"), "/")
 		if len(parts) != 3 || !strings.HasSuffix(parts[1], "T00:00:00") || !strings.HasSuffix(parts[2], "T00:00:00") {
 			http.NotFound(w, r)
@@ -48,9 +45,8 @@ func serve(t *testing.T, override map[string]string) (*sarb.Client, *atomic.Int3
 			return
 		}
 		w.Write(b)
-	}))
-	t.Cleanup(srv.Close)
-	return sarb.NewClient(srv.URL+"/SarbWebApi", srv.Client()), &n
+	})
+	return sarb.NewClient(srv.URL+"/SarbWebApi", srv.Client()), n
 }
 
 // TestGolden checks the parsed recordings against the golden files.

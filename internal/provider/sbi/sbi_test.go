@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,11 +32,9 @@ func read(t *testing.T, name string) []byte {
 // dates, counting requests and keeping the queries.
 func serve(t *testing.T, g9, g7 []byte) (*sbi.Client, *atomic.Int32, *[]string) {
 	t.Helper()
-	var n atomic.Int32
 	var mu sync.Mutex
 	var queries []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		queries = append(queries, r.URL.RawQuery)
 		mu.Unlock()
@@ -53,9 +50,8 @@ func serve(t *testing.T, g9, g7 []byte) (*sbi.Client, *atomic.Int32, *[]string) 
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return sbi.NewClient(srv.URL+"/xmltimeseries/", srv.Client()), &n, &queries
+	})
+	return sbi.NewClient(srv.URL+"/xmltimeseries/", srv.Client()), n, &queries
 }
 
 // TestGolden compares Latest and History, parsed from the recordings,

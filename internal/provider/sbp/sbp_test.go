@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,9 +31,7 @@ func serve(t *testing.T, answer []byte) (*sbp.Client, *atomic.Int32) {
 		"/assets/document/BFER_Daily.xlsx":      "BFER_Daily.xlsx",
 		"/assets/document/BFER_Daily_Arch.xlsx": "BFER_Daily_Arch-trimmed.xlsx",
 	}
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	srv, n := providertest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		file, ok := files[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -49,9 +46,8 @@ func serve(t *testing.T, answer []byte) (*sbp.Client, *atomic.Int32) {
 		}
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Write(b)
-	}))
-	t.Cleanup(srv.Close)
-	return sbp.NewClient(srv.URL+"/assets/document/", srv.Client()), &n
+	})
+	return sbp.NewClient(srv.URL+"/assets/document/", srv.Client()), n
 }
 
 // TestGolden checks Latest and History against the golden files. Checked
