@@ -151,6 +151,19 @@ func TestReadmeExamples(t *testing.T) {
 			syscall.Kill(-up.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
+		// make can exit before the stack's processes (its process group)
+		// have: wait until none is left, so none still writes into the
+		// data folder while the test removes it.
+		for end := time.Now().Add(30 * time.Second); syscall.Kill(-up.Process.Pid, 0) == nil; {
+			if time.Now().After(end.Add(5 * time.Second)) {
+				t.Logf("processes of make up's group are left after SIGKILL")
+				break
+			}
+			if time.Now().After(end) {
+				syscall.Kill(-up.Process.Pid, syscall.SIGKILL)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		logFile.Close()
 	})
 	// make up builds the binaries (a cache hit under make test, which built
