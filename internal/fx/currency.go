@@ -228,6 +228,22 @@ var currencies = []Currency{
 	{"STD", "Dobra", 2, true},
 	{"VEF", "Bolivar", 2, true},
 	{"ZWL", "Zimbabwe Dollar", 2, true},
+	// Replaced by the euro (2002 and Estonia 2011), by the redenominated
+	// Belarusian ruble (2016) and Zambian kwacha (2013): the defunct codes
+	// of testdata/defunct_currencies.json, for the historical series that
+	// quote them.
+	{"ATS", "Schilling", 2, true},
+	{"BEF", "Belgian Franc", 0, true},
+	{"BYR", "Belarusian Ruble", 0, true},
+	{"DEM", "Deutsche Mark", 2, true},
+	{"EEK", "Kroon", 2, true},
+	{"ESP", "Spanish Peseta", 0, true},
+	{"FRF", "French Franc", 2, true},
+	{"IEP", "Irish Pound", 2, true},
+	{"ITL", "Italian Lira", 0, true},
+	{"NLG", "Netherlands Guilder", 2, true},
+	{"PTE", "Portuguese Escudo", 0, true},
+	{"ZMK", "Zambian Kwacha", 2, true},
 }
 
 var currencyIndex = func() map[string]Currency {

@@ -1,7 +1,9 @@
 package fx
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -244,6 +246,33 @@ func TestMinAmount(t *testing.T) {
 			less := got.Sub(decimal.New(1, -int32(cur(tt.from).MinorUnits)))
 			if less.IsPositive() && CheckPayout(less, d(tt.applied), cur(tt.from), cur(tt.to)) == nil {
 				t.Fatalf("%s below the minimum converts", less)
+			}
+		})
+	}
+}
+
+// TestDefunctCodesAreWithdrawn: every code the publishers' fixtures list
+// as defunct is known, as withdrawn, so history and at= can serve it
+// while latest lookups and conversions refuse it.
+func TestDefunctCodesAreWithdrawn(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/defunct_currencies.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var defunct []struct {
+		Code string `json:"iso_code"`
+	}
+	if err := json.Unmarshal(b, &defunct); err != nil {
+		t.Fatal(err)
+	}
+	if len(defunct) == 0 {
+		t.Fatal("no defunct codes read")
+	}
+	for _, d := range defunct {
+		t.Run(d.Code, func(t *testing.T) {
+			c, ok := LookupCurrency(d.Code)
+			if !ok || !c.Withdrawn {
+				t.Errorf("%s: known %v, withdrawn %v; want a withdrawn currency", d.Code, ok, c.Withdrawn)
 			}
 		})
 	}
