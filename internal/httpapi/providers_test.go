@@ -80,3 +80,72 @@ func TestProviders(t *testing.T) {
 		})
 	}
 }
+
+// TestCurrenciesNameTheirDefaultSource: /currencies says which provider
+// prices each currency by default (its leg against USD, as the source
+// policy picks it now).
+func TestCurrenciesNameTheirDefaultSource(t *testing.T) {
+	type want struct{ code, def string }
+	tests := []struct {
+		name  string
+		world func(t *testing.T) *world
+		want  []want
+	}{
+		{
+			name: "the ECB alone, fresh",
+			world: func(t *testing.T) *world {
+				w := newWorld(t, options{})
+				w.ingest(t, ecbHistory(t)...)
+				return w
+			},
+			want: []want{
+				// EUR, the ECB's pivot
+				{"EUR", "ecb"},
+				// USD itself is priced against the euro
+				{"USD", "ecb"},
+				{"JPY", "ecb"},
+			},
+		},
+		{
+			// In May 2026 the ECB's 2017 recording is stale and the CBN's is
+			// fresh: a stale source never outranks a fresh one, so the CBN
+			// prices every currency it quotes, against USD through NGN.
+			name:  "the ECB stale beside a fresh CBN",
+			world: func(t *testing.T) *world { return twoSourceWorld(t, options{}) },
+			want: []want{
+				{"NGN", "cbn"},
+				{"EUR", "cbn"},
+				{"JPY", "cbn"},
+				// only the ECB quotes SEK
+				{"SEK", "ecb"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := tt.world(t)
+			r := w.get(t, "/api/v1/currencies")
+			if r.Status != 200 {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
+			}
+			var body struct {
+				Currencies []struct {
+					Code    string `json:"code"`
+					Default string `json:"default_provider"`
+				} `json:"currencies"`
+			}
+			if err := json.Unmarshal(r.Body, &body); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]want{}
+			for _, c := range body.Currencies {
+				got[c.Code] = want{c.Code, c.Default}
+			}
+			for _, wt := range tt.want {
+				if g := got[wt.code]; g != wt {
+					t.Errorf("%s: default %q, want %q", wt.code, g.def, wt.def)
+				}
+			}
+		})
+	}
+}

@@ -391,8 +391,14 @@ func encodeHistory(from, to, provider string, start, end time.Time, series []fx.
 	return encoded{body: b, etag: etagFor(key.String())}, err
 }
 
+type currencyJSON struct {
+	fx.Currency
+	Providers []string `json:"providers"`
+	Default   string   `json:"default_provider,omitempty"`
+}
+
 type currenciesJSON struct {
-	Currencies []rates.Currency `json:"currencies"`
+	Currencies []currencyJSON `json:"currencies"`
 }
 
 // currencies serves GET /api/v1/currencies.
@@ -401,9 +407,11 @@ func (h *handlers) currencies(c *fiber.Ctx) error {
 	if err != nil {
 		return h.explain(c, err)
 	}
+	body := currenciesJSON{Currencies: make([]currencyJSON, len(list))}
 	var key strings.Builder
-	for _, cur := range list {
-		key.WriteString(cur.Code + strings.Join(cur.Providers, ","))
+	for i, cur := range list {
+		body.Currencies[i] = currencyJSON{Currency: cur.Currency, Providers: cur.Providers, Default: cur.Default}
+		key.WriteString(cur.Code + strings.Join(cur.Providers, ",") + "|" + cur.Default)
 	}
-	return sendCached(c, currenciesJSON{Currencies: list}, "currencies"+key.String(), cacheLatest)
+	return sendCached(c, body, "currencies"+key.String(), cacheLatest)
 }

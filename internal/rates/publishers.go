@@ -35,44 +35,11 @@ type Coverage struct {
 // once per change of stored history (see Memoize); freshness is judged
 // at each call.
 func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
-	v, err := s.Memoize("publishers coverage", func() (any, uint32, error) {
-		spans, err := s.store.Coverage(ctx, s.providers)
-		if err != nil {
-			return nil, 0, unavailable(err)
-		}
-		byProvider := map[string][]Coverage{}
-		for _, sp := range spans {
-			pivot := sp.Quote
-			if p, ok := catalog.Lookup(sp.Provider); ok {
-				pivot = p.Pivot
-			}
-			for _, code := range []string{sp.Base, sp.Quote} {
-				if code == pivot {
-					continue
-				}
-				list := byProvider[sp.Provider]
-				i := slices.IndexFunc(list, func(c Coverage) bool { return c.Code == code })
-				if i < 0 {
-					byProvider[sp.Provider] = append(list, Coverage{Code: code, First: sp.First, Last: sp.Last})
-					continue
-				}
-				if sp.First.Before(list[i].First) {
-					list[i].First = sp.First
-				}
-				if sp.Last.After(list[i].Last) {
-					list[i].Last = sp.Last
-				}
-			}
-		}
-		for _, list := range byProvider {
-			slices.SortFunc(list, func(a, b Coverage) int { return strings.Compare(a.Code, b.Code) })
-		}
-		return byProvider, uint32(64 * (len(spans) + 1)), nil
-	})
+	stored, err := s.coverage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	covered := v.(map[string][]Coverage)
+	covered := stored.byProvider
 	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, unavailable(err)
@@ -94,4 +61,54 @@ func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
 		out = append(out, pub)
 	}
 	return out, nil
+}
+
+// stored is what PostgreSQL holds of the configured providers.
+type stored struct {
+	// byProvider lists, per provider, each currency it quotes (its pivot
+	// aside) with the first and last as_of stored.
+	byProvider map[string][]Coverage
+}
+
+// coverage reads what PostgreSQL holds of the configured providers, once
+// per change of stored history.
+func (s *Service) coverage(ctx context.Context) (stored, error) {
+	v, err := s.Memoize("publishers coverage", func() (any, uint32, error) {
+		spans, err := s.store.Coverage(ctx, s.providers)
+		if err != nil {
+			return nil, 0, unavailable(err)
+		}
+		out := stored{byProvider: map[string][]Coverage{}}
+		for _, sp := range spans {
+			pivot := sp.Quote
+			if p, ok := catalog.Lookup(sp.Provider); ok {
+				pivot = p.Pivot
+			}
+			for _, code := range []string{sp.Base, sp.Quote} {
+				if code == pivot {
+					continue
+				}
+				list := out.byProvider[sp.Provider]
+				i := slices.IndexFunc(list, func(c Coverage) bool { return c.Code == code })
+				if i < 0 {
+					out.byProvider[sp.Provider] = append(list, Coverage{Code: code, First: sp.First, Last: sp.Last})
+					continue
+				}
+				if sp.First.Before(list[i].First) {
+					list[i].First = sp.First
+				}
+				if sp.Last.After(list[i].Last) {
+					list[i].Last = sp.Last
+				}
+			}
+		}
+		for _, list := range out.byProvider {
+			slices.SortFunc(list, func(a, b Coverage) int { return strings.Compare(a.Code, b.Code) })
+		}
+		return out, uint32(64 * (len(spans) + 1)), nil
+	})
+	if err != nil {
+		return stored{}, err
+	}
+	return v.(stored), nil
 }

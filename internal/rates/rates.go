@@ -420,13 +420,19 @@ func (s *Service) All(ctx context.Context, from, only string) ([]Result, error) 
 }
 
 // Currency is a currency some provider quotes, with those providers.
+// Default is the provider whose rate prices it by default (see
+// Currencies).
 type Currency struct {
 	fx.Currency
-	Providers []string `json:"providers"`
+	Providers []string
+	Default   string
 }
 
 // Currencies returns every currency the latest data quotes, with the
-// providers that quote it.
+// providers that quote it and the one the source policy prices it from
+// by default, all from the latest rates in memory. The default is the provider of
+// the leg that touches the currency in its latest rate against USD (the
+// euro for USD itself), as a conversion would be priced now.
 func (s *Service) Currencies(ctx context.Context) ([]Currency, error) {
 	snap, err := s.latest(ctx)
 	if err != nil {
@@ -435,11 +441,36 @@ func (s *Service) Currencies(ctx context.Context) ([]Currency, error) {
 	book := snap.books.All()
 	var out []Currency
 	for _, c := range book.Currencies() {
-		if cur, ok := fx.LookupCurrency(c); ok {
-			out = append(out, Currency{Currency: cur, Providers: book.Providers(c)})
+		cur, ok := fx.LookupCurrency(c)
+		if !ok {
+			continue
 		}
+		out = append(out, Currency{Currency: cur, Providers: book.Providers(c), Default: s.defaultFor(ctx, c)})
 	}
 	return out, nil
+}
+
+// defaultFor names the provider that prices code by default: the one of
+// the leg touching code in its latest rate against USD (the euro for USD
+// itself); "" when none prices it now (a withdrawn code, a held series).
+func (s *Service) defaultFor(ctx context.Context, code string) string {
+	ref := "USD"
+	if code == ref {
+		ref = "EUR"
+	}
+	if cur, ok := fx.LookupCurrency(code); !ok || cur.Withdrawn {
+		return ""
+	}
+	r, err := s.Latest(ctx, code, ref, "")
+	if err != nil {
+		return ""
+	}
+	for _, l := range r.Legs {
+		if l.Base == code || l.Quote == code {
+			return l.Provider
+		}
+	}
+	return ""
 }
 
 // History returns the from→to series published in [start, end), oldest
