@@ -35,11 +35,10 @@ type Coverage struct {
 // once per change of stored history (see Memoize); freshness is judged
 // at each call.
 func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
-	stored, err := s.coverage(ctx)
+	covered, err := s.coverage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	covered := stored.byProvider
 	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, unavailable(err)
@@ -63,22 +62,16 @@ func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
 	return out, nil
 }
 
-// stored is what PostgreSQL holds of the configured providers.
-type stored struct {
-	// byProvider lists, per provider, each currency it quotes (its pivot
-	// aside) with the first and last as_of stored.
-	byProvider map[string][]Coverage
-}
-
 // coverage reads what PostgreSQL holds of the configured providers, once
-// per change of stored history.
-func (s *Service) coverage(ctx context.Context) (stored, error) {
+// per change of stored history: per provider, each currency it quotes
+// (its pivot aside) with the first and last as_of stored.
+func (s *Service) coverage(ctx context.Context) (map[string][]Coverage, error) {
 	v, err := s.Memoize("publishers coverage", func() (any, uint32, error) {
 		spans, err := s.store.Coverage(ctx, s.providers)
 		if err != nil {
 			return nil, 0, unavailable(err)
 		}
-		out := stored{byProvider: map[string][]Coverage{}}
+		out := map[string][]Coverage{}
 		for _, sp := range spans {
 			pivot := sp.Quote
 			if p, ok := catalog.Lookup(sp.Provider); ok {
@@ -88,10 +81,10 @@ func (s *Service) coverage(ctx context.Context) (stored, error) {
 				if code == pivot {
 					continue
 				}
-				list := out.byProvider[sp.Provider]
+				list := out[sp.Provider]
 				i := slices.IndexFunc(list, func(c Coverage) bool { return c.Code == code })
 				if i < 0 {
-					out.byProvider[sp.Provider] = append(list, Coverage{Code: code, First: sp.First, Last: sp.Last})
+					out[sp.Provider] = append(list, Coverage{Code: code, First: sp.First, Last: sp.Last})
 					continue
 				}
 				if sp.First.Before(list[i].First) {
@@ -102,13 +95,13 @@ func (s *Service) coverage(ctx context.Context) (stored, error) {
 				}
 			}
 		}
-		for _, list := range out.byProvider {
+		for _, list := range out {
 			slices.SortFunc(list, func(a, b Coverage) int { return strings.Compare(a.Code, b.Code) })
 		}
 		return out, uint32(64 * (len(spans) + 1)), nil
 	})
 	if err != nil {
-		return stored{}, err
+		return nil, err
 	}
-	return v.(stored), nil
+	return v.(map[string][]Coverage), nil
 }

@@ -445,27 +445,29 @@ func (s *Service) Currencies(ctx context.Context) ([]Currency, error) {
 		if !ok {
 			continue
 		}
-		out = append(out, Currency{Currency: cur, Providers: book.Providers(c), Default: s.defaultFor(ctx, c)})
+		out = append(out, Currency{Currency: cur, Providers: book.Providers(c), Default: s.defaultFor(snap, c)})
 	}
 	return out, nil
 }
 
-// defaultFor names the provider that prices code by default: the one of
-// the leg touching code in its latest rate against USD (the euro for USD
-// itself); "" when none prices it now (a withdrawn code, a held series).
-func (s *Service) defaultFor(ctx context.Context, code string) string {
+// defaultFor names the provider that prices code by default in snap: the
+// one of the leg touching code in its route against USD (the euro for
+// USD itself), as Latest would price it; "" when none prices it now (a
+// withdrawn code, a suspended pair, no route). It reads the snapshot's
+// memoized routes directly, so listing currencies counts no lookups.
+func (s *Service) defaultFor(snap *snapshot, code string) string {
 	ref := "USD"
 	if code == ref {
 		ref = "EUR"
 	}
-	if cur, ok := fx.LookupCurrency(code); !ok || cur.Withdrawn {
+	if current(code, ref) != nil || snap.suspended[store.SuspendedKey(code, ref)] {
 		return ""
 	}
-	r, err := s.Latest(ctx, code, ref, "")
+	p, err := snap.route(code, ref, s.priority, "")
 	if err != nil {
 		return ""
 	}
-	for _, l := range r.Legs {
+	for _, l := range p.Legs {
 		if l.Base == code || l.Quote == code {
 			return l.Provider
 		}
