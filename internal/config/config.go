@@ -362,15 +362,12 @@ func (c *Config) validateProviders() error {
 	c.FXProvider = list[0]
 	for _, p := range list {
 		switch p {
-		case ProviderOpenExchangeRates:
-			if c.FXAPIKey == "" {
-				return fmt.Errorf("config: FX_API_KEY is required when %s lists openexchangerates", key)
-			}
 		case ProviderFile:
 			if c.FXFile == "" {
 				return fmt.Errorf("config: FX_FILE is required when %s lists file", key)
 			}
 		default:
+			// A keyed publisher (Open Exchange Rates: FX_API_KEY) needs its key.
 			if pub, _ := catalog.Lookup(p); !pub.Keyless() && c.lookup(pub.KeyEnv) == "" {
 				return fmt.Errorf("config: %s is required when %s lists %s", pub.KeyEnv, key, p)
 			}
@@ -451,13 +448,10 @@ func (c *Config) lookup(name string) string {
 	return os.Getenv(name)
 }
 
-// APIKey is the key of a keyed catalogue publisher (FX_API_KEY for Open
-// Exchange Rates, the catalogue's KeyEnv for the others; "" for a
-// keyless one). Never log it.
+// APIKey is the key of a keyed catalogue publisher, read from the
+// variable its entry names (FX_API_KEY for Open Exchange Rates); "" for
+// a keyless one. Never log it.
 func (c Config) APIKey(provider string) string {
-	if provider == ProviderOpenExchangeRates {
-		return c.FXAPIKey
-	}
 	pub, ok := catalog.Lookup(provider)
 	if !ok || pub.Keyless() {
 		return ""
