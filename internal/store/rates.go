@@ -386,10 +386,7 @@ func (s *Rates) Coverage(ctx context.Context, providers []string) ([]Span, error
 	if len(providers) > 0 {
 		provs = pgdialect.Array(providers)
 	}
-	var out []struct {
-		Provider, Base, Quote string
-		First, Last           time.Time
-	}
+	var spans []Span
 	err := s.db.NewRaw(`SELECT rs.provider, rs.base, rs.quote, f.as_of AS first, l.as_of AS last
 FROM rate_series AS rs
 CROSS JOIN LATERAL (SELECT r.as_of FROM exchange_rates AS r
@@ -397,13 +394,12 @@ CROSS JOIN LATERAL (SELECT r.as_of FROM exchange_rates AS r
 CROSS JOIN LATERAL (SELECT r.as_of FROM exchange_rates AS r
   WHERE r.provider = rs.provider AND r.base = rs.base AND r.quote = rs.quote ORDER BY r.as_of DESC LIMIT 1) AS l
 WHERE ?::text[] IS NULL OR rs.provider = ANY(?::text[])
-ORDER BY rs.provider, rs.base, rs.quote`, provs, provs).Scan(ctx, &out)
+ORDER BY rs.provider, rs.base, rs.quote`, provs, provs).Scan(ctx, &spans)
 	if err != nil {
 		return nil, fmt.Errorf("store: coverage: %w", err)
 	}
-	spans := make([]Span, len(out))
-	for i, o := range out {
-		spans[i] = Span{Provider: o.Provider, Base: o.Base, Quote: o.Quote, First: o.First.UTC(), Last: o.Last.UTC()}
+	for i := range spans {
+		spans[i].First, spans[i].Last = spans[i].First.UTC(), spans[i].Last.UTC()
 	}
 	return spans, nil
 }
