@@ -104,11 +104,21 @@ func KeylessKeys() []string {
 	return out
 }
 
-// Lookup returns the publisher with key.
+// Lookup returns the publisher with key. Configuration asks it on the
+// request path (each leg's staleness bound), so it is a map read.
 func Lookup(key string) (Publisher, bool) {
-	i := slices.IndexFunc(publishers, func(p Publisher) bool { return p.Key == key })
-	if i < 0 {
-		return Publisher{}, false
-	}
-	return publishers[i], true
+	p, ok := byKey[key]
+	return p, ok
 }
+
+// byKey indexes publishers; a key listed twice stops the program at start.
+var byKey = func() map[string]Publisher {
+	m := make(map[string]Publisher, len(publishers))
+	for _, p := range publishers {
+		if _, dup := m[p.Key]; dup {
+			panic("catalog: publisher " + p.Key + " is listed twice")
+		}
+		m[p.Key] = p
+	}
+	return m
+}()
