@@ -62,8 +62,9 @@ type Books struct {
 	current, fresh, all, allFresh *Book
 }
 
-// NewBooks indexes rates under s.
-func NewBooks(rates []fx.Rate, s Standing) *Books {
+// NewBooks indexes rates under s; a, when set, is the default source
+// policy of their books (see NewAuthorityBook).
+func NewBooks(rates []fx.Rate, s Standing, a *Authority) *Books {
 	var current, fresh, allFresh []fx.Rate
 	for _, r := range rates {
 		review, ok := s.UnderReview(r), s.Fresh(r)
@@ -77,10 +78,10 @@ func NewBooks(rates []fx.Rate, s Standing) *Books {
 			}
 		}
 	}
-	b := &Books{standing: s, current: NewBook(current), fresh: NewBook(fresh)}
+	b := &Books{standing: s, current: NewAuthorityBook(current, a), fresh: NewAuthorityBook(fresh, a)}
 	b.all, b.allFresh = b.current, b.fresh
 	if len(current) < len(rates) {
-		b.all, b.allFresh = NewBook(rates), NewBook(allFresh)
+		b.all, b.allFresh = NewAuthorityBook(rates, a), NewAuthorityBook(allFresh, a)
 	}
 	return b
 }

@@ -62,7 +62,7 @@ func TestPrice(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := NewBooks(rows, Standing{At: tt.at, StaleAfter: bound, Held: tt.held})
+			b := NewBooks(rows, Standing{At: tt.at, StaleAfter: bound, Held: tt.held}, nil)
 			p, err := b.Price(tt.from, tt.to, prio, tt.only)
 			if tt.notPriced {
 				if !errors.Is(err, fx.ErrRateNotFound) {
@@ -125,7 +125,7 @@ func TestPriceHeld(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := NewBooks(rows, Standing{At: now, StaleAfter: func(string) time.Duration { return 97 * time.Hour }, Held: tt.held}).
+			p, err := NewBooks(rows, Standing{At: now, StaleAfter: func(string) time.Duration { return 97 * time.Hour }, Held: tt.held}, nil).
 				Price(tt.from, tt.to, prio, tt.only)
 			if err != nil {
 				t.Fatal(err)
@@ -178,7 +178,7 @@ func TestPriceStaleByThePairsOwnAge(t *testing.T) {
 		rate(2, "oxr", "USD", "VES", "3.5", now.AddDate(-9, 0, 0)),     // …but its VES is from 2017
 		rate(3, "bcv", "USD", "VES", "240.5", now.Add(-10*24*time.Hour)),
 	}
-	p, err := NewBooks(rows, Standing{At: now, StaleAfter: func(string) time.Duration { return 97 * time.Hour }}).
+	p, err := NewBooks(rows, Standing{At: now, StaleAfter: func(string) time.Duration { return 97 * time.Hour }}, nil).
 		Price("USD", "VES", []string{"oxr", "bcv"}, "")
 	if err != nil {
 		t.Fatal(err)

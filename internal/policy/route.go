@@ -40,12 +40,20 @@ type Book struct {
 	pairs map[string]map[[2]string]fx.Rate
 	// newest lists the providers by their newest rate, newest first.
 	newest []string
+	// auth, when set, is the default source policy (Route without a
+	// priority) and names the peg rule.
+	auth *Authority
 }
 
 // NewBook indexes rates (any providers, any bases). When rows of one
-// (provider, base, quote) repeat, the newest as_of wins.
-func NewBook(rates []fx.Rate) *Book {
-	b := &Book{edges: map[string]map[string][]fx.Rate{}, pairs: map[string]map[[2]string]fx.Rate{}}
+// (provider, base, quote) repeat, the newest as_of wins. Its Route follows
+// a priority only; NewAuthorityBook adds the default policy.
+func NewBook(rates []fx.Rate) *Book { return NewAuthorityBook(rates, nil) }
+
+// NewAuthorityBook is NewBook whose Route, given no priority, follows a
+// (see Authority); a nil a leaves it to priority alone.
+func NewAuthorityBook(rates []fx.Rate, a *Authority) *Book {
+	b := &Book{edges: map[string]map[string][]fx.Rate{}, pairs: map[string]map[[2]string]fx.Rate{}, auth: a}
 	for _, r := range rates {
 		p := b.pairs[r.Provider]
 		if p == nil {
@@ -175,9 +183,16 @@ func (b *Book) neighbours(provider, code string) []string {
 // When only is set, only that provider's rates are considered (rules 1
 // and 2). The quote's Provider names the providers of its legs, joined by
 // "+" in leg order; its AsOf and FetchedAt are those of its oldest leg.
+//
+// A book with an Authority, asked with neither priority nor only, ranks
+// the routes by who stands behind each currency instead (see Authority).
+// Either way, an answer with a peg among its legs has the rule RulePeg.
 func (b *Book) Route(from, to string, priority []string, only string) (fx.Quote, error) {
 	if from == to {
 		return fx.Quote{From: from, To: to, Value: decimal.NewFromInt(1), Rule: RuleIdentity}, nil
+	}
+	if b.auth != nil && len(priority) == 0 && only == "" {
+		return b.routeByAuthority(from, to)
 	}
 	order := b.order(priority)
 	if only != "" {
@@ -189,7 +204,7 @@ func (b *Book) Route(from, to string, priority []string, only string) (fx.Quote,
 			if l.invert {
 				rule = RuleInverse
 			}
-			return quote(from, to, rule, "", l), nil
+			return b.quote(from, to, rule, "", l), nil
 		}
 	}
 	for _, p := range order {
@@ -199,7 +214,7 @@ func (b *Book) Route(from, to string, priority []string, only string) (fx.Quote,
 			}
 			l1, _ := b.hop(p, from, via)
 			if l2, ok := b.hop(p, via, to); ok {
-				return quote(from, to, RuleCross, via, l1, l2), nil
+				return b.quote(from, to, RuleCross, via, l1, l2), nil
 			}
 		}
 	}
@@ -215,7 +230,7 @@ func (b *Book) Route(from, to string, priority []string, only string) (fx.Quote,
 					}
 					l1, _ := b.hop(p1, from, via)
 					if l2, ok := b.hop(p2, via, to); ok {
-						return quote(from, to, RuleCrossProvider, via, l1, l2), nil
+						return b.quote(from, to, RuleCrossProvider, via, l1, l2), nil
 					}
 				}
 			}
@@ -238,6 +253,19 @@ func (b *Book) order(priority []string) []string {
 	}
 	sort.Strings(rest)
 	return append(out, rest...)
+}
+
+// quote is the package's quote, with the rule RulePeg when a leg is one
+// of the Authority's pegs.
+func (b *Book) quote(from, to, rule, via string, legs ...leg) fx.Quote {
+	if b.auth != nil && b.auth.Peg != "" {
+		for _, l := range legs {
+			if l.rate.Provider == b.auth.Peg {
+				rule = RulePeg
+			}
+		}
+	}
+	return quote(from, to, rule, via, legs...)
 }
 
 // quote multiplies the legs out with one rounding: the product of the

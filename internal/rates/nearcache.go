@@ -306,7 +306,7 @@ func (s *Service) newSnapshot(rows []fx.Rate, suspended map[string]bool, held ma
 			kept = append(kept, r)
 		}
 	}
-	books := policy.NewBooks(kept, policy.Standing{At: s.now(), StaleAfter: s.staleAfter, Held: held})
+	books := policy.NewBooks(kept, policy.Standing{At: s.now(), StaleAfter: s.staleAfter, Held: held}, s.authority)
 	return &snapshot{books: books, suspended: suspended, source: src}
 }
 

@@ -82,8 +82,11 @@ type Cache interface {
 
 // Service answers rate questions about the configured providers.
 type Service struct {
-	providers  []string
+	providers []string
+	// priority is the operator's order of providers (FX_SOURCE_PRIORITY);
+	// nil follows authority.
 	priority   []string
+	authority  *policy.Authority
 	store      RateStore
 	standing   Standing
 	cache      Cache
@@ -117,10 +120,14 @@ func (s *Service) warnCache(ctx context.Context, err error) {
 
 // Options configure a Service.
 type Options struct {
-	// Providers are the providers served; Priority orders them for the
-	// source policy (default: Providers).
+	// Providers are the providers served. Authority is the default source
+	// policy (the issuer of each currency first, then its peg, then the
+	// reference publisher, then the rest); Priority, when set, overrides
+	// it with an order of providers (FX_SOURCE_PRIORITY). Without either,
+	// Providers is the order.
 	Providers []string
 	Priority  []string
+	Authority *policy.Authority
 	// StaleAfter is how old each provider's rates may grow before they
 	// are marked stale.
 	StaleAfter func(provider string) time.Duration
@@ -155,13 +162,13 @@ func New(st RateStore, q Standing, c Cache, o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	if o.Priority == nil {
+	if o.Priority == nil && o.Authority == nil {
 		o.Priority = o.Providers
 	}
 	if o.StaleAfter == nil {
 		o.StaleAfter = func(string) time.Duration { return 97 * time.Hour }
 	}
-	svc := &Service{providers: o.Providers, priority: o.Priority, store: st, standing: q, cache: c, staleAfter: o.StaleAfter,
+	svc := &Service{providers: o.Providers, priority: o.Priority, authority: o.Authority, store: st, standing: q, cache: c, staleAfter: o.StaleAfter,
 		now: o.Now, observer: o.Observer, log: o.Log}
 	svc.near.ttl = o.NearCacheTTL
 	if o.HistoryCacheBytes > 0 {
@@ -201,7 +208,7 @@ func (s *Service) result(p policy.Priced, src Source, at time.Time) Result {
 // pin checks a provider a client asked for.
 func (s *Service) pin(only string) error {
 	if only != "" && !slices.Contains(s.providers, only) {
-		return fmt.Errorf("%w: %q is not served here; providers: %v", fx.ErrUnknownProvider, only, s.priority)
+		return fmt.Errorf("%w: %q is not served here; providers: %v", fx.ErrUnknownProvider, only, s.providers)
 	}
 	return nil
 }
@@ -323,7 +330,7 @@ func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, on
 		return p, books.All().Empty(), err
 	}
 	if from == to {
-		return price(policy.NewBooks(nil, standing))
+		return price(policy.NewBooks(nil, standing, s.authority))
 	}
 	provs := s.providers
 	if only != "" {
@@ -335,13 +342,13 @@ func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, on
 	key, gen, ok := s.past.atKey(provs, from, to, at, only)
 	if ok {
 		if v, hit := s.past.recall(key, gen); hit {
-			return price(policy.NewBooks(v.([]fx.Rate), standing))
+			return price(policy.NewBooks(v.([]fx.Rate), standing, s.authority))
 		}
 		rows, err := s.past.rows(ctx, provs, from, to, at)
 		switch {
 		case err == nil:
 			s.past.remember(key, gen, rows, uint32(256+200*len(rows)))
-			return price(policy.NewBooks(rows, standing))
+			return price(policy.NewBooks(rows, standing, s.authority))
 		case !errors.Is(err, errNotReady):
 			return policy.Priced{}, false, unavailable(err)
 		}
@@ -371,7 +378,7 @@ func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, onl
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	books := policy.NewBooks(rows, standing)
+	books := policy.NewBooks(rows, standing, s.authority)
 	if p, err := books.Price(from, to, s.priority, only); err == nil && !p.Stale {
 		return books, nil
 	}
@@ -381,7 +388,7 @@ func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, onl
 	}
 	// A cross across providers needs, besides the legs touching from and
 	// to, nothing else: both of its legs touch one of them.
-	return policy.NewBooks(rows, standing), nil
+	return policy.NewBooks(rows, standing, s.authority), nil
 }
 
 // All returns from→X for every currency X the latest data can price,
