@@ -39,6 +39,7 @@ import (
 	"ces/internal/provider/nbt"
 	"ces/internal/provider/nbu"
 	"ces/internal/provider/oxr"
+	"ces/internal/provider/peg"
 	"ces/internal/provider/rb"
 	"ces/internal/provider/rba"
 	"ces/internal/provider/sarb"
@@ -93,6 +94,7 @@ var keylessAdapters = map[string]keyless{
 	nbm.Name:    adapter(nbm.NewClient),
 	cbu.Name:    adapter(cbu.NewClient),
 	nbt.Name:    adapter(nbt.NewClient),
+	peg.Name:    adapter(peg.NewClient),
 }
 
 // NewSources returns the adapter of every configured provider, by name.

@@ -87,7 +87,7 @@ func main() {
 	m := metrics.NewAPI(cfg.FXProviders, st.Rates.NewestAsOf, time.Now)
 	m.WatchSealing(st.Audit.OldestUnsealed, time.Now)
 	ropts := rates.Options{
-		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, StaleAfter: cfg.StaleAfter,
+		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, Authority: rates.DefaultAuthority(), StaleAfter: cfg.StaleAfter,
 		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL, HistoryCacheBytes: int64(cfg.HistoryCacheMB) << 20,
 	}
 	if cfg.HistoryCacheMB > 0 {

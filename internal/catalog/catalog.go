@@ -8,6 +8,7 @@
 package catalog
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ const (
 	Weekly  Cadence = "weekly"
 	Monthly Cadence = "monthly"
 	Hourly  Cadence = "hourly"
+	// Fixed: rates that hold until their authority changes them (legal
+	// pegs); they are never stale.
+	Fixed Cadence = "fixed"
 )
 
 // Publisher is one source of rates.
@@ -71,6 +75,8 @@ func (p Publisher) StaleAfter() time.Duration {
 		return 7*day + 2*day + time.Hour
 	case Monthly:
 		return 31*day + 7*day + time.Hour
+	case Fixed:
+		return math.MaxInt64
 	}
 	// Friday's rate to Monday's, plus a holiday Monday.
 	return 4*day + time.Hour

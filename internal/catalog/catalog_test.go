@@ -3,8 +3,11 @@ package catalog_test
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"ces/internal/catalog"
 	"ces/internal/fx"
@@ -17,6 +20,10 @@ func TestEntries(t *testing.T) {
 		t.Run(p.Key, func(t *testing.T) {
 			if !key.MatchString(p.Key) {
 				t.Errorf("key %q is not a lower-case word", p.Key)
+			}
+			if p.Key == catalog.PegProvider {
+				// Each peg has its own anchor and source (TestPegs).
+				return
 			}
 			if p.Name == "" || p.Quoting == "" || p.DataURL == "" {
 				t.Errorf("name, quoting and data URL are required: %+v", p)
@@ -52,6 +59,42 @@ func TestEntries(t *testing.T) {
 	}
 	if keys := catalog.Keys(); !slices.IsSorted(keys) || len(slices.Compact(slices.Clone(keys))) != len(keys) {
 		t.Errorf("keys are not sorted and unique: %v", keys)
+	}
+}
+
+func TestPegs(t *testing.T) {
+	notISO := []string{"GGP", "IMP", "JEP"}
+	var codes []string
+	for _, p := range catalog.Pegs() {
+		t.Run(p.Quote, func(t *testing.T) {
+			if c, err := fx.ParseCurrency(p.Quote); err != nil && !slices.Contains(notISO, p.Quote) {
+				t.Errorf("pegged %s: %v", p.Quote, err)
+			} else if err == nil && slices.Contains(notISO, p.Quote) {
+				t.Errorf("%s is now in CES's ISO 4217 table (%s): drop it from notISO", p.Quote, c.Name)
+			}
+			if c, err := fx.ParseCurrency(p.Base); err != nil || c.Withdrawn {
+				t.Errorf("anchor %q is not an active currency (%v)", p.Base, err)
+			}
+			if v, err := decimal.NewFromString(p.Rate); err != nil || !v.IsPositive() || strings.ContainsAny(p.Rate, "eE") {
+				t.Errorf("rate %q is not a positive decimal", p.Rate)
+			}
+			if _, err := time.Parse(time.DateOnly, p.Since); err != nil {
+				t.Errorf("since %q: %v", p.Since, err)
+			}
+			if p.Authority == "" || !strings.HasPrefix(p.Source, "https://") {
+				t.Errorf("authority and source are required: %+v", p)
+			}
+			if got, ok := catalog.PegOf(p.Quote); !ok || got != p {
+				t.Errorf("PegOf(%s) = %+v, %v", p.Quote, got, ok)
+			}
+		})
+		codes = append(codes, p.Quote)
+	}
+	if !slices.IsSorted(codes) || len(slices.Compact(slices.Clone(codes))) != len(codes) {
+		t.Errorf("pegs are not sorted and unique: %v", codes)
+	}
+	if p, ok := catalog.Lookup(catalog.PegProvider); !ok || p.StaleAfter() < 200*365*24*time.Hour {
+		t.Errorf("the pegs' publisher %+v must never be stale", p)
 	}
 }
 

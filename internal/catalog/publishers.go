@@ -29,6 +29,14 @@ var publishers = []Publisher{
 		KeyEnv:   "FX_API_KEY",
 	},
 	{
+		// The legal pegs (see Pegs): each set by the authority issuing the
+		// pegged currency, stored as rows like every rate and checked once
+		// a day, so a peg added here is served after the next run.
+		Key: PegProvider, Name: "Legal pegs",
+		RateType: "legally fixed rate", Quoting: "pegged currency units per 1 unit of its anchor (EUR, USD, GBP, HKD, INR, SGD)",
+		Cadence: Fixed, Schedule: []string{"15 6 * * *"}, CoverageStart: "1834-01-01",
+	},
+	{
 		Key: "boc", Name: "Bank of Canada", Country: "CA", Issues: "CAD",
 		RateType: "indicative rate", Pivot: "CAD", Quoting: "CAD per 1 foreign unit",
 		Cadence: Daily, Schedule: []string{"*/30 20-22 * * 1-5"}, CoverageStart: "2017-01-03",

@@ -63,8 +63,9 @@ type Config struct {
 	// FXHTTPTimeout bounds one provider request, so a hung provider becomes
 	// a retryable failure well inside FetchRates' 45 s start-to-close.
 	FXHTTPTimeout time.Duration `env:"FX_HTTP_TIMEOUT" envDefault:"30s"`
-	// SourcePriority orders the providers for the source policy (default:
-	// the order of FXProviders), parsed from FX_SOURCE_PRIORITY.
+	// SourcePriority, parsed from FX_SOURCE_PRIORITY, orders the providers
+	// for the source policy instead of the default policy (nil: the
+	// default, see policy.Authority).
 	SourcePriority     []string `env:"-"`
 	SourcePriorityText string   `env:"FX_SOURCE_PRIORITY"`
 	// BackfillMaxInFlight bounds the calls a backfill makes at once to a
@@ -348,10 +349,9 @@ func (c *Config) validateProviders() error {
 	case text == "" && c.FXProvider != "":
 		key, text = "FX_PROVIDER", c.FXProvider
 	case text == "":
-		text = ProviderECB + "," + ProviderCBN
-		if c.FXAPIKey != "" {
-			text += "," + ProviderOpenExchangeRates
-		}
+		// Every publisher that needs no key, and each keyed one whose key
+		// is set.
+		text = Keyless
 	}
 	text = c.expandKeyless(text)
 	list, err := providerList(key, text)
@@ -393,7 +393,9 @@ func (c *Config) validateProviders() error {
 			}
 		}
 	}
-	c.SourcePriority = list
+	// Without FX_SOURCE_PRIORITY the default source policy (the issuer of
+	// each currency first, see policy.Authority) decides, not an order.
+	c.SourcePriority = nil
 	if c.SourcePriorityText != "" {
 		prio, err := providerList("FX_SOURCE_PRIORITY", c.SourcePriorityText)
 		if err != nil {
@@ -569,12 +571,17 @@ func checkURL(key, raw string, schemes ...string) error {
 // the ECB publishes once per TARGET working day, so a Friday rate is still
 // current on Monday morning; Open Exchange Rates updates hourly.
 func (c Config) StaleAfter(provider string) time.Duration {
+	p, ok := catalog.Lookup(provider)
+	if ok && p.Cadence == catalog.Fixed {
+		// A legal peg holds until its authority changes it, however old.
+		return p.StaleAfter()
+	}
 	if c.RateStaleAfter > 0 {
 		return c.RateStaleAfter
 	}
 	// From the publisher's cadence (catalog.Publisher.StaleAfter): a daily
 	// publisher's Friday rate is current until Monday's, plus a holiday.
-	if p, ok := catalog.Lookup(provider); ok {
+	if ok {
 		return p.StaleAfter()
 	}
 	// The offline demo's file, like a daily publisher.
@@ -583,6 +590,9 @@ func (c Config) StaleAfter(provider string) time.Duration {
 
 // MaxConvertAge is the oldest rate a conversion may be priced from.
 func (c Config) MaxConvertAge(provider string) time.Duration {
+	if p, ok := catalog.Lookup(provider); ok && p.Cadence == catalog.Fixed {
+		return p.StaleAfter()
+	}
 	if c.ConvertMaxRateAge > 0 {
 		return c.ConvertMaxRateAge
 	}

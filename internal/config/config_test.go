@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -95,6 +96,18 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// withKey is the catalogue's keyless publishers and the keyed ones named,
+// in catalogue order.
+func withKey(keyed ...string) []string {
+	var out []string
+	for _, p := range catalog.All() {
+		if p.Keyless() || slices.Contains(keyed, p.Key) {
+			out = append(out, p.Key)
+		}
+	}
+	return out
+}
+
 func TestLoadDefaults(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -102,12 +115,12 @@ func TestLoadDefaults(t *testing.T) {
 		providers string
 		priority  string
 	}{
-		{"ecb and cbn without key", base(), "ecb,cbn", "ecb,cbn"},
-		{"oxr joins with a key", with("FX_API_KEY", "k-123"), "ecb,cbn,openexchangerates", "ecb,cbn,openexchangerates"},
-		{"FX_PROVIDER is a one-element list", with("FX_API_KEY", "k-123", "FX_PROVIDER", "ecb"), "ecb", "ecb"},
-		{"file", with("FX_PROVIDER", "file", "FX_FILE", "testdata/x.xml"), "file", "file"},
-		{"list with spaces and case", with("FX_PROVIDERS", " CBN , ecb "), "cbn,ecb", "cbn,ecb"},
-		{"priority reorders, the rest follow", with("FX_API_KEY", "k", "FX_SOURCE_PRIORITY", "openexchangerates"), "ecb,cbn,openexchangerates", "openexchangerates,ecb,cbn"},
+		{"every keyless publisher by default", base(), strings.Join(catalog.KeylessKeys(), ","), ""},
+		{"a keyed one joins with its key", with("FX_API_KEY", "k-123"), strings.Join(withKey("openexchangerates"), ","), ""},
+		{"FX_PROVIDER is a one-element list", with("FX_API_KEY", "k-123", "FX_PROVIDER", "ecb"), "ecb", ""},
+		{"file", with("FX_PROVIDER", "file", "FX_FILE", "testdata/x.xml"), "file", ""},
+		{"list with spaces and case", with("FX_PROVIDERS", " CBN , ecb "), "cbn,ecb", ""},
+		{"priority reorders, the rest follow", with("FX_API_KEY", "k", "FX_PROVIDERS", "ecb,cbn,openexchangerates", "FX_SOURCE_PRIORITY", "openexchangerates"), "ecb,cbn,openexchangerates", "openexchangerates,ecb,cbn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,6 +246,12 @@ func TestCatalogueProviders(t *testing.T) {
 			stale: map[string]time.Duration{"boc": 97 * time.Hour, "ecb": 97 * time.Hour},
 		},
 		{
+			name:  "a legal peg is never stale, whatever RATE_STALE_AFTER says",
+			env:   with("FX_PROVIDERS", "ecb,peg", "RATE_STALE_AFTER", "1h"),
+			want:  []string{"ecb", "peg"},
+			stale: map[string]time.Duration{"ecb": time.Hour, "peg": math.MaxInt64},
+		},
+		{
 			name:    "each publisher's endpoint is FX_<KEY>_BASE_URL",
 			env:     with("FX_PROVIDERS", "ecb,boc,rb", "FX_BOC_BASE_URL", "file:///srv/boc", "FX_ECB_BASE_URL", "http://127.0.0.1:9"),
 			want:    []string{"ecb", "boc", "rb"},
@@ -257,6 +276,12 @@ func TestCatalogueProviders(t *testing.T) {
 			for p, want := range tt.stale {
 				if got := c.StaleAfter(p); got != want {
 					t.Errorf("StaleAfter(%s) = %s, want %s", p, got, want)
+				}
+			}
+			if slices.Contains(tt.want, "peg") {
+				c.ConvertMaxRateAge = time.Hour
+				if got := c.MaxConvertAge("peg"); got != math.MaxInt64 {
+					t.Errorf("MaxConvertAge(peg) = %s under CONVERT_MAX_RATE_AGE=1h, want no bound", got)
 				}
 			}
 			for p, want := range tt.cron {

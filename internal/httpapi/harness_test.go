@@ -24,6 +24,7 @@ import (
 	"ces/internal/cache"
 	"ces/internal/clientaddr"
 	"ces/internal/clients"
+	"ces/internal/config"
 	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/httpapi"
@@ -140,8 +141,14 @@ func newWorld(t *testing.T, o options) *world {
 		m = metrics.NewAPI(o.providers, w.st.Rates.NewestAsOf, func() time.Time { return w.now })
 		observer = m
 	}
-	staleAfter := func(string) time.Duration { return o.staleAfter }
-	ropts := rates.Options{Providers: o.providers, StaleAfter: staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer}
+	// One bound for every publisher but the legal pegs, as the API reads
+	// RATE_STALE_AFTER and CONVERT_MAX_RATE_AGE.
+	cfg := config.Config{RateStaleAfter: o.staleAfter, ConvertMaxRateAge: o.maxAge}
+	if cfg.ConvertMaxRateAge == 0 {
+		cfg.ConvertMaxRateAge = o.staleAfter
+	}
+	staleAfter := cfg.StaleAfter
+	ropts := rates.Options{Providers: o.providers, Authority: rates.DefaultAuthority(), StaleAfter: staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer}
 	if o.nearCache {
 		ropts.NearCacheTTL = rates.NearCacheTTL
 	}
@@ -160,11 +167,8 @@ func newWorld(t *testing.T, o options) *world {
 	if o.margin == "" {
 		o.margin = "0.005"
 	}
-	if o.maxAge == 0 {
-		o.maxAge = o.staleAfter
-	}
 	w.conv = conversions.New(svc, w.st.Conversions, conversions.Options{
-		Margin: decimal.RequireFromString(o.margin), MaxRateAge: func(string) time.Duration { return o.maxAge }, Now: func() time.Time { return w.now },
+		Margin: decimal.RequireFromString(o.margin), MaxRateAge: cfg.MaxConvertAge, Now: func() time.Time { return w.now },
 		QuoteTTL: o.quoteTTL,
 	})
 	// Keys are checked through a working Redis even when the rates' Redis

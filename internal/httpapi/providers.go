@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ces/internal/catalog"
 	"ces/internal/rates"
 )
 
@@ -21,18 +22,29 @@ type providerJSON struct {
 	Country       string         `json:"country,omitempty"`
 	Issues        string         `json:"issues,omitempty"`
 	RateType      string         `json:"rate_type,omitempty"`
-	Pivot         string         `json:"pivot"`
+	Pivot         string         `json:"pivot,omitempty"`
 	Quoting       string         `json:"quoting"`
 	Cadence       string         `json:"cadence"`
 	Schedule      []string       `json:"schedule"`
 	CoverageStart string         `json:"coverage_start"`
-	DataURL       string         `json:"data_url"`
+	DataURL       string         `json:"data_url,omitempty"`
 	TermsURL      string         `json:"terms_url,omitempty"`
 	Keyless       bool           `json:"keyless"`
 	Configured    bool           `json:"configured"`
 	Newest        string         `json:"newest_publication,omitempty"`
 	Stale         bool           `json:"stale"`
 	Currencies    []coverageJSON `json:"currencies"`
+	Pegs          []pegJSON      `json:"pegs,omitempty"`
+}
+
+// pegJSON is one legal peg, as the pegs' publisher lists them.
+type pegJSON struct {
+	Currency  string `json:"currency"`
+	Anchor    string `json:"anchor"`
+	Rate      string `json:"rate"`
+	Since     string `json:"since"`
+	Authority string `json:"authority"`
+	Source    string `json:"source"`
 }
 
 type providersJSON struct {
@@ -70,6 +82,11 @@ func publisherJSON(p rates.Publisher) providerJSON {
 	}
 	if out.Schedule == nil {
 		out.Schedule = []string{}
+	}
+	if p.Key == catalog.PegProvider {
+		for _, g := range catalog.Pegs() {
+			out.Pegs = append(out.Pegs, pegJSON{Currency: g.Quote, Anchor: g.Base, Rate: g.Rate, Since: g.Since, Authority: g.Authority, Source: g.Source})
+		}
 	}
 	if !p.Newest.IsZero() {
 		out.Newest = rfc3339(p.Newest)

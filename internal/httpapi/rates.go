@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ces/internal/catalog"
 	"ces/internal/fx"
 	"ces/internal/policy"
 	"ces/internal/rates"
@@ -27,6 +28,9 @@ type legJSON struct {
 	Quote    string `json:"quote"`
 	Rate     string `json:"rate"`
 	AsOf     string `json:"as_of"`
+	// Authority names who fixed a legal peg (its as_of is the day it took
+	// effect); absent for a published rate, whose provider says it.
+	Authority string `json:"authority,omitempty"`
 }
 
 // rateJSON is one from→to rate, the unit of every rates response.
@@ -53,6 +57,11 @@ func legsJSON(legs []fx.Rate) []legJSON {
 	out := make([]legJSON, len(legs))
 	for i, l := range legs {
 		out[i] = legJSON{ID: l.ID, Provider: l.Provider, Base: l.Base, Quote: l.Quote, Rate: fx.Exact(l.Value), AsOf: rfc3339(l.AsOf)}
+		if l.Provider == catalog.PegProvider {
+			if p, ok := catalog.PegOf(l.Quote); ok {
+				out[i].Authority = p.Authority
+			}
+		}
 	}
 	return out
 }

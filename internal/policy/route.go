@@ -256,16 +256,37 @@ func (b *Book) order(priority []string) []string {
 }
 
 // quote is the package's quote, with the rule RulePeg when a leg is one
-// of the Authority's pegs.
+// of the Authority's pegs. A peg holds from the day it took effect until
+// its authority changes it, so it does not date the answer: its AsOf and
+// FetchedAt are those of its oldest published leg, or, when every leg is
+// a peg, of the peg that took effect last.
 func (b *Book) quote(from, to, rule, via string, legs ...leg) fx.Quote {
-	if b.auth != nil && b.auth.Peg != "" {
+	if b.auth == nil || b.auth.Peg == "" {
+		return quote(from, to, rule, via, legs...)
+	}
+	var published []leg
+	for _, l := range legs {
+		if l.rate.Provider == b.auth.Peg {
+			rule = RulePeg
+		} else {
+			published = append(published, l)
+		}
+	}
+	q := quote(from, to, rule, via, legs...)
+	switch {
+	case rule != RulePeg:
+	case len(published) > 0:
+		dated := quote(from, to, rule, via, published...)
+		q.AsOf, q.FetchedAt = dated.AsOf, dated.FetchedAt
+	default:
+		// Pegs alone: the pair holds since the later of them took effect.
 		for _, l := range legs {
-			if l.rate.Provider == b.auth.Peg {
-				rule = RulePeg
+			if l.rate.AsOf.After(q.AsOf) {
+				q.AsOf, q.FetchedAt = l.rate.AsOf, l.rate.FetchedAt
 			}
 		}
 	}
-	return quote(from, to, rule, via, legs...)
+	return q
 }
 
 // quote multiplies the legs out with one rounding: the product of the
