@@ -22,6 +22,9 @@ import (
 func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
 	w := newWorld(t, options{historyCache: true})
 	w.ingest(t, ecbHistory(t)...)
+	// What is stored of each currency since when is read once per change
+	// of stored history, by the first answer that needs it.
+	w.get(t, "/api/v1/currencies")
 	noSQL(t, w, "/api/v1/rates?from=EUR&to=USD", "/api/v1/rates?from=USD&to=EUR", "/api/v1/rates?from=USD&to=GBP",
 		"/api/v1/rates?from=USD", "/api/v1/currencies")
 	// The first lookup of an instant reads the publication from

@@ -404,6 +404,7 @@ type currencyJSON struct {
 	fx.Currency
 	Providers []string `json:"providers"`
 	Default   string   `json:"default_provider,omitempty"`
+	Since     string   `json:"since,omitempty"`
 }
 
 type currenciesJSON struct {
@@ -420,7 +421,10 @@ func (h *handlers) currencies(c *fiber.Ctx) error {
 	var key strings.Builder
 	for i, cur := range list {
 		body.Currencies[i] = currencyJSON{Currency: cur.Currency, Providers: cur.Providers, Default: cur.Default}
-		key.WriteString(cur.Code + strings.Join(cur.Providers, ",") + "|" + cur.Default)
+		if !cur.Since.IsZero() {
+			body.Currencies[i].Since = rfc3339(cur.Since)
+		}
+		key.WriteString(cur.Code + strings.Join(cur.Providers, ",") + "|" + cur.Default + "|" + body.Currencies[i].Since)
 	}
 	return sendCached(c, body, "currencies"+key.String(), cacheLatest)
 }

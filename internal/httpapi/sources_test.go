@@ -107,14 +107,23 @@ func TestCurrenciesNameTheirProviders(t *testing.T) {
 		Currencies []struct {
 			Code      string   `json:"code"`
 			Providers []string `json:"providers"`
+			Since     string   `json:"since"`
 		} `json:"currencies"`
 	}
 	if err := json.Unmarshal(r.Body, &body); err != nil || r.Status != 200 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	got := map[string]string{}
+	got, since := map[string]string{}, map[string]string{}
 	for _, c := range body.Currencies {
 		got[c.Code] = strings.Join(c.Providers, ",")
+		since[c.Code] = c.Since
+	}
+	// Since when: the first row stored of it by either, the ECB's 90 days
+	// from 2016-12-05 or the CBN's week from 2026-05-14.
+	for code, want := range map[string]string{"SEK": "2016-12-05T15:00:00Z", "EUR": "2016-12-05T15:00:00Z", "NGN": "2026-05-14T16:00:00Z", "XOF": "2026-05-14T16:00:00Z"} {
+		if since[code] != want {
+			t.Errorf("%s since = %q, want %q", code, since[code], want)
+		}
 	}
 	for code, want := range map[string]string{"NGN": "cbn", "EUR": "cbn,ecb", "USD": "cbn,ecb", "SEK": "ecb", "XOF": "cbn"} {
 		if got[code] != want {

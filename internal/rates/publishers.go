@@ -52,7 +52,7 @@ func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
 	now := s.now()
 	var out []Publisher
 	for _, p := range catalog.All() {
-		pub := Publisher{Publisher: p, Configured: slices.Contains(s.providers, p.Key), Currencies: covered[p.Key]}
+		pub := Publisher{Publisher: p, Configured: slices.Contains(s.providers, p.Key), Currencies: covered.byProvider[p.Key]}
 		if n, ok := newest[p.Key]; ok {
 			pub.Newest = n
 			pub.Stale = now.Sub(n) > s.staleAfter(p.Key)
@@ -62,29 +62,40 @@ func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
 	return out, nil
 }
 
+// stored is what PostgreSQL holds of the configured providers: per
+// provider, each currency it quotes (its pivot aside) with the first and
+// last as_of stored; and per currency, the first as_of any of them stored
+// of it.
+type stored struct {
+	byProvider map[string][]Coverage
+	since      map[string]time.Time
+}
+
 // coverage reads what PostgreSQL holds of the configured providers, once
-// per change of stored history: per provider, each currency it quotes
-// (its pivot aside) with the first and last as_of stored.
-func (s *Service) coverage(ctx context.Context) (map[string][]Coverage, error) {
+// per change of stored history (see stored).
+func (s *Service) coverage(ctx context.Context) (stored, error) {
 	v, err := s.Memoize("publishers coverage", func() (any, uint32, error) {
 		spans, err := s.store.Coverage(ctx, s.providers)
 		if err != nil {
 			return nil, 0, unavailable(err)
 		}
-		out := map[string][]Coverage{}
+		out := stored{byProvider: map[string][]Coverage{}, since: map[string]time.Time{}}
 		for _, sp := range spans {
 			pivot := sp.Quote
 			if p, ok := catalog.Lookup(sp.Provider); ok {
 				pivot = p.Pivot
 			}
 			for _, code := range []string{sp.Base, sp.Quote} {
+				if first, ok := out.since[code]; !ok || sp.First.Before(first) {
+					out.since[code] = sp.First
+				}
 				if code == pivot {
 					continue
 				}
-				list := out[sp.Provider]
+				list := out.byProvider[sp.Provider]
 				i := slices.IndexFunc(list, func(c Coverage) bool { return c.Code == code })
 				if i < 0 {
-					out[sp.Provider] = append(list, Coverage{Code: code, First: sp.First, Last: sp.Last})
+					out.byProvider[sp.Provider] = append(list, Coverage{Code: code, First: sp.First, Last: sp.Last})
 					continue
 				}
 				if sp.First.Before(list[i].First) {
@@ -95,13 +106,13 @@ func (s *Service) coverage(ctx context.Context) (map[string][]Coverage, error) {
 				}
 			}
 		}
-		for _, list := range out {
+		for _, list := range out.byProvider {
 			slices.SortFunc(list, func(a, b Coverage) int { return strings.Compare(a.Code, b.Code) })
 		}
-		return out, uint32(64 * (len(spans) + 1)), nil
+		return out, uint32(64 * (len(spans) + len(out.since) + 1)), nil
 	})
 	if err != nil {
-		return nil, err
+		return stored{}, err
 	}
-	return v.(map[string][]Coverage), nil
+	return v.(stored), nil
 }

@@ -433,15 +433,24 @@ type Currency struct {
 	fx.Currency
 	Providers []string
 	Default   string
+	// Since is the first as_of stored of it by any configured provider,
+	// held rows included.
+	Since time.Time
 }
 
 // Currencies returns every currency the latest data quotes, with the
 // providers that quote it and the one the source policy prices it from
 // by default, all from the latest rates in memory. The default is the provider of
 // the leg that touches the currency in its latest rate against USD (the
-// euro for USD itself), as a conversion would be priced now.
+// euro for USD itself), as a conversion would be priced now. Since is
+// read with the publishers' coverage, from PostgreSQL once per change of
+// stored history (see Memoize).
 func (s *Service) Currencies(ctx context.Context) ([]Currency, error) {
 	snap, err := s.latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	covered, err := s.coverage(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +461,7 @@ func (s *Service) Currencies(ctx context.Context) ([]Currency, error) {
 		if !ok {
 			continue
 		}
-		out = append(out, Currency{Currency: cur, Providers: book.Providers(c), Default: s.defaultFor(snap, c)})
+		out = append(out, Currency{Currency: cur, Providers: book.Providers(c), Default: s.defaultFor(snap, c), Since: covered.since[c]})
 	}
 	return out, nil
 }
