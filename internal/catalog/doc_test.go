@@ -12,11 +12,17 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the publisher table in docs/publishers.md from the catalogue")
 
-const (
-	docPath    = "../../docs/publishers.md"
-	tableStart = "<!-- publishers: generated from internal/catalog by `go test ./internal/catalog -update`; do not edit -->\n"
-	tableEnd   = "<!-- end of publishers -->\n"
-)
+const docPath = "../../docs/publishers.md"
+
+// generated are the tables of docs/publishers.md made from the catalogue,
+// each between its two marker lines.
+var generated = []struct {
+	start, end string
+	render     func() string
+}{
+	{"<!-- publishers: generated from internal/catalog by `go test ./internal/catalog -update`; do not edit -->\n", "<!-- end of publishers -->\n", table},
+	{"<!-- pegs: generated from internal/catalog by `go test ./internal/catalog -update`; do not edit -->\n", "<!-- end of pegs -->\n", pegTable},
+}
 
 // table renders the catalogue as the Markdown table docs/publishers.md
 // shows.
@@ -39,27 +45,45 @@ func table() string {
 		if !p.Keyless() {
 			key = "`" + p.KeyEnv + "`"
 		}
-		fmt.Fprintf(&b, "| `%s` | [%s](%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			p.Key, p.Name, p.DataURL, dash(p.Country), dash(p.Issues), p.Pivot, p.Quoting, p.Cadence, polled, p.CoverageStart, key)
+		name := p.Name
+		if p.DataURL != "" {
+			name = "[" + p.Name + "](" + p.DataURL + ")"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			p.Key, name, dash(p.Country), dash(p.Issues), dash(p.Pivot), p.Quoting, p.Cadence, polled, p.CoverageStart, key)
 	}
 	return b.String()
 }
 
-// TestPublishersDoc holds docs/publishers.md's table to the catalogue.
+// pegTable renders the legal pegs.
+func pegTable() string {
+	var b strings.Builder
+	b.WriteString("| currency | anchor | units per anchor | since | authority |\n")
+	b.WriteString("| --- | --- | --- | --- | --- |\n")
+	for _, p := range catalog.Pegs() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | [%s](%s) |\n", p.Quote, p.Base, p.Rate, p.Since, p.Authority, p.Source)
+	}
+	return b.String()
+}
+
+// TestPublishersDoc holds docs/publishers.md's tables to the catalogue.
 func TestPublishersDoc(t *testing.T) {
 	doc, err := os.ReadFile(docPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, rest, ok := strings.Cut(string(doc), tableStart)
-	if !ok {
-		t.Fatalf("%s has no generated table marker", docPath)
+	want := string(doc)
+	for _, g := range generated {
+		before, rest, ok := strings.Cut(want, g.start)
+		if !ok {
+			t.Fatalf("%s has no marker %q", docPath, g.start)
+		}
+		_, after, ok := strings.Cut(rest, g.end)
+		if !ok {
+			t.Fatalf("%s has no marker %q", docPath, g.end)
+		}
+		want = before + g.start + g.render() + g.end + after
 	}
-	_, after, ok := strings.Cut(rest, tableEnd)
-	if !ok {
-		t.Fatalf("%s has no end-of-table marker", docPath)
-	}
-	want := before + tableStart + table() + tableEnd + after
 	if *update {
 		if err := os.WriteFile(docPath, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -67,6 +91,6 @@ func TestPublishersDoc(t *testing.T) {
 		return
 	}
 	if string(doc) != want {
-		t.Errorf("%s's table differs from the catalogue: run go test ./internal/catalog -update", docPath)
+		t.Errorf("%s's tables differ from the catalogue: run go test ./internal/catalog -update", docPath)
 	}
 }
