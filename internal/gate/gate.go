@@ -9,6 +9,7 @@ package gate
 import (
 	"github.com/shopspring/decimal"
 
+	"ces/internal/catalog"
 	"ces/internal/fx"
 	"ces/internal/policy"
 	"ces/internal/store"
@@ -17,7 +18,7 @@ import (
 // Judge returns the quality gate with band limit (RATE_JUMP_LIMIT), for
 // store.Origin: each newly inserted rate is checked against the same
 // series' previous released rate and other providers' rates of the pair
-// in force then. A limit that is not positive turns the gate off (nil):
+// in force then (a legal peg only against the previous one). A limit that is not positive turns the gate off (nil):
 // configuration never allows one (RATE_JUMP_LIMIT must be positive), but
 // tests and benchmarks build activities with a zero JumpLimit.
 func Judge(limit decimal.Decimal) store.Judge {
@@ -25,6 +26,11 @@ func Judge(limit decimal.Decimal) store.Judge {
 		return nil
 	}
 	return func(e store.Evidence) (policy.Finding, bool) {
+		if e.Rate.Provider == catalog.PegProvider {
+			// A legal peg is the law, not an opinion other publishers can
+			// outvote: only a change from the previous peg is held.
+			e.Others = nil
+		}
 		return policy.Check(e.Rate, e.Previous, e.Others, limit)
 	}
 }

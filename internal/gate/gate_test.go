@@ -18,6 +18,8 @@ func rate(id int64, provider, base, quote, value string, asOf time.Time) fx.Rate
 	return fx.Rate{ID: id, Provider: provider, Base: base, Quote: quote, Value: decimal.RequireFromString(value), AsOf: asOf}
 }
 
+func ptr(r fx.Rate) *fx.Rate { return &r }
+
 func TestJudge(t *testing.T) {
 	prev := rate(1, "ecb", "EUR", "JPY", "149.00", t0.Add(-24*time.Hour))
 	other := rate(2, "oxr", "JPY", "EUR", "0.0067", t0)
@@ -36,6 +38,10 @@ func TestJudge(t *testing.T) {
 			e: store.Evidence{Rate: rate(3, "ecb", "EUR", "JPY", "1.49", t0), Previous: &prev}, held: true, against: policy.AgainstPrevious},
 		{name: "another provider's rate is weighed", limit: "0.25",
 			e: store.Evidence{Rate: rate(3, "ecb", "EUR", "JPY", "1.49", t0), Others: []fx.Rate{other}}, held: true, against: policy.AgainstProvider},
+		{name: "a legal peg is not outvoted by a compiler", limit: "0.25",
+			e: store.Evidence{Rate: rate(3, "peg", "EUR", "XOF", "655.957", t0), Others: []fx.Rate{rate(4, "bdi", "EUR", "XOF", "1.0", t0)}}},
+		{name: "but a change of peg is held", limit: "0.25",
+			e: store.Evidence{Rate: rate(3, "peg", "EUR", "XOF", "1311.914", t0), Previous: ptr(rate(4, "peg", "EUR", "XOF", "655.957", t0.Add(-24*time.Hour)))}, held: true, against: policy.AgainstPrevious},
 		{name: "the band is the one configured", limit: "0.995",
 			e: store.Evidence{Rate: rate(3, "ecb", "EUR", "JPY", "1.49", t0), Previous: &prev}},
 	}
