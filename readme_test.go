@@ -256,6 +256,8 @@ func TestReadmeExamples(t *testing.T) {
 			}
 		}
 	}
+	// Every publisher's recordings, served by the demo, price the world.
+	t.Run("coverage", func(t *testing.T) { checkWorldCoverage(t, "http://"+httpAddr) })
 	// The JSON the README shows has the fields of the real answers.
 	for cmd, shown := range answers {
 		t.Run("json of "+cmd, func(t *testing.T) {
