@@ -1,8 +1,9 @@
 // Command replay stands in for every publisher: it serves the answers
 // recorded under testdata/ (internal/replay) on a loopback address, so
 // the worker can ingest and backfill offline through its real adapters
-// (FX_<KEY>_BASE_URL=http://<addr>/<key>). It prints the address it
-// listens on, then one line per publisher and its backfill range.
+// (FX_<KEY>_BASE_URL=http://<addr>/<key>). It prints one line per
+// publisher (key, backfill from, to), then the address it listens on:
+// a script that sees the address has the whole list.
 //
 //	go run ./replay -addr 127.0.0.1:0 -dir testdata
 package main
@@ -50,11 +51,11 @@ func run(addr, dir string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	fmt.Printf("listening on %s\n", ln.Addr())
 	for _, k := range h.Keys() {
 		m, _ := h.Manifest(k)
 		fmt.Printf("%s %s %s\n", k, m.Backfill.From, m.Backfill.To)
 	}
+	fmt.Printf("listening on %s\n", ln.Addr())
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

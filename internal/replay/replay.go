@@ -31,6 +31,14 @@
 // exchange needs (a session cookie a form post must return). A request no
 // route matches gets unmatched (404 when 0) and an empty body: what a
 // publisher answers for a day it did not publish, so a backfill skips it.
+//
+// Since the first match wins, a publisher that serves one date per
+// request lists each recorded date, then the same request with the date
+// "*" answered by the newest recording: Latest, which asks for today (or
+// walks back from it), finds that, while a backfill over the recorded days
+// gets each day's own answer. A publisher that serves a range is matched
+// on any range and answers its one recording; the adapter keeps the days
+// asked for.
 package replay
 
 import (
