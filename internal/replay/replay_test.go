@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +129,87 @@ func TestMatch(t *testing.T) {
 		if got := replay.Match(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
+	}
+}
+
+// TestRoutes checks a manifest's matching on a small folder of its own:
+// method, query, form, header and body patterns, first match first, the
+// answer's type and headers, and the unmatched status.
+func TestRoutes(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "pub")
+	if err := os.Mkdir(pub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"a.csv": "a", "b.xml": "b", "form.html": "f"} {
+		if err := os.WriteFile(filepath.Join(pub, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manifest := `{
+  "backfill": {"from": "2026-03-01", "to": "2026-03-02"},
+  "routes": [
+    {"path": "/day", "query": {"date": "2026-03-01"}, "file": "a.csv"},
+    {"path": "/day", "query": {"date": "*"}, "file": "b.xml"},
+    {"path": "/form", "file": "form.html", "type": "text/html", "headers": {"Set-Cookie": "s=1"}},
+    {"method": "POST", "path": "/form", "form": {"token": "*", "month": "3"}, "file": "a.csv"},
+    {"method": "POST", "path": "/soap", "header": {"SOAPAction": "*Latest*"}, "body": "*<x>*", "file": "b.xml"}
+  ],
+  "unmatched": 410
+}`
+	if err := os.WriteFile(filepath.Join(pub, replay.ManifestName), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := replay.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := "application/x-www-form-urlencoded"
+	tests := []struct {
+		method, target, ctype, header, body string
+		status                              int
+		want                                string
+	}{
+		{"GET", "/pub/day?date=2026-03-01", "", "", "", 200, "a"},
+		{"GET", "/pub/day?date=2026-12-07", "", "", "", 200, "b"},
+		{"GET", "/pub/day", "", "", "", 410, ""},
+		{"GET", "/pub/form", "", "", "", 200, "f"},
+		{"POST", "/pub/form", form, "", "token=x&month=3", 200, "a"},
+		{"POST", "/pub/form", form, "", "month=3", 410, ""},
+		{"POST", "/pub/soap", "text/xml", `"urn:Latest"`, "<e><x>1</x></e>", 200, "b"},
+		{"POST", "/pub/soap", "text/xml", `"urn:Range"`, "<e><x>1</x></e>", 410, ""},
+		{"GET", "/other/day", "", "", "", 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			if tt.ctype != "" {
+				r.Header.Set("Content-Type", tt.ctype)
+			}
+			if tt.header != "" {
+				r.Header.Set("SOAPAction", tt.header)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tt.status || (tt.want != "" && rec.Body.String() != tt.want) {
+				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body.String(), tt.status, tt.want)
+			}
+		})
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/pub/form", nil))
+	if rec.Header().Get("Content-Type") != "text/html" || rec.Header().Get("Set-Cookie") != "s=1" {
+		t.Errorf("form answer headers: %v", rec.Header())
+	}
+}
+
+func TestManifestNamesMissingFile(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `{"backfill": {"from": "2026-03-01", "to": "2026-03-02"}, "routes": [{"path": "/x", "file": "absent.csv"}]}`
+	if err := os.WriteFile(filepath.Join(dir, replay.ManifestName), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replay.ReadManifest(dir); err == nil {
+		t.Fatal("a manifest naming an absent file was accepted")
 	}
 }
