@@ -13,7 +13,7 @@ faults:
 	bash scripts/faults.sh
 
 build:
-	go build -o bin/ ./worker ./starter ./api
+	go build -o bin/ ./worker ./starter ./api ./replay
 
 lint:
 	gofmt -l . | (! grep .) && go vet ./...

@@ -4,8 +4,8 @@
 # PostgreSQL and Redis under .data/; runs a persistent Temporal dev server
 # (Web UI on :8233), migrates, starts worker and api, creates the schedule
 # and triggers a first ingestion of every provider. Ctrl-C stops
-# everything it started. OFFLINE=1 serves the recorded ECB and CBN
-# payloads in testdata/ instead of the live providers.
+# everything it started. OFFLINE=1 reads every keyless publisher from its
+# recordings in testdata/, served by bin/replay, instead of the live ones.
 source "$(dirname "$0")/lib.sh"
 trap 'say "stopping"; stop_started' EXIT
 trap 'exit 130' INT TERM
@@ -30,21 +30,39 @@ fi
 ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export DATABASE_URL=$PG_URL REDIS_URL=$REDIS_URL_OK
 
+# Offline only: the replay server's publishers and the variables pointing
+# the adapters at it.
+replay_ranges= replay_vars=()
 if [ "${OFFLINE:-}" = 1 ]; then
-	# The adapters read file:// endpoints: lay the recordings out under the
-	# names the providers serve them by.
-	off=$DATA/offline
-	mkdir -p "$off/ecb" "$off/cbn"
-	for f in eurofxref-daily.xml eurofxref-hist-90d.xml eurofxref-hist.xml; do
-		cp "$ROOT/testdata/ecb/eurofxref-hist-90d-2017.xml" "$off/ecb/$f"
-	done
-	cp "$ROOT/testdata/cbn/GetAllExchangeRates.json" "$off/cbn/GetAllExchangeRates"
-	export FX_PROVIDERS=ecb,cbn FX_ECB_BASE_URL=file://$off/ecb FX_CBN_BASE_URL=file://$off/cbn
-	unset FX_PROVIDER
-	# The recordings are years old: let conversions use them (they still
-	# answer stale: true).
+	# bin/replay stands in for every publisher with recordings: it answers
+	# the adapters' own requests from testdata/<key>/replay.json, so the
+	# worker ingests through the same code as online. It prints one line
+	# per publisher (key, first and last day its recordings hold), then
+	# its address.
+	say "building the replay server into bin/"
+	(cd "$ROOT" && go build -o "$BIN/" ./replay)
+	replay_out=$DATA/replay.out
+	: >"$replay_out"
+	"$BIN/replay" -addr 127.0.0.1:0 -dir "$ROOT/testdata" >"$replay_out" 2>>"$DATA/replay.log" &
+	STARTED_PIDS+=($!)
+	wait_for 10 "the replay server" grep -q '^listening on ' "$replay_out"
+	replay_addr=$(sed -n 's/^listening on //p' "$replay_out")
+	replay_ranges=$(grep -v '^listening on ' "$replay_out")
+	while read -r key _ _; do
+		v=FX_$(tr 'a-z' 'A-Z' <<<"$key")_BASE_URL
+		export "$v=http://$replay_addr/$key"
+		# ECB's and CBN's are written to .data/env with the others already.
+		case $key in ecb | cbn) ;; *) replay_vars+=("$v") ;; esac
+	done <<<"$replay_ranges"
+	# Every keyless publisher (FRED too when FX_FRED_API_KEY is set: the
+	# replay takes any key). Open Exchange Rates has no replay: its key is
+	# dropped so it does not join and reach the network.
+	export FX_PROVIDERS=keyless
+	unset FX_PROVIDER FX_API_KEY
+	# The recordings are months or years old: let conversions use them
+	# (they still answer stale: true).
 	export CONVERT_MAX_RATE_AGE=${CONVERT_MAX_RATE_AGE:-100000h}
-	say "offline: ECB and CBN from the recordings in testdata/ (copied to $off)"
+	say "offline: $(wc -l <<<"$replay_ranges") publishers replayed from testdata/ by bin/replay on $replay_addr"
 fi
 if [ -z "${FX_PROVIDERS:-}" ] && [ -z "${FX_PROVIDER:-}" ]; then
 	FX_PROVIDERS=ecb,cbn
@@ -101,16 +119,25 @@ STARTED_PIDS+=($!)
 DATABASE_URL=$(as_login "$api_login" "$api_pw") "$BIN/api" >>"$DATA/api.log" 2>&1 &
 STARTED_PIDS+=($!)
 "$BIN/starter" schedule
-IFS=, read -r -a plist <<<"$providers"
+# The providers as configured, with keyless spelled out: schedules are
+# named after each.
+provider_names=$("$BIN/starter" providers) || die "bin/starter providers failed: the provider configuration is wrong"
+mapfile -t plist <<<"$provider_names"
+providers=$(IFS=,; echo "${plist[*]}")
 for p in "${plist[@]}"; do
-	p=$(tr -d ' ' <<<"$p" | tr 'A-Z' 'a-z')
 	"$BIN/temporal" schedule trigger --address "$TEMPORAL_ADDRESS" --schedule-id "ingest-rates-$p" >/dev/null
 done
 if [ "${OFFLINE:-}" = 1 ]; then
-	# The recordings hold more than their newest day: backfill them, so
-	# history and at= have something to show (one download each).
-	"$BIN/starter" backfill --provider ecb --from 2016-12-05 --to 2017-03-03 >/dev/null
-	"$BIN/starter" backfill --provider cbn --from 2026-05-14 --to 2026-05-21 >/dev/null
+	# The recordings hold more than their newest day: backfill the range
+	# each manifest names, so history and at= have something to show. One
+	# at a time (each is one download or a few), each bounded; a failure
+	# is reported and does not stop the stack.
+	say "backfilling the recorded ranges of ${#plist[@]} publishers"
+	while read -r key from to; do
+		[[ " ${plist[*]} " == *" $key "* ]] || continue
+		timeout 120 "$BIN/starter" backfill --provider "$key" --from "$from" --to "$to" >/dev/null 2>>"$DATA/backfill.log" ||
+			say "backfill of $key $from..$to failed (see $DATA/backfill.log and $DATA/worker.log)"
+	done <<<"$replay_ranges"
 fi
 addr=${HTTP_ADDR:-127.0.0.1:8080}
 # The admin console and the API's /metrics listen apart (ADMIN_ADDR).
@@ -120,7 +147,7 @@ admin_addr=${ADMIN_ADDR:-127.0.0.1:8081}
 (umask 077; {
 	echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 	echo "AUDIT_ANCHOR_DIR=$AUDIT_ANCHOR_DIR"
-	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL FX_SOURCE_PRIORITY CONVERT_MAX_RATE_AGE RATES_PUBLIC; do
+	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL "${replay_vars[@]}" FX_SOURCE_PRIORITY CONVERT_MAX_RATE_AGE RATES_PUBLIC; do
 		[ -n "${!v:-}" ] && echo "$v=${!v}"
 	done
 } >"$DATA/env")

@@ -57,6 +57,8 @@ commands:
                                   (ces_api_<database>, ces_worker_<database>, or CES_API_DB_LOGIN and
                                   CES_WORKER_DB_LOGIN) and let only them and the owner connect
   db-logins                       print the names of those logins (CES_API_DB_LOGIN=…, CES_WORKER_DB_LOGIN=…)
+  providers                       print the providers FX_PROVIDERS configures, one a line (the word
+                                  keyless expanded to the publishers it stands for)
   schedule                        create or update the Temporal Schedule ingest-rates-<provider> of
                                   every provider in FX_PROVIDERS; pause those of providers removed
   trigger [--provider P] [--date YYYY-MM-DD]
@@ -117,6 +119,9 @@ func main() {
 		err = migrate(ctx, log, cfg)
 	case "db-logins":
 		err = dbLogins(ctx, cfg, os.Stdout)
+	case "providers":
+		// Scripts name schedules after providers: they need keyless spelled out.
+		fmt.Println(strings.Join(cfg.FXProviders, "\n"))
 	case "schedule":
 		err = schedule(ctx, log, cfg)
 	case "trigger":
