@@ -59,17 +59,16 @@ if [ "${OFFLINE:-}" = 1 ]; then
 	# dropped so it does not join and reach the network.
 	export FX_PROVIDERS=keyless
 	unset FX_PROVIDER FX_API_KEY
-	# The recordings are months or years old: let conversions use them
-	# (they still answer stale: true).
-	export CONVERT_MAX_RATE_AGE=${CONVERT_MAX_RATE_AGE:-100000h}
+	# The recordings are months or years old (the ECB's from 2017, most
+	# from 2025 and 2026): the demo serves them as current, so that the
+	# default source policy (each currency's issuer first) prices every
+	# answer, as it does online, rather than the newest-publication
+	# fallback for stale sources; and conversions may use them.
+	export RATE_STALE_AFTER=${RATE_STALE_AFTER:-100000h} CONVERT_MAX_RATE_AGE=${CONVERT_MAX_RATE_AGE:-100000h}
 	say "offline: $(wc -l <<<"$replay_ranges") publishers replayed from testdata/ by bin/replay on $replay_addr"
 fi
-if [ -z "${FX_PROVIDERS:-}" ] && [ -z "${FX_PROVIDER:-}" ]; then
-	FX_PROVIDERS=ecb,cbn
-	[ -n "${FX_API_KEY:-}" ] && FX_PROVIDERS=$FX_PROVIDERS,openexchangerates
-	export FX_PROVIDERS
-fi
-providers=${FX_PROVIDERS:-${FX_PROVIDER:-}}
+# Without FX_PROVIDERS, every keyless publisher (and each keyed one whose
+# key is set) is ingested: the configuration's default.
 # The demo serves rate lookups without a key; conversions always need one
 # (bin/starter apikey create). RATES_PUBLIC=false requires keys for lookups too.
 export RATES_PUBLIC=${RATES_PUBLIC:-true}
@@ -147,7 +146,7 @@ admin_addr=${ADMIN_ADDR:-127.0.0.1:8081}
 (umask 077; {
 	echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 	echo "AUDIT_ANCHOR_DIR=$AUDIT_ANCHOR_DIR"
-	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL "${replay_vars[@]}" FX_SOURCE_PRIORITY CONVERT_MAX_RATE_AGE RATES_PUBLIC; do
+	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL "${replay_vars[@]}" FX_SOURCE_PRIORITY RATE_STALE_AFTER CONVERT_MAX_RATE_AGE RATES_PUBLIC; do
 		[ -n "${!v:-}" ] && echo "$v=${!v}"
 	done
 } >"$DATA/env")

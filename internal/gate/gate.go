@@ -7,6 +7,8 @@
 package gate
 
 import (
+	"time"
+
 	"github.com/shopspring/decimal"
 
 	"ces/internal/catalog"
@@ -18,9 +20,11 @@ import (
 // Judge returns the quality gate with band limit (RATE_JUMP_LIMIT), for
 // store.Origin: each newly inserted rate is checked against the same
 // series' previous released rate and other providers' rates of the pair
-// in force then (a legal peg only against the previous one). A limit that is not positive turns the gate off (nil):
-// configuration never allows one (RATE_JUMP_LIMIT must be positive), but
-// tests and benchmarks build activities with a zero JumpLimit.
+// in force then, each no older than its publisher's cadence allows (a
+// legal peg only against the previous one). A limit that is not positive
+// turns the gate off (nil): configuration never allows one
+// (RATE_JUMP_LIMIT must be positive), but tests and benchmarks build
+// activities with a zero JumpLimit.
 func Judge(limit decimal.Decimal) store.Judge {
 	if !limit.IsPositive() {
 		return nil
@@ -31,8 +35,18 @@ func Judge(limit decimal.Decimal) store.Judge {
 			// outvote: only a change from the previous peg is held.
 			e.Others = nil
 		}
+		e.Others = policy.InForce(e.Rate, e.Others, staleAfter)
 		return policy.Check(e.Rate, e.Previous, e.Others, limit)
 	}
+}
+
+// staleAfter is each publisher's staleness bound from its cadence in the
+// catalogue (a daily one's for a provider it does not list).
+func staleAfter(provider string) time.Duration {
+	if p, ok := catalog.Lookup(provider); ok {
+		return p.StaleAfter()
+	}
+	return catalog.Publisher{Cadence: catalog.Daily}.StaleAfter()
 }
 
 // Cascade is policy.Cascade over stored quarantines, for

@@ -42,6 +42,10 @@ func TestJudge(t *testing.T) {
 			e: store.Evidence{Rate: rate(3, "peg", "EUR", "XOF", "655.957", t0), Others: []fx.Rate{rate(4, "bdi", "EUR", "XOF", "1.0", t0)}}},
 		{name: "but a change of peg is held", limit: "0.25",
 			e: store.Evidence{Rate: rate(3, "peg", "EUR", "XOF", "1311.914", t0), Previous: ptr(rate(4, "peg", "EUR", "XOF", "655.957", t0.Add(-24*time.Hour)))}, held: true, against: policy.AgainstPrevious},
+		{name: "another provider's rate its own cadence has replaced is no reference", limit: "0.25",
+			e: store.Evidence{Rate: rate(3, "fbil", "EUR", "INR", "90.1", t0), Others: []fx.Rate{rate(4, "ecb", "EUR", "INR", "71.5", t0.Add(-98*time.Hour))}}},
+		{name: "a weekly publisher's rate of five days ago still is", limit: "0.25",
+			e: store.Evidence{Rate: rate(3, "fbil", "EUR", "INR", "90.1", t0), Others: []fx.Rate{rate(4, "fred", "EUR", "INR", "71.5", t0.Add(-5*24*time.Hour))}}, held: true, against: policy.AgainstProvider},
 		{name: "the band is the one configured", limit: "0.995",
 			e: store.Evidence{Rate: rate(3, "ecb", "EUR", "JPY", "1.49", t0), Previous: &prev}},
 	}

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"time"
+
 	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
@@ -75,6 +77,21 @@ func Check(in fx.Rate, previous *fx.Rate, others []fx.Rate, limit decimal.Decima
 		}
 	}
 	return Finding{}, false
+}
+
+// InForce returns the rates of others that were still current when in was
+// published: no older, at in's as_of, than their provider's staleness
+// bound. A reference its own publisher has long replaced (the ECB's rate
+// of 2017 beside an incoming rate of 2026, after a backfill of one and a
+// first ingestion of the other) says nothing about in.
+func InForce(in fx.Rate, others []fx.Rate, staleAfter func(provider string) time.Duration) []fx.Rate {
+	var out []fx.Rate
+	for _, o := range others {
+		if in.AsOf.Sub(o.AsOf) <= staleAfter(o.Provider) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Held is a rate the gate holds, with the limit it was held under.
