@@ -340,3 +340,17 @@ func TestUnknownConversionIsNotFound(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardNamesPublishers checks the dashboard describes each
+// provider from its catalogue entry: who publishes it, the currency it
+// issues, its cadence and when it is polled.
+func TestDashboardNamesPublishers(t *testing.T) {
+	c := newConsole(t)
+	ck, _ := c.session(t)
+	page := c.do(t, "GET", "/admin/", nil, ck)
+	for _, want := range []string{"ecb: European Central Bank", "Issues EUR; reference rate, daily, against EUR; polled <code>10 14-17 * * 1-5</code> UTC."} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the dashboard lacks %q", want)
+		}
+	}
+}

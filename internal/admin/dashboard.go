@@ -10,13 +10,17 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ces/internal/catalog"
 	"ces/internal/ingestion"
 	"ces/internal/store"
 )
 
 // providerStatus is one provider as the dashboard shows it.
 type providerStatus struct {
-	Name        string
+	Name string
+	// Publisher is its catalogue entry (zero for file): who it is, the
+	// currency it issues, its cadence and polling times.
+	Publisher   catalog.Publisher
 	NewestAsOf  time.Time
 	Age         time.Duration
 	Stale       bool
@@ -44,6 +48,7 @@ func (c *Console) renderDashboard(ctx *fiber.Ctx, status int, errMsg string) err
 	for i, name := range c.d.Providers {
 		p := &d.Providers[i]
 		p.Name = name
+		p.Publisher, _ = catalog.Lookup(name)
 		asOf, ok, err := c.d.Stores.Rates.NewestAsOf(cx, name)
 		if err != nil {
 			return err
