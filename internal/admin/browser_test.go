@@ -189,7 +189,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("sign in and dashboard: %v", err)
 	}
-	if strings.Join(providers, ",") != "ecb,openexchangerates" {
+	if strings.Join(providers, ",") != "ecb: European Central Bank,openexchangerates: Open Exchange Rates" {
 		t.Fatalf("dashboard providers = %v", providers)
 	}
 	if !strings.Contains(freshness, "2022-09-01T03:00:00Z") || !strings.Contains(freshness, "1h ago: fresh") || state != "running" {
