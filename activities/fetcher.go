@@ -38,6 +38,7 @@ import (
 	"ces/internal/provider/nbrb"
 	"ces/internal/provider/nbt"
 	"ces/internal/provider/nbu"
+	"ces/internal/provider/nrb"
 	"ces/internal/provider/oxr"
 	"ces/internal/provider/peg"
 	"ces/internal/provider/rb"
@@ -94,6 +95,7 @@ var keylessAdapters = map[string]keyless{
 	nbm.Name:    adapter(nbm.NewClient),
 	cbu.Name:    adapter(cbu.NewClient),
 	nbt.Name:    adapter(nbt.NewClient),
+	nrb.Name:    adapter(nrb.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

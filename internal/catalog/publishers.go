@@ -288,4 +288,12 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 13-15 * * *"}, CoverageStart: "2001-01-01",
 		DataURL: "https://www.nbt.tj/en/kurs/",
 	},
+	{
+		// Dated as the NRB states it: each date's rates published at
+		// midnight Kathmandu (18:15 UTC the day before), polled after it.
+		Key: "nrb", Name: "Nepal Rastra Bank", Country: "NP", Issues: "NPR",
+		RateType: "reference rate", Pivot: "NPR", Quoting: "NPR per 1, 10 or 100 foreign units (the rate's unit), middle of buying and selling",
+		Cadence: Daily, Schedule: []string{"*/30 6-8 * * *"}, CoverageStart: "2010-01-01",
+		DataURL: "https://www.nrb.org.np/api/forex/v1/rates",
+	},
 }
