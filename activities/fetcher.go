@@ -15,6 +15,7 @@ import (
 	"ces/internal/provider/boc"
 	"ces/internal/provider/boe"
 	"ces/internal/provider/boi"
+	"ces/internal/provider/bom"
 	"ces/internal/provider/cba"
 	"ces/internal/provider/cbe"
 	"ces/internal/provider/cbk"
@@ -96,6 +97,7 @@ var keylessAdapters = map[string]keyless{
 	cbu.Name:    adapter(cbu.NewClient),
 	nbt.Name:    adapter(nbt.NewClient),
 	nrb.Name:    adapter(nrb.NewClient),
+	bom.Name:    adapter(bom.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

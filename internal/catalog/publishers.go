@@ -296,4 +296,11 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 6-8 * * *"}, CoverageStart: "2010-01-01",
 		DataURL: "https://www.nrb.org.np/api/forex/v1/rates",
 	},
+	{
+		// Dated 10:00 in Ulaanbaatar (02:00 UTC), the first poll.
+		Key: "bom", Name: "Bank of Mongolia", Country: "MN", Issues: "MNT",
+		RateType: "statutory reference rate", Pivot: "MNT", Quoting: "MNT per 1 foreign unit",
+		Cadence: Daily, Schedule: []string{"*/30 2-4 * * 1-5"}, CoverageStart: "2001-01-02",
+		DataURL: "https://www.mongolbank.mn/en/currency-rate-movement",
+	},
 }
