@@ -19,6 +19,7 @@ import (
 	"ces/internal/provider/cba"
 	"ces/internal/provider/cbe"
 	"ces/internal/provider/cbk"
+	"ces/internal/provider/cbm"
 	"ces/internal/provider/cbn"
 	"ces/internal/provider/cbr"
 	"ces/internal/provider/cbu"
@@ -98,6 +99,7 @@ var keylessAdapters = map[string]keyless{
 	nbt.Name:    adapter(nbt.NewClient),
 	nrb.Name:    adapter(nrb.NewClient),
 	bom.Name:    adapter(bom.NewClient),
+	cbm.Name:    adapter(cbm.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

@@ -303,4 +303,13 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 2-4 * * 1-5"}, CoverageStart: "2001-01-02",
 		DataURL: "https://www.mongolbank.mn/en/currency-rate-movement",
 	},
+	{
+		// Dated 10:30 in Yangon (04:00 UTC), the first poll. The metadata
+		// names no coverage start: 2012-04-02 is the first reference rate
+		// of the kyat's managed float, which began on 1 April 2012.
+		Key: "cbm", Name: "Central Bank of Myanmar", Country: "MM", Issues: "MMK",
+		RateType: "reference rate", Pivot: "MMK", Quoting: "MMK per 1 foreign unit (per 100 for JPY, KRW, IDR, KHR, VND and LAK)",
+		Cadence: Daily, Schedule: []string{"*/30 4-6 * * 1-5"}, CoverageStart: "2012-04-02",
+		DataURL: "https://forex.cbm.gov.mm/api/latest",
+	},
 }
