@@ -31,6 +31,7 @@ import (
 	"ces/internal/provider/fred"
 	"ces/internal/provider/imf"
 	"ces/internal/provider/mas"
+	"ces/internal/provider/mma"
 	"ces/internal/provider/mnb"
 	"ces/internal/provider/nb"
 	"ces/internal/provider/nbg"
@@ -100,6 +101,7 @@ var keylessAdapters = map[string]keyless{
 	nrb.Name:    adapter(nrb.NewClient),
 	bom.Name:    adapter(bom.NewClient),
 	cbm.Name:    adapter(cbm.NewClient),
+	mma.Name:    adapter(mma.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

@@ -312,4 +312,11 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 4-6 * * 1-5"}, CoverageStart: "2012-04-02",
 		DataURL: "https://forex.cbm.gov.mm/api/latest",
 	},
+	{
+		// Dated 08:00 in Malé (03:00 UTC), the first poll.
+		Key: "mma", Name: "Maldives Monetary Authority", Country: "MV", Issues: "MVR",
+		RateType: "reference rate", Pivot: "MVR", Quoting: "MVR per 1 USD (its only rate)",
+		Cadence: Daily, Schedule: []string{"*/30 3-5 * * 0-4"}, CoverageStart: "2011-04-21",
+		DataURL: "https://www.mma.gov.mv/JSON/referencerates.json",
+	},
 }
