@@ -34,6 +34,7 @@ import (
 	"ces/internal/provider/mma"
 	"ces/internal/provider/mnb"
 	"ces/internal/provider/nb"
+	"ces/internal/provider/nbe"
 	"ces/internal/provider/nbg"
 	"ces/internal/provider/nbk"
 	"ces/internal/provider/nbm"
@@ -102,6 +103,7 @@ var keylessAdapters = map[string]keyless{
 	bom.Name:    adapter(bom.NewClient),
 	cbm.Name:    adapter(cbm.NewClient),
 	mma.Name:    adapter(mma.NewClient),
+	nbe.Name:    adapter(nbe.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

@@ -319,4 +319,11 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 3-5 * * 0-4"}, CoverageStart: "2011-04-21",
 		DataURL: "https://www.mma.gov.mv/JSON/referencerates.json",
 	},
+	{
+		// Dated 13:00 in Addis Ababa (10:00 UTC), the first poll.
+		Key: "nbe", Name: "National Bank of Ethiopia", Country: "ET", Issues: "ETB",
+		RateType: "weighted average", Pivot: "ETB", Quoting: "ETB per 1 foreign unit (the weighted average)",
+		Cadence: Daily, Schedule: []string{"*/30 10-12 * * 1-5"}, CoverageStart: "2024-10-01",
+		DataURL: "https://nbe.gov.et/exchange-rate/",
+	},
 }
