@@ -15,9 +15,11 @@ import (
 	"ces/internal/provider/boc"
 	"ces/internal/provider/boe"
 	"ces/internal/provider/boi"
+	"ces/internal/provider/bom"
 	"ces/internal/provider/cba"
 	"ces/internal/provider/cbe"
 	"ces/internal/provider/cbk"
+	"ces/internal/provider/cbm"
 	"ces/internal/provider/cbn"
 	"ces/internal/provider/cbr"
 	"ces/internal/provider/cbu"
@@ -29,8 +31,10 @@ import (
 	"ces/internal/provider/fred"
 	"ces/internal/provider/imf"
 	"ces/internal/provider/mas"
+	"ces/internal/provider/mma"
 	"ces/internal/provider/mnb"
 	"ces/internal/provider/nb"
+	"ces/internal/provider/nbe"
 	"ces/internal/provider/nbg"
 	"ces/internal/provider/nbk"
 	"ces/internal/provider/nbm"
@@ -38,6 +42,7 @@ import (
 	"ces/internal/provider/nbrb"
 	"ces/internal/provider/nbt"
 	"ces/internal/provider/nbu"
+	"ces/internal/provider/nrb"
 	"ces/internal/provider/oxr"
 	"ces/internal/provider/peg"
 	"ces/internal/provider/rb"
@@ -94,6 +99,11 @@ var keylessAdapters = map[string]keyless{
 	nbm.Name:    adapter(nbm.NewClient),
 	cbu.Name:    adapter(cbu.NewClient),
 	nbt.Name:    adapter(nbt.NewClient),
+	nrb.Name:    adapter(nrb.NewClient),
+	bom.Name:    adapter(bom.NewClient),
+	cbm.Name:    adapter(cbm.NewClient),
+	mma.Name:    adapter(mma.NewClient),
+	nbe.Name:    adapter(nbe.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

@@ -288,4 +288,42 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 13-15 * * *"}, CoverageStart: "2001-01-01",
 		DataURL: "https://www.nbt.tj/en/kurs/",
 	},
+	{
+		// Dated as the NRB states it: each date's rates published at
+		// midnight Kathmandu (18:15 UTC the day before), polled after it.
+		Key: "nrb", Name: "Nepal Rastra Bank", Country: "NP", Issues: "NPR",
+		RateType: "reference rate", Pivot: "NPR", Quoting: "NPR per 1, 10 or 100 foreign units (the rate's unit), middle of buying and selling",
+		Cadence: Daily, Schedule: []string{"*/30 6-8 * * *"}, CoverageStart: "2010-01-01",
+		DataURL: "https://www.nrb.org.np/api/forex/v1/rates",
+	},
+	{
+		// Dated 10:00 in Ulaanbaatar (02:00 UTC), the first poll.
+		Key: "bom", Name: "Bank of Mongolia", Country: "MN", Issues: "MNT",
+		RateType: "statutory reference rate", Pivot: "MNT", Quoting: "MNT per 1 foreign unit",
+		Cadence: Daily, Schedule: []string{"*/30 2-4 * * 1-5"}, CoverageStart: "2001-01-02",
+		DataURL: "https://www.mongolbank.mn/en/currency-rate-movement",
+	},
+	{
+		// Dated 10:30 in Yangon (04:00 UTC), the first poll. The metadata
+		// names no coverage start: 2012-04-02 is the first reference rate
+		// of the kyat's managed float, which began on 1 April 2012.
+		Key: "cbm", Name: "Central Bank of Myanmar", Country: "MM", Issues: "MMK",
+		RateType: "reference rate", Pivot: "MMK", Quoting: "MMK per 1 foreign unit (per 100 for JPY, KRW, IDR, KHR, VND and LAK)",
+		Cadence: Daily, Schedule: []string{"*/30 4-6 * * 1-5"}, CoverageStart: "2012-04-02",
+		DataURL: "https://forex.cbm.gov.mm/api/latest",
+	},
+	{
+		// Dated 08:00 in Malé (03:00 UTC), the first poll.
+		Key: "mma", Name: "Maldives Monetary Authority", Country: "MV", Issues: "MVR",
+		RateType: "reference rate", Pivot: "MVR", Quoting: "MVR per 1 USD (its only rate)",
+		Cadence: Daily, Schedule: []string{"*/30 3-5 * * 0-4"}, CoverageStart: "2011-04-21",
+		DataURL: "https://www.mma.gov.mv/JSON/referencerates.json",
+	},
+	{
+		// Dated 13:00 in Addis Ababa (10:00 UTC), the first poll.
+		Key: "nbe", Name: "National Bank of Ethiopia", Country: "ET", Issues: "ETB",
+		RateType: "weighted average", Pivot: "ETB", Quoting: "ETB per 1 foreign unit (the weighted average)",
+		Cadence: Daily, Schedule: []string{"*/30 10-12 * * 1-5"}, CoverageStart: "2024-10-01",
+		DataURL: "https://nbe.gov.et/exchange-rate/",
+	},
 }
