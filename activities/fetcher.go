@@ -5,6 +5,7 @@ import (
 
 	"ces/internal/config"
 	"ces/internal/provider"
+	"ces/internal/provider/amcm"
 	"ces/internal/provider/banrep"
 	"ces/internal/provider/bcb"
 	"ces/internal/provider/bcra"
@@ -94,6 +95,7 @@ var keylessAdapters = map[string]keyless{
 	nbm.Name:    adapter(nbm.NewClient),
 	cbu.Name:    adapter(cbu.NewClient),
 	nbt.Name:    adapter(nbt.NewClient),
+	amcm.Name:   adapter(amcm.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

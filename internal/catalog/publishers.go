@@ -288,4 +288,11 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 13-15 * * *"}, CoverageStart: "2001-01-01",
 		DataURL: "https://www.nbt.tj/en/kurs/",
 	},
+	{
+		// Dated 11:00 in Macau (03:00 UTC), when the polling window opens.
+		Key: "amcm", Name: "Autoridade Monetária de Macau", Country: "MO", Issues: "MOP",
+		RateType: "interbank middle rate", Pivot: "MOP", Quoting: "MOP per 1 foreign unit (JPY and KRW per 100)",
+		Cadence: Daily, Schedule: []string{"*/30 3-5 * * 1-5"}, CoverageStart: "1986-01-02",
+		DataURL: "https://www.amcm.gov.mo/en/financial-information/interbank-midpoint",
+	},
 }
