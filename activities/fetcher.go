@@ -28,6 +28,7 @@ import (
 	"ces/internal/provider/fbil"
 	"ces/internal/provider/file"
 	"ces/internal/provider/fred"
+	"ces/internal/provider/hkma"
 	"ces/internal/provider/imf"
 	"ces/internal/provider/mas"
 	"ces/internal/provider/mnb"
@@ -96,6 +97,7 @@ var keylessAdapters = map[string]keyless{
 	cbu.Name:    adapter(cbu.NewClient),
 	nbt.Name:    adapter(nbt.NewClient),
 	amcm.Name:   adapter(amcm.NewClient),
+	hkma.Name:   adapter(hkma.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

@@ -295,4 +295,13 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 3-5 * * 1-5"}, CoverageStart: "1986-01-02",
 		DataURL: "https://www.amcm.gov.mo/en/financial-information/interbank-midpoint",
 	},
+	{
+		// The HKMA releases each month's table early in the next; each
+		// rate is dated the day it is for, 17:00 in Hong Kong (09:00 UTC).
+		Key: "hkma", Name: "Hong Kong Monetary Authority", Country: "HK", Issues: "HKD",
+		Pivot: "HKD", Quoting: "HKD per 1 foreign unit",
+		Cadence: Monthly, Schedule: []string{"*/30 1-10 3-12 * *"}, CoverageStart: "1981-01-02",
+		DataURL:  "https://www.hkma.gov.hk/eng/data-publications-and-research/data-and-statistics/daily-monetary-statistics/",
+		TermsURL: "https://www.hkma.gov.hk/eng/disclaimer/",
+	},
 }
