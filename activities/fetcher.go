@@ -8,6 +8,7 @@ import (
 	"ces/internal/provider/amcm"
 	"ces/internal/provider/banrep"
 	"ces/internal/provider/bcb"
+	"ces/internal/provider/bcn"
 	"ces/internal/provider/bcra"
 	"ces/internal/provider/bdi"
 	"ces/internal/provider/bi"
@@ -98,6 +99,7 @@ var keylessAdapters = map[string]keyless{
 	nbt.Name:    adapter(nbt.NewClient),
 	amcm.Name:   adapter(amcm.NewClient),
 	hkma.Name:   adapter(hkma.NewClient),
+	bcn.Name:    adapter(bcn.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

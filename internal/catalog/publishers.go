@@ -304,4 +304,12 @@ var publishers = []Publisher{
 		DataURL:  "https://www.hkma.gov.hk/eng/data-publications-and-research/data-and-statistics/daily-monetary-statistics/",
 		TermsURL: "https://www.hkma.gov.hk/eng/disclaimer/",
 	},
+	{
+		// The BCN publishes each month's table ahead of it, a rate for
+		// every calendar day; each is dated 08:00 in Managua (14:00 UTC).
+		Key: "bcn", Name: "Banco Central de Nicaragua", Country: "NI", Issues: "NIO",
+		RateType: "reference rate", Pivot: "NIO", Quoting: "NIO per 1 USD",
+		Cadence: Daily, Schedule: []string{"*/30 14-16 * * *"}, CoverageStart: "2012-01-01",
+		DataURL: "https://www.bcn.gob.ni/estadisticas/mercados_cambiarios/tipo_cambio/cordoba_dolar",
+	},
 }
