@@ -14,6 +14,7 @@ import (
 	"ces/internal/provider/bi"
 	"ces/internal/provider/bnm"
 	"ces/internal/provider/bnr"
+	"ces/internal/provider/bnrrw"
 	"ces/internal/provider/boc"
 	"ces/internal/provider/boe"
 	"ces/internal/provider/boi"
@@ -100,6 +101,7 @@ var keylessAdapters = map[string]keyless{
 	amcm.Name:   adapter(amcm.NewClient),
 	hkma.Name:   adapter(hkma.NewClient),
 	bcn.Name:    adapter(bcn.NewClient),
+	bnrrw.Name:  adapter(bnrrw.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

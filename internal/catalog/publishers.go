@@ -312,4 +312,12 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 14-16 * * *"}, CoverageStart: "2012-01-01",
 		DataURL: "https://www.bcn.gob.ni/estadisticas/mercados_cambiarios/tipo_cambio/cordoba_dolar",
 	},
+	{
+		// Dated 16:00 in Kigali (14:00 UTC), when the polling window opens.
+		Key: "bnrrw", Name: "Banque Nationale du Rwanda", Country: "RW", Issues: "RWF",
+		RateType: "reference rate", Pivot: "RWF", Quoting: "RWF per 1 foreign unit (the average of buying and selling)",
+		Cadence: Daily, Schedule: []string{"*/30 14-16 * * 1-5"}, CoverageStart: "2012-01-02",
+		DataURL:  "https://www.bnr.rw/exchangeRate",
+		TermsURL: "https://www.bnr.rw/statuse",
+	},
 }
