@@ -40,6 +40,7 @@ import (
 	"ces/internal/provider/nbm"
 	"ces/internal/provider/nbp"
 	"ces/internal/provider/nbrb"
+	"ces/internal/provider/nbrm"
 	"ces/internal/provider/nbt"
 	"ces/internal/provider/nbu"
 	"ces/internal/provider/oxr"
@@ -102,6 +103,7 @@ var keylessAdapters = map[string]keyless{
 	hkma.Name:   adapter(hkma.NewClient),
 	bcn.Name:    adapter(bcn.NewClient),
 	bnrrw.Name:  adapter(bnrrw.NewClient),
+	nbrm.Name:   adapter(nbrm.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

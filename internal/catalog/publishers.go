@@ -320,4 +320,14 @@ var publishers = []Publisher{
 		DataURL:  "https://www.bnr.rw/exchangeRate",
 		TermsURL: "https://www.bnr.rw/statuse",
 	},
+	{
+		// The NBRM forms each business day's list for the next calendar
+		// day; CES dates it 16:00 UTC on the day it was formed and polls
+		// after that (the metadata's window, 10:00-12:00 UTC, fits the day
+		// a list applies, not the day it is formed).
+		Key: "nbrm", Name: "Narodna Banka na Republika Severna Makedonija", Country: "MK", Issues: "MKD",
+		Pivot: "MKD", Quoting: "MKD per 1 foreign unit (the row's nomin)",
+		Cadence: Daily, Schedule: []string{"*/30 16-18 * * 1-5"}, CoverageStart: "1993-01-01",
+		DataURL: "https://www.nbrm.mk",
+	},
 }
