@@ -315,7 +315,7 @@ var publishers = []Publisher{
 	{
 		// Dated 16:00 in Kigali (14:00 UTC), when the polling window opens.
 		Key: "bnrrw", Name: "Banque Nationale du Rwanda", Country: "RW", Issues: "RWF",
-		RateType: "reference rate", Pivot: "RWF", Quoting: "RWF per 1 foreign unit (the average of buying and selling)",
+		RateType: "reference rate", Pivot: "RWF", Quoting: "RWF per 1 foreign unit (the BNR's average rate, as published)",
 		Cadence: Daily, Schedule: []string{"*/30 14-16 * * 1-5"}, CoverageStart: "2012-01-02",
 		DataURL:  "https://www.bnr.rw/exchangeRate",
 		TermsURL: "https://www.bnr.rw/statuse",

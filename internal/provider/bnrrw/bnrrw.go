@@ -4,11 +4,12 @@
 // a range of dates per request. Each Rwandan business day the BNR
 // publishes, per currency, a buying, a selling and an average rate, in
 // Rwandan francs per 1 unit (JPY, UGX, TZS and BIF per single unit too);
-// the average, the middle of the other two as the BNR states it, is read,
-// and becomes a set with Base = that currency and one rate Quote = RWF.
-// The service has no list of currencies, so the adapter asks for the 16
-// the BNR's rate page lists (Currencies): one request per currency for
-// any range, 16 in all.
+// the average, the BNR's own reference rate (the middle of the other two,
+// rounded by the BNR to its six places), is read as published rather than
+// recomputed, and becomes a set with Base = that currency and one rate
+// Quote = RWF. The service has no list of currencies, so the adapter asks
+// for the 16 it answered for when recorded (Currencies): one request per
+// currency for any range, 16 in all.
 package bnrrw
 
 import (
@@ -37,8 +38,8 @@ const Home = "RWF"
 
 const historyPath = "/currency_history/"
 
-// Currencies are the codes the BNR publishes a reference rate of, in the
-// order its rate page lists them.
+// Currencies are the codes the BNR publishes a reference rate of, those
+// its service answered for when recorded, in the recording's order.
 var Currencies = []string{
 	"USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "CNY",
 	"INR", "ZAR", "AED", "SAR", "KES", "UGX", "TZS", "BIF",
