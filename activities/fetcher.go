@@ -5,13 +5,16 @@ import (
 
 	"ces/internal/config"
 	"ces/internal/provider"
+	"ces/internal/provider/amcm"
 	"ces/internal/provider/banrep"
 	"ces/internal/provider/bcb"
+	"ces/internal/provider/bcn"
 	"ces/internal/provider/bcra"
 	"ces/internal/provider/bdi"
 	"ces/internal/provider/bi"
 	"ces/internal/provider/bnm"
 	"ces/internal/provider/bnr"
+	"ces/internal/provider/bnrrw"
 	"ces/internal/provider/boc"
 	"ces/internal/provider/boe"
 	"ces/internal/provider/boi"
@@ -29,6 +32,7 @@ import (
 	"ces/internal/provider/fbil"
 	"ces/internal/provider/file"
 	"ces/internal/provider/fred"
+	"ces/internal/provider/hkma"
 	"ces/internal/provider/imf"
 	"ces/internal/provider/mas"
 	"ces/internal/provider/mma"
@@ -40,6 +44,7 @@ import (
 	"ces/internal/provider/nbm"
 	"ces/internal/provider/nbp"
 	"ces/internal/provider/nbrb"
+	"ces/internal/provider/nbrm"
 	"ces/internal/provider/nbt"
 	"ces/internal/provider/nbu"
 	"ces/internal/provider/nrb"
@@ -104,6 +109,11 @@ var keylessAdapters = map[string]keyless{
 	cbm.Name:    adapter(cbm.NewClient),
 	mma.Name:    adapter(mma.NewClient),
 	nbe.Name:    adapter(nbe.NewClient),
+	amcm.Name:   adapter(amcm.NewClient),
+	hkma.Name:   adapter(hkma.NewClient),
+	bcn.Name:    adapter(bcn.NewClient),
+	bnrrw.Name:  adapter(bnrrw.NewClient),
+	nbrm.Name:   adapter(nbrm.NewClient),
 	peg.Name:    adapter(peg.NewClient),
 }
 

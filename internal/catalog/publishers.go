@@ -326,4 +326,46 @@ var publishers = []Publisher{
 		Cadence: Daily, Schedule: []string{"*/30 10-12 * * 1-5"}, CoverageStart: "2024-10-01",
 		DataURL: "https://nbe.gov.et/exchange-rate/",
 	},
+	{
+		// Dated 11:00 in Macau (03:00 UTC), when the polling window opens.
+		Key: "amcm", Name: "Autoridade Monetária de Macau", Country: "MO", Issues: "MOP",
+		RateType: "interbank middle rate", Pivot: "MOP", Quoting: "MOP per 1 foreign unit (JPY and KRW per 100)",
+		Cadence: Daily, Schedule: []string{"*/30 3-5 * * 1-5"}, CoverageStart: "1986-01-02",
+		DataURL: "https://www.amcm.gov.mo/en/financial-information/interbank-midpoint",
+	},
+	{
+		// The HKMA releases each month's table early in the next; each
+		// rate is dated the day it is for, 17:00 in Hong Kong (09:00 UTC).
+		Key: "hkma", Name: "Hong Kong Monetary Authority", Country: "HK", Issues: "HKD",
+		Pivot: "HKD", Quoting: "HKD per 1 foreign unit",
+		Cadence: Monthly, Schedule: []string{"*/30 1-10 3-12 * *"}, CoverageStart: "1981-01-02",
+		DataURL:  "https://www.hkma.gov.hk/eng/data-publications-and-research/data-and-statistics/daily-monetary-statistics/",
+		TermsURL: "https://www.hkma.gov.hk/eng/disclaimer/",
+	},
+	{
+		// The BCN publishes each month's table ahead of it, a rate for
+		// every calendar day; each is dated 08:00 in Managua (14:00 UTC).
+		Key: "bcn", Name: "Banco Central de Nicaragua", Country: "NI", Issues: "NIO",
+		RateType: "reference rate", Pivot: "NIO", Quoting: "NIO per 1 USD",
+		Cadence: Daily, Schedule: []string{"*/30 14-16 * * *"}, CoverageStart: "2012-01-01",
+		DataURL: "https://www.bcn.gob.ni/estadisticas/mercados_cambiarios/tipo_cambio/cordoba_dolar",
+	},
+	{
+		// Dated 16:00 in Kigali (14:00 UTC), when the polling window opens.
+		Key: "bnrrw", Name: "Banque Nationale du Rwanda", Country: "RW", Issues: "RWF",
+		RateType: "reference rate", Pivot: "RWF", Quoting: "RWF per 1 foreign unit (the BNR's average rate, as published)",
+		Cadence: Daily, Schedule: []string{"*/30 14-16 * * 1-5"}, CoverageStart: "2012-01-02",
+		DataURL:  "https://www.bnr.rw/exchangeRate",
+		TermsURL: "https://www.bnr.rw/statuse",
+	},
+	{
+		// The NBRM forms each business day's list for the next calendar
+		// day; CES dates it 16:00 UTC on the day it was formed and polls
+		// after that (the metadata's window, 10:00-12:00 UTC, fits the day
+		// a list applies, not the day it is formed).
+		Key: "nbrm", Name: "Narodna Banka na Republika Severna Makedonija", Country: "MK", Issues: "MKD",
+		Pivot: "MKD", Quoting: "MKD per 1 foreign unit (the row's nomin)",
+		Cadence: Daily, Schedule: []string{"*/30 16-18 * * 1-5"}, CoverageStart: "1993-01-01",
+		DataURL: "https://www.nbrm.mk",
+	},
 }

@@ -1,0 +1,6 @@
+package amcm
+
+import "time"
+
+// SetClock replaces the client's clock, which ends Latest's window.
+func SetClock(c *Client, now func() time.Time) { c.now = now }

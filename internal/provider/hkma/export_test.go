@@ -1,0 +1,6 @@
+package hkma
+
+import "time"
+
+// SetClock replaces the client's clock, which ends Latest's window.
+func SetClock(c *Client, now func() time.Time) { c.now = now }
