@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"time"
 
 	"ces/internal/fx"
 )
@@ -28,7 +29,9 @@ const RulePeg = "peg"
 // leg carries from, its second to); a direct rate by the issuer of either
 // currency is that issuer's price of the pair. Among routes, the one whose
 // worse leg ranks best wins, then the better leg, then fewer legs, then
-// providers alphabetically and the common currency alphabetically. An
+// the route whose oldest leg is newest, then a common currency of the
+// most traded (USD, then EUR), then providers and the common currency
+// alphabetically. An
 // issuer's quote therefore beats the ECB's cross (USD→KES is the Central
 // Bank of Kenya's, not EUR→USD and EUR→KES), and two issuers beat one
 // compiler (KES→EGP crosses the CBK's and the CBE's rates, not Banca
@@ -69,10 +72,25 @@ func (a *Authority) rank(l leg, c string) int {
 // candidate is one way to price a pair under Authority.
 type candidate struct {
 	worst, best, n int
+	// oldest is the as_of of its oldest leg.
+	oldest time.Time
 	// p1 and p2 index the providers of the legs in alphabetical order.
 	p1, p2 int
 	via    string
 	l1, l2 leg
+}
+
+// viaRank prefers the most traded currencies as the common one, so that
+// equally good routes cross where markets do (SEK→NGN through USD, not
+// through whichever code sorts first).
+func viaRank(via string) int {
+	switch via {
+	case "USD":
+		return 0
+	case "EUR":
+		return 1
+	}
+	return 2
 }
 
 // better reports whether c ranks ahead of d.
@@ -84,6 +102,10 @@ func (c candidate) better(d candidate) bool {
 		return c.best < d.best
 	case c.n != d.n:
 		return c.n < d.n
+	case !c.oldest.Equal(d.oldest):
+		return c.oldest.After(d.oldest)
+	case viaRank(c.via) != viaRank(d.via):
+		return viaRank(c.via) < viaRank(d.via)
 	case c.p1 != d.p1:
 		return c.p1 < d.p1
 	case c.p2 != d.p2:
@@ -109,7 +131,7 @@ func (b *Book) routeByAuthority(from, to string) (fx.Quote, error) {
 	for i, p := range order {
 		if l, ok := b.hop(p, from, to); ok {
 			r := min(a.rank(l, from), a.rank(l, to))
-			consider(candidate{worst: r, best: r, n: 1, p1: i, p2: i, l1: l})
+			consider(candidate{worst: r, best: r, n: 1, oldest: l.rate.AsOf, p1: i, p2: i, l1: l})
 		}
 	}
 	// The legs into to, by the currency they come from, so that each leg
@@ -138,7 +160,11 @@ func (b *Book) routeByAuthority(from, to string) (fx.Quote, error) {
 			l1, _ := b.hop(p, from, via)
 			r1 := a.rank(l1, from)
 			for _, n := range next {
-				consider(candidate{worst: max(r1, n.rank), best: min(r1, n.rank), n: 2, p1: i, p2: n.p, via: via, l1: l1, l2: n.l})
+				oldest := l1.rate.AsOf
+				if n.l.rate.AsOf.Before(oldest) {
+					oldest = n.l.rate.AsOf
+				}
+				consider(candidate{worst: max(r1, n.rank), best: min(r1, n.rank), n: 2, oldest: oldest, p1: i, p2: n.p, via: via, l1: l1, l2: n.l})
 			}
 		}
 	}

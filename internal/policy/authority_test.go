@@ -49,6 +49,24 @@ func world(withFRED bool) *Book {
 	return NewAuthorityBook(rows, &Authority{Issuer: issuers, Peg: "peg", Reference: "ecb"})
 }
 
+// TestRouteByAuthorityPrefersNewerLegs checks that among equally ranked
+// routes the one whose oldest leg is newest wins, before the common
+// currency's preference: issuers' rows of different days cross on the
+// newer ones.
+func TestRouteByAuthorityPrefersNewerLegs(t *testing.T) {
+	day := t0.Add(-24 * time.Hour)
+	b := NewAuthorityBook([]fx.Rate{
+		rate(1, "cbk", "USD", "KES", "129.4", day),
+		rate(2, "cbk", "EUR", "KES", "150.2", t0),
+		rate(3, "cbe", "USD", "EGP", "50.98", t0),
+		rate(4, "cbe", "EUR", "EGP", "59.1", t0),
+	}, &Authority{Issuer: map[string]string{"KES": "cbk", "EGP": "cbe"}, Peg: "peg", Reference: "ecb"})
+	q, err := b.Route("KES", "EGP", nil, "")
+	if err != nil || q.Via != "EUR" || q.Legs[0].ID != 2 || q.Legs[1].ID != 4 {
+		t.Fatalf("KES→EGP = %+v, %v; want through EUR, whose legs are both of the newer day", q, err)
+	}
+}
+
 func TestRouteByAuthority(t *testing.T) {
 	tests := []struct {
 		name, from, to      string
@@ -62,7 +80,7 @@ func TestRouteByAuthority(t *testing.T) {
 		{name: "and the other way", from: "KES", to: "USD", rule: RuleInverse, provider: "cbk", value: "0.0077279752704791344668", legs: []int64{10}},
 		{name: "an issuer's own cross of two foreign currencies is its price", from: "KES", to: "JPY", rule: RuleInverse, provider: "cbk", value: "1.1531365313653136531", legs: []int64{12}},
 		{name: "a pair's other issuer ahead of the ECB", from: "EUR", to: "CZK", rule: RuleDirect, provider: "cnb", value: "24.305", legs: []int64{30}},
-		{name: "two issuers ahead of one compiler", from: "KES", to: "EGP", rule: RuleCrossProvider, via: "EUR", provider: "cbk+cbe", value: "0.39347536617842876165", legs: []int64{11, 21}},
+		{name: "two issuers ahead of one compiler, crossed through USD", from: "KES", to: "EGP", rule: RuleCrossProvider, via: "USD", provider: "cbk+cbe", value: "0.39397217928902627512", legs: []int64{10, 20}},
 		{name: "the issuer's leg ahead of the ECB's direct rate", from: "EUR", to: "BRL", rule: RuleCrossProvider, via: "USD", provider: "ecb+bcb", value: "6.0858000000000000000", legs: []int64{1, 40}},
 		{name: "with no issuer the ECB ahead of a compiler's direct rate", from: "USD", to: "JPY", rule: RuleCross, via: "EUR", provider: "ecb", value: "159.18737060041407867", legs: []int64{1, 2}},
 		{name: "the ECB for the euro when USD's issuer is not configured", from: "EUR", to: "USD", rule: RuleDirect, provider: "ecb", value: "1.1592", legs: []int64{1}},
