@@ -74,3 +74,22 @@ func Between(sets []fx.RateSet, from, to time.Time) []fx.RateSet {
 	})
 	return out
 }
+
+// Newest returns the sets of sets that share the latest as_of, in their
+// order: a Latest that read a range keeps its last publication. It
+// returns none for none.
+func Newest(sets []fx.RateSet) []fx.RateSet {
+	var last time.Time
+	for _, s := range sets {
+		if s.AsOf.After(last) {
+			last = s.AsOf
+		}
+	}
+	var out []fx.RateSet
+	for _, s := range sets {
+		if s.AsOf.Equal(last) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,31 @@ func TestDaysAndCheckRange(t *testing.T) {
 				if day.Location() != time.UTC || day.Hour() != 0 {
 					t.Fatalf("day %s is not midnight UTC", day)
 				}
+			}
+		})
+	}
+}
+
+func TestNewest(t *testing.T) {
+	day := time.Date(2026, 3, 19, 14, 0, 0, 0, time.UTC)
+	set := func(base string, asOf time.Time) fx.RateSet { return fx.RateSet{Base: base, AsOf: asOf} }
+	tests := []struct {
+		name string
+		in   []fx.RateSet
+		want []string
+	}{
+		{"none", nil, nil},
+		{"the last day's sets, in order", []fx.RateSet{set("USD", day.Add(-24*time.Hour)), set("EUR", day), set("GBP", day)}, []string{"EUR", "GBP"}},
+		{"unsorted input", []fx.RateSet{set("EUR", day), set("USD", day.Add(-24*time.Hour)), set("GBP", day)}, []string{"EUR", "GBP"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, s := range provider.Newest(tt.in) {
+				got = append(got, s.Base)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Newest = %v, want %v", got, tt.want)
 			}
 		})
 	}

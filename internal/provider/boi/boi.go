@@ -168,14 +168,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 		return nil, provider.Permanent(provider.TypeNoRatesForDate,
 			errors.New("provider boi: no representative rate in the last "+strconv.Itoa(latestDays)+" days"))
 	}
-	last := sets[len(sets)-1].AsOf
-	var out []fx.RateSet
-	for _, s := range sets {
-		if s.AsOf.Equal(last) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return provider.Newest(sets), nil
 }
 
 // History returns the sets dated from to to (inclusive), oldest first and,

@@ -267,14 +267,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 		return nil, provider.Permanent(provider.TypeNoRatesForDate,
 			fmt.Errorf("provider %s: no official rate in the last %d days", Name, latestDays))
 	}
-	last := sets[len(sets)-1].AsOf
-	var out []fx.RateSet
-	for _, s := range sets {
-		if s.AsOf.Equal(last) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return provider.Newest(sets), nil
 }
 
 // History returns the sets dated from to to (inclusive), oldest first and,

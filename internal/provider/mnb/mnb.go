@@ -186,14 +186,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := sets[len(sets)-1].AsOf
-	var out []fx.RateSet
-	for _, s := range sets {
-		if s.AsOf.Equal(last) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return provider.Newest(sets), nil
 }
 
 // History returns the sets dated from to to (inclusive), oldest first and,

@@ -139,7 +139,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, newest(sets)...)
+		out = append(out, provider.Newest(sets)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Base < out[j].Base })
 	return out, nil
@@ -173,18 +173,6 @@ func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet,
 		}
 	}
 	return provider.Between(all, from, to), nil
-}
-
-// newest returns the sets that share the latest as_of (sets are oldest first).
-func newest(sets []fx.RateSet) []fx.RateSet {
-	last := sets[len(sets)-1].AsOf
-	var out []fx.RateSet
-	for _, s := range sets {
-		if s.AsOf.Equal(last) {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func (c *Client) get(ctx context.Context, path string) ([]fx.RateSet, error) {

@@ -145,14 +145,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 		return nil, provider.Permanent(provider.TypeNoRatesForDate,
 			fmt.Errorf("provider %s: no rates in the week to %s", Name, today.Format(time.DateOnly)))
 	}
-	last := sets[len(sets)-1].AsOf
-	var out []fx.RateSet
-	for _, s := range sets {
-		if s.AsOf.Equal(last) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return provider.Newest(sets), nil
 }
 
 // History returns the publications dated (as_of, UTC) from to to
