@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -92,4 +93,42 @@ func Newest(sets []fx.RateSet) []fx.RateSet {
 		}
 	}
 	return out
+}
+
+// Weekdays is the History of a publisher that serves one date per request
+// and never publishes on a weekend: it asks get for each Monday to Friday
+// of [from, to] and keeps each publication once (an answer for a holiday
+// may repeat the day before's), returning what falls in the range, as
+// Between sorts it. A day get answers TypeNoRatesForDate is a day without
+// a publication; any other error ends the history.
+func Weekdays(ctx context.Context, name string, from, to time.Time, get func(ctx context.Context, day time.Time) ([]fx.RateSet, error)) ([]fx.RateSet, error) {
+	if err := CheckRange(name, from, to); err != nil {
+		return nil, err
+	}
+	type key struct {
+		asOf time.Time
+		base string
+	}
+	var all []fx.RateSet
+	seen := map[key]bool{}
+	for _, day := range Days(from, to) {
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		sets, err := get(ctx, day)
+		var pe *PermanentError
+		if errors.As(err, &pe) && pe.Type == TypeNoRatesForDate {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sets {
+			if k := (key{s.AsOf, s.Base}); !seen[k] {
+				seen[k] = true
+				all = append(all, s)
+			}
+		}
+	}
+	return Between(all, from, to), nil
 }

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -132,5 +133,41 @@ func TestNewest(t *testing.T) {
 				t.Errorf("Newest = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestWeekdays(t *testing.T) {
+	mon := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	var asked []string
+	get := func(_ context.Context, day time.Time) ([]fx.RateSet, error) {
+		asked = append(asked, day.Format("Mon"))
+		switch day.Weekday() {
+		case time.Wednesday: // a holiday: the answer repeats Tuesday's
+			return []fx.RateSet{{Base: "USD", AsOf: mon.AddDate(0, 0, 1)}}, nil
+		case time.Thursday:
+			return nil, provider.Permanent(provider.TypeNoRatesForDate, errors.New("none"))
+		}
+		return []fx.RateSet{{Base: "USD", AsOf: day}, {Base: "EUR", AsOf: day}}, nil
+	}
+	sets, err := provider.Weekdays(context.Background(), "x", mon, mon.AddDate(0, 0, 6), get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(asked, ","); got != "Mon,Tue,Wed,Thu,Fri" {
+		t.Errorf("asked %s, want the five weekdays once each", got)
+	}
+	var got []string
+	for _, s := range sets {
+		got = append(got, s.AsOf.Format("Mon")+" "+s.Base)
+	}
+	if want := "Mon EUR,Mon USD,Tue EUR,Tue USD,Fri EUR,Fri USD"; strings.Join(got, ",") != want {
+		t.Errorf("sets = %s, want %s", strings.Join(got, ","), want)
+	}
+	boom := errors.New("boom")
+	if _, err := provider.Weekdays(context.Background(), "x", mon, mon, func(context.Context, time.Time) ([]fx.RateSet, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("err = %v, want the day's failure", err)
+	}
+	if _, err := provider.Weekdays(context.Background(), "x", mon, mon.AddDate(0, 0, -1), get); err == nil {
+		t.Error("a reversed range was accepted")
 	}
 }

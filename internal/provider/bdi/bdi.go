@@ -196,27 +196,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 // reference date per request and publishes none on weekends. An answer
 // dated other than asked is kept once.
 func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet, error) {
-	if err := provider.CheckRange(Name, from, to); err != nil {
-		return nil, err
-	}
-	var all []fx.RateSet
-	seen := map[time.Time]bool{}
-	for _, day := range provider.Days(from, to) {
-		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
-		}
-		sets, err := c.get(ctx, day)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range sets {
-			if !seen[s.AsOf] {
-				seen[s.AsOf] = true
-				all = append(all, s)
-			}
-		}
-	}
-	return provider.Between(all, from, to), nil
+	return provider.Weekdays(ctx, Name, from, to, c.get)
 }
 
 func (c *Client) get(ctx context.Context, day time.Time) ([]fx.RateSet, error) {

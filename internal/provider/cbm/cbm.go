@@ -13,7 +13,6 @@ package cbm
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -118,30 +117,9 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 // An answer dated another day (the CBM repeating its last rates for a
 // holiday) is kept only within the range and only once.
 func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet, error) {
-	if err := provider.CheckRange(Name, from, to); err != nil {
-		return nil, err
-	}
-	var all []fx.RateSet
-	seen := map[time.Time]bool{}
-	for _, day := range provider.Days(from, to) {
-		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
-		}
-		sets, err := c.get(ctx, c.baseURL+"/history/"+day.Format("02-01-2006"))
-		if err != nil {
-			var pe *provider.PermanentError
-			if errors.As(err, &pe) && pe.Type == provider.TypeNoRatesForDate {
-				continue // no publication that day
-			}
-			return nil, err
-		}
-		if seen[sets[0].AsOf] {
-			continue
-		}
-		seen[sets[0].AsOf] = true
-		all = append(all, sets...)
-	}
-	return provider.Between(all, from, to), nil
+	return provider.Weekdays(ctx, Name, from, to, func(ctx context.Context, day time.Time) ([]fx.RateSet, error) {
+		return c.get(ctx, c.baseURL+"/history/"+day.Format("02-01-2006"))
+	})
 }
 
 func (c *Client) get(ctx context.Context, u string) ([]fx.RateSet, error) {

@@ -129,26 +129,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 // within a date, by Base: one request per weekday of the range (the NBE
 // publishes Monday to Friday). A date without rates is skipped.
 func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet, error) {
-	if err := provider.CheckRange(Name, from, to); err != nil {
-		return nil, err
-	}
-	var all []fx.RateSet
-	seen := map[time.Time]bool{}
-	for _, day := range provider.Days(from, to) {
-		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
-		}
-		sets, err := c.get(ctx, day)
-		if err != nil {
-			return nil, err
-		}
-		if len(sets) == 0 || seen[sets[0].AsOf] {
-			continue
-		}
-		seen[sets[0].AsOf] = true
-		all = append(all, sets...)
-	}
-	return provider.Between(all, from, to), nil
+	return provider.Weekdays(ctx, Name, from, to, c.get)
 }
 
 // get asks for one date's rates; a 404 is a date without rates.

@@ -186,28 +186,7 @@ func (c *Client) Latest(ctx context.Context) ([]fx.RateSet, error) {
 // within a date, by Base, with one request per weekday of the range: the
 // NBK serves one date per request and sets no rates on weekends.
 func (c *Client) History(ctx context.Context, from, to time.Time) ([]fx.RateSet, error) {
-	if err := provider.CheckRange(Name, from, to); err != nil {
-		return nil, err
-	}
-	var all []fx.RateSet
-	seen := map[time.Time]bool{}
-	for _, day := range provider.Days(from, to) {
-		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
-		}
-		sets, err := c.get(ctx, day)
-		if err != nil {
-			return nil, err
-		}
-		// An answer may carry another date than asked (an earlier one on
-		// a holiday): a date already kept is not kept twice.
-		if len(sets) == 0 || seen[sets[0].AsOf] {
-			continue
-		}
-		seen[sets[0].AsOf] = true
-		all = append(all, sets...)
-	}
-	return provider.Between(all, from, to), nil
+	return provider.Weekdays(ctx, Name, from, to, c.get)
 }
 
 func (c *Client) get(ctx context.Context, day time.Time) ([]fx.RateSet, error) {
