@@ -251,6 +251,22 @@ func run(s settings) error {
 	okRSS := peak <= 100
 	rep.Results = append(rep.Results, Result{Scenario: "API RSS, highest after any scenario", Database: "both", APIRSSMB: peak,
 		Target: "≤ 100 MB throughout", Met: &okRSS})
+
+	// Every publisher loaded, measured against the floors of the scaled run.
+	var httpFloor, rawFloor Result
+	for _, r := range big {
+		switch r.Scenario {
+		case "Fiber floor":
+			httpFloor = r
+		case "raw floor":
+			rawFloor = r
+		}
+	}
+	worldRows, err := env.world(ctx, adminURL, redisURL, temporalAddr, binDir, httpFloor, rawFloor)
+	if err != nil {
+		return err
+	}
+	rep.Results = append(rep.Results, worldRows...)
 	return write(rep)
 }
 
