@@ -267,6 +267,17 @@ func run(s settings) error {
 		return err
 	}
 	rep.Results = append(rep.Results, worldRows...)
+	// The offline demo last, when no API of the bench is left running.
+	api.stop()
+	multi.stop()
+	frozen.stop()
+	floor.stop()
+	say("[demo] OFFLINE=1 make up, until it is running")
+	demo, err := offlineDemo(ctx, adminURL, redisURL)
+	if err != nil {
+		return err
+	}
+	rep.Results = append(rep.Results, demo)
 	return write(rep)
 }
 
