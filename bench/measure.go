@@ -156,12 +156,12 @@ func quoteThenConvert(s settings, apiURL, key string) Result {
 	return r
 }
 
-// cpuPerRequest runs an open loop at rate for s.openFor (at least 4 s, so
+// cpuPerRequest runs an open loop at rate for s.openFor (at least 8 s, so
 // that the clock ticks CPU time is counted in are small against it) and
 // returns proc's CPU time over the run divided by the requests answered,
 // in microseconds.
 func cpuPerRequest(s settings, proc *process, name string, t vegeta.Targeter, rate int) (Result, error) {
-	d := max(s.openFor, 4*time.Second)
+	d := max(s.openFor, 8*time.Second)
 	open := vegeta.NewAttacker(vegeta.Workers(uint64(s.concurrency)), vegeta.MaxWorkers(uint64(4*s.concurrency)),
 		vegeta.Connections(s.concurrency), vegeta.MaxConnections(s.concurrency), vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second))
 	before, err := proc.cpuSeconds()
