@@ -27,7 +27,7 @@ import (
 )
 
 // cpuRate is the offered rate of the server-CPU runs: fixed, well under
-// any lookup's maximum here (a tenth or less), so that CPU time per
+// any lookup's maximum here (a sixth of it or less), so that CPU time per
 // request compares the work of one answer rather than how a saturated
 // process batches, and high enough that a run's CPU time is a hundred
 // clock ticks or more.
@@ -43,6 +43,8 @@ type world struct {
 	cleanup []func()
 }
 
+// close undoes startWorld in reverse order: the API stops before its
+// database is dropped.
 func (w *world) close() {
 	for i := len(w.cleanup) - 1; i >= 0; i-- {
 		w.cleanup[i]()
