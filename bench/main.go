@@ -8,8 +8,10 @@
 // p99 as a ratio to its floor's p99 at the same offered rate. With two
 // CPUs or more, scripts/bench.sh runs this load generator on CPU 0 and
 // the servers it starts on the others (CES_BENCH_SERVER_CPUS), so that a
-// p99 does not measure the scheduler. Run it with `make bench`
-// (BENCH_QUICK=1 for a short run).
+// p99 does not measure the scheduler. After the scaled scenarios, the
+// world stage loads every publisher from its recordings and measures an
+// API serving them all (world.go), and the offline demo is timed to ready
+// (demo.go). Run it with `make bench` (BENCH_QUICK=1 for a short run).
 package main
 
 import (

@@ -155,3 +155,34 @@ func quoteThenConvert(s settings, apiURL, key string) Result {
 	}
 	return r
 }
+
+// cpuPerRequest runs an open loop at rate for s.openFor (at least 8 s, so
+// that the clock ticks CPU time is counted in are small against it) and
+// returns proc's CPU time over the run divided by the requests answered,
+// in microseconds.
+func cpuPerRequest(s settings, proc *process, name string, t vegeta.Targeter, rate int) (Result, error) {
+	d := max(s.openFor, 8*time.Second)
+	open := vegeta.NewAttacker(vegeta.Workers(uint64(s.concurrency)), vegeta.MaxWorkers(uint64(4*s.concurrency)),
+		vegeta.Connections(s.concurrency), vegeta.MaxConnections(s.concurrency), vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second))
+	before, err := proc.cpuSeconds()
+	if err != nil {
+		return Result{}, err
+	}
+	var m vegeta.Metrics
+	for res := range open.Attack(t, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, name) {
+		m.Add(res)
+	}
+	m.Close()
+	after, err := proc.cpuSeconds()
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Scenario: name, RateRPS: float64(rate), Errors: 1 - m.Success,
+		P50Ms: ms(m.Latencies.P50), P99Ms: ms(m.Latencies.P99), P999Ms: ms(m.Latencies.Quantile(0.999))}
+	if m.Requests > 0 {
+		r.CPUUsPerReq = (after - before) / float64(m.Requests) * 1e6
+	}
+	say("%s: pid %d, %.2f s of CPU over %d requests", name, proc.cmd.Process.Pid, after-before, m.Requests)
+	r.APIRSSMB, r.APIHeapMB = proc.rssMB(), proc.heapMB()
+	return r, nil
+}

@@ -133,3 +133,33 @@ func waitListening(addr string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's CPU times: 100
+// on every Linux architecture the bench runs on (the kernel fixes it for
+// user space whatever its own tick rate).
+const clockTicks = 100
+
+// cpuSeconds reads the process's CPU time so far, user and system
+// (utime + stime of /proc/<pid>/stat).
+func (p *process) cpuSeconds() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time: %w", err)
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("read cpu time: unexpected /proc stat %q", b)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("read cpu time: unexpected /proc stat %q", b)
+	}
+	// f[0] is field 3 (state): utime is field 14, stime field 15.
+	utime, err1 := strconv.ParseFloat(f[11], 64)
+	stime, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("read cpu time: unexpected /proc stat %q", b)
+	}
+	return (utime + stime) / clockTicks, nil
+}

@@ -50,17 +50,8 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 	rawFloor.Ratio = rawFloor.MaxRPS / httpFloor.MaxRPS
 	out = append(out, rawFloor, httpFloor)
 
-	// against fills a lookup's ratios to both floors and judges it.
 	against := func(r Result, proc *process, minRatio float64) Result {
-		r.Database, r.Floor, r.FloorRPS = dbLabel, "Fiber", httpFloor.MaxRPS
-		r.Ratio, r.RawRatio = r.MaxRPS/httpFloor.MaxRPS, r.MaxRPS/rawFloor.MaxRPS
-		if httpFloor.P99Ms > 0 {
-			r.P99Ratio = r.P99Ms / httpFloor.P99Ms
-		}
-		r.APIRSSMB, r.APIHeapMB = proc.rssMB(), proc.heapMB()
-		ok := r.Ratio >= minRatio && r.P99Ratio <= 1.5 && r.Errors == 0
-		r.Target, r.Met = fmt.Sprintf("≥%.1f× Fiber floor, p99 ≤ 1.5× its p99", minRatio), &ok
-		return r
+		return judge(r, proc, minRatio, dbLabel, httpFloor, rawFloor)
 	}
 	lookups := []struct {
 		name, url string
@@ -176,4 +167,17 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 		out = append(out, bf)
 	}
 	return out, nil
+}
+
+// judge fills a lookup's ratios to both floors of its run and judges it.
+func judge(r Result, proc *process, minRatio float64, dbLabel string, httpFloor, rawFloor Result) Result {
+	r.Database, r.Floor, r.FloorRPS = dbLabel, "Fiber", httpFloor.MaxRPS
+	r.Ratio, r.RawRatio = r.MaxRPS/httpFloor.MaxRPS, r.MaxRPS/rawFloor.MaxRPS
+	if httpFloor.P99Ms > 0 {
+		r.P99Ratio = r.P99Ms / httpFloor.P99Ms
+	}
+	r.APIRSSMB, r.APIHeapMB = proc.rssMB(), proc.heapMB()
+	ok := r.Ratio >= minRatio && r.P99Ratio <= 1.5 && r.Errors == 0
+	r.Target, r.Met = fmt.Sprintf("≥%.1f× Fiber floor, p99 ≤ 1.5× its p99", minRatio), &ok
+	return r
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make bench: run the benchmark program against the real stack. Like make
-# test it reuses PostgreSQL and Redis when they answer (Redis database 15 is
-# flushed and used) and runs a private Temporal dev server. BENCH_QUICK=1
-# for a short run.
+# test it reuses PostgreSQL and Redis when they answer (Redis database 12 is
+# flushed and used; the bench's world stage flushes and uses 14, its
+# offline demo 13; make test's README test uses 15, so both can run at
+# once) and runs a private Temporal dev server. BENCH_QUICK=1 for a short
+# run.
 source "$(dirname "$0")/lib.sh"
 trap stop_started EXIT INT TERM
 
@@ -18,7 +20,7 @@ go build -o "$BIN/" ./api
 go build -o "$BIN/floor" ./bench/floor
 go build -o "$BIN/bench" ./bench
 export CES_BENCH_DATABASE_URL=$PG_URL
-export CES_BENCH_REDIS_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/15")))' "$REDIS_URL_OK")
+export CES_BENCH_REDIS_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/12")))' "$REDIS_URL_OK")
 export CES_BENCH_TEMPORAL_ADDRESS=127.0.0.1:$tport
 export CES_BENCH_BIN=$BIN
 # The load generator on CPU 0 and the servers on the others, so that a
