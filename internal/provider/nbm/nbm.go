@@ -12,19 +12,12 @@
 package nbm
 
 import (
-	"bytes"
 	"context"
-	"encoding/xml"
-	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the publication time is Chisinau local time; images may lack tzdata
-
-	"github.com/shopspring/decimal"
 
 	"ces/internal/fx"
 	"ces/internal/provider"
@@ -57,96 +50,13 @@ func PublicationTime(day time.Time) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), 18, 0, 0, 0, chisinau).UTC()
 }
 
-type valCurs struct {
-	XMLName xml.Name `xml:"ValCurs"`
-	Date    string   `xml:"Date,attr"`
-	Valutes []struct {
-		CharCode string `xml:"CharCode"`
-		Nominal  string `xml:"Nominal"`
-		Value    string `xml:"Value"`
-	} `xml:"Valute"`
-}
-
-// perUnit turns a Value for nominal units into the lei price of one unit
-// as exact text. A nominal that is not a power of ten could not be divided
-// exactly and is refused.
-func perUnit(nominal, value string) (string, error) {
-	n, err := strconv.ParseUint(strings.TrimSpace(nominal), 10, 64)
-	if err != nil || n == 0 {
-		return "", fmt.Errorf("nominal %q is not 1, 10, 100, ...", nominal)
-	}
-	var places int32
-	for n%10 == 0 {
-		n /= 10
-		places++
-	}
-	if n != 1 {
-		return "", fmt.Errorf("nominal %q is not 1, 10, 100, ...", nominal)
-	}
-	d, err := decimal.NewFromString(strings.TrimSpace(value))
-	if err != nil {
-		return "", fmt.Errorf("value %q is not a number", value)
-	}
-	return fx.Exact(d.Shift(-places)), nil
-}
+// export is the layout of the Bank's ValCurs export.
+var export = provider.ValCurs{Name: Name, Quote: Quote, DateLayout: "02.01.2006", DateShown: "DD.MM.YYYY", PublicationTime: PublicationTime}
 
 // Parse reads one date's export into one RateSet per ISO 4217 currency,
 // sorted by Base; codes that are no ISO 4217 currency are named in Skipped
 // of the first set.
-func Parse(payload []byte) ([]fx.RateSet, error) {
-	var doc valCurs
-	if err := xml.NewDecoder(bytes.NewReader(payload)).Decode(&doc); err != nil {
-		return nil, invalid("not an official exchange rates export: %v", err)
-	}
-	day, err := time.Parse("02.01.2006", strings.TrimSpace(doc.Date))
-	if err != nil {
-		return nil, invalid("Date %q is not DD.MM.YYYY", doc.Date)
-	}
-	if len(doc.Valutes) == 0 {
-		return nil, invalid("the export for %s has no rates", doc.Date)
-	}
-	var sets []fx.RateSet
-	var skipped []string
-	seen := map[string]bool{}
-	for _, v := range doc.Valutes {
-		code := strings.TrimSpace(v.CharCode)
-		if seen[code] {
-			return nil, invalid("%s appears twice on %s", code, doc.Date)
-		}
-		seen[code] = true
-		if _, ok := fx.LookupCurrency(code); !ok {
-			skipped = append(skipped, code)
-			continue
-		}
-		value, err := perUnit(v.Nominal, v.Value)
-		if err != nil {
-			return nil, invalid("%s on %s: %v", code, doc.Date, err)
-		}
-		b, err := provider.NewBuilder(Name, code, PublicationTime(day), payload)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Add(Quote, value); err != nil {
-			return nil, fmt.Errorf("%w (%s on %s)", err, code, doc.Date)
-		}
-		s, err := b.Build()
-		if err != nil {
-			return nil, err
-		}
-		sets = append(sets, s)
-	}
-	if len(sets) == 0 {
-		return nil, invalid("%s has no usable rates (only %s)", doc.Date, strings.Join(skipped, ", "))
-	}
-	sort.Slice(sets, func(i, j int) bool { return sets[i].Base < sets[j].Base })
-	sort.Strings(skipped)
-	sets[0].Skipped = skipped
-	return sets, nil
-}
-
-func invalid(format string, args ...any) error {
-	return provider.Invalid("provider "+Name+": "+format, args...)
-}
+func Parse(payload []byte) ([]fx.RateSet, error) { return export.Parse(payload) }
 
 // Client fetches NBM rates over HTTP (or from a file URL, see provider.Get).
 type Client struct {
