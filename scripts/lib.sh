@@ -124,6 +124,18 @@ apt_install() {
 	return 1
 }
 
+# ensure_example_tools: the README's and docs' examples call curl and jq;
+# install them when missing (as root, with apt), or say which is missing.
+ensure_example_tools() {
+	local t missing=()
+	for t in curl jq; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	apt_install "${missing[@]}" || true
+	for t in "${missing[@]}"; do
+		command -v "$t" >/dev/null 2>&1 || say "warning: the examples of the README and docs/ need $t: apt-get install $t"
+	done
+}
+
 # ensure_postgres URL: sets PG_URL to a server that answers, starting one
 # under $DATA/postgres when URL does not answer.
 ensure_postgres() {

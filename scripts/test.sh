@@ -8,6 +8,7 @@ trap stop_started EXIT INT TERM
 
 need_go
 ensure_temporal_cli
+ensure_example_tools
 # The compose-file test validates docker-compose.yml with Debian's
 # docker-compose; the admin console's browser test drives Debian's Chromium.
 command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose ||

@@ -12,6 +12,7 @@ trap 'exit 130' INT TERM
 
 need_go
 ensure_temporal_cli
+ensure_example_tools
 # Logs, the env file and the offline recordings live here, even when every
 # service was already running.
 mkdir -p "$DATA"
