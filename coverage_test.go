@@ -14,25 +14,25 @@ import (
 	"ces/internal/fx"
 )
 
-// unpricedPattern finds the README's list of the active ISO 4217 codes the
+// unpricedPattern finds docs/pricing.md's list of the active ISO 4217 codes the
 // offline demo cannot price against USD: one "- `XXX`: reason" line each,
 // between the coverage markers.
 var unpricedPattern = regexp.MustCompile("(?m)^- `([A-Z]{3})`: ")
 
-// readmeUnpriced returns the codes the README lists as not priced.
+// readmeUnpriced returns the codes docs/pricing.md lists as not priced.
 func readmeUnpriced(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	b, err := os.ReadFile("docs/pricing.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(b), "<!-- coverage: unpriced -->\n")
 	if !ok {
-		t.Error("README.md has no <!-- coverage: unpriced --> list")
+		t.Error("docs/pricing.md has no <!-- coverage: unpriced --> list")
 	}
 	list, _, ok := strings.Cut(rest, "<!-- end of coverage -->")
 	if !ok {
-		t.Error("README.md's unpriced list has no end marker")
+		t.Error("docs/pricing.md's unpriced list has no end marker")
 	}
 	var out []string
 	for _, m := range unpricedPattern.FindAllStringSubmatch(list, -1) {
@@ -55,7 +55,7 @@ func issuedBy() map[string]string {
 // checkWorldCoverage is the end-to-end test of every publisher, on the
 // offline demo the README test runs: each configured publisher has
 // published into CES, USD→X answers 200 for every active ISO 4217 code
-// but those the README lists (and only those), and at least 50 codes are
+// but those docs/pricing.md lists (and only those), and at least 50 codes are
 // priced by their own issuing authority: the leg that brings X into the
 // answer is its central bank's row or its legal peg.
 func checkWorldCoverage(t *testing.T, base string) {
@@ -145,7 +145,7 @@ func checkWorldCoverage(t *testing.T, base string) {
 	slices.Sort(notPriced)
 	slices.Sort(unpriced)
 	if !slices.Equal(notPriced, unpriced) {
-		t.Errorf("the codes not priced differ from the README's list:\nnot priced: %v\nREADME:     %v", notPriced, unpriced)
+		t.Errorf("the codes not priced differ from docs/pricing.md's list:\nnot priced: %v\nlisted:     %v", notPriced, unpriced)
 	}
 	if len(byIssuer) < 50 {
 		t.Errorf("%d codes are priced by their own issuing authority, want at least 50", len(byIssuer))

@@ -10,17 +10,17 @@ import (
 	"testing"
 )
 
-// TestWhereThingsLive holds the README's "Where things live" table to the
+// TestWhereThingsLive holds docs/development.md's "Where things live" table to the
 // tree: every directory it names holds Go code, and every Go package of
 // the module is named by a row (dir/* names every package under dir).
 func TestWhereThingsLive(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("docs/development.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, section, ok := strings.Cut(string(readme), "\n## Where things live\n")
 	if !ok {
-		t.Fatal(`README.md has no "## Where things live" section`)
+		t.Fatal(`docs/development.md has no "## Where things live" section`)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	var named []string
@@ -42,12 +42,12 @@ func TestWhereThingsLive(t *testing.T) {
 		t.Run(n, func(t *testing.T) {
 			if dir, ok := strings.CutSuffix(n, "/*"); ok {
 				if !slices.ContainsFunc(packages, func(p string) bool { return strings.HasPrefix(p, dir+"/") }) {
-					t.Errorf("the README names %s, but %s has no Go package below it", n, dir)
+					t.Errorf("docs/development.md names %s, but %s has no Go package below it", n, dir)
 				}
 				return
 			}
 			if !slices.Contains(packages, n) {
-				t.Errorf("the README names %s, which is not a Go package of the tree", n)
+				t.Errorf("docs/development.md names %s, which is not a Go package of the tree", n)
 			}
 		})
 	}
@@ -57,7 +57,7 @@ func TestWhereThingsLive(t *testing.T) {
 			return n == p || wild && strings.HasPrefix(p, dir+"/")
 		})
 		if !covered {
-			t.Errorf("package %s is in no row of the README's \"Where things live\" table", p)
+			t.Errorf("package %s is in no row of docs/development.md's \"Where things live\" table", p)
 		}
 	}
 }

@@ -22,24 +22,76 @@ import (
 	"ces/internal/testenv"
 )
 
-// notRun lists the README's shell examples this test does not run, each
-// with the reason. Every other line of every ```sh block runs.
+// notRun lists the shell examples of the README and docs/ this test does
+// not run, each with the reason. Every other line of every ```sh block runs.
 var notRun = map[string]string{
-	"make up":                           "the test itself starts the stack the README's way for its examples: OFFLINE=1 make up",
-	"OFFLINE=1 make up":                 "this is how the test starts the stack (on ports of its own)",
-	"make test":                         "this test is part of make test",
-	"cp .env.example .env":              "docker-compose path: no Docker engine here; internal/config validates the compose file",
-	"docker compose up --build":         "no Docker engine on this machine; internal/config validates the compose file",
-	"open http://127.0.0.1:8081/admin/": "opens a browser; internal/admin's browser test signs in with Chromium",
+	"make up":                   "the test itself starts the stack the README's way for its examples: OFFLINE=1 make up",
+	"OFFLINE=1 make up":         "this is how the test starts the stack (on ports of its own)",
+	"make test":                 "this test is part of make test",
+	"cp .env.example .env":      "docker-compose path: no Docker engine here; internal/config validates the compose file",
+	"docker compose up --build": "no Docker engine on this machine; internal/config validates the compose file",
+	"docker compose run --rm ces-verify-audit --full":                           "no Docker engine on this machine; internal/config validates the compose file",
 	"DATABASE_URL=postgres://ces_api_ces:choose-one@127.0.0.1:5432/ces bin/api": "starts a second, long-running API, on the database ces (the test's has another name)",
+	"make bench":                 "takes half an hour; bench/'s own tests run its stages in short form",
+	"BENCH_QUICK=1 make bench":   "takes minutes and needs the machine to itself; bench/'s own tests run its stages in short form",
+	"BENCH_PROFILE=1 make bench": "as make bench",
+	"make faults":                "make test runs the fault suite after this test",
+	"bash scripts/faults.sh -run 'TestFaults/redis-frozen'": "the fault suite starts a stack of its own; make test runs it after this test",
+	"helm install *": "no Kubernetes cluster is reachable from this machine; deploy/'s test renders the chart for seven value sets and runs helm lint --strict",
 }
 
-// readmeExamples returns the logical lines of every ```sh block (with
-// continuations joined and comments removed) and the ```json blocks with
-// the command they answer.
-func readmeExamples(t *testing.T) ([]string, map[string]string) {
+// skipReason says why the test does not run cmd, if it does not: an
+// entry of notRun names cmd exactly, or, ending in " *", its beginning.
+func skipReason(cmd string) (string, bool) {
+	if why, ok := notRun[cmd]; ok {
+		return why, true
+	}
+	for k, why := range notRun {
+		if prefix, ok := strings.CutSuffix(k, "*"); ok && strings.HasPrefix(cmd, prefix) {
+			return why, true
+		}
+	}
+	return "", false
+}
+
+// exampleFiles are the documents whose examples the test runs, in the
+// order it runs them: the README (whose tour makes the key the others
+// use), then every document of docs/ by name.
+func exampleFiles(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open("README.md")
+	docs, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(docs)
+	return append([]string{"README.md"}, docs...)
+}
+
+// example is one logical line of a ```sh block and the document it is in.
+type example struct{ file, cmd string }
+
+// readmeExamples returns the logical lines of every ```sh block of every
+// example file (with continuations joined and comments removed), in
+// order, and the ```json blocks with the command they answer.
+func readmeExamples(t *testing.T) ([]example, map[string]string) {
+	t.Helper()
+	var all []example
+	answers := map[string]string{}
+	for _, name := range exampleFiles(t) {
+		cmds, ans := fileExamples(t, name)
+		for _, c := range cmds {
+			all = append(all, example{name, c})
+		}
+		for k, v := range ans {
+			answers[k] = v
+		}
+	}
+	return all, answers
+}
+
+func fileExamples(t *testing.T, name string) ([]string, map[string]string) {
+	t.Helper()
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +132,33 @@ func readmeExamples(t *testing.T) ([]string, map[string]string) {
 			pending = ""
 		}
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return cmds, answers
+}
+
+// placeholder finds what a reader would have to replace before pasting a
+// line: <id>-style names (which the shell reads as redirections) and an
+// ellipsis.
+var placeholder = regexp.MustCompile(`<[A-Za-z_][A-Za-z0-9_ -]*>|…`)
+
+// TestExamplesArePasteable: no example the test runs asks the reader to
+// fill something in; values come from shell variables set by the lines
+// before them.
+func TestExamplesArePasteable(t *testing.T) {
+	examples, _ := readmeExamples(t)
+	if len(examples) < 50 {
+		t.Fatalf("only %d examples found in %v: the parser finds too little", len(examples), exampleFiles(t))
+	}
+	for _, e := range examples {
+		if _, skip := skipReason(e.cmd); skip {
+			continue
+		}
+		if m := placeholder.FindString(e.cmd); m != "" {
+			t.Errorf("%s: %s\nasks the reader to replace %q: set a shell variable in an earlier line instead", e.file, e.cmd, m)
+		}
+	}
 }
 
 func freeAddr(t *testing.T) string {
@@ -111,7 +189,7 @@ func TestReadmeExamples(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "bin", "temporal")); err != nil {
 		t.Skipf("bin/temporal is missing (make test builds it): %v", err)
 	}
-	cmds, answers := readmeExamples(t)
+	examples, answers := readmeExamples(t)
 
 	// The stack: a database and a Redis database of its own, free ports.
 	dbURL := testenv.DatabaseURL(t)
@@ -200,26 +278,32 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatalf("make up left no env file: %v", err)
 	}
 	rewrite := strings.NewReplacer("127.0.0.1:8080", httpAddr, "127.0.0.1:8081", adminAddr, "127.0.0.1:9091", metricsAddr)
-	etag := regexp.MustCompile(`W/"…"`)
-	var lastID, lastETag string
+	// The examples are one shell session: a variable a line sets (ID=$(…))
+	// is there for the lines after it, in every document. Each line runs in
+	// its own bash, which loads the variables the lines before it left and
+	// saves them again (set -a exports every assignment).
+	state := filepath.Join(t.TempDir(), "session")
+	if err := os.WriteFile(state, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stackEnv = append(stackEnv, "CES_EXAMPLE_SESSION="+state)
+	const session = `set -a; . "$CES_EXAMPLE_SESSION"
+%s
+rc=$?; set +a
+export -p | grep -Ev '^declare -x (BASHOPTS|SHELLOPTS|BASH_[A-Z_]*|PWD|OLDPWD|SHLVL|_|CES_EXAMPLE_SESSION)=' > "$CES_EXAMPLE_SESSION"
+exit $rc`
 	outputs := map[string]string{}
-	for _, cmd := range cmds {
-		if why, skip := notRun[cmd]; skip {
-			t.Logf("not run: %s (%s)", cmd, why)
+	for _, e := range examples {
+		cmd := e.cmd
+		if why, skip := skipReason(cmd); skip {
+			t.Logf("not run: %s: %s (%s)", e.file, cmd, why)
 			continue
 		}
 		t.Run(cmd, func(t *testing.T) {
 			line := rewrite.Replace(cmd)
-			if strings.Contains(line, "<id>") {
-				if lastID == "" {
-					t.Fatal("no receipt id from an earlier example to fill <id> with")
-				}
-				line = strings.ReplaceAll(line, "<id>", lastID)
-			}
-			line = etag.ReplaceAllString(line, lastETag)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			sh := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", line)
+			sh := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", fmt.Sprintf(session, line))
 			sh.Dir, sh.Env = term, stackEnv
 			if strings.Contains(line, "createsuperuser") && !strings.Contains(line, "|") {
 				// A terminal would ask twice, without echo; stdin is the scripted form.
@@ -227,21 +311,12 @@ func TestReadmeExamples(t *testing.T) {
 			}
 			out, err := sh.CombinedOutput()
 			if err != nil {
-				t.Fatalf("%s: %v\n%s", line, err, out)
+				t.Fatalf("%s: %s: %v\n%s", e.file, line, err, out)
 			}
 			text := strings.TrimSpace(string(out))
 			outputs[cmd] = text
 			if strings.HasPrefix(line, "curl") {
 				checkCurl(t, line, text)
-				var body struct {
-					ID string `json:"id"`
-				}
-				if json.Unmarshal(out, &body) == nil && body.ID != "" {
-					lastID = body.ID
-				}
-			}
-			if strings.Contains(line, "from=USD&to=NGN'") && !strings.Contains(line, "If-None-Match") {
-				lastETag = fetchETag(t, "http://"+httpAddr+"/api/v1/rates?from=USD&to=NGN")
 			}
 		})
 	}
@@ -261,11 +336,15 @@ func TestReadmeExamples(t *testing.T) {
 	// The JSON the README shows has the fields of the real answers.
 	for cmd, shown := range answers {
 		t.Run("json of "+cmd, func(t *testing.T) {
-			real := ""
+			real, matched := "", 0
 			for c, out := range outputs {
 				if strings.HasPrefix(c, cmd) {
 					real = out
+					matched++
 				}
+			}
+			if matched > 1 {
+				t.Fatalf("%d examples begin with %q: make the marker name one", matched, cmd)
 			}
 			if real == "" {
 				t.Fatalf("no example ran %q", cmd)
@@ -299,31 +378,17 @@ func checkCurl(t *testing.T, line, out string) {
 		}
 		return
 	}
-	var body map[string]any
-	if err := json.Unmarshal([]byte(out), &body); err != nil {
+	var answer any
+	if err := json.Unmarshal([]byte(out), &answer); err != nil {
 		t.Fatalf("not JSON: %s", out)
 	}
+	body, _ := answer.(map[string]any) // an array (a jq selection) has no error field
 	if e, ok := body["error"]; ok {
 		t.Fatalf("error answer: %v", e)
 	}
 	if st, ok := body["status"].(string); ok && st != "ok" && st != "ready" {
 		t.Fatalf("status %q: %s", st, out)
 	}
-}
-
-func fetchETag(t *testing.T, u string) string {
-	t.Helper()
-	out, err := exec.Command("curl", "-s", "-D", "-", "-o", "/dev/null", u).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "etag") {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no ETag in %s", out)
-	return ""
 }
 
 // shapeDiff reports the first place where a and b differ in their keys
@@ -383,9 +448,10 @@ func TestReadmeExamplesWriteOnlyIgnoredFiles(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	cmds, _ := readmeExamples(t)
+	examples, _ := readmeExamples(t)
 	var written int
-	for _, cmd := range cmds {
+	for _, e := range examples {
+		cmd := e.cmd
 		for _, m := range redirect.FindAllStringSubmatch(quoted.ReplaceAllString(cmd, "''"), -1) {
 			target := m[1] + m[2] + m[3]
 			if target == "/dev/null" {
@@ -393,7 +459,7 @@ func TestReadmeExamplesWriteOnlyIgnoredFiles(t *testing.T) {
 			}
 			written++
 			if err := exec.Command("git", "check-ignore", "-q", "--", target).Run(); err != nil {
-				t.Errorf("%s\nwrites %s, which git does not ignore (%v): write it under .data/", cmd, target, err)
+				t.Errorf("%s: %s\nwrites %s, which git does not ignore (%v): write it under .data/", e.file, cmd, target, err)
 			}
 		}
 	}
