@@ -47,9 +47,23 @@ if [ "$*" = ./... ]; then
 	# warnings left are about health endpoints that have no 4xx answer.
 	if command -v npx >/dev/null 2>&1; then
 		say "redocly lint internal/httpapi/openapi.json"
-		npx --yes @redocly/cli@2.77.0 lint --format=summary internal/httpapi/openapi.json
+		REDOCLY_TELEMETRY=off npx --yes @redocly/cli@2.77.0 lint --format=summary internal/httpapi/openapi.json
+		# The API reference page (make api-docs): built, self-contained
+		# (no script from a CDN, no telemetry) and naming the operations.
+		say "make api-docs: the API reference as one offline HTML page"
+		api_docs="$DATA/api.html"
+		rm -f "$api_docs"
+		make -s -C "$ROOT" api-docs API_DOCS="$api_docs"
+		# Redoc itself is about 2 MB; a page that fetches it is a tenth of that.
+		[ "$(wc -c <"$api_docs")" -gt 1000000 ] || die "$api_docs is missing or too small to hold Redoc"
+		! grep -Eqi '(<script[^>]+src=|(import|from)[ (]*["'"'"'`]https?:)' "$api_docs" ||
+			die "$api_docs loads a script from elsewhere: it would not work offline"
+		grep -Fq '"disableTelemetry":true' "$api_docs" || die "$api_docs would send Redocly telemetry"
+		for op in /api/v1/convert /api/v1/quotes /api/v1/rates /healthz; do
+			grep -Fq "$op" "$api_docs" || die "$api_docs does not name $op"
+		done
 	else
-		say "npx is not installed: the OpenAPI lint is skipped"
+		say "npx is not installed: the OpenAPI lint and make api-docs are skipped"
 	fi
 	# The Helm chart, rendered for several value sets and decoded strictly
 	# into the Kubernetes types, and helm lint (a module of its own).

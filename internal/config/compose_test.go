@@ -14,9 +14,12 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"ces/internal/catalog"
 )
 
-// envKeys lists every variable Config reads, and which are required.
+// envKeys lists every variable Config reads (its fields and the keyed
+// publishers' keys), and which are required.
 func envKeys() (all []string, required map[string]bool) {
 	required = map[string]bool{}
 	t := reflect.TypeOf(Config{})
@@ -29,6 +32,13 @@ func envKeys() (all []string, required map[string]bool) {
 		all = append(all, name)
 		if strings.Contains(opts, "required") {
 			required[name] = true
+		}
+	}
+	// The keyed publishers' keys are read by name from the catalogue
+	// (FX_FRED_API_KEY), not through a field.
+	for _, p := range catalog.All() {
+		if !p.Keyless() && !slices.Contains(all, p.KeyEnv) {
+			all = append(all, p.KeyEnv)
 		}
 	}
 	sort.Strings(all)

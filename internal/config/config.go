@@ -103,7 +103,7 @@ type Config struct {
 	DBLockTimeout      time.Duration `env:"DB_LOCK_TIMEOUT" envDefault:"5s"`
 	// TemporalUIURL is the Temporal Web UI the admin console links runs to.
 	TemporalUIURL string `env:"TEMPORAL_UI_URL" envDefault:"http://127.0.0.1:8233"`
-	// PprofAddr, when set, serves net/http/pprof there (api and worker);
+	// PprofAddr, when set, serves net/http/pprof there (the API only);
 	// keep it on a loopback address.
 	PprofAddr string `env:"PPROF_ADDR"`
 	// LogLevel is read by the logging package before the configuration
