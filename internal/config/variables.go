@@ -53,7 +53,7 @@ func Variables() []Variable {
 		{SectionStorage, []string{"DB_LOCK_TIMEOUT"}, "`5s`",
 			"`lock_timeout` of every API and worker session (at least `100ms`); migrations run without it"},
 		{SectionStorage, []string{"CES_API_DB_PASSWORD", "CES_WORKER_DB_PASSWORD"}, "none",
-			"read by `starter migrate` only: set both (or neither) and it creates, or resets, the database logins the API and the worker run as, and lets only them (and the owner) connect to the database (see [audit.md](audit.md)); never logged"},
+			"read by `starter migrate` only: set both (or neither) and it creates, or resets, the database logins the API and the worker run as, and lets only them (and the owner) connect to the database (see [the logins](audit.md#least-privilege-the-processes-logins)); never logged"},
 		{SectionStorage, []string{"CES_API_DB_LOGIN", "CES_WORKER_DB_LOGIN"}, "`ces_api_<database>`, `ces_worker_<database>`",
 			"read by `starter migrate` and `starter db-logins` only: the names of those logins (lower-case letters, digits and underscores, not starting with a digit, at most 63; the two must differ). The default derives from the name of the database `DATABASE_URL` names, so CES databases on one server never share a login; name `ces_api` and `ces_worker` to keep the logins of earlier versions"},
 
@@ -63,7 +63,7 @@ func Variables() []Variable {
 		{SectionProviders, []string{"FX_PROVIDER"}, "none",
 			"the one-element form of `FX_PROVIDERS`, kept for old configurations; setting both is refused"},
 		{SectionProviders, []string{"FX_SOURCE_PRIORITY"}, "none: the default source policy",
-			"an order of providers (each one of `FX_PROVIDERS`) that replaces the default source policy (each currency's issuer, then its peg, then the ECB, then the rest); configured providers left out follow in `FX_PROVIDERS` order (see the source policy in [api.md](api.md))"},
+			"an order of providers (each one of `FX_PROVIDERS`) that replaces the default source policy (each currency's issuer, then its peg, then the ECB, then the rest); configured providers left out follow in `FX_PROVIDERS` order (see [the source policy](pricing.md#the-source-policy-which-rows-price-a-pair))"},
 		{SectionProviders, []string{"FX_API_KEY"}, "none",
 			"Open Exchange Rates app id, required when `FX_PROVIDERS` lists `openexchangerates`; never logged"},
 		{SectionProviders, []string{"FX_FRED_API_KEY"}, "none",
