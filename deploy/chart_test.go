@@ -49,8 +49,8 @@ var valueSets = map[string]map[string]any{
 	"defaults": base(),
 	"Temporal Cloud with an API key": with(map[string]any{
 		"temporal":  map[string]any{"address": "eu-west-1.aws.api.temporal.io:7233", "namespace": "ces.a1b2c", "apiKey": true},
-		"secrets":   map[string]any{"temporal": map[string]any{"apiKey": "cloud-key"}, "providers": map[string]any{"fxApiKey": "oxr-id"}},
-		"providers": []any{"ecb", "cbn", "openexchangerates"},
+		"secrets":   map[string]any{"temporal": map[string]any{"apiKey": "cloud-key"}, "providers": map[string]any{"fxApiKey": "oxr-id", "fredApiKey": "fred-key"}},
+		"providers": []any{"ecb", "cbn", "openexchangerates", "fred"},
 	}),
 	"Temporal Cloud with mutual TLS and existing secrets": with(map[string]any{
 		"temporal": map[string]any{"address": "ces.a1b2c.tmprl.cloud:7233", "namespace": "ces.a1b2c", "mtls": true,
@@ -334,6 +334,16 @@ func checkTemporal(t *testing.T, o objects, vals map[string]any) {
 			t.Fatal("TEMPORAL_API_KEY is not read from the temporal secret")
 		}
 	}
+	// Each keyed provider listed gets its key from the providers secret.
+	providers, _ := vals["providers"].([]any) // unset: the chart's own list, no keyed provider
+	for provider, want := range map[string][2]string{"openexchangerates": {"FX_API_KEY", "fx-api-key"}, "fred": {"FX_FRED_API_KEY", "fred-api-key"}} {
+		if !slices.Contains(providers, any(provider)) {
+			continue
+		}
+		if e := env(api.Containers[0], want[0]); e == nil || e.ValueFrom.SecretKeyRef.Key != want[1] {
+			t.Fatalf("%s (for %s) is not read from the providers secret's %s", want[0], provider, want[1])
+		}
+	}
 }
 
 func checkPod(t *testing.T, name string, spec corev1.PodSpec) {
@@ -438,6 +448,7 @@ func TestChartRefusesMissingSecrets(t *testing.T) {
 		{"the owner", map[string]any{"secrets": map[string]any{"dbOwner": map[string]any{"url": ""}}}, "secrets.dbOwner"},
 		{"the signing key", map[string]any{"secrets": map[string]any{"auditSigningKey": map[string]any{"pem": ""}}}, "secrets.auditSigningKey"},
 		{"the provider key", map[string]any{"providers": []any{"openexchangerates"}}, "secrets.providers"},
+		{"FRED's key", map[string]any{"providers": []any{"ecb", "fred"}}, "fredApiKey"},
 		{"the client certificate", map[string]any{"temporal": map[string]any{"mtls": true}}, "secrets.temporal.tlsCrt"},
 		{"the API key", map[string]any{"temporal": map[string]any{"apiKey": true}}, "secrets.temporal.apiKey"},
 		// Not a secret, but refused the same way: the console on the public port.

@@ -43,6 +43,10 @@ app.kubernetes.io/component: {{ .component }}
 - name: FX_API_KEY
   valueFrom: {secretKeyRef: {name: {{ include "ces.secret" (dict "root" . "key" "providers") }}, key: fx-api-key}}
 {{- end }}
+{{- if has "fred" .Values.providers }}
+- name: FX_FRED_API_KEY
+  valueFrom: {secretKeyRef: {name: {{ include "ces.secret" (dict "root" . "key" "providers") }}, key: fred-api-key}}
+{{- end }}
 {{- end -}}
 
 {{- define "ces.temporalVolumeMounts" -}}
