@@ -104,7 +104,7 @@ func main() {
 	go svc.Watch(ctx)
 	// An eighth of the pool, two connections at least, stays for lookups
 	// and readiness checks while conversions wait on a locked table.
-	conv := conversions.New(svc, st.Conversions, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge,
+	conv := conversions.New(svc, st.Conversions, conversions.Options{Margin: cfg.ConversionMargin, MaxRateAge: cfg.MaxConvertAge, StaleAfter: cfg.StaleAfter,
 		MaxConcurrent: max(1, cfg.DBMaxConns-max(2, cfg.DBMaxConns/8)), QuoteTTL: cfg.QuoteTTL})
 	controls := map[string]admin.Ingestion{}
 	for _, p := range cfg.FXProviders {

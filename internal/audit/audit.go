@@ -25,23 +25,27 @@ func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano)
 // text is the same whether a value comes from memory or from NUMERIC.
 // Version 2 adds the pricing rule, version 3 the minor units and rate
 // precision the figures were computed with, version 4 the API key of the
-// client, version 5 the quote it executed; a receipt without them keeps
-// the version it was written in, so older receipts still verify.
+// client, version 5 the quote it executed, version 6 whether it was
+// priced from a stale rate (with or without a quote); a receipt without
+// them keeps the version it was written in, so older receipts still
+// verify.
 func Canonical(r fx.Receipt) string {
 	var b strings.Builder
 	line := func(k, v string) { b.WriteString(k + "=" + v + "\n") }
+	version := 6
 	switch {
 	case r.Rule == "":
-		line("ces-receipt", "v1")
+		version = 1
 	case r.RatePrecision == 0:
-		line("ces-receipt", "v2")
+		version = 2
 	case r.APIKeyID == "":
-		line("ces-receipt", "v3")
-	case r.QuoteID == "":
-		line("ces-receipt", "v4")
-	default:
-		line("ces-receipt", "v5")
+		version = 3
+	case r.Stale == nil && r.QuoteID == "":
+		version = 4
+	case r.Stale == nil:
+		version = 5
 	}
+	line("ces-receipt", "v"+strconv.Itoa(version))
 	line("id", r.ID)
 	line("created_at", canonicalTime(r.CreatedAt))
 	line("amount", r.Amount.String())
@@ -52,12 +56,12 @@ func Canonical(r fx.Receipt) string {
 	line("applied_rate", r.AppliedRate.String())
 	line("converted_amount", r.ConvertedAmount.String())
 	line("rounding", r.Rounding)
-	if r.Rule != "" && r.RatePrecision != 0 {
+	if version >= 3 {
 		line("minor_units", strconv.Itoa(r.MinorUnits))
 		line("rate_precision", strconv.Itoa(r.RatePrecision))
 	}
 	line("provider", r.Provider)
-	if r.Rule != "" {
+	if version >= 2 {
 		line("rule", r.Rule)
 	}
 	line("as_of", canonicalTime(r.AsOf))
@@ -68,22 +72,30 @@ func Canonical(r fx.Receipt) string {
 	line("idempotency_key", r.IdempotencyKey)
 	line("request_sha256", r.RequestSHA256)
 	line("client_address", r.ClientAddress)
-	if r.Rule != "" && r.RatePrecision != 0 && r.APIKeyID != "" {
+	if version >= 4 {
 		line("api_key_id", r.APIKeyID)
 		if r.QuoteID != "" {
 			line("quote_id", r.QuoteID)
 		}
+	}
+	if version >= 6 {
+		line("stale", strconv.FormatBool(*r.Stale))
 	}
 	return b.String()
 }
 
 // QuoteCanonical is the exact text a quote's hash covers, in the manner of
 // Canonical: the client it was made for, its validity and every figure a
-// conversion of it executes at.
+// conversion of it executes at. Version 2 adds whether it was priced from
+// a stale rate; a quote recorded before keeps version 1.
 func QuoteCanonical(q fx.LockedQuote) string {
 	var b strings.Builder
 	line := func(k, v string) { b.WriteString(k + "=" + v + "\n") }
-	line("ces-quote", "v1")
+	if q.Stale == nil {
+		line("ces-quote", "v1")
+	} else {
+		line("ces-quote", "v2")
+	}
 	line("id", q.ID)
 	line("api_key_id", q.APIKeyID)
 	line("created_at", canonicalTime(q.CreatedAt))
@@ -104,6 +116,9 @@ func QuoteCanonical(q fx.LockedQuote) string {
 	for i, l := range q.Legs {
 		line("leg"+strconv.Itoa(i+1), strconv.FormatInt(l.ID, 10))
 	}
+	if q.Stale != nil {
+		line("stale", strconv.FormatBool(*q.Stale))
+	}
 	return b.String()
 }
 
@@ -123,6 +138,11 @@ func CheckQuoted(r fx.Receipt, q fx.LockedQuote) error {
 	if !same(r.Amount, q.Amount) || r.From != q.From || r.To != q.To || !same(r.MidRate, q.MidRate) || !same(r.Margin, q.Margin) ||
 		!same(r.AppliedRate, q.AppliedRate) || !same(r.ConvertedAmount, q.ConvertedAmount) || len(r.Legs) != len(q.Legs) {
 		return fmt.Errorf("its figures are not those of quote %s", q.ID)
+	}
+	if r.Stale != nil && q.Stale != nil && *r.Stale != *q.Stale {
+		// A conversion of a quote is priced at the quote's figures, from
+		// the quote's legs: it is stale exactly when the quote was.
+		return fmt.Errorf("it says stale=%t but quote %s says stale=%t", *r.Stale, q.ID, *q.Stale)
 	}
 	for i := range r.Legs {
 		if r.Legs[i].ID != q.Legs[i].ID {

@@ -66,6 +66,76 @@ func TestCanonical(t *testing.T) {
 	}
 }
 
+// TestCanonicalStale pins the texts of the versions that follow the API
+// key: v4 and v5 (quoted) without a stale flag, as receipts recorded
+// before it keep hashing, and v6, which records it with or without a quote.
+func TestCanonicalStale(t *testing.T) {
+	head := "id=01a220e7-3294-737a-9e2e-3adc823629d3\ncreated_at=2026-05-21T17:00:00Z\namount=500\n" +
+		"from_currency=USD\nto_currency=NGN\nmid_rate=1371.8079\nmargin=0\napplied_rate=1371.8079\nconverted_amount=685903.95\n" +
+		"rounding=half_even\nminor_units=2\nrate_precision=20\nprovider=cbn\nrule=direct\nas_of=2026-05-21T16:00:00Z\nleg1=102\n" +
+		"request_id=req-1\nidempotency_key=\nrequest_sha256=ab\nclient_address=127.0.0.1\napi_key_id=k1\n"
+	tests := []struct {
+		name  string
+		quote string
+		stale *bool
+		want  string
+	}{
+		{"v4 without a quote or stale flag", "", nil, "ces-receipt=v4\n" + head},
+		{"v5 with a quote, without a stale flag", "q1", nil, "ces-receipt=v5\n" + head + "quote_id=q1\n"},
+		{"v6 fresh without a quote", "", fx.Flag(false), "ces-receipt=v6\n" + head + "stale=false\n"},
+		{"v6 stale without a quote", "", fx.Flag(true), "ces-receipt=v6\n" + head + "stale=true\n"},
+		{"v6 stale with a quote", "q1", fx.Flag(true), "ces-receipt=v6\n" + head + "quote_id=q1\nstale=true\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := receipt("direct+")
+			r.APIKeyID, r.QuoteID, r.Stale = "k1", tt.quote, tt.stale
+			if got := Canonical(r); got != tt.want {
+				t.Fatalf("Canonical =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+	fresh, stale := receipt("direct+"), receipt("direct+")
+	fresh.APIKeyID, stale.APIKeyID, fresh.Stale, stale.Stale = "k1", "k1", fx.Flag(false), fx.Flag(true)
+	if ReceiptHash(fresh) == ReceiptHash(stale) {
+		t.Fatal("the stale flag is not covered by the hash")
+	}
+}
+
+// TestQuoteCanonical pins the hashed text of a quote: v1 without a stale
+// flag (quotes recorded before it), v2 with it.
+func TestQuoteCanonical(t *testing.T) {
+	at := time.Date(2022, 9, 1, 4, 0, 0, 0, time.UTC)
+	body := "id=q1\napi_key_id=k1\ncreated_at=2022-09-01T04:00:00Z\nexpires_at=2022-09-01T04:00:30Z\namount=250\n" +
+		"from_currency=USD\nto_currency=EUR\nmid_rate=0.99765\nmargin=0.005\napplied_rate=0.99266175\nconverted_amount=248.17\n" +
+		"rounding=half_even\nminor_units=2\nrate_precision=20\nprovider=ecb\nrule=inverse\nas_of=2022-08-31T14:00:00Z\nleg1=45\n"
+	for _, tt := range []struct {
+		name  string
+		stale *bool
+		want  string
+	}{
+		{"v1 without a stale flag", nil, "ces-quote=v1\n" + body},
+		{"v2 fresh", fx.Flag(false), "ces-quote=v2\n" + body + "stale=false\n"},
+		{"v2 stale", fx.Flag(true), "ces-quote=v2\n" + body + "stale=true\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q := fx.LockedQuote{
+				ID: "q1", APIKeyID: "k1", CreatedAt: at, ExpiresAt: at.Add(30 * time.Second),
+				Pricing: fx.Pricing{
+					Amount: decimal.RequireFromString("250.00"), From: "USD", To: "EUR",
+					MidRate: decimal.RequireFromString("0.997650"), Margin: decimal.RequireFromString("0.005"),
+					AppliedRate: decimal.RequireFromString("0.9926617500"), ConvertedAmount: decimal.RequireFromString("248.17"),
+					Rounding: fx.Rounding, MinorUnits: 2, RatePrecision: 20, Provider: "ecb", Rule: "inverse",
+					AsOf: at.Add(-14 * time.Hour), Legs: []fx.Rate{{ID: 45}}, Stale: tt.stale,
+				},
+			}
+			if got := QuoteCanonical(q); got != tt.want {
+				t.Fatalf("QuoteCanonical =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestSealChains(t *testing.T) {
 	s := Seal{CreatedAt: time.Unix(0, 0), XminFrom: 1, XminTo: 5, RowCount: 2, FirstSeq: 1, LastSeq: 2,
 		RowsSHA256: RowsDigest([]SealedRow{{Seq: 1, Hash: "a"}, {Seq: 2, Hash: "b"}}), PrevSealHash: GenesisSealHash}
@@ -90,7 +160,7 @@ func TestCheckQuoted(t *testing.T) {
 			Amount: decimal.RequireFromString("250"), From: "USD", To: "EUR",
 			MidRate: decimal.RequireFromString("0.997656"), Margin: decimal.RequireFromString("0.005"),
 			AppliedRate: decimal.RequireFromString("0.99266772"), ConvertedAmount: decimal.RequireFromString("248.17"),
-			Legs: []fx.Rate{{ID: 45}},
+			Legs: []fx.Rate{{ID: 45}}, Stale: fx.Flag(true),
 		},
 	}
 	r := fx.Receipt{
@@ -110,6 +180,8 @@ func TestCheckQuoted(t *testing.T) {
 		{"after expiry", func(r *fx.Receipt) { r.CreatedAt = at.Add(30 * time.Second) }, "after it expired"},
 		{"another amount", func(r *fx.Receipt) { r.ConvertedAmount = decimal.RequireFromString("248.18") }, "figures are not those"},
 		{"another leg", func(r *fx.Receipt) { r.Legs = []fx.Rate{{ID: 46}} }, "legs are not those"},
+		{"the quote's stale flag", func(r *fx.Receipt) { r.Stale = fx.Flag(true) }, ""},
+		{"another stale flag", func(r *fx.Receipt) { r.Stale = fx.Flag(false) }, "says stale=false but quote q1 says stale=true"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := r

@@ -72,7 +72,10 @@ type Service struct {
 	store  Store
 	margin decimal.Decimal
 	maxAge func(provider string) time.Duration
-	now    func() time.Time
+	// staleAfter judges each leg's freshness at the instant of pricing
+	// (nil: the rate lookup's own judgement alone).
+	staleAfter func(provider string) time.Duration
+	now        func() time.Time
 	// slots bounds the conversions at work at once (nil: unbounded).
 	slots    chan struct{}
 	quoteTTL time.Duration
@@ -84,6 +87,10 @@ type Options struct {
 	// MaxRateAge is the oldest rate of each provider a conversion may be
 	// priced from; every leg must be younger than its provider's limit.
 	MaxRateAge func(provider string) time.Duration
+	// StaleAfter is how old each provider's rates may grow before they
+	// are stale (config.StaleAfter, as the rate lookups use): a receipt
+	// or quote priced from an older leg, within MaxRateAge, says stale.
+	StaleAfter func(provider string) time.Duration
 	Now        func() time.Time
 	// MaxConcurrent bounds the conversions at work at once (0: no bound).
 	// Set below the database pool's size, it keeps conversions stuck on a
@@ -103,7 +110,7 @@ func New(r Rates, st Store, o Options) *Service {
 	if o.QuoteTTL <= 0 {
 		o.QuoteTTL = DefaultQuoteTTL
 	}
-	svc := &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, now: o.Now, quoteTTL: o.QuoteTTL}
+	svc := &Service{rates: r, store: st, margin: o.Margin, maxAge: o.MaxRateAge, staleAfter: o.StaleAfter, now: o.Now, quoteTTL: o.QuoteTTL}
 	if o.MaxConcurrent > 0 {
 		svc.slots = make(chan struct{}, o.MaxConcurrent)
 	}
@@ -366,6 +373,14 @@ func (s *Service) priceNow(ctx context.Context, now time.Time, amount decimal.De
 				fx.ErrRateUnavailable, from.Code, to.Code, l.Provider, l.Base, l.Quote, l.AsOf.Format(time.RFC3339), limit)
 		}
 	}
+	// The lookup judged freshness when its books were built; a leg may
+	// have aged past its bound since. Either way the price is stale.
+	stale := quote.Stale
+	for _, l := range quote.Legs {
+		if s.staleAfter != nil && now.Sub(l.AsOf) > s.staleAfter(l.Provider) {
+			stale = true
+		}
+	}
 	if quote.UnderReview {
 		// Only a series whose newest publication the quality gate holds
 		// can price the pair: converting at the rate before it could pay
@@ -385,7 +400,7 @@ func (s *Service) priceNow(ctx context.Context, now time.Time, amount decimal.De
 			Amount: amount, From: from.Code, To: to.Code,
 			MidRate: conv.MidRate, Margin: conv.Margin, AppliedRate: conv.AppliedRate, ConvertedAmount: conv.ConvertedAmount,
 			Rounding: fx.Rounding, MinorUnits: to.MinorUnits, RatePrecision: fx.DerivedSignificantDigits,
-			Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs,
+			Provider: quote.Provider, Rule: quote.Rule, AsOf: quote.AsOf.UTC(), Legs: quote.Legs, Stale: fx.Flag(stale),
 		},
 	}, nil
 }

@@ -32,7 +32,19 @@ type Pricing struct {
 	Rule string
 	AsOf time.Time
 	Legs []Rate
+	// Stale says a leg was older than its provider's staleness bound at
+	// the instant it was priced (a conversion of a quote carries the
+	// quote's). It is nil on receipts and quotes recorded before CES
+	// recorded it, which keep the hash version they were written in.
+	Stale *bool
 }
+
+// Flag returns a pointer to b, for Pricing.Stale.
+func Flag(b bool) *bool { return &b }
+
+// IsStale reports whether p was priced from a stale rate; false when that
+// was not recorded.
+func (p Pricing) IsStale() bool { return p.Stale != nil && *p.Stale }
 
 // Receipt is the record of one conversion: what was asked, the rate rows
 // it was priced from, every value used, and a hash over all of it.

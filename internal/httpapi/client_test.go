@@ -69,7 +69,7 @@ func TestGeneratedClientRoundTrip(t *testing.T) {
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^quote [0-9a-f-]{36} 0\.99266772 248\.17$`),
 		regexp.MustCompile(`(?m)^receipt [0-9a-f-]{36} 248\.17 [0-9a-f-]{36}$`),
-		regexp.MustCompile(`(?m)^read back [0-9a-f-]{36} [0-9a-f]{64}$`),
+		regexp.MustCompile(`(?m)^read back [0-9a-f-]{36} [0-9a-f]{64} stale=false$`),
 		regexp.MustCompile(`(?m)^again 409$`),
 	}
 	for _, re := range want {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 
 	"ces/internal/clientaddr"
 	"ces/internal/conversions"
@@ -130,7 +131,9 @@ const microTime = "2006-01-02T15:04:05.000000Z07:00"
 
 // pricingJSON is the public form of fx.Pricing, in receipts and quotes
 // alike (embedded: its fields appear in place). Rule is empty only on
-// receipts from before the source policy.
+// receipts from before the source policy. The rates and the margin are in
+// their shortest exact decimal form (see rateText); amounts in their
+// currency's minor units.
 type pricingJSON struct {
 	Amount          string    `json:"amount"`
 	FromCurrency    string    `json:"from_currency"`
@@ -144,14 +147,23 @@ type pricingJSON struct {
 	Rule            string    `json:"rule,omitempty"`
 	AsOf            string    `json:"as_of"`
 	Legs            []legJSON `json:"legs"`
+	// Stale says a leg was older than its provider's staleness bound when
+	// it was priced; false on receipts from before CES recorded it.
+	Stale bool `json:"stale"`
 }
+
+// rateText writes a receipt's or quote's mid rate, margin and applied
+// rate in their shortest exact decimal form, the form of the hashed text
+// (audit.Canonical): no trailing zeros, never an exponent. At margin 0
+// the mid and applied rates are then the same string.
+func rateText(d decimal.Decimal) string { return d.String() }
 
 func toPricingJSON(p fx.Pricing) pricingJSON {
 	return pricingJSON{
 		Amount: fx.FormatAmount(p.From, p.Amount), FromCurrency: p.From, ToCurrency: p.To,
-		MidRate: fx.Exact(p.MidRate), Margin: fx.Exact(p.Margin), AppliedRate: p.AppliedRate.String(),
+		MidRate: rateText(p.MidRate), Margin: rateText(p.Margin), AppliedRate: rateText(p.AppliedRate),
 		ConvertedAmount: fx.FormatAmount(p.To, p.ConvertedAmount), Rounding: p.Rounding, Provider: p.Provider, Rule: p.Rule,
-		AsOf: rfc3339(p.AsOf), Legs: legsJSON(p.Legs),
+		AsOf: rfc3339(p.AsOf), Legs: legsJSON(p.Legs), Stale: p.IsStale(),
 	}
 }
 

@@ -360,7 +360,7 @@ func TestReceiptsRecompute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rc.MidRate != fx.Exact(conv.MidRate) || rc.AppliedRate != conv.AppliedRate.String() ||
+		if rc.MidRate != conv.MidRate.String() || rc.AppliedRate != conv.AppliedRate.String() ||
 			rc.ConvertedAmount != conv.ConvertedAmount.StringFixed(int32(toCur.MinorUnits)) {
 			t.Fatalf("%s %s→%s: receipt %s/%s/%s, recomputed %s/%s/%s", amount, from, to,
 				rc.MidRate, rc.AppliedRate, rc.ConvertedAmount, conv.MidRate, conv.AppliedRate, conv.ConvertedAmount)

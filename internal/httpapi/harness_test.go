@@ -168,7 +168,7 @@ func newWorld(t *testing.T, o options) *world {
 		o.margin = "0.005"
 	}
 	w.conv = conversions.New(svc, w.st.Conversions, conversions.Options{
-		Margin: decimal.RequireFromString(o.margin), MaxRateAge: cfg.MaxConvertAge, Now: func() time.Time { return w.now },
+		Margin: decimal.RequireFromString(o.margin), MaxRateAge: cfg.MaxConvertAge, StaleAfter: staleAfter, Now: func() time.Time { return w.now },
 		QuoteTTL: o.quoteTTL,
 	})
 	// Keys are checked through a working Redis even when the rates' Redis

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"ces/internal/audit"
+	"ces/internal/clients"
 	"ces/internal/fx"
 	"ces/internal/store"
 	"ces/internal/testenv"
@@ -316,5 +317,55 @@ func TestResumePointIsTheAnchors(t *testing.T) {
 		VALUES (now(), true, ?, ?, 2, 4, 0, '', 'a forger')`, newest.ID, newest.SealHash)
 	if rep := sealing.Verify(t, st, false); rep.OK() || !strings.Contains(rep.Problem, "audit row "+r.ID) {
 		t.Fatalf("incremental run after a faked resume point: %q (resumed after seal %d), want it to name %s", rep.Problem, rep.From, r.ID)
+	}
+}
+
+// TestStaleFlagIsVerified: receipts and quotes that record whether they
+// were priced from a stale rate (ces-receipt v6, ces-quote v2) verify
+// beside older ones that do not (NULL), and a flag flipped in the
+// database is named.
+func TestStaleFlagIsVerified(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	seeded := testenv.SeedReceipts(t, st, 1)[0] // v3: before keys and the flag
+	k, _, hash, err := clients.NewKey("stale test", []string{clients.ScopeConvert}, 0, "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Keys.CreateAPIKey(ctx, k, hash); err != nil {
+		t.Fatal(err)
+	}
+	q := fx.LockedQuote{ID: "0192f3a0-0000-7000-8000-0000000000a1", APIKeyID: k.ID, CreatedAt: seeded.CreatedAt,
+		ExpiresAt: seeded.CreatedAt.Add(time.Hour), Pricing: seeded.Pricing}
+	q.Stale = fx.Flag(true)
+	if err := st.Conversions.InsertQuote(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	var made []fx.Receipt
+	for i, quoteID := range []string{"", q.ID} {
+		r := seeded
+		r.ID, r.RequestID, r.APIKeyID, r.QuoteID = fmt.Sprintf("0192f3a0-0000-7000-8000-0000000000b%d", i), fmt.Sprintf("req-v6-%d", i), k.ID, quoteID
+		r.IdempotencyKey, r.Stale = fmt.Sprintf("stale-%d", i), fx.Flag(quoteID != "")
+		r.Hash = audit.ReceiptHash(r)
+		if _, _, err := st.Conversions.RecordConversion(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Conversions.ConversionByID(ctx, r.ID)
+		if err != nil || got.Stale == nil || *got.Stale != *r.Stale || !strings.HasPrefix(audit.Canonical(got), "ces-receipt=v6\n") || got.Hash != audit.ReceiptHash(got) {
+			t.Fatalf("v6 receipt read back as %+v, %v", got, err)
+		}
+		made = append(made, r)
+	}
+	if old, err := st.Conversions.ConversionByID(ctx, seeded.ID); err != nil || old.Stale != nil {
+		t.Fatalf("the receipt from before the flag reads back as %+v, %v: want no flag", old, err)
+	}
+	sealing := testenv.NewSealing(t)
+	sealing.SealAll(t, st)
+	if rep := sealing.Verify(t, st, true); !rep.OK() || rep.Rows != 3 {
+		t.Fatalf("verify = %+v", rep)
+	}
+	testenv.AsOwner(t, st.DB(), "UPDATE conversion_audits SET stale = NOT stale WHERE id = ?", made[0].ID)
+	if rep := sealing.Verify(t, st, true); rep.OK() || !strings.Contains(rep.Problem, made[0].ID) {
+		t.Fatalf("verify after flipping the flag = %q, want it to name %s", rep.Problem, made[0].ID)
 	}
 }

@@ -47,6 +47,7 @@ type auditRow struct {
 	RatePrecision   *int16    `bun:"rate_precision"`
 	APIKeyID        *string   `bun:"api_key_id,type:uuid"`
 	QuoteID         *string   `bun:"quote_id,type:uuid"`
+	Stale           *bool     `bun:"stale"`
 }
 
 func toAuditRow(r fx.Receipt) auditRow {
@@ -54,7 +55,7 @@ func toAuditRow(r fx.Receipt) auditRow {
 		ID: r.ID, CreatedAt: r.CreatedAt.UTC(), Amount: fx.Exact(r.Amount), FromCurrency: r.From, ToCurrency: r.To,
 		MidRate: fx.Exact(r.MidRate), Margin: fx.Exact(r.Margin), AppliedRate: fx.Exact(r.AppliedRate),
 		ConvertedAmount: fx.Exact(r.ConvertedAmount), Rounding: r.Rounding, Provider: r.Provider, AsOf: r.AsOf.UTC(),
-		RequestID: r.RequestID, RequestSHA256: r.RequestSHA256, ClientAddress: r.ClientAddress, Hash: r.Hash,
+		RequestID: r.RequestID, RequestSHA256: r.RequestSHA256, ClientAddress: r.ClientAddress, Hash: r.Hash, Stale: r.Stale,
 	}
 	if len(r.Legs) > 0 {
 		row.Leg1RateID = &r.Legs[0].ID
@@ -103,7 +104,7 @@ func (a auditRow) receipt() fx.Receipt {
 		Pricing: fx.Pricing{
 			Amount: dec(a.Amount), From: a.FromCurrency, To: a.ToCurrency, MidRate: dec(a.MidRate), Margin: dec(a.Margin),
 			AppliedRate: dec(a.AppliedRate), ConvertedAmount: dec(a.ConvertedAmount), Rounding: a.Rounding,
-			Provider: a.Provider, AsOf: a.AsOf.UTC(),
+			Provider: a.Provider, AsOf: a.AsOf.UTC(), Stale: a.Stale,
 		},
 	}
 	if a.IdempotencyKey != nil {

@@ -37,6 +37,7 @@ type quoteRow struct {
 	Leg1RateID      int64     `bun:"leg1_rate_id,notnull"`
 	Leg2RateID      *int64    `bun:"leg2_rate_id"`
 	Hash            string    `bun:"hash,notnull"`
+	Stale           *bool     `bun:"stale"`
 }
 
 // InsertQuote stores q, unless its key was revoked since it was checked
@@ -49,7 +50,7 @@ func (s *Conversions) InsertQuote(ctx context.Context, q fx.LockedQuote) error {
 		ID: q.ID, APIKeyID: q.APIKeyID, CreatedAt: q.CreatedAt.UTC(), ExpiresAt: q.ExpiresAt.UTC(), Amount: fx.Exact(q.Amount),
 		FromCurrency: q.From, ToCurrency: q.To, MidRate: fx.Exact(q.MidRate), Margin: fx.Exact(q.Margin), AppliedRate: fx.Exact(q.AppliedRate),
 		ConvertedAmount: fx.Exact(q.ConvertedAmount), Rounding: q.Rounding, MinorUnits: int16(q.MinorUnits), RatePrecision: int16(q.RatePrecision),
-		Provider: q.Provider, PricingRule: q.Rule, AsOf: q.AsOf.UTC(), Leg1RateID: q.Legs[0].ID,
+		Provider: q.Provider, PricingRule: q.Rule, AsOf: q.AsOf.UTC(), Leg1RateID: q.Legs[0].ID, Stale: q.Stale,
 	}
 	if len(q.Legs) == 2 {
 		row.Leg2RateID = &q.Legs[1].ID
@@ -122,7 +123,7 @@ func withQuoteLegs(ctx context.Context, db bun.IDB, rows []quoteRow) (map[string
 				Amount: dec(row.Amount), From: row.FromCurrency, To: row.ToCurrency, MidRate: dec(row.MidRate),
 				Margin: dec(row.Margin), AppliedRate: dec(row.AppliedRate), ConvertedAmount: dec(row.ConvertedAmount),
 				Rounding: row.Rounding, MinorUnits: int(row.MinorUnits), RatePrecision: int(row.RatePrecision),
-				Provider: row.Provider, Rule: row.PricingRule, AsOf: row.AsOf.UTC(),
+				Provider: row.Provider, Rule: row.PricingRule, AsOf: row.AsOf.UTC(), Stale: row.Stale,
 			},
 		}
 		for _, id := range []*int64{&row.Leg1RateID, row.Leg2RateID} {
