@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -52,10 +53,11 @@ func chromium(t *testing.T) string {
 // TestConsoleInBrowser drives the console in headless Chromium over a
 // stack that ingested the recorded Open Exchange Rates payload through
 // Temporal, next to an ECB schedule that has not run: sign in, read both
-// providers on the dashboard, filter rates, open a verified conversion,
-// release a quarantined rate, pause and resume ingestion and see Temporal
-// agree; then, signed in as a viewer, see the next held rate without any
-// button to decide it.
+// providers on the dashboard, filter rates, open a verified conversion
+// and one made through a quote (its quote, API key and rate rows), release
+// a quarantined rate, pause and resume ingestion and see Temporal agree;
+// then, signed in as a viewer, see the next held rate without any button
+// to decide it.
 func TestConsoleInBrowser(t *testing.T) {
 	browser := chromium(t)
 	ctx := context.Background()
@@ -152,6 +154,37 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("convert: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// And one through a quote: its page tells the quote and the key.
+	var quote, quoted struct {
+		ID string `json:"id"`
+	}
+	for _, step := range []struct {
+		path, body string
+		into       any
+	}{
+		{"/api/v1/quotes", `{"amount":"250.00","from_currency":"USD","to_currency":"NGN"}`, &quote},
+		{"/api/v1/convert", "", &quoted},
+	} {
+		if step.body == "" {
+			step.body = `{"quote_id":"` + quote.ID + `"}`
+		}
+		req, _ := http.NewRequest(http.MethodPost, public+step.path, strings.NewReader(step.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("%s: %v %v", step.path, resp, err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(step.into)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", step.path, err)
+		}
+	}
+	storedQuote, err := st.Conversions.QuoteByID(ctx, quote.ID)
+	if err != nil || storedQuote.ExecutedBy != quoted.ID {
+		t.Fatalf("quote %s: %+v %v, want executed by %s", quote.ID, storedQuote, err, quoted.ID)
+	}
 	hash, _ := admin.HashPassword(testPassword)
 	if _, err := st.Console.CreateAdminUser(ctx, store.NewAdminUser{Username: testUser, PasswordHash: hash, Role: store.RoleAdmin, By: "test"}); err != nil {
 		t.Fatal(err)
@@ -233,6 +266,42 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("conversion: %q", verification)
 	}
 
+	// The receipt made through a quote tells its quote and its key, never
+	// the key itself.
+	var quoteID, quoteExpires, quoteMid, quoteApplied, quoteConverted, executed, keyName, keyPrefix, keyStatus, body string
+	var legLinks []string
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(base+"/admin/conversions/"+quoted.ID),
+		chromedp.WaitVisible(`#quote-id`),
+		into(&quoteID, chromedp.Text(`#quote-id`)),
+		into(&quoteExpires, chromedp.Text(`#quote-expires`)),
+		into(&quoteMid, chromedp.Text(`#quote-mid`)),
+		into(&quoteApplied, chromedp.Text(`#quote-applied`)),
+		into(&quoteConverted, chromedp.Text(`#quote-converted`)),
+		into(&executed, chromedp.Text(`#quote-executed`)),
+		into(&keyName, chromedp.Text(`#key-name`)),
+		into(&keyPrefix, chromedp.Text(`#key-prefix`)),
+		into(&keyStatus, chromedp.Text(`#key-status`)),
+		into(&legLinks, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#legs a')).map(e => e.getAttribute('href'))`)),
+		into(&body, chromedp.Evaluate[string](`document.documentElement.outerHTML`)),
+		into(&shot, chromedp.FullScreenshot(100)),
+	); err != nil {
+		t.Fatalf("quoted conversion: %v", err)
+	}
+	os.WriteFile(filepath.Join(artifacts, "admin-conversion-quoted.png"), shot, 0o644)
+	sq := storedQuote.Quote
+	if quoteID != quote.ID || quoteExpires != sq.ExpiresAt.Format(time.RFC3339) || quoteMid != fx.Exact(sq.MidRate) || quoteApplied != sq.AppliedRate.String() ||
+		!strings.HasPrefix(quoteConverted, fx.FormatAmount("NGN", sq.ConvertedAmount)+" NGN") || executed != "by this conversion" {
+		t.Fatalf("the quote on the page: id %q, expires %q, mid %q, applied %q, converted %q, executed %q; stored %+v",
+			quoteID, quoteExpires, quoteMid, quoteApplied, quoteConverted, executed, sq)
+	}
+	if keyName != "browser test" || keyPrefix != k.Prefix+"…" || keyStatus != "active" || strings.Contains(body, key) {
+		t.Fatalf("the key on the page: name %q, prefix %q (want %q), status %q, shows the key itself: %v", keyName, keyPrefix, k.Prefix, keyStatus, strings.Contains(body, key))
+	}
+	if len(legLinks) != 1 || legLinks[0] != fmt.Sprintf("/admin/rates/%d", sq.Legs[0].ID) {
+		t.Fatalf("leg links %q, want the quote's rate row %d", legLinks, sq.Legs[0].ID)
+	}
+
 	// The verify button runs VerifyAuditLog on the worker, through Temporal.
 	sealing.SealAll(t, st)
 	var verified string
@@ -246,7 +315,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if !strings.Contains(verified, "Verified") || !strings.Contains(verified, "by "+testUser) || !strings.Contains(verified, "(every row): 1 audit rows checked") {
+	if !strings.Contains(verified, "Verified") || !strings.Contains(verified, "by "+testUser) || !strings.Contains(verified, "(every row): 2 audit rows checked") {
 		t.Fatalf("verify result: %q", verified)
 	}
 	actions, err := st.Console.AdminActions(ctx, 1)

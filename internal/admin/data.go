@@ -14,6 +14,7 @@ import (
 
 	"ces/internal/audit"
 	"ces/internal/clientaddr"
+	"ces/internal/clients"
 	"ces/internal/conversions"
 	"ces/internal/fx"
 	"ces/internal/store"
@@ -211,6 +212,19 @@ func (c *Console) conversions(ctx *fiber.Ctx) error {
 type conversionData struct {
 	Receipt  fx.Receipt
 	Verified bool
+	// Quote is the quote the receipt executed; nil when it was priced at
+	// the moment of conversion (or the quote row is missing: QuoteMissing).
+	Quote        *store.ReceiptQuote
+	QuoteMissing bool
+	// QuoteVerified says the quote's stored hash matches its content, and
+	// QuoteProblem how the receipt departs from the quote ("" when it
+	// executed it at exactly its figures, for its key, in time).
+	QuoteVerified bool
+	QuoteProblem  string
+	// Key is the API key the receipt was made with; nil for a receipt from
+	// before keys (or a key row that is missing: KeyMissing).
+	Key        *clients.Key
+	KeyMissing bool
 }
 
 func (c *Console) conversion(ctx *fiber.Ctx) error {
@@ -225,8 +239,34 @@ func (c *Console) conversion(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.render(ctx, fiber.StatusOK, "conversion", view{Title: "Conversion " + r.ID,
-		Data: conversionData{Receipt: r, Verified: audit.ReceiptHash(r) == r.Hash}})
+	d := conversionData{Receipt: r, Verified: audit.ReceiptHash(r) == r.Hash}
+	if r.QuoteID != "" {
+		q, err := c.d.Stores.Conversions.QuoteByID(ctx.UserContext(), r.QuoteID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			d.QuoteMissing = true
+		case err != nil:
+			return err
+		default:
+			d.Quote = &q
+			d.QuoteVerified = audit.QuoteHash(q.Quote) == q.Hash
+			if err := audit.CheckQuoted(r, q.Quote); err != nil {
+				d.QuoteProblem = err.Error()
+			}
+		}
+	}
+	if r.APIKeyID != "" {
+		k, err := c.d.Stores.Keys.APIKeyByID(ctx.UserContext(), r.APIKeyID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			d.KeyMissing = true
+		case err != nil:
+			return err
+		default:
+			d.Key = &k
+		}
+	}
+	return c.render(ctx, fiber.StatusOK, "conversion", view{Title: "Conversion " + r.ID, Data: d})
 }
 
 type integrityData struct {
@@ -246,7 +286,13 @@ type integrityData struct {
 	// Finished says this request's verification finished (Last is it).
 	Finished  bool
 	CanVerify bool
+	// Seq says which audit sequence numbers no row holds, and why.
+	Seq store.SeqGaps
 }
+
+// gapsShown is how many runs of unused sequence numbers the Integrity
+// page lists.
+const gapsShown = 20
 
 // sealLate is when an unsealed row is worth a warning: seals are made
 // every minute, so five minutes means something holds them back.
@@ -271,6 +317,9 @@ func (c *Console) renderIntegrity(ctx *fiber.Ctx, d integrityData) error {
 		d.SealLate = d.OldestUnsealed > sealLate
 	}
 	if d.Last, d.HasLast, err = c.d.Stores.Audit.LatestVerification(ctx.UserContext()); err != nil {
+		return err
+	}
+	if d.Seq, err = c.d.Stores.Audit.AuditSeqGaps(ctx.UserContext(), gapsShown); err != nil {
 		return err
 	}
 	return c.render(ctx, fiber.StatusOK, "integrity", view{Title: "Integrity", Data: d})

@@ -46,10 +46,12 @@ type QualityStore interface {
 	SetSuspension(ctx context.Context, a, b string, suspended bool, reason, username string) error
 }
 
-// ConversionStore pages receipts and shows one (the Conversions page).
+// ConversionStore pages receipts and shows one with the quote it
+// executed (the Conversions page).
 type ConversionStore interface {
 	ConversionsPage(ctx context.Context, f store.ConversionFilter, beforeSeq int64, limit int) ([]fx.Receipt, []int64, error)
 	ConversionByID(ctx context.Context, id string) (fx.Receipt, error)
+	QuoteByID(ctx context.Context, id string) (store.ReceiptQuote, error)
 }
 
 // AuditStore says how far the log is sealed and verified (the Integrity
@@ -58,11 +60,14 @@ type AuditStore interface {
 	LatestSeal(ctx context.Context) (audit.Seal, bool, error)
 	OldestUnsealed(ctx context.Context) (time.Time, bool, error)
 	LatestVerification(ctx context.Context) (store.Verification, bool, error)
+	AuditSeqGaps(ctx context.Context, limit int) (store.SeqGaps, error)
 }
 
-// KeyStore lists, issues and revokes API keys (the Keys page).
+// KeyStore lists, issues and revokes API keys (the Keys page) and names
+// the key a receipt was made with (the Conversions page).
 type KeyStore interface {
 	APIKeys(ctx context.Context) ([]clients.Key, error)
+	APIKeyByID(ctx context.Context, id string) (clients.Key, error)
 	CreateAPIKey(ctx context.Context, k clients.Key, hash string) error
 	RevokeAPIKey(ctx context.Context, id, by, reason string) error
 }
