@@ -85,7 +85,7 @@ func TestConversionPageTellsTheStory(t *testing.T) {
 				`<code id="quote-id">` + q.ID + `</code>`,
 				`<dd id="quote-created">` + q.CreatedAt.Format(time.RFC3339) + `</dd>`,
 				`<dd id="quote-expires">` + q.ExpiresAt.Format(time.RFC3339) + `</dd>`,
-				`<dd class="num" id="quote-mid">` + fx.Exact(q.MidRate) + `</dd>`,
+				`<dd class="num" id="quote-mid">` + q.MidRate.String() + `</dd>`,
 				`<dd class="num" id="quote-applied">` + q.AppliedRate.String() + `</dd>`,
 				`<dd id="quote-executed">by this conversion</dd>`,
 				"Quote hash verified.", "This conversion executed it at exactly its figures.",
