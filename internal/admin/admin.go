@@ -145,7 +145,7 @@ func New(d Deps) (*Console, error) {
 	if d.Redis != nil {
 		c.signIns.rdb = redis_rate.NewLimiter(d.Redis)
 	}
-	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality", "keys", "users"} {
+	for _, page := range []string{"login", "dashboard", "rates", "rate", "conversions", "conversion", "integrity", "quality", "keys", "users", "publisher"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("admin: parse %s: %w", page, err)
@@ -170,6 +170,7 @@ func (c *Console) Mount(app *fiber.App) {
 	action("/ingestion/trigger", operate, c.trigger)
 	action("/ingestion/pause", operate, c.pause)
 	action("/ingestion/resume", operate, c.resume)
+	auth.Get("/publishers/:key", c.publisher)
 	auth.Get("/rates", c.rates)
 	auth.Get("/rates.csv", c.ratesCSV)
 	auth.Get("/rates/:id", c.rate)

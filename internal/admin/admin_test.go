@@ -348,7 +348,7 @@ func TestDashboardNamesPublishers(t *testing.T) {
 	c := newConsole(t)
 	ck, _ := c.session(t)
 	page := c.do(t, "GET", "/admin/", nil, ck)
-	for _, want := range []string{"ecb: European Central Bank", "Issues EUR; reference rate, daily, against EUR; polled <code>10 14-17 * * 1-5</code> UTC."} {
+	for _, want := range []string{`<a href="/admin/publishers/ecb">ecb</a>: European Central Bank`, "Issues EUR; reference rate, daily, against EUR; polled <code>10 14-17 * * 1-5</code> UTC."} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("the dashboard lacks %q", want)
 		}

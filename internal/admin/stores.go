@@ -33,6 +33,9 @@ type RateStore interface {
 	StreamRates(ctx context.Context, f store.RateFilter, fn func(store.RateRecord) error) error
 	RateRecordByID(ctx context.Context, id int64) (store.RateRecord, error)
 	NewestAsOf(ctx context.Context, provider string) (time.Time, bool, error)
+	PublicationStates(ctx context.Context, provider string, from, to time.Time) ([]store.Publication, error)
+	Pairs(ctx context.Context, provider string, from, to time.Time) ([]store.Pair, error)
+	Series(ctx context.Context, provider, base, quote string, from, to time.Time) ([]store.SeriesPoint, error)
 }
 
 // QualityStore lists and decides quarantines and suspends pairs (the
