@@ -252,17 +252,23 @@ type InsertRatesResult struct {
 	Conflicts      []string               `json:"conflicts,omitempty"`
 	Stored         []StoredRate           `json:"stored"`
 	Quarantined    []flow.QuarantinedRate `json:"quarantined,omitempty"`
+	// NotFinal counts the fetched rates not stored because their
+	// publication time had not passed when they were fetched.
+	NotFinal int `json:"not_final,omitempty"`
 }
 
 // InsertRates stores a publication, recording the workflow run that did
 // it, and runs the quality gate on every new row in the same transaction.
-// A retry, or a later run that fetches the same publication, inserts
-// nothing and gets back the rows already stored.
+// Rates whose publication time had not passed at the fetch (in.FetchedAt)
+// are not stored, only counted (see finalOnly). A retry, or a later run
+// that fetches the same publication, inserts nothing and gets back the
+// rows already stored.
 func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (InsertRatesResult, error) {
 	sets, err := toSets(in)
 	if err != nil {
 		return InsertRatesResult{}, err
 	}
+	sets, notFinal := finalOnly(ctx, in.Provider, sets, in.FetchedAt, a.now())
 	info := activity.GetInfo(ctx)
 	res, err := a.Rates.InsertSets(ctx, sets, store.Origin{
 		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: in.FetchedAt, Judge: gate.Judge(a.JumpLimit),
@@ -272,7 +278,7 @@ func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (Inse
 	}
 	a.report(ctx, in.Provider, res)
 	out := InsertRatesResult{Inserted: res.Inserted, AlreadyPresent: res.AlreadyPresent, Conflicts: res.Conflicts,
-		Quarantined: quarantined(res.Quarantined)}
+		Quarantined: quarantined(res.Quarantined), NotFinal: notFinal}
 	for _, r := range res.Stored {
 		out.Stored = append(out.Stored, StoredRate{ID: r.ID, Quote: r.Quote, Rate: fx.Exact(r.Value), AsOf: r.AsOf, FetchedAt: r.FetchedAt})
 	}

@@ -69,6 +69,10 @@ func (a *Activities) BackfillRates(ctx context.Context, in flow.BackfillInput) (
 			return res, providerError("backfill", err)
 		}
 	}
+	fetched := a.now().UTC()
+	// Past days are final; a day asked for before its publication time
+	// (today's, or one dated in the future) is not stored.
+	sets, res.NotFinal = finalOnly(ctx, in.Provider, sets, fetched, fetched)
 	byDay := map[string][]fx.RateSet{}
 	var days []string
 	for _, s := range sets { // oldest first
@@ -80,7 +84,6 @@ func (a *Activities) BackfillRates(ctx context.Context, in flow.BackfillInput) (
 	}
 	res.Days = len(days)
 	info := activity.GetInfo(ctx)
-	fetched := a.now().UTC()
 	for _, d := range days {
 		if done != "" && d <= done {
 			continue // stored by the attempt that heartbeated done
@@ -101,6 +104,6 @@ func (a *Activities) BackfillRates(ctx context.Context, in flow.BackfillInput) (
 		}
 	}
 	activity.GetLogger(ctx).Info("backfilled rates", "provider", in.Provider, "from", in.From, "to", in.To,
-		"days", res.Days, "resumed_after", res.ResumedAfter, "inserted", res.Inserted, "quarantined", len(res.Quarantined))
+		"days", res.Days, "resumed_after", res.ResumedAfter, "inserted", res.Inserted, "quarantined", len(res.Quarantined), "not_final", res.NotFinal)
 	return res, nil
 }

@@ -120,8 +120,10 @@ func IngestRates(ctx workflow.Context, in flow.IngestInput) (flow.IngestResult, 
 		Provider: in.Provider, Base: fetched.Base, AsOf: fetched.AsOf, Date: date,
 		Fetched: len(fetched.Rates), Inserted: inserted.Inserted, AlreadyPresent: inserted.AlreadyPresent,
 		CacheUpdated: cached.Updated, Skipped: fetched.Skipped, Conflicts: inserted.Conflicts, Quarantined: inserted.Quarantined,
+		NotFinal: inserted.NotFinal,
 	}
 	logger.Info("ingested rates", "provider", res.Provider, "as_of", res.AsOf, "fetched", res.Fetched,
-		"inserted", res.Inserted, "already_present", res.AlreadyPresent, "quarantined", len(res.Quarantined), "cache_updated", res.CacheUpdated)
+		"inserted", res.Inserted, "already_present", res.AlreadyPresent, "quarantined", len(res.Quarantined),
+		"not_final", res.NotFinal, "cache_updated", res.CacheUpdated)
 	return res, nil
 }

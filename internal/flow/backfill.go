@@ -33,6 +33,10 @@ type BackfillResult struct {
 	Inserted       int               `json:"inserted"`
 	AlreadyPresent int               `json:"already_present"`
 	Quarantined    []QuarantinedRate `json:"quarantined,omitempty"`
+	// NotFinal counts the fetched rates not stored because their
+	// publication time had not passed when they were fetched (a day asked
+	// for before it was published, or dated in the future).
+	NotFinal int `json:"not_final,omitempty"`
 	// Downloads counts the History calls this attempt made: one file for
 	// the ECB and the CBN; Open Exchange Rates then asks one day per call.
 	Downloads int `json:"downloads"`

@@ -29,6 +29,11 @@ type IngestResult struct {
 	// Quarantined lists the rates the quality gate held back: stored, but
 	// neither cached nor priced until an operator releases them.
 	Quarantined []QuarantinedRate `json:"quarantined,omitempty"`
+	// NotFinal counts the fetched rates not stored because their
+	// publisher's publication time had not passed when they were fetched
+	// (a morning poll of the CBN, whose day is final at 16:00 UTC): the
+	// first poll after that time stores the day.
+	NotFinal int `json:"not_final,omitempty"`
 }
 
 // QuarantinedRate is a stored rate the quality gate held back.
