@@ -252,6 +252,28 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("filtered rates = %v, want one USD/NGN row", pairs)
 	}
 
+	// The publisher's page, from the dashboard's link: its timeline and
+	// the SVG chart, laid out by the browser (a width the page gave it).
+	var summary string
+	var points int
+	var chartWidth float64
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(base+"/admin/"),
+		chromedp.WaitVisible(`a[href="/admin/publishers/openexchangerates"]`),
+		chromedp.Click(`a[href="/admin/publishers/openexchangerates"]`),
+		chromedp.WaitVisible(`#chart svg`),
+		into(&summary, chromedp.Text(`#timeline-summary`)),
+		into(&points, chromedp.Evaluate[int](`document.querySelectorAll('#chart svg circle.released').length`)),
+		into(&chartWidth, chromedp.Evaluate[float64](`document.querySelector('#chart svg').getBoundingClientRect().width`)),
+		into(&shot, chromedp.FullScreenshot(100)),
+	); err != nil {
+		t.Fatalf("publisher page: %v", err)
+	}
+	if !strings.Contains(summary, "with a publication") || points < 1 || chartWidth < 300 {
+		t.Fatalf("publisher page: summary %q, %d points, chart %v px wide", summary, points, chartWidth)
+	}
+	os.WriteFile(filepath.Join(artifacts, "admin-publisher.png"), shot, 0o644)
+
 	var verification string
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/admin/conversions"),
