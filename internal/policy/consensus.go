@@ -142,38 +142,45 @@ func LaggingBehind(in fx.Rate, day []fx.Rate, issuer func(provider string) strin
 		return nil
 	}
 	own, others := split(in, day)
-	var out []Lag
+	refs := map[string]Vote{}
 	for _, base := range basesFor(mine) {
-		ref, ok := valueVia(in, own, mine, base)
-		if !ok {
+		if ref, ok := valueVia(in, own, mine, base); ok {
+			refs[base] = ref
+		} else if ref, ok := valueOf(in.Provider, own, mine, base); ok {
+			refs[base] = ref // the issuer's own rate of that day on the other base
+		}
+	}
+	byProvider := groupByProvider(others)
+	var out []Lag
+	for _, p := range sortedKeys(byProvider) {
+		rows, theirs := byProvider[p], issuer(p)
+		if theirs == mine {
 			continue
 		}
-		byProvider := groupByProvider(others)
-		for _, p := range sortedKeys(byProvider) {
-			rows := byProvider[p]
-			if issuer(p) == mine {
+		for _, r := range rows {
+			if r.Base != mine && r.Quote != mine {
 				continue
 			}
-			for _, r := range rows {
-				if r.Base != mine && r.Quote != mine {
-					continue
+			for _, base := range basesFor(mine) {
+				ref, ok := refs[base]
+				if !ok || base == theirs {
+					continue // valued against its own currency: that is its call, as mine is mine
 				}
 				v, ok := valueVia(r, rows, mine, base)
 				if !ok {
 					continue
 				}
-				ch := RelativeChange(v.Value, ref.Value)
-				if ch.GreaterThan(c.Band) {
+				if ch := RelativeChange(v.Value, ref.Value); ch.GreaterThan(c.Band) {
 					out = append(out, Lag{Rate: r, Finding: Finding{
 						Against: AgainstIssuer, Reference: in, ReferenceValue: ref.Value, Change: ch, Limit: c.Band,
 						Currency: mine, On: base, Value: v.Value, Band: c.Band, Votes: []Vote{ref},
 					}})
 				}
+				break
 			}
 		}
-		return out
 	}
-	return nil
+	return out
 }
 
 // judge compares v (the incoming publisher's value of x on base) with the

@@ -91,6 +91,7 @@ func TestCheckConsensus(t *testing.T) {
 
 func TestLaggingBehind(t *testing.T) {
 	usdKES := func(id int64, p, v string) fx.Rate { return rate(id, p, "USD", "KES", v, t0) }
+	eurUSD := func(id int64, p, v string) fx.Rate { return rate(id, p, "EUR", "USD", v, t0) }
 	// The compilers stored 129; then the CBK devalues to 167.7.
 	day := []fx.Rate{usdKES(11, "a", "129.0"), usdKES(12, "b", "129.1"), usdKES(13, "c", "166.9"),
 		rate(14, "d", "EUR", "KES", "151.0", t0), rate(15, "d", "EUR", "USD", "1.17", t0)}
@@ -104,6 +105,16 @@ func TestLaggingBehind(t *testing.T) {
 	}
 	if len(ids) != 3 || ids[0] != 11 || ids[1] != 12 || ids[2] != 14 {
 		t.Fatalf("lagging rows %v, want 11, 12 and 14 (c agrees with the issuer; d through its own EUR/USD)", ids)
+	}
+	// FRED's Federal Reserve issues the dollar: its USD/KES is held only
+	// when it also values KES on EUR.
+	fredDay := []fx.Rate{usdKES(21, "fred", "129.0"), usdKES(22, "a", "129.0")}
+	if got := LaggingBehind(usdKES(1, "cbk", "167.7"), fredDay, issuers, DefaultConsensus); len(got) != 1 || got[0].Rate.ID != 22 {
+		t.Errorf("lagging %+v, want a's row alone (FRED's is its own dollar's)", got)
+	}
+	withEUR := append(fredDay, eurUSD(23, "fred", "1.17"), rate(2, "cbk", "EUR", "KES", "196.2", t0))
+	if got := LaggingBehind(usdKES(1, "cbk", "167.7"), withEUR, issuers, DefaultConsensus); len(got) != 2 || got[0].Rate.ID != 22 || got[1].Rate.ID != 21 || got[1].Finding.On != "EUR" {
+		t.Errorf("lagging %+v, want a's on USD and FRED's on EUR", got)
 	}
 	if got := LaggingBehind(usdKES(1, "e", "167.7"), day, issuers, DefaultConsensus); len(got) != 0 {
 		t.Errorf("a compiler holds %d rows after the fact; only an issuer does", len(got))
