@@ -78,10 +78,10 @@ type Config struct {
 	// GateConsensus is the quality gate's consensus check, parsed from
 	// GATE_CONSENSUS_MIN_PUBLISHERS (the row's publisher included),
 	// GATE_CONSENSUS_MADS and GATE_CONSENSUS_BAND.
-	GateConsensus            policy.Consensus `env:"-"`
-	GateConsensusPublishers  int              `env:"GATE_CONSENSUS_MIN_PUBLISHERS" envDefault:"4"`
-	GateConsensusMADsText    string           `env:"GATE_CONSENSUS_MADS" envDefault:"10"`
-	GateConsensusBandText    string           `env:"GATE_CONSENSUS_BAND" envDefault:"0.05"`
+	GateConsensus           policy.Consensus `env:"-"`
+	GateConsensusPublishers int              `env:"GATE_CONSENSUS_MIN_PUBLISHERS" envDefault:"4"`
+	GateConsensusMADsText   string           `env:"GATE_CONSENSUS_MADS" envDefault:"10"`
+	GateConsensusBandText   string           `env:"GATE_CONSENSUS_BAND" envDefault:"0.05"`
 	// GateReferenceMaxAge bounds the age of another publisher's rate the
 	// gate compares with (0: each publisher's staleness bound from its
 	// cadence).

@@ -44,7 +44,7 @@ func TestCheckConsensus(t *testing.T) {
 		{name: "a wide spread widens the limit beyond the band", in: usdKES(1, "e", "100"),
 			day: []fx.Rate{usdKES(11, "a", "80"), usdKES(12, "b", "129"), usdKES(13, "c", "160"), usdKES(14, "d", "200")}},
 		{name: "mixed bases: a EUR quoter votes through its own EUR/USD", in: usdKES(1, "e", "167.7"),
-			day: []fx.Rate{usdKES(11, "a", "129.0"), usdKES(12, "b", "129.1"), eurKES(13, "c", "151.0"), eurUSD(14, "c", "1.17")},
+			day:  []fx.Rate{usdKES(11, "a", "129.0"), usdKES(12, "b", "129.1"), eurKES(13, "c", "151.0"), eurUSD(14, "c", "1.17")},
 			held: true, against: AgainstConsensus},
 		{name: "mixed bases: a EUR quoter without EUR/USD does not vote", in: usdKES(1, "e", "167.7"),
 			day: []fx.Rate{usdKES(11, "a", "129.0"), usdKES(12, "b", "129.1"), eurKES(13, "c", "151.0")}},

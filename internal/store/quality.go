@@ -108,8 +108,8 @@ type decisionRow struct {
 // Quarantine is a rate the quality gate held back, with the comparison
 // that triggered it and, once taken, the operator's decision.
 type Quarantine struct {
-	ID             int64
-	Rate           fx.Rate
+	ID      int64
+	Rate    fx.Rate
 	Against string
 	// Reference is the row compared with (the issuer's for an issuer
 	// hold; none for a consensus hold, which compared with a median).
