@@ -120,10 +120,26 @@ func (s *Rates) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin
 	var res InsertResult
 	several := slices.ContainsFunc(sets, func(s fx.RateSet) bool { return s.Base != sets[0].Base })
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		for _, set := range sets {
-			if err := insertSet(ctx, tx, set, origin, several, &res); err != nil {
+		fresh := make([][]fx.Rate, len(sets))
+		for i, set := range sets {
+			var err error
+			if fresh[i], err = insertSet(ctx, tx, set, origin, several, &res); err != nil {
 				return fmt.Errorf("%s/%s at %s: %w", set.Provider, set.Base, set.AsOf.Format(time.RFC3339), err)
 			}
+		}
+		if origin.Judge == nil {
+			return nil
+		}
+		// Every set is stored before any is judged, so the gate sees the
+		// whole publication: a publisher's EUR/KES set is put on USD with
+		// its USD/KES set of the same call, whichever came first.
+		for i, set := range sets {
+			held, lagging, err := gate(ctx, tx, fresh[i], origin.Judge)
+			if err != nil {
+				return fmt.Errorf("%s/%s at %s: %w", set.Provider, set.Base, set.AsOf.Format(time.RFC3339), err)
+			}
+			res.Quarantined = append(res.Quarantined, held...)
+			res.Lagging = append(res.Lagging, lagging...)
 		}
 		return nil
 	})
@@ -133,9 +149,10 @@ func (s *Rates) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin
 	return res, nil
 }
 
-func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, several bool, res *InsertResult) error {
+// insertSet stores one set and returns the rows it inserted, for the gate.
+func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, several bool, res *InsertResult) ([]fx.Rate, error) {
 	if len(set.Rates) == 0 {
-		return nil
+		return nil, nil
 	}
 	rows := make([]rateRow, len(set.Rates))
 	quotes := make([]string, len(set.Rates))
@@ -151,7 +168,7 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 	}
 	var inserted []int64
 	if err := tx.NewInsert().Model(&rows).Ignore().Returning("id").Scan(ctx, &inserted); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("insert: %w", err)
+		return nil, fmt.Errorf("insert: %w", err)
 	}
 	res.Inserted += len(inserted)
 	res.AlreadyPresent += len(set.Rates) - len(inserted)
@@ -164,7 +181,7 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 		Where("provider = ? AND base = ? AND as_of = ?", set.Provider, set.Base, set.AsOf.UTC()).
 		Where("quote IN (?)", bun.In(quotes)).
 		Order("quote").Scan(ctx); err != nil {
-		return fmt.Errorf("read back: %w", err)
+		return nil, fmt.Errorf("read back: %w", err)
 	}
 	var fresh []fx.Rate
 	for _, row := range stored {
@@ -181,14 +198,6 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 			fresh = append(fresh, r)
 		}
 	}
-	if origin.Judge != nil {
-		held, lagging, err := gate(ctx, tx, fresh, origin.Judge)
-		if err != nil {
-			return err
-		}
-		res.Quarantined = append(res.Quarantined, held...)
-		res.Lagging = append(res.Lagging, lagging...)
-	}
 	if len(fresh) < len(stored) {
 		// A retry after a committed attempt inserts nothing; report the
 		// rows that attempt's gate held and nobody has decided on yet.
@@ -202,17 +211,17 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 		if err := tx.NewSelect().Model((*quarantineRow)(nil)).Column("rq.id").Where("rq.rate_id IN (?)", bun.In(old)).
 			Where("NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)").
 			Scan(ctx, &ids); err != nil {
-			return fmt.Errorf("held rows: %w", err)
+			return nil, fmt.Errorf("held rows: %w", err)
 		}
 		for _, id := range ids {
 			q, err := loadQuarantine(ctx, tx, id)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			res.Quarantined = append(res.Quarantined, q)
 		}
 	}
-	return nil
+	return fresh, nil
 }
 
 // servable is the condition on exchange_rates rows (alias r) that may be
