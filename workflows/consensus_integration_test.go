@@ -15,6 +15,7 @@ import (
 	"ces/activities"
 	"ces/internal/cache"
 	"ces/internal/config"
+	"ces/internal/conversions"
 	"ces/internal/flow"
 	"ces/internal/fx"
 	"ces/internal/gate"
@@ -197,6 +198,21 @@ func TestConsensusEndToEnd(t *testing.T) {
 			if r, err := e.svc.Latest(ctx, p.from, p.to, p.provider); err != nil || r.UnderReview {
 				t.Errorf("%s/%s from %s = %+v, %v; want priced", p.from, p.to, p.provider, r, err)
 			}
+		}
+		// Released on the figures shown, the row prices again, and a
+		// receipt priced after the release names it: the CBK issues KES,
+		// so it prices JPY→KES first.
+		d, err := e.st.Quality.Decide(ctx, store.Decision{ID: q.ID, Release: true, Reason: "checked with the CBK", Username: "ops", Figures: q.Figures()}, gate.Cascade)
+		if err != nil || d.DecidedOn != q.Figures() || len(d.Cascaded) != 0 {
+			t.Fatalf("release = %+v, %v", d, err)
+		}
+		if err := e.svc.Resync(ctx, "cbk"); err != nil {
+			t.Fatal(err)
+		}
+		conv := conversions.New(e.svc, e.st.Conversions, conversions.Options{MaxRateAge: func(string) time.Duration { return 100 * 365 * 24 * time.Hour }})
+		rc, _, err := conv.Convert(ctx, conversions.Request{Amount: "1000", From: "JPY", To: "KES", IdempotencyKey: "consensus-" + testenv.Suffix()})
+		if err != nil || len(rc.Legs) != 1 || rc.Legs[0].ID != q.Rate.ID {
+			t.Fatalf("receipt after the release = %+v, %v; want priced from the released row %d", rc, err, q.Rate.ID)
 		}
 	})
 
