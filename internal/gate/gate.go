@@ -76,7 +76,13 @@ func (o Options) Judge() store.Judge {
 		if f, held := policy.CheckConsensus(e.Rate, e.SameDay, issuer, o.Consensus); held {
 			return store.Verdict{Held: true, Finding: f}
 		}
-		return store.Verdict{Lagging: policy.LaggingBehind(e.Rate, e.SameDay, issuer, o.Consensus)}
+		var lagging []policy.Lag
+		for _, l := range policy.LaggingBehind(e.Rate, e.SameDay, issuer, o.Consensus) {
+			if l.Rate.Provider != catalog.PegProvider { // the law is not outvoted, not even by an issuer
+				lagging = append(lagging, l)
+			}
+		}
+		return store.Verdict{Lagging: lagging}
 	}
 }
 

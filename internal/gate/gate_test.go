@@ -134,6 +134,8 @@ func TestJudgeConsensus(t *testing.T) {
 		{name: "a compiler is held against the issuer", in: rate(1, "bdi", "USD", "KES", "129.1", t0), day: day("167.7"), held: policy.AgainstIssuer},
 		{name: "the issuer is never held by the others and holds those lagging", in: rate(1, "cbk", "USD", "KES", "167.7", t0), day: without(day("0"), "cbk"),
 			lagging: []int64{13, 15, 11, 14}}, // FRED issues the dollar: its USD/KES is its own call
+		{name: "an issuer does not hold a legal peg", in: rate(1, "cbk", "USD", "KES", "167.7", t0),
+			day: []fx.Rate{rate(11, "peg", "USD", "KES", "129", t0), rate(12, "imf", "USD", "KES", "129.0", t0)}, lagging: []int64{12}},
 		{name: "publishers not configured are not weighed", o: gate.Options{Providers: []string{"bdi", "imf", "fred"}},
 			in: rate(1, "bdi", "USD", "KES", "167.7", t0), day: without(day("129.1"), "cbk")},
 		{name: "an issuer held by its own previous rate holds nobody", in: rate(1, "cbk", "USD", "KES", "167.7", t0), day: without(day("0"), "cbk"),
