@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -44,6 +45,12 @@ type Activities struct {
 	// JumpLimit is the quality gate's band (RATE_JUMP_LIMIT); zero turns
 	// the gate off.
 	JumpLimit decimal.Decimal
+	// Consensus is the gate's consensus check (GATE_CONSENSUS_*; zero:
+	// off) and ReferenceMaxAge the oldest other publisher's rate it weighs
+	// (GATE_REFERENCE_MAX_AGE; zero: by cadence). Only the publishers in
+	// Providers (FX_PROVIDERS) are weighed.
+	Consensus       policy.Consensus
+	ReferenceMaxAge time.Duration
 	// Metrics counts rates per provider; nil disables it.
 	Metrics IngestObserver
 	// Signer signs seals with AUDIT_SIGNING_KEY_FILE; Anchor keeps their
@@ -255,6 +262,49 @@ type InsertRatesResult struct {
 	// NotFinal counts the fetched rates not stored because their
 	// publication time had not passed when they were fetched.
 	NotFinal int `json:"not_final,omitempty"`
+	// Lagging are other publishers' rows, stored before, that this
+	// publication held (an issuer's rate they stray from).
+	Lagging []flow.QuarantinedRate `json:"lagging,omitempty"`
+}
+
+// judge is the quality gate with the configured parameters, weighing the
+// configured publishers only.
+func (a *Activities) judge() store.Judge {
+	names := make([]string, 0, len(a.Providers))
+	for name := range a.Providers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return gate.Options{JumpLimit: a.JumpLimit, Consensus: a.Consensus, Providers: names, MaxAge: a.ReferenceMaxAge}.Judge()
+}
+
+// uncacheLagging rewrites the cached latest rates of each provider whose
+// stored rows a publication held after the fact: they were cached when
+// they were priced, and SetLatest never replaces a newer entry with the
+// older row now in force. The held series reach the cache with
+// CacheRates, as every hold does. A retry repeats the rewrite, which
+// PostgreSQL's rows make the same.
+func (a *Activities) uncacheLagging(ctx context.Context, lagging []store.Quarantine) error {
+	if a.Cache == nil || len(lagging) == 0 {
+		return nil
+	}
+	var providers []string
+	for _, q := range lagging {
+		if !slices.Contains(providers, q.Rate.Provider) {
+			providers = append(providers, q.Rate.Provider)
+		}
+	}
+	sort.Strings(providers)
+	for _, p := range providers {
+		rows, err := a.Rates.LatestServable(ctx, []string{p}, nil, time.Time{})
+		if err != nil {
+			return err
+		}
+		if _, err := a.Cache.ReplaceLatest(ctx, p, rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // InsertRates stores a publication, recording the workflow run that did
@@ -271,14 +321,17 @@ func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (Inse
 	sets, notFinal := finalOnly(ctx, in.Provider, sets, in.FetchedAt, a.now())
 	info := activity.GetInfo(ctx)
 	res, err := a.Rates.InsertSets(ctx, sets, store.Origin{
-		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: in.FetchedAt, Judge: gate.Judge(a.JumpLimit),
+		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: in.FetchedAt, Judge: a.judge(),
 	})
 	if err != nil {
 		return InsertRatesResult{}, err
 	}
 	a.report(ctx, in.Provider, res)
+	if err := a.uncacheLagging(ctx, res.Lagging); err != nil {
+		return InsertRatesResult{}, err
+	}
 	out := InsertRatesResult{Inserted: res.Inserted, AlreadyPresent: res.AlreadyPresent, Conflicts: res.Conflicts,
-		Quarantined: quarantined(res.Quarantined), NotFinal: notFinal}
+		Quarantined: quarantined(res.Quarantined), Lagging: quarantined(res.Lagging), NotFinal: notFinal}
 	for _, r := range res.Stored {
 		out.Stored = append(out.Stored, StoredRate{ID: r.ID, Quote: r.Quote, Rate: fx.Exact(r.Value), AsOf: r.AsOf, FetchedAt: r.FetchedAt})
 	}
@@ -306,6 +359,11 @@ func (a *Activities) report(ctx context.Context, name string, res store.InsertRe
 		log.Warn("rate quarantined by the quality gate; an operator must release or reject it",
 			"provider", name, "pair", q.Rate.Base+"/"+q.Rate.Quote, "rate", fx.Exact(q.Rate.Value), "against", q.Against,
 			"reference", fx.Exact(q.ReferenceValue), "change", q.Change.String(), "quarantine_id", q.ID)
+	}
+	for _, q := range res.Lagging {
+		log.Warn("another publisher's stored rate is quarantined: it strays from the issuer's rate just stored; an operator must release or reject it",
+			"provider", q.Rate.Provider, "pair", q.Rate.Base+"/"+q.Rate.Quote, "rate", fx.Exact(q.Rate.Value), "currency", q.Currency,
+			"issuer", q.Reference.Provider, "issuer_value", q.ReferenceValue.String(), "value", q.Value.String(), "quarantine_id", q.ID)
 	}
 	if a.Metrics != nil {
 		a.Metrics.Inserted(name, res.Inserted)

@@ -10,7 +10,6 @@ import (
 
 	"ces/internal/flow"
 	"ces/internal/fx"
-	"ces/internal/gate"
 	"ces/internal/provider"
 	"ces/internal/store"
 )
@@ -89,12 +88,15 @@ func (a *Activities) BackfillRates(ctx context.Context, in flow.BackfillInput) (
 			continue // stored by the attempt that heartbeated done
 		}
 		ins, err := a.Rates.InsertSets(ctx, byDay[d], store.Origin{
-			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: fetched, Judge: gate.Judge(a.JumpLimit),
+			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, FetchedAt: fetched, Judge: a.judge(),
 		})
 		if err != nil {
 			return res, fmt.Errorf("backfill %s: %w", d, err)
 		}
 		a.report(ctx, in.Provider, ins)
+		if err := a.uncacheLagging(ctx, ins.Lagging); err != nil {
+			return res, fmt.Errorf("backfill %s: %w", d, err)
+		}
 		res.Inserted += ins.Inserted
 		res.AlreadyPresent += ins.AlreadyPresent
 		res.Quarantined = append(res.Quarantined, quarantined(ins.Quarantined)...)

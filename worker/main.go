@@ -110,9 +110,13 @@ func main() {
 		Cache:     cache.New(rdb, "ces:"),
 		Now:       time.Now,
 		JumpLimit: cfg.RateJumpLimit,
-		Metrics:   m,
-		Signer:    signer,
-		Anchor:    sink,
+		// The gate weighs the configured publishers' rates only
+		// (Providers, from FX_PROVIDERS).
+		Consensus:       cfg.GateConsensus,
+		ReferenceMaxAge: cfg.GateReferenceMaxAge,
+		Metrics:         m,
+		Signer:          signer,
+		Anchor:          sink,
 	}
 	// One SDK worker per queue this process serves: ingestion and backfills
 	// on TEMPORAL_TASK_QUEUE, sealing and verification on

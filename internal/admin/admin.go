@@ -140,6 +140,7 @@ func New(d Deps) (*Console, error) {
 		"age":     humanAge,
 		"percent": percent,
 		"against": againstText,
+		"check":   checkText,
 	}
 	c := &Console{d: d, pages: map[string]*template.Template{}, signIns: &signIns{local: newLimiter(d.Now), now: d.Now, prefix: d.RedisPrefix}}
 	if d.Redis != nil {
@@ -371,7 +372,7 @@ func refusal(err error) int {
 		return fiber.StatusBadRequest
 	case errors.Is(err, store.ErrQuarantineNotFound), errors.Is(err, store.ErrNotFound):
 		return fiber.StatusNotFound
-	case errors.Is(err, store.ErrAlreadyDecided), errors.Is(err, store.ErrUserExists), errors.Is(err, store.ErrLastAdmin):
+	case errors.Is(err, store.ErrAlreadyDecided), errors.Is(err, store.ErrFiguresChanged), errors.Is(err, store.ErrUserExists), errors.Is(err, store.ErrLastAdmin):
 		return fiber.StatusConflict
 	}
 	return 0

@@ -12,6 +12,7 @@ import (
 
 	"ces/internal/fx"
 	"ces/internal/gate"
+	"ces/internal/policy"
 	"ces/internal/store"
 )
 
@@ -74,9 +75,12 @@ func (c *Console) decide(release bool) fiber.Handler {
 		case !errors.Is(err, store.ErrQuarantineNotFound):
 			return err
 		}
-		reason, user := formReason(ctx), c.user(ctx)
+		// The figures the operator was shown travel with the form: the
+		// decision records them, and the store refuses figures that are
+		// not the quarantine's.
+		reason, user, figures := formReason(ctx), c.user(ctx), strings.Clone(strings.TrimSpace(ctx.FormValue("figures")))
 		return c.act(ctx, action, target, reason, "/admin/quality", func(cx context.Context) (string, error) {
-			q, err := c.d.Stores.Quality.DecideQuarantine(cx, id, release, reason, user, gate.Cascade)
+			q, err := c.d.Stores.Quality.Decide(cx, store.Decision{ID: id, Release: release, Reason: reason, Username: user, Figures: figures}, gate.Cascade)
 			if err != nil {
 				return "", err
 			}
@@ -147,8 +151,26 @@ func percent(d decimal.Decimal) string {
 
 // againstText says what a quarantined rate was compared with.
 func againstText(q store.Quarantine) string {
-	if q.Against == "provider" {
+	switch q.Against {
+	case policy.AgainstProvider:
 		return "provider " + q.Reference.Provider
+	case policy.AgainstConsensus:
+		return fmt.Sprintf("median of %d other publishers' %s in %s", q.Publishers, q.Currency, q.On)
+	case policy.AgainstIssuer:
+		return fmt.Sprintf("issuer %s's %s in %s", q.Reference.Provider, q.Currency, q.On)
 	}
 	return "previous " + q.Reference.Provider + " rate"
+}
+
+// checkText names the gate's check that held a rate.
+func checkText(q store.Quarantine) string {
+	switch q.Against {
+	case policy.AgainstProvider:
+		return "cross-publisher: another publisher's rate of the pair"
+	case policy.AgainstConsensus:
+		return "consensus: the other publishers' values of " + q.Currency + " that day"
+	case policy.AgainstIssuer:
+		return "issuer: the issuing authority's value of " + q.Currency + " that day"
+	}
+	return "jump: the publisher's own previous rate"
 }

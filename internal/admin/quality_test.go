@@ -276,3 +276,60 @@ func TestHumanAge(t *testing.T) {
 		})
 	}
 }
+
+// TestQualityPageShowsConsensus holds an outlier among four compilers'
+// USD/KES of one day and checks that the page names the check, the
+// median, the MAD and each publisher's value, and that a decision
+// records the figures the form sent (and refuses others).
+func TestQualityPageShowsConsensus(t *testing.T) {
+	c := newConsole(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 18, 9, 0, 0, 0, time.UTC)
+	gated := store.Origin{WorkflowID: "w", RunID: "r", FetchedAt: at, Judge: gate.Judge(decimal.RequireFromString("0.25"))}
+	var held store.Quarantine
+	for i, v := range []string{"129.0", "129.1", "128.9", "129.2", "154.8"} {
+		p := []string{"imf", "bdi", "oxr", "wise", "boe"}[i]
+		set := fx.RateSet{Provider: p, Base: "USD", AsOf: at, PayloadHash: strings.Repeat("b", 64),
+			Rates: []fx.QuotedRate{{Quote: "KES", Value: decimal.RequireFromString(v)}}}
+		res, err := c.st.Rates.InsertRates(ctx, set, gated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Quarantined) > 0 {
+			held = res.Quarantined[0]
+		}
+	}
+	if held.Rate.Provider != "boe" {
+		t.Fatalf("held %+v, want the Bank of England's 154.8", held)
+	}
+	held, err := c.st.Quality.Quarantine(ctx, held.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, token := c.session(t)
+	page := c.do(t, "GET", "/admin/quality", nil, ck)
+	for _, want := range []string{
+		"consensus: the other publishers&#39; values of KES that day", "median of 4 other publishers&#39; KES in USD",
+		"1 KES = <span class=\"num\">" + held.Value.String() + "</span> USD", held.Median.String(), held.MAD.String(), "limit max(10 × MAD, 5.00% of the median)",
+		">imf<", ">bdi<", ">oxr<", ">wise<", `name="figures"`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("quality page lacks %q", want)
+		}
+	}
+	release := fmt.Sprintf("/admin/quality/%d/release", held.ID)
+	if r := c.do(t, "POST", release, url.Values{"reason": {"checked"}, "csrf": {token}, "figures": {"held something else"}}, ck); r.status != 409 {
+		t.Fatalf("a release on other figures: %d, want 409", r.status)
+	}
+	if r := c.do(t, "POST", release, url.Values{"reason": {"checked with the publisher"}, "csrf": {token}, "figures": {held.Figures()}}, ck); r.status != 303 {
+		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	q, err := c.st.Quality.Quarantine(ctx, held.ID)
+	if err != nil || q.Status != store.QuarantineReleased || q.DecidedOn != held.Figures() {
+		t.Fatalf("quarantine after release %+v, %v; want released on %q", q, err, held.Figures())
+	}
+	page = c.do(t, "GET", "/admin/quality", nil, ck)
+	if !strings.Contains(page.body, "median of 4 other publishers") || !strings.Contains(page.body, "held boe USD/KES 154.8") {
+		t.Errorf("recent decisions do not show the figures decided on:\n%s", page.body)
+	}
+}

@@ -43,7 +43,7 @@ type RateStore interface {
 type QualityStore interface {
 	Quarantines(ctx context.Context, pending bool, limit int) ([]store.Quarantine, error)
 	Quarantine(ctx context.Context, id int64) (store.Quarantine, error)
-	DecideQuarantine(ctx context.Context, id int64, release bool, reason, username string, cascade store.Cascade) (store.Quarantine, error)
+	Decide(ctx context.Context, d store.Decision, cascade store.Cascade) (store.Quarantine, error)
 	CountHeld(ctx context.Context) (int, error)
 	Suspensions(ctx context.Context) ([]store.Suspension, error)
 	SetSuspension(ctx context.Context, a, b string, suspended bool, reason, username string) error

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"ces/internal/catalog"
+	"ces/internal/policy"
 	"ces/internal/temporalconn"
 )
 
@@ -74,6 +75,17 @@ type Config struct {
 	// RateJumpLimit is the relative move that quarantines an incoming rate.
 	RateJumpLimit     decimal.Decimal `env:"-"`
 	RateJumpLimitText string          `env:"RATE_JUMP_LIMIT" envDefault:"0.25"`
+	// GateConsensus is the quality gate's consensus check, parsed from
+	// GATE_CONSENSUS_MIN_PUBLISHERS (the row's publisher included),
+	// GATE_CONSENSUS_MADS and GATE_CONSENSUS_BAND.
+	GateConsensus           policy.Consensus `env:"-"`
+	GateConsensusPublishers int              `env:"GATE_CONSENSUS_MIN_PUBLISHERS" envDefault:"4"`
+	GateConsensusMADsText   string           `env:"GATE_CONSENSUS_MADS" envDefault:"10"`
+	GateConsensusBandText   string           `env:"GATE_CONSENSUS_BAND" envDefault:"0.05"`
+	// GateReferenceMaxAge bounds the age of another publisher's rate the
+	// gate compares with (0: each publisher's staleness bound from its
+	// cadence).
+	GateReferenceMaxAge time.Duration `env:"GATE_REFERENCE_MAX_AGE"`
 	// ConversionMargin is parsed from CONVERSION_MARGIN by validate, so that
 	// exponent notation is refused (decimal's own text parser accepts it).
 	ConversionMargin     decimal.Decimal `env:"-"`
@@ -419,6 +431,21 @@ func (c *Config) validateProviders() error {
 		return errors.New("config: RATE_JUMP_LIMIT is malformed: want a positive decimal such as 0.25 (a relative change)")
 	}
 	c.RateJumpLimit = lim
+	if c.GateConsensusPublishers < 2 || c.GateConsensusPublishers > 100 {
+		return errors.New("config: GATE_CONSENSUS_MIN_PUBLISHERS is malformed: want 2 to 100 publishers (the row's own included)")
+	}
+	mads, err := decimal.NewFromString(c.GateConsensusMADsText)
+	if err != nil || strings.ContainsAny(c.GateConsensusMADsText, "eE") || mads.IsNegative() {
+		return errors.New("config: GATE_CONSENSUS_MADS is malformed: want a non-negative decimal such as 10")
+	}
+	band, err := decimal.NewFromString(c.GateConsensusBandText)
+	if err != nil || strings.ContainsAny(c.GateConsensusBandText, "eE") || !band.IsPositive() || !band.LessThan(decimal.NewFromInt(1)) {
+		return errors.New("config: GATE_CONSENSUS_BAND is malformed: want a decimal between 0 and 1 such as 0.05 (a relative distance)")
+	}
+	c.GateConsensus = policy.Consensus{MinOthers: c.GateConsensusPublishers - 1, MADs: mads, Band: band}
+	if c.GateReferenceMaxAge < 0 {
+		return errors.New("config: GATE_REFERENCE_MAX_AGE is malformed: want a positive duration such as 96h, or nothing for each publisher's cadence")
+	}
 	return nil
 }
 

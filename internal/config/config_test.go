@@ -60,6 +60,11 @@ func TestLoadErrors(t *testing.T) {
 		{"keyed publisher without its key", with("FX_PROVIDERS", "openexchangerates"), "config: FX_API_KEY is required"},
 		{"bad jump limit", with("RATE_JUMP_LIMIT", "lots"), "config: RATE_JUMP_LIMIT is malformed"},
 		{"zero jump limit", with("RATE_JUMP_LIMIT", "0"), "config: RATE_JUMP_LIMIT is malformed"},
+		{"one publisher is no consensus", with("GATE_CONSENSUS_MIN_PUBLISHERS", "1"), "config: GATE_CONSENSUS_MIN_PUBLISHERS is malformed"},
+		{"negative MADs", with("GATE_CONSENSUS_MADS", "-1"), "config: GATE_CONSENSUS_MADS is malformed"},
+		{"a band of 100%", with("GATE_CONSENSUS_BAND", "1"), "config: GATE_CONSENSUS_BAND is malformed"},
+		{"a band in exponent notation", with("GATE_CONSENSUS_BAND", "5e-2"), "config: GATE_CONSENSUS_BAND is malformed"},
+		{"a negative reference age", with("GATE_REFERENCE_MAX_AGE", "-1h"), "config: GATE_REFERENCE_MAX_AGE is malformed"},
 		{"no backfill calls", with("BACKFILL_MAX_IN_FLIGHT", "0"), "config: BACKFILL_MAX_IN_FLIGHT is malformed"},
 		{"an unknown worker queue", with("WORKER_QUEUES", "ingest,sealing"), "config: WORKER_QUEUES is malformed: \"sealing\" is not ingest or audit"},
 		{"no worker queue", with("WORKER_QUEUES", " , "), "config: WORKER_QUEUES is malformed"},
@@ -136,6 +141,9 @@ func TestLoadDefaults(t *testing.T) {
 			}
 			if c.IngestInterval != 0 || c.Cadence(ProviderOpenExchangeRates).Interval != time.Hour || len(c.Cadence(ProviderECB).Cron) != 1 {
 				t.Fatalf("cadence: interval %s, oxr %s, ecb %v", c.IngestInterval, c.Cadence(ProviderOpenExchangeRates), c.Cadence(ProviderECB))
+			}
+			if c.GateConsensus.MinOthers != 3 || c.GateConsensus.MADs.String() != "10" || c.GateConsensus.Band.String() != "0.05" || c.GateReferenceMaxAge != 0 {
+				t.Errorf("gate consensus = %+v, max age %s; want Frankfurter's 4 publishers, 10 MADs, 5%% and the cadence", c.GateConsensus, c.GateReferenceMaxAge)
 			}
 			if c.RateJumpLimit.String() != "0.25" {
 				t.Fatalf("jump limit = %s, want 0.25", c.RateJumpLimit)

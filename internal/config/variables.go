@@ -83,7 +83,15 @@ func Variables() []Variable {
 		{SectionIngestion, []string{"BACKFILL_MAX_IN_FLIGHT"}, "`4`",
 			"calls a backfill makes at once to a provider that serves one day per call (Open Exchange Rates), 1 to 64"},
 		{SectionIngestion, []string{"RATE_JUMP_LIMIT"}, "`0.25`",
-			"the quality gate: a rate that moves more than this relative change (a positive plain decimal) against its provider's previous rate, or against another provider's rate of the pair, is quarantined"},
+			"the quality gate: a rate that moves more than this relative change (a positive plain decimal) against its provider's previous rate, or against another provider's rate of the pair, is quarantined. A rate of a pair holding the currency its publisher issues (the catalogue's issuer) is compared with its own previous rate only"},
+		{SectionIngestion, []string{"GATE_CONSENSUS_MIN_PUBLISHERS"}, "`4`",
+			"the quality gate's consensus check: how many publishers (the incoming row's own included, 2 to 100) must value a currency on the same UTC date, on a common base (USD, or EUR for USD), for their median to hold an outlier; see docs/quality-gate.md"},
+		{SectionIngestion, []string{"GATE_CONSENSUS_MADS"}, "`10`",
+			"the consensus check holds a value further from the other publishers' median than this many median absolute deviations (a non-negative plain decimal) and than GATE_CONSENSUS_BAND"},
+		{SectionIngestion, []string{"GATE_CONSENSUS_BAND"}, "`0.05`",
+			"the relative distance from the median always tolerated by the consensus check, and the one a compiler's value may stray from the issuing authority's of the same date (a plain decimal between 0 and 1)"},
+		{SectionIngestion, []string{"GATE_REFERENCE_MAX_AGE"}, "each publisher's staleness bound from its cadence (daily `97h`, weekly `217h`, monthly `913h`)",
+			"the oldest rate of another publisher the quality gate compares an incoming rate with (a Go duration such as `48h`); rates of publishers not in FX_PROVIDERS are never compared with"},
 
 		// Freshness, conversions and quotes.
 		{SectionRates, []string{"RATE_STALE_AFTER"}, "per provider, from its cadence: daily publishers (ECB, CBN, …) `97h`, weekly `217h`, monthly `913h`, Open Exchange Rates `3h`",

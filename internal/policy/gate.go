@@ -30,6 +30,19 @@ type Finding struct {
 	ReferenceValue decimal.Decimal
 	Change         decimal.Decimal
 	Limit          decimal.Decimal
+
+	// The consensus and issuer checks compare values of one currency on
+	// a common base: Value is the incoming row's value of Currency in On
+	// units, ReferenceValue the issuer's or the median's (and Reference,
+	// for an issuer, the issuer's row it came from).
+	Currency, On string
+	Value        decimal.Decimal
+	// Median and MAD of the other publishers' values (consensus only),
+	// with the MADs and Band parameters the limit came from, and the
+	// values compared (the issuer's alone for an issuer finding).
+	Median, MAD decimal.Decimal
+	MADs, Band  decimal.Decimal
+	Votes       []Vote
 }
 
 // RelativeChange is |value − ref| ÷ ref, rounded like every derived rate.
@@ -43,7 +56,12 @@ func RelativeChange(value, ref decimal.Decimal) decimal.Decimal {
 // providers' rates of the pair in force at its publication, either way
 // round). The first comparison that moves more than limit is returned;
 // ok is false when the rate may be published.
-func Check(in fx.Rate, previous *fx.Rate, others []fx.Rate, limit decimal.Decimal) (Finding, bool) {
+//
+// A publisher's rate of a pair holding the currency it issues is never
+// compared with others' (issuer names each publisher's currency; nil
+// knows none): the issuing authority is the reference for its currency,
+// and only its own previous rate can hold it.
+func Check(in fx.Rate, previous *fx.Rate, others []fx.Rate, limit decimal.Decimal, issuer func(provider string) string) (Finding, bool) {
 	if !in.Value.IsPositive() {
 		return Finding{}, false
 	}
@@ -66,6 +84,11 @@ func Check(in fx.Rate, previous *fx.Rate, others []fx.Rate, limit decimal.Decima
 	if previous != nil {
 		if f, held := try(AgainstPrevious, *previous); held {
 			return f, true
+		}
+	}
+	if issuer != nil {
+		if mine := issuer(in.Provider); mine != "" && (in.Base == mine || in.Quote == mine) {
+			return Finding{}, false
 		}
 	}
 	for _, o := range others {
@@ -110,7 +133,7 @@ type Held struct {
 func Cascade(released fx.Rate, later []Held) int {
 	prev := released
 	for i, h := range later {
-		if _, held := Check(h.Rate, &prev, nil, h.Limit); held {
+		if _, held := Check(h.Rate, &prev, nil, h.Limit, nil); held {
 			return i
 		}
 		prev = h.Rate

@@ -156,6 +156,7 @@ func TestCheck(t *testing.T) {
 		in       fx.Rate
 		previous *fx.Rate
 		others   []fx.Rate
+		issuer   func(string) string
 		held     bool
 		against  string
 		change   string
@@ -169,10 +170,13 @@ func TestCheck(t *testing.T) {
 		{name: "another provider agrees", in: rate(0, "ecb", "EUR", "JPY", "149.5", t0), previous: &prev, others: []fx.Rate{oxr}},
 		{name: "the same provider is not a second opinion", in: rate(0, "ecb", "EUR", "JPY", "1.49", t0), others: []fx.Rate{rate(3, "ecb", "EUR", "JPY", "149", t0)}},
 		{name: "another pair is no reference", in: rate(0, "ecb", "EUR", "JPY", "1.49", t0), others: []fx.Rate{rate(4, "oxr", "USD", "JPY", "149", t0)}},
+		{name: "the issuer is not held by others' rate of its currency", in: rate(0, "ecb", "EUR", "JPY", "1.49", t0), others: []fx.Rate{oxr}, issuer: issuers},
+		{name: "the issuer is still held by its own previous rate", in: rate(0, "ecb", "EUR", "JPY", "1.49", t0), previous: &prev, others: []fx.Rate{oxr}, issuer: issuers, held: true, against: AgainstPrevious, change: "0.99"},
+		{name: "a compiler is held by the issuer's rate", in: rate(0, "oxr", "JPY", "EUR", "0.67", t0), others: []fx.Rate{rate(5, "ecb", "EUR", "JPY", "149.5", t0)}, issuer: issuers, held: true, against: AgainstProvider, change: "99.165"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, held := Check(tt.in, tt.previous, tt.others, limit)
+			f, held := Check(tt.in, tt.previous, tt.others, limit, tt.issuer)
 			if held != tt.held {
 				t.Fatalf("held = %v (%+v), want %v", held, f, tt.held)
 			}

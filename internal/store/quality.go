@@ -37,11 +37,60 @@ type quarantineRow struct {
 	ID              int64     `bun:"id,pk,autoincrement"`
 	RateID          int64     `bun:"rate_id,notnull"`
 	Against         string    `bun:"against,notnull"`
-	ReferenceRateID int64     `bun:"reference_rate_id,notnull"`
+	ReferenceRateID int64     `bun:"reference_rate_id,nullzero"`
 	ReferenceValue  string    `bun:"reference_value,type:numeric,notnull"`
 	Change          string    `bun:"change,type:numeric,notnull"`
 	JumpLimit       string    `bun:"jump_limit,type:numeric,notnull"`
 	CreatedAt       time.Time `bun:"created_at,nullzero,notnull,default:now()"`
+	// The consensus and issuer checks' figures (NULL for the others).
+	Currency   string        `bun:"currency,nullzero"`
+	OnBase     string        `bun:"on_base,nullzero"`
+	Value      string        `bun:"value,type:numeric,nullzero"`
+	Median     string        `bun:"median,type:numeric,nullzero"`
+	MAD        string        `bun:"mad,type:numeric,nullzero"`
+	MADs       string        `bun:"mads,type:numeric,nullzero"`
+	Band       string        `bun:"band,type:numeric,nullzero"`
+	Publishers int           `bun:"publishers,nullzero"`
+	Votes      []policy.Vote `bun:"votes,type:jsonb,nullzero"`
+}
+
+// newQuarantineRow is the row recording finding f on the rate rateID.
+func newQuarantineRow(rateID int64, f policy.Finding) quarantineRow {
+	row := quarantineRow{
+		RateID: rateID, Against: f.Against, ReferenceRateID: f.Reference.ID,
+		ReferenceValue: fx.Exact(f.ReferenceValue), Change: f.Change.String(), JumpLimit: f.Limit.String(),
+		Currency: f.Currency, OnBase: f.On, Votes: f.Votes,
+	}
+	text := func(d decimal.Decimal, set bool) string {
+		if !set {
+			return ""
+		}
+		return d.String()
+	}
+	consensus, judgedOnBase := f.Against == policy.AgainstConsensus, f.Currency != ""
+	row.Value = text(f.Value, judgedOnBase)
+	row.Band = text(f.Band, judgedOnBase)
+	row.Median, row.MAD, row.MADs = text(f.Median, consensus), text(f.MAD, consensus), text(f.MADs, consensus)
+	if consensus {
+		row.Publishers = len(f.Votes)
+	}
+	return row
+}
+
+// quarantineOf is the Quarantine row records, on rate with reference.
+func quarantineOf(row quarantineRow, rate, reference fx.Rate) Quarantine {
+	dec := func(s string) decimal.Decimal {
+		if s == "" {
+			return decimal.Decimal{}
+		}
+		return decimal.RequireFromString(s)
+	}
+	return Quarantine{
+		ID: row.ID, Rate: rate, Against: row.Against, Reference: reference, ReferenceValue: dec(row.ReferenceValue),
+		Change: dec(row.Change), JumpLimit: dec(row.JumpLimit), CreatedAt: row.CreatedAt.UTC(), Status: QuarantineHeld,
+		Currency: row.Currency, On: row.OnBase, Value: dec(row.Value), Median: dec(row.Median), MAD: dec(row.MAD),
+		MADs: dec(row.MADs), Band: dec(row.Band), Publishers: row.Publishers, Votes: row.Votes,
+	}
 }
 
 type decisionRow struct {
@@ -53,23 +102,43 @@ type decisionRow struct {
 	Reason       string    `bun:"reason,notnull"`
 	Username     string    `bun:"username,notnull"`
 	DecidedAt    time.Time `bun:"decided_at,nullzero,notnull,default:now()"`
+	Figures      string    `bun:"figures,nullzero"`
 }
 
 // Quarantine is a rate the quality gate held back, with the comparison
 // that triggered it and, once taken, the operator's decision.
 type Quarantine struct {
-	ID             int64
-	Rate           fx.Rate
-	Against        string
+	ID      int64
+	Rate    fx.Rate
+	Against string
+	// Reference is the row compared with (the issuer's for an issuer
+	// hold; none for a consensus hold, which compared with a median).
 	Reference      fx.Rate
 	ReferenceValue decimal.Decimal
 	Change         decimal.Decimal
-	JumpLimit      decimal.Decimal
-	CreatedAt      time.Time
-	Status         string
-	Reason         string
-	DecidedBy      string
-	DecidedAt      time.Time
+	// JumpLimit is the limit Change exceeded: RATE_JUMP_LIMIT for a
+	// previous or provider hold, GATE_CONSENSUS_BAND for an issuer hold,
+	// max(MADs × MAD, Band × Median) ÷ Median for a consensus hold.
+	JumpLimit decimal.Decimal
+	// Currency, On and Value: the consensus and issuer checks' currency,
+	// the common base it was valued on and the held row's value of it;
+	// Median, MAD, MADs, Band and Publishers their figures, Votes the
+	// values compared (the issuer's alone for an issuer hold).
+	Currency, On string
+	Value        decimal.Decimal
+	Median, MAD  decimal.Decimal
+	MADs, Band   decimal.Decimal
+	Publishers   int
+	Votes        []policy.Vote
+	CreatedAt    time.Time
+	Status       string
+	Reason       string
+	DecidedBy    string
+	DecidedAt    time.Time
+	// DecidedOn is the figures the decision was taken on (Figures as the
+	// operator was shown them); empty on decisions from before it was
+	// recorded.
+	DecidedOn string
 	// Cascaded lists the later held rates of the series that a release
 	// released too (see regateLater).
 	Cascaded []int64
@@ -113,25 +182,22 @@ func loadQuarantine(ctx context.Context, db bun.IDB, id int64) (Quarantine, erro
 	if err := db.NewSelect().Model(&rates).Where("id IN (?)", bun.In([]int64{row.RateID, row.ReferenceRateID})).Scan(ctx); err != nil {
 		return Quarantine{}, fmt.Errorf("store: quarantine %d rates: %w", id, err)
 	}
-	q := Quarantine{
-		ID: row.ID, Against: row.Against, ReferenceValue: decimal.RequireFromString(row.ReferenceValue),
-		Change: decimal.RequireFromString(row.Change), JumpLimit: decimal.RequireFromString(row.JumpLimit),
-		CreatedAt: row.CreatedAt.UTC(), Status: QuarantineHeld,
-	}
+	var rate, reference fx.Rate
 	for _, r := range rates {
 		if r.ID == row.RateID {
-			q.Rate = r.rate()
+			rate = r.rate()
 		}
 		if r.ID == row.ReferenceRateID {
-			q.Reference = r.rate()
+			reference = r.rate()
 		}
 	}
+	q := quarantineOf(row, rate, reference)
 	var d []decisionRow
 	if err := db.NewSelect().Model(&d).Where("quarantine_id = ?", id).Scan(ctx); err != nil {
 		return Quarantine{}, fmt.Errorf("store: quarantine %d decision: %w", id, err)
 	}
 	if len(d) == 1 {
-		q.Status, q.Reason, q.DecidedBy, q.DecidedAt = d[0].Decision, d[0].Reason, d[0].Username, d[0].DecidedAt.UTC()
+		q.Status, q.Reason, q.DecidedBy, q.DecidedAt, q.DecidedOn = d[0].Decision, d[0].Reason, d[0].Username, d[0].DecidedAt.UTC(), d[0].Figures
 	}
 	return q, nil
 }
@@ -143,10 +209,33 @@ func loadQuarantine(ctx context.Context, db bun.IDB, id int64) (Quarantine, erro
 // package); DecideQuarantine requires one for a release.
 type Cascade func(released fx.Rate, later []Quarantine) int
 
-// DecideQuarantine releases (the rate becomes priceable) or rejects (it
-// never will be) a held rate, once, with a reason. A release puts the
-// later held rates of the series to cascade (nil: none follow it).
+// ErrFiguresChanged is returned when a decision names figures the
+// quarantine does not hold: the operator decided on another page.
+var ErrFiguresChanged = errors.New("store: the figures shown are not the quarantine's; reload the page and decide again")
+
+// Decision is an operator's answer to a quarantine.
+type Decision struct {
+	ID       int64
+	Release  bool
+	Reason   string
+	Username string
+	// Figures are the figures the operator was shown (Quarantine.Figures
+	// of the quarantine as the console or the CLI read it); empty: the
+	// store's own, for callers that show none.
+	Figures string
+}
+
+// DecideQuarantine is Decide without the figures shown.
 func (s *Quality) DecideQuarantine(ctx context.Context, id int64, release bool, reason, username string, cascade Cascade) (Quarantine, error) {
+	return s.Decide(ctx, Decision{ID: id, Release: release, Reason: reason, Username: username}, cascade)
+}
+
+// Decide releases (the rate becomes priceable) or rejects (it never will
+// be) a held rate, once, with a reason, recording the figures it was
+// decided on. A release puts the later held rates of the series to
+// cascade (nil: none follow it).
+func (s *Quality) Decide(ctx context.Context, d Decision, cascade Cascade) (Quarantine, error) {
+	id, release, reason, username := d.ID, d.Release, d.Reason, d.Username
 	if strings.TrimSpace(reason) == "" {
 		return Quarantine{}, ErrReasonRequired
 	}
@@ -166,7 +255,11 @@ func (s *Quality) DecideQuarantine(ctx context.Context, id int64, release bool, 
 		if q.Status != QuarantineHeld {
 			return ErrAlreadyDecided
 		}
-		row := decisionRow{QuarantineID: id, Decision: decision, Reason: strings.TrimSpace(reason), Username: username}
+		figures := q.Figures()
+		if d.Figures != "" && strings.TrimSpace(d.Figures) != figures {
+			return ErrFiguresChanged
+		}
+		row := decisionRow{QuarantineID: id, Decision: decision, Reason: strings.TrimSpace(reason), Username: username, Figures: figures}
 		res, err := tx.NewInsert().Model(&row).Ignore().Returning("decided_at").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("store: decide quarantine %d: %w", id, err)
@@ -174,7 +267,7 @@ func (s *Quality) DecideQuarantine(ctx context.Context, id int64, release bool, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrAlreadyDecided // a concurrent decision won
 		}
-		q.Status, q.Reason, q.DecidedBy, q.DecidedAt = decision, row.Reason, username, row.DecidedAt.UTC()
+		q.Status, q.Reason, q.DecidedBy, q.DecidedAt, q.DecidedOn = decision, row.Reason, username, row.DecidedAt.UTC(), figures
 		if release {
 			if q.Cascaded, err = regateLater(ctx, tx, q, cascade); err != nil {
 				return err
@@ -186,6 +279,47 @@ func (s *Quality) DecideQuarantine(ctx context.Context, id int64, release bool, 
 	return out, err
 }
 
+// Figures states, in one line of exact decimals, what the quarantine
+// compared: the held rate, the reference figures, the change and the
+// limit. The console shows it beside the decision forms and sends it
+// back; the decision records it.
+func (q Quarantine) Figures() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "held %s %s/%s %s as of %s (row %d)", q.Rate.Provider, q.Rate.Base, q.Rate.Quote, fx.Exact(q.Rate.Value),
+		q.Rate.AsOf.UTC().Format(time.RFC3339), q.Rate.ID)
+	switch q.Against {
+	case policy.AgainstConsensus:
+		fmt.Fprintf(&b, "; 1 %s = %s %s; median of %d other publishers %s, MAD %s", q.Currency, q.Value, q.On, q.Publishers, q.Median, q.MAD)
+		for _, v := range q.Votes {
+			fmt.Fprintf(&b, "; %s %s (rows %s)", v.Provider, v.Value, ids(v.RateIDs))
+		}
+		fmt.Fprintf(&b, "; change %s, limit %s = max(%s MADs, band %s) of the median", q.Change, q.JumpLimit, q.MADs, q.Band)
+	case policy.AgainstIssuer:
+		fmt.Fprintf(&b, "; 1 %s = %s %s; issuer %s %s (rows %s)", q.Currency, q.Value, q.On, q.Reference.Provider, q.ReferenceValue, votesRows(q.Votes))
+		fmt.Fprintf(&b, "; change %s, band %s", q.Change, q.JumpLimit)
+	default:
+		fmt.Fprintf(&b, "; %s %s %s/%s %s (row %d), as the held rate: %s", q.Against, q.Reference.Provider, q.Reference.Base, q.Reference.Quote,
+			fx.Exact(q.Reference.Value), q.Reference.ID, fx.Exact(q.ReferenceValue))
+		fmt.Fprintf(&b, "; change %s, limit %s", q.Change, q.JumpLimit)
+	}
+	return b.String()
+}
+
+func votesRows(votes []policy.Vote) string {
+	if len(votes) == 0 {
+		return ""
+	}
+	return ids(votes[0].RateIDs)
+}
+
+func ids(list []int64) string {
+	out := make([]string, len(list))
+	for i, id := range list {
+		out[i] = fmt.Sprint(id)
+	}
+	return strings.Join(out, ",")
+}
+
 // GateUser is the username of decisions the quality gate takes itself.
 const GateUser = "quality-gate"
 
@@ -193,7 +327,10 @@ const GateUser = "quality-gate"
 // series that came after it, in as_of order: each was compared with the
 // rate before the jump, and after a real devaluation every later day
 // would stay held. Those cascade says to release are released in the same
-// transaction, with a reason naming this release. They are read in one
+// transaction, with a reason naming this release. Only rates held by the
+// jump checks follow a release: one the consensus or the issuer held
+// disagreed with other publishers of its own day, which a release of an
+// earlier day says nothing about. They are read in one
 // statement, each with its rate and the limit it was held under (what a
 // cascade weighs), whatever their number.
 func regateLater(ctx context.Context, tx bun.Tx, released Quarantine, cascade Cascade) ([]int64, error) {
@@ -205,6 +342,7 @@ func regateLater(ctx context.Context, tx bun.Tx, released Quarantine, cascade Ca
 	if err := tx.NewRaw(`SELECT rq.id AS quarantine_id, rq.jump_limit, r.*
 FROM rate_quarantines rq JOIN exchange_rates r ON r.id = rq.rate_id
 WHERE r.provider = ? AND r.base = ? AND r.quote = ? AND r.as_of > ?
+  AND rq.against IN ('previous', 'provider')
   AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)
 ORDER BY r.as_of`, released.Rate.Provider, released.Rate.Base, released.Rate.Quote, released.Rate.AsOf).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("store: later quarantines: %w", err)

@@ -107,14 +107,20 @@ func TestQualityGateComparesProviders(t *testing.T) {
 	if _, err := st.Rates.InsertRates(ctx, oxr, gated); err != nil {
 		t.Fatal(err)
 	}
-	// The ECB's first EUR→USD: no previous rate, but OXR's USD→EUR 0.95
-	// says about 1.05, so 2.1 is held and 1.06 passes.
-	res, err := st.Rates.InsertRates(ctx, sampleSet(at, map[string]string{"USD": "2.1", "GBP": "0.85"}), gated)
+	// A compiler's first EUR→USD: no previous rate, but OXR's USD→EUR
+	// 0.95 says about 1.05, so 2.1 is held and 1.06 passes.
+	imf := sampleSet(at, map[string]string{"USD": "2.1", "GBP": "0.85"})
+	imf.Provider = "imf"
+	res, err := st.Rates.InsertRates(ctx, imf, gated)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Quarantined) != 1 || res.Quarantined[0].Against != "provider" || res.Quarantined[0].Reference.Provider != "openexchangerates" {
 		t.Fatalf("quarantined = %+v, want USD against openexchangerates", res.Quarantined)
+	}
+	// The ECB issues the euro: others' rates never hold its EUR→USD.
+	if res, err := st.Rates.InsertRates(ctx, sampleSet(at, map[string]string{"USD": "2.1"}), gated); err != nil || len(res.Quarantined) != 0 {
+		t.Fatalf("the ECB's EUR/USD: quarantined %+v, %v; want none", res.Quarantined, err)
 	}
 }
 

@@ -53,19 +53,32 @@ type Origin struct {
 
 // Evidence is what the quality gate weighs a newly inserted rate against,
 // as PostgreSQL holds it at the insert: the same series' newest released
-// rate before it (nil for a first publication) and other providers'
-// released rates of the pair in force at its as_of, either way round.
+// rate before it (nil for a first publication), other providers'
+// released rates of the pair in force at its as_of, either way round,
+// and every provider's rows of its UTC date (its own publisher's, the
+// ones just inserted included, and the others' released ones).
 type Evidence struct {
 	Rate     fx.Rate
 	Previous *fx.Rate
 	Others   []fx.Rate
+	SameDay  []fx.Rate
 }
 
-// Judge is the quality gate's verdict on one newly inserted rate: the
-// finding that holds it, or false to publish it. The decision is the
-// caller's (policy.Check, through the gate package); the store only
-// gathers the evidence and records a hold in the same transaction.
-type Judge func(Evidence) (policy.Finding, bool)
+// Verdict is the quality gate's decision on one newly inserted rate:
+// Held with the Finding that holds it, and the other publishers' rows of
+// its day it holds after the fact (an issuer's publication that the
+// compilers' stored rows lag behind).
+type Verdict struct {
+	Held    bool
+	Finding policy.Finding
+	Lagging []policy.Lag
+}
+
+// Judge is the quality gate's verdict on one newly inserted rate. The
+// decision is the caller's (policy.Check and policy.CheckConsensus,
+// through the gate package); the store only gathers the evidence and
+// records the holds in the same transaction.
+type Judge func(Evidence) Verdict
 
 // InsertResult reports what InsertRates did.
 type InsertResult struct {
@@ -84,6 +97,10 @@ type InsertResult struct {
 	// Quarantined are the rows of these sets the quality gate holds: those
 	// this call inserted, and, on a retry, those an earlier attempt did.
 	Quarantined []Quarantine
+	// Lagging are other publishers' rows, stored and priced before, that
+	// this call's rows held (an issuer's publication disagreeing with
+	// them): their providers' cached rates must be replaced.
+	Lagging []Quarantine
 }
 
 // InsertRates stores one set; see InsertSets.
@@ -103,10 +120,26 @@ func (s *Rates) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin
 	var res InsertResult
 	several := slices.ContainsFunc(sets, func(s fx.RateSet) bool { return s.Base != sets[0].Base })
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		for _, set := range sets {
-			if err := insertSet(ctx, tx, set, origin, several, &res); err != nil {
+		fresh := make([][]fx.Rate, len(sets))
+		for i, set := range sets {
+			var err error
+			if fresh[i], err = insertSet(ctx, tx, set, origin, several, &res); err != nil {
 				return fmt.Errorf("%s/%s at %s: %w", set.Provider, set.Base, set.AsOf.Format(time.RFC3339), err)
 			}
+		}
+		if origin.Judge == nil {
+			return nil
+		}
+		// Every set is stored before any is judged, so the gate sees the
+		// whole publication: a publisher's EUR/KES set is put on USD with
+		// its USD/KES set of the same call, whichever came first.
+		for i, set := range sets {
+			held, lagging, err := gate(ctx, tx, fresh[i], origin.Judge)
+			if err != nil {
+				return fmt.Errorf("%s/%s at %s: %w", set.Provider, set.Base, set.AsOf.Format(time.RFC3339), err)
+			}
+			res.Quarantined = append(res.Quarantined, held...)
+			res.Lagging = append(res.Lagging, lagging...)
 		}
 		return nil
 	})
@@ -116,9 +149,10 @@ func (s *Rates) InsertSets(ctx context.Context, sets []fx.RateSet, origin Origin
 	return res, nil
 }
 
-func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, several bool, res *InsertResult) error {
+// insertSet stores one set and returns the rows it inserted, for the gate.
+func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, several bool, res *InsertResult) ([]fx.Rate, error) {
 	if len(set.Rates) == 0 {
-		return nil
+		return nil, nil
 	}
 	rows := make([]rateRow, len(set.Rates))
 	quotes := make([]string, len(set.Rates))
@@ -134,7 +168,7 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 	}
 	var inserted []int64
 	if err := tx.NewInsert().Model(&rows).Ignore().Returning("id").Scan(ctx, &inserted); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("insert: %w", err)
+		return nil, fmt.Errorf("insert: %w", err)
 	}
 	res.Inserted += len(inserted)
 	res.AlreadyPresent += len(set.Rates) - len(inserted)
@@ -147,7 +181,7 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 		Where("provider = ? AND base = ? AND as_of = ?", set.Provider, set.Base, set.AsOf.UTC()).
 		Where("quote IN (?)", bun.In(quotes)).
 		Order("quote").Scan(ctx); err != nil {
-		return fmt.Errorf("read back: %w", err)
+		return nil, fmt.Errorf("read back: %w", err)
 	}
 	var fresh []fx.Rate
 	for _, row := range stored {
@@ -164,13 +198,6 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 			fresh = append(fresh, r)
 		}
 	}
-	if origin.Judge != nil {
-		held, err := gate(ctx, tx, fresh, origin.Judge)
-		if err != nil {
-			return err
-		}
-		res.Quarantined = append(res.Quarantined, held...)
-	}
 	if len(fresh) < len(stored) {
 		// A retry after a committed attempt inserts nothing; report the
 		// rows that attempt's gate held and nobody has decided on yet.
@@ -184,17 +211,17 @@ func insertSet(ctx context.Context, tx bun.Tx, set fx.RateSet, origin Origin, se
 		if err := tx.NewSelect().Model((*quarantineRow)(nil)).Column("rq.id").Where("rq.rate_id IN (?)", bun.In(old)).
 			Where("NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)").
 			Scan(ctx, &ids); err != nil {
-			return fmt.Errorf("held rows: %w", err)
+			return nil, fmt.Errorf("held rows: %w", err)
 		}
 		for _, id := range ids {
 			q, err := loadQuarantine(ctx, tx, id)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			res.Quarantined = append(res.Quarantined, q)
 		}
 	}
-	return nil
+	return fresh, nil
 }
 
 // servable is the condition on exchange_rates rows (alias r) that may be
@@ -203,13 +230,15 @@ const servable = `NOT EXISTS (SELECT 1 FROM rate_quarantines rq WHERE rq.rate_id
   AND NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id AND rd.decision = 'released'))`
 
 // gate puts the rows of one set that this call inserted (one provider,
-// base and as_of) to judge, reading their evidence with two statements
-// whatever their number: the previous released rate of each, and other
-// providers' rates of the same pairs in force then, each one index probe
-// per series.
-func gate(ctx context.Context, tx bun.Tx, fresh []fx.Rate, judge Judge) ([]Quarantine, error) {
+// base and as_of) to judge, reading their evidence with three statements
+// whatever their number: the previous released rate of each, other
+// providers' rates of the same pairs in force then (each one index probe
+// per series), and every row of the set's UTC date that may be weighed.
+// It records each hold, and each lagging row of another publisher the
+// verdicts name that nothing holds yet.
+func gate(ctx context.Context, tx bun.Tx, fresh []fx.Rate, judge Judge) (held, lagging []Quarantine, err error) {
 	if len(fresh) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	first := fresh[0]
 	quotes := make([]string, len(fresh))
@@ -222,7 +251,7 @@ CROSS JOIN LATERAL (SELECT r.* FROM exchange_rates AS r
   WHERE r.provider = ? AND r.base = ? AND r.quote = q.quote AND r.as_of < ? AND `+servable+`
   ORDER BY r.as_of DESC LIMIT 1) AS x`,
 		pgdialect.Array(quotes), first.Provider, first.Base, first.AsOf).Scan(ctx, &prev); err != nil {
-		return nil, fmt.Errorf("store: gate: previous rates: %w", err)
+		return nil, nil, fmt.Errorf("store: gate: previous rates: %w", err)
 	}
 	var others []rateRow
 	if err := tx.NewRaw(`SELECT x.* FROM rate_series AS rs
@@ -231,7 +260,15 @@ CROSS JOIN LATERAL (SELECT r.* FROM exchange_rates AS r
   ORDER BY r.as_of DESC LIMIT 1) AS x
 WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? AND rs.base IN (?)))`,
 		first.AsOf, first.Provider, first.Base, bun.In(quotes), first.Base, bun.In(quotes)).Scan(ctx, &others); err != nil {
-		return nil, fmt.Errorf("store: gate: other providers: %w", err)
+		return nil, nil, fmt.Errorf("store: gate: other providers: %w", err)
+	}
+	// The day's rows: released ones, and the publisher's own just
+	// inserted (not held yet when read). The as_of index bounds the read.
+	day := time.Date(first.AsOf.UTC().Year(), first.AsOf.UTC().Month(), first.AsOf.UTC().Day(), 0, 0, 0, 0, time.UTC)
+	var sameDay []rateRow
+	if err := tx.NewSelect().Model(&sameDay).Where("r.as_of >= ? AND r.as_of < ?", day, day.Add(24*time.Hour)).
+		Where(servable).OrderExpr("r.provider, r.id").Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("store: gate: rates of %s: %w", day.Format(time.DateOnly), err)
 	}
 	previous := make(map[string]fx.Rate, len(prev))
 	for _, p := range prev {
@@ -241,29 +278,56 @@ WHERE rs.provider <> ? AND ((rs.base = ? AND rs.quote IN (?)) OR (rs.quote = ? A
 	for i, o := range others {
 		refs[i] = o.rate()
 	}
-	var out []Quarantine
+	dayRates := make([]fx.Rate, len(sameDay))
+	for i, r := range sameDay {
+		dayRates[i] = r.rate()
+	}
+	lagged := map[int64]bool{}
 	for _, in := range fresh {
 		var pp *fx.Rate
 		if p, ok := previous[in.Quote]; ok {
 			pp = &p
 		}
-		f, held := judge(Evidence{Rate: in, Previous: pp, Others: refs})
-		if !held {
-			continue
+		v := judge(Evidence{Rate: in, Previous: pp, Others: refs, SameDay: dayRates})
+		if v.Held {
+			q, err := recordHold(ctx, tx, in, v.Finding)
+			if err != nil {
+				return nil, nil, err
+			}
+			held = append(held, q)
 		}
-		row := quarantineRow{
-			RateID: in.ID, Against: f.Against, ReferenceRateID: f.Reference.ID,
-			ReferenceValue: fx.Exact(f.ReferenceValue), Change: f.Change.String(), JumpLimit: f.Limit.String(),
+		for _, l := range v.Lagging {
+			if lagged[l.Rate.ID] || l.Rate.Provider == in.Provider {
+				continue
+			}
+			lagged[l.Rate.ID] = true
+			// A row an operator or the gate already holds, or one an
+			// operator released or rejected, keeps its quarantine: the
+			// rate_id is unique, and a decision is not taken twice.
+			exists, err := tx.NewSelect().Model((*quarantineRow)(nil)).Where("rq.rate_id = ?", l.Rate.ID).Exists(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("store: gate: quarantine of %d: %w", l.Rate.ID, err)
+			}
+			if exists {
+				continue
+			}
+			q, err := recordHold(ctx, tx, l.Rate, l.Finding)
+			if err != nil {
+				return nil, nil, err
+			}
+			lagging = append(lagging, q)
 		}
-		if _, err := tx.NewInsert().Model(&row).Returning("id, created_at").Exec(ctx); err != nil {
-			return nil, fmt.Errorf("store: gate: record quarantine: %w", err)
-		}
-		out = append(out, Quarantine{
-			ID: row.ID, Rate: in, Against: f.Against, Reference: f.Reference, ReferenceValue: f.ReferenceValue,
-			Change: f.Change, JumpLimit: f.Limit, CreatedAt: row.CreatedAt.UTC(), Status: QuarantineHeld,
-		})
 	}
-	return out, nil
+	return held, lagging, nil
+}
+
+// recordHold inserts the quarantine of rate for finding f.
+func recordHold(ctx context.Context, tx bun.Tx, rate fx.Rate, f policy.Finding) (Quarantine, error) {
+	row := newQuarantineRow(rate.ID, f)
+	if _, err := tx.NewInsert().Model(&row).Returning("id, created_at").Exec(ctx); err != nil {
+		return Quarantine{}, fmt.Errorf("store: gate: record quarantine of %d: %w", rate.ID, err)
+	}
+	return quarantineOf(row, rate, f.Reference), nil
 }
 
 // LatestServable returns, for every stored series of the given providers
