@@ -55,6 +55,7 @@ func TestFaults(t *testing.T) {
 		{"replicas-worker-killed", expReplicasWorkerKilled},
 		{"poisoned-cache", expPoisonedCache},
 		{"held-series", expHeldSeries},
+		{"consensus", expConsensus},
 		{"end-state", expEndState},
 	} {
 		t.Run(e.name, func(t *testing.T) {
