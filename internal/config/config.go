@@ -297,8 +297,8 @@ func (c *Config) validate() error {
 	if c.PublisherLateAfterDays < 1 || c.PublisherLateAfterDays > 30 {
 		return errors.New("config: PUBLISHER_LATE_AFTER_DAYS is malformed: want 1 to 30 business days")
 	}
-	if c.PublisherSilentAfterDays <= c.PublisherLateAfterDays || c.PublisherSilentAfterDays > 60 {
-		return fmt.Errorf("config: PUBLISHER_SILENT_AFTER_DAYS is malformed: want more than PUBLISHER_LATE_AFTER_DAYS (%d) and at most 60 business days", c.PublisherLateAfterDays)
+	if c.PublisherSilentAfterDays != 0 && (c.PublisherSilentAfterDays <= c.PublisherLateAfterDays || c.PublisherSilentAfterDays > 60) {
+		return fmt.Errorf("config: PUBLISHER_SILENT_AFTER_DAYS is malformed: want 0 (never silent) or more than PUBLISHER_LATE_AFTER_DAYS (%d) and at most 60 business days", c.PublisherLateAfterDays)
 	}
 	if c.ConvertMaxRateAge < 0 {
 		return errors.New("config: CONVERT_MAX_RATE_AGE is malformed: negative")
@@ -602,10 +602,14 @@ func (c Config) StaleAfter(provider string) time.Duration {
 
 // HealthRule is the rule publisher health checks apply: the default's,
 // with a daily publisher's bounds from PUBLISHER_LATE_AFTER_DAYS and
-// PUBLISHER_SILENT_AFTER_DAYS.
+// PUBLISHER_SILENT_AFTER_DAYS, whose 0 makes no publisher of any cadence
+// silent.
 func (c Config) HealthRule() policy.HealthRule {
 	r := policy.DefaultHealthRule
 	r.LateAfterDays, r.SilentAfterDays = c.PublisherLateAfterDays, c.PublisherSilentAfterDays
+	if c.PublisherSilentAfterDays == 0 {
+		r.SilentAfterHours, r.SilentAfterPeriods = 0, 0
+	}
 	return r
 }
 

@@ -62,6 +62,7 @@ func TestLoadErrors(t *testing.T) {
 		{"zero jump limit", with("RATE_JUMP_LIMIT", "0"), "config: RATE_JUMP_LIMIT is malformed"},
 		{"late after no day", with("PUBLISHER_LATE_AFTER_DAYS", "0"), "config: PUBLISHER_LATE_AFTER_DAYS is malformed"},
 		{"silent before late", with("PUBLISHER_LATE_AFTER_DAYS", "5", "PUBLISHER_SILENT_AFTER_DAYS", "5"), "config: PUBLISHER_SILENT_AFTER_DAYS is malformed"},
+		{"negative silence", with("PUBLISHER_SILENT_AFTER_DAYS", "-1"), "config: PUBLISHER_SILENT_AFTER_DAYS is malformed"},
 		{"no backfill calls", with("BACKFILL_MAX_IN_FLIGHT", "0"), "config: BACKFILL_MAX_IN_FLIGHT is malformed"},
 		{"an unknown worker queue", with("WORKER_QUEUES", "ingest,sealing"), "config: WORKER_QUEUES is malformed: \"sealing\" is not ingest or audit"},
 		{"no worker queue", with("WORKER_QUEUES", " , "), "config: WORKER_QUEUES is malformed"},

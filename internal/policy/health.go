@@ -28,6 +28,8 @@ const (
 // HealthRule says when a publisher is late or silent. The catalogue holds
 // no holiday calendars, so a daily publisher's missing days are only a
 // fault once there are more of them in a row than a holiday accounts for.
+// A zero bound never reaches its status (the offline demo, whose
+// recordings are years old, turns silence off).
 type HealthRule struct {
 	// LateAfterDays and SilentAfterDays are the consecutive publication
 	// days (Monday to Friday unless the publisher's schedule names other
@@ -135,9 +137,9 @@ func (r HealthRule) Judge(p catalog.Publisher, pubs []time.Time, from, newest, n
 func (r HealthRule) judge(h Health, c counted, late, silent int) Health {
 	h.Expected, h.Missed = c.expected, c.missed
 	switch {
-	case h.Newest.IsZero() || (silent > 0 && c.overdue >= silent):
+	case silent > 0 && (h.Newest.IsZero() || c.overdue >= silent):
 		h.Status = Silent
-	case late > 0 && c.overdue >= late:
+	case h.Newest.IsZero() || (late > 0 && c.overdue >= late):
 		h.Status = Late
 	}
 	return h

@@ -90,6 +90,26 @@ func TestJudgeDaily(t *testing.T) {
 	}
 }
 
+func TestJudgeWithoutSilence(t *testing.T) {
+	ecb, _ := catalog.Lookup("ecb")
+	sbp, _ := catalog.Lookup("sbp")
+	r := DefaultHealthRule
+	r.SilentAfterDays, r.SilentAfterHours, r.SilentAfterPeriods = 0, 0, 0
+	pubs := weekdaysBetween("2025-12-01", "2026-01-30", nil)
+	for _, tt := range []struct {
+		name string
+		p    catalog.Publisher
+		pubs []time.Time
+	}{{"daily, months without", ecb, pubs}, {"monthly, months without", sbp, pubs}, {"nothing stored", ecb, nil}} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := at("2026-06-10")
+			if h := r.Judge(tt.p, tt.pubs, HealthWindow(tt.p.Cadence, now), newestOf(tt.pubs), now); h.Status != Late {
+				t.Fatalf("status %s, want late", h.Status)
+			}
+		})
+	}
+}
+
 func TestJudgeConfiguredBounds(t *testing.T) {
 	ecb, _ := catalog.Lookup("ecb")
 	pubs := weekdaysBetween("2026-03-02", "2026-05-01", nil)
