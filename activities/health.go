@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"ces/internal/catalog"
 	"ces/internal/flow"
@@ -38,6 +39,9 @@ type HealthObserver interface {
 // one check per publisher and sets the gauges. Retrying it is safe: the
 // checks of one instant are recorded once.
 func (a *Activities) CheckPublisherHealth(ctx context.Context, in flow.CheckPublisherHealthInput) (flow.CheckPublisherHealthResult, error) {
+	if a.Publications == nil || a.Health == nil {
+		return flow.CheckPublisherHealthResult{}, temporal.NewNonRetryableApplicationError("this worker cannot read publications or record health checks", "HealthNotConfigured", nil)
+	}
 	at := in.At
 	if at.IsZero() {
 		at = a.now()
