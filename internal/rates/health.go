@@ -48,7 +48,8 @@ func (s *Service) health(ctx context.Context) (map[string]store.PublisherCheck, 
 		return checks, silent
 	}
 	if err := s.RefreshHealth(ctx); err != nil {
-		s.warnCache(ctx, err)
+		// At most once per HealthMaxAge: a failed read waits that long too.
+		s.log.WarnContext(ctx, "publisher health: cannot read the newest checks; answering with the last ones read", "error", err.Error())
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
