@@ -57,6 +57,14 @@ type Activities struct {
 	// copy outside PostgreSQL. Sealing refuses to run without both.
 	Signer *audit.Signer
 	Anchor anchor.Sink
+	// Publications reads the instants of stored publications
+	// (*store.Rates) and Health records health checks (*store.Health),
+	// judged by HealthRule (zero: policy.DefaultHealthRule); HealthMetrics
+	// sets the gauges (nil: none).
+	Publications  PublicationReader
+	Health        HealthRecorder
+	HealthRule    policy.HealthRule
+	HealthMetrics HealthObserver
 }
 
 // RateStore is what ingestion writes and reads of exchange_rates.

@@ -88,7 +88,7 @@ func main() {
 	m.WatchSealing(st.Audit.OldestUnsealed, time.Now)
 	ropts := rates.Options{
 		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, Authority: rates.DefaultAuthority(), StaleAfter: cfg.StaleAfter,
-		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL, HistoryCacheBytes: int64(cfg.HistoryCacheMB) << 20,
+		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL, HistoryCacheBytes: int64(cfg.HistoryCacheMB) << 20, Health: st.Health,
 	}
 	if cfg.HistoryCacheMB > 0 {
 		// The history cache listens on a connection of its own, beside the pool.

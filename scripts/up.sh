@@ -66,6 +66,9 @@ if [ "${OFFLINE:-}" = 1 ]; then
 	# answer, as it does online, rather than the newest-publication
 	# fallback for stale sources; and conversions may use them.
 	export RATE_STALE_AFTER=${RATE_STALE_AFTER:-100000h} CONVERT_MAX_RATE_AGE=${CONVERT_MAX_RATE_AGE:-100000h}
+	# For the same reason no publisher turns silent (publisher health would
+	# mark every one's rates stale); late ones are still shown.
+	export PUBLISHER_SILENT_AFTER_DAYS=${PUBLISHER_SILENT_AFTER_DAYS:-0}
 	say "offline: $(wc -l <<<"$replay_ranges") publishers replayed from testdata/ by bin/replay on $replay_addr"
 fi
 # Without FX_PROVIDERS, every keyless publisher (and each keyed one whose
@@ -147,7 +150,7 @@ admin_addr=${ADMIN_ADDR:-127.0.0.1:8081}
 (umask 077; {
 	echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"; echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 	echo "AUDIT_ANCHOR_DIR=$AUDIT_ANCHOR_DIR"
-	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL "${replay_vars[@]}" FX_SOURCE_PRIORITY RATE_STALE_AFTER CONVERT_MAX_RATE_AGE RATES_PUBLIC; do
+	for v in FX_PROVIDERS FX_PROVIDER FX_FILE FX_API_KEY FX_ECB_BASE_URL FX_CBN_BASE_URL FX_OPENEXCHANGERATES_BASE_URL "${replay_vars[@]}" FX_SOURCE_PRIORITY RATE_STALE_AFTER CONVERT_MAX_RATE_AGE PUBLISHER_SILENT_AFTER_DAYS RATES_PUBLIC; do
 		[ -n "${!v:-}" ] && echo "$v=${!v}"
 	done
 } >"$DATA/env")

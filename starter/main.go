@@ -293,6 +293,11 @@ func schedule(ctx context.Context, log *slog.Logger, cfg config.Config) error {
 		return err
 	}
 	log.Info("schedule "+verb(created), "schedule_id", flow.SealScheduleID, "interval", flow.SealInterval.String())
+	created, err = ingestion.EnsurePublisherHealthSchedule(ctx, c, "", cfg.TaskQueue)
+	if err != nil {
+		return err
+	}
+	log.Info("schedule "+verb(created), "schedule_id", flow.PublisherHealthScheduleID, "interval", flow.PublisherHealthInterval.String())
 	return nil
 }
 

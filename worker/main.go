@@ -102,9 +102,10 @@ func main() {
 	}
 	defer tc.Close()
 
+	rateStore := store.NewRates(db)
 	acts := &activities.Activities{
 		Providers: activities.NewSources(cfg),
-		Rates:     store.NewRates(db),
+		Rates:     rateStore,
 		Quality:   store.NewQuality(db),
 		Audit:     store.NewAudit(db),
 		Cache:     cache.New(rdb, "ces:"),
@@ -117,6 +118,8 @@ func main() {
 		Metrics:         m,
 		Signer:          signer,
 		Anchor:          sink,
+		// Publisher health checks (the ingest queue).
+		Publications: rateStore, Health: store.NewHealth(db), HealthRule: cfg.HealthRule(), HealthMetrics: m,
 	}
 	// One SDK worker per queue this process serves: ingestion and backfills
 	// on TEMPORAL_TASK_QUEUE, sealing and verification on

@@ -15,10 +15,10 @@ func Register(r worker.Registry, a *activities.Activities) {
 	RegisterAudit(r, a)
 }
 
-// RegisterIngest puts ingestion and backfills on a worker (the ingest
-// task queue) with the activities they run and no others, so that a
-// worker offers only what its queue schedules (a worker serving only this
-// queue has no signing key to seal with).
+// RegisterIngest puts ingestion, backfills and publisher health checks
+// on a worker (the ingest task queue) with the activities they run and
+// no others, so that a worker offers only what its queue schedules (a
+// worker serving only this queue has no signing key to seal with).
 func RegisterIngest(r worker.Registry, a *activities.Activities) {
 	r.RegisterWorkflowWithOptions(IngestRates, workflow.RegisterOptions{Name: flow.IngestRatesName})
 	r.RegisterWorkflowWithOptions(BackfillRates, workflow.RegisterOptions{Name: flow.BackfillRatesName})
@@ -26,6 +26,8 @@ func RegisterIngest(r worker.Registry, a *activities.Activities) {
 	r.RegisterActivity(a.InsertRates)
 	r.RegisterActivity(a.CacheRates)
 	r.RegisterActivity(a.BackfillRates)
+	r.RegisterWorkflowWithOptions(CheckPublisherHealth, workflow.RegisterOptions{Name: flow.CheckPublisherHealthName})
+	r.RegisterActivity(a.CheckPublisherHealth)
 }
 
 // RegisterAudit puts audit sealing and verification on a worker (the

@@ -24,6 +24,9 @@ var recorded = []struct {
 	{"backfill-rates-history.json", flow.BackfillRatesName, BackfillRates},
 	{"seal-audit-log-history.json", flow.SealAuditLogName, SealAuditLog},
 	{"verify-audit-log-history.json", flow.VerifyAuditLogName, VerifyAuditLog},
+	// Recorded by TestPublisherHealthLateThenSilent with
+	// CES_RECORD_HEALTH_HISTORY=check-publisher-health-history.json.
+	{"check-publisher-health-history.json", flow.CheckPublisherHealthName, CheckPublisherHealth},
 }
 
 // TestReplayRecordedHistories replays each recorded history against the

@@ -18,6 +18,7 @@ import (
 
 	"ces/internal/admin"
 	"ces/internal/ingestion"
+	"ces/internal/policy"
 	"ces/internal/store"
 	"ces/internal/testenv"
 )
@@ -348,9 +349,22 @@ func TestDashboardNamesPublishers(t *testing.T) {
 	c := newConsole(t)
 	ck, _ := c.session(t)
 	page := c.do(t, "GET", "/admin/", nil, ck)
-	for _, want := range []string{`<a href="/admin/publishers/ecb">ecb</a>: European Central Bank`, "Issues EUR; reference rate, daily, against EUR; polled <code>10 14-17 * * 1-5</code> UTC."} {
+	for _, want := range []string{`<a href="/admin/publishers/ecb">ecb</a>: European Central Bank`, "Issues EUR; reference rate, daily, against EUR; polled <code>10 14-17 * * 1-5</code> UTC.",
+		"Publisher health not checked yet"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("the dashboard lacks %q", want)
 		}
+	}
+	// Once checked, each publisher shows its newest verdict.
+	at := time.Date(2017, 2, 8, 12, 0, 0, 0, time.UTC)
+	if err := c.st.Health.RecordChecks(context.Background(), []store.PublisherCheck{
+		{Provider: "ecb", CheckedAt: at.Add(-time.Hour), Status: policy.Healthy, WindowStart: at.AddDate(0, 0, -35), Expected: 24, Missed: 1, WorkflowID: "w"},
+		{Provider: "ecb", CheckedAt: at, Status: policy.Late, WindowStart: at.AddDate(0, 0, -35), Expected: 24, Missed: 2, WorkflowID: "w"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page = c.do(t, "GET", "/admin/", nil, ck)
+	if want := "Publisher health <strong>late</strong>: 2 of 24 publications due since"; !strings.Contains(page.body, want) {
+		t.Errorf("the dashboard lacks %q", want)
 	}
 }

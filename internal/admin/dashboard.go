@@ -12,6 +12,7 @@ import (
 
 	"ces/internal/catalog"
 	"ces/internal/ingestion"
+	"ces/internal/policy"
 	"ces/internal/store"
 )
 
@@ -20,11 +21,14 @@ type providerStatus struct {
 	Name string
 	// Publisher is its catalogue entry (zero for file): who it is, the
 	// currency it issues, its cadence and polling times.
-	Publisher   catalog.Publisher
-	NewestAsOf  time.Time
-	Age         time.Duration
-	Stale       bool
-	HasRates    bool
+	Publisher  catalog.Publisher
+	NewestAsOf time.Time
+	Age        time.Duration
+	Stale      bool
+	HasRates   bool
+	// Health is the newest health check (nil: none yet); a silent
+	// publisher is stale whatever its age.
+	Health      *store.PublisherCheck
 	Status      ingestion.IngestionStatus
 	StatusError string
 }
@@ -44,6 +48,16 @@ func (c *Console) dashboard(ctx *fiber.Ctx) error {
 func (c *Console) renderDashboard(ctx *fiber.Ctx, status int, errMsg string) error {
 	cx := ctx.UserContext()
 	d := dashboardData{Providers: make([]providerStatus, len(c.d.Providers))}
+	checks := map[string]store.PublisherCheck{}
+	if c.d.Stores.Health != nil {
+		list, err := c.d.Stores.Health.LatestChecks(cx)
+		if err != nil {
+			return err
+		}
+		for _, h := range list {
+			checks[h.Provider] = h
+		}
+	}
 	var wg sync.WaitGroup
 	for i, name := range c.d.Providers {
 		p := &d.Providers[i]
@@ -57,6 +71,10 @@ func (c *Console) renderDashboard(ctx *fiber.Ctx, status int, errMsg string) err
 			p.NewestAsOf, p.HasRates = asOf, true
 			p.Age = c.d.Now().Sub(asOf)
 			p.Stale = c.d.StaleAfter != nil && p.Age > c.d.StaleAfter(name)
+		}
+		if h, ok := checks[name]; ok {
+			p.Health = &h
+			p.Stale = p.Stale || (p.HasRates && h.Status == policy.Silent)
 		}
 		in, ok := c.d.Ingestion[name]
 		if !ok {

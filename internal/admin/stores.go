@@ -19,11 +19,14 @@ type Stores struct {
 	Audit       AuditStore
 	Keys        KeyStore
 	Console     UserStore
+	// Health reads each publisher's newest health check (the dashboard);
+	// nil shows none.
+	Health HealthStore
 }
 
 // StoresOf returns the console's view of st.
 func StoresOf(st *store.Store) Stores {
-	return Stores{Rates: st.Rates, Quality: st.Quality, Conversions: st.Conversions, Audit: st.Audit, Keys: st.Keys, Console: st.Console}
+	return Stores{Rates: st.Rates, Quality: st.Quality, Conversions: st.Conversions, Audit: st.Audit, Keys: st.Keys, Console: st.Console, Health: st.Health}
 }
 
 // RateStore pages and exports stored rates (the Data page) and dates each
@@ -36,6 +39,11 @@ type RateStore interface {
 	PublicationStates(ctx context.Context, provider string, from, to time.Time) ([]store.Publication, error)
 	Pairs(ctx context.Context, provider string, from, to time.Time) ([]store.Pair, error)
 	Series(ctx context.Context, provider, base, quote string, from, to time.Time) ([]store.SeriesPoint, error)
+}
+
+// HealthStore reads each publisher's newest health check.
+type HealthStore interface {
+	LatestChecks(ctx context.Context) ([]store.PublisherCheck, error)
 }
 
 // QualityStore lists and decides quarantines and suspends pairs (the

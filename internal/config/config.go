@@ -86,6 +86,11 @@ type Config struct {
 	// gate compares with (0: each publisher's staleness bound from its
 	// cadence).
 	GateReferenceMaxAge time.Duration `env:"GATE_REFERENCE_MAX_AGE"`
+	// PublisherLateAfterDays and PublisherSilentAfterDays are the
+	// consecutive publication days without a publication after which a
+	// daily publisher is late, and silent (see HealthRule).
+	PublisherLateAfterDays   int `env:"PUBLISHER_LATE_AFTER_DAYS" envDefault:"2"`
+	PublisherSilentAfterDays int `env:"PUBLISHER_SILENT_AFTER_DAYS" envDefault:"5"`
 	// ConversionMargin is parsed from CONVERSION_MARGIN by validate, so that
 	// exponent notation is refused (decimal's own text parser accepts it).
 	ConversionMargin     decimal.Decimal `env:"-"`
@@ -299,6 +304,12 @@ func (c *Config) validate() error {
 	}
 	if c.RateStaleAfter < 0 {
 		return errors.New("config: RATE_STALE_AFTER is malformed: negative")
+	}
+	if c.PublisherLateAfterDays < 1 || c.PublisherLateAfterDays > 30 {
+		return errors.New("config: PUBLISHER_LATE_AFTER_DAYS is malformed: want 1 to 30 business days")
+	}
+	if c.PublisherSilentAfterDays != 0 && (c.PublisherSilentAfterDays <= c.PublisherLateAfterDays || c.PublisherSilentAfterDays > 60) {
+		return fmt.Errorf("config: PUBLISHER_SILENT_AFTER_DAYS is malformed: want 0 (never silent) or more than PUBLISHER_LATE_AFTER_DAYS (%d) and at most 60 business days", c.PublisherLateAfterDays)
 	}
 	if c.ConvertMaxRateAge < 0 {
 		return errors.New("config: CONVERT_MAX_RATE_AGE is malformed: negative")
@@ -613,6 +624,19 @@ func (c Config) StaleAfter(provider string) time.Duration {
 	}
 	// The offline demo's file, like a daily publisher.
 	return 4*24*time.Hour + time.Hour
+}
+
+// HealthRule is the rule publisher health checks apply: the default's,
+// with a daily publisher's bounds from PUBLISHER_LATE_AFTER_DAYS and
+// PUBLISHER_SILENT_AFTER_DAYS, whose 0 makes no publisher of any cadence
+// silent.
+func (c Config) HealthRule() policy.HealthRule {
+	r := policy.DefaultHealthRule
+	r.LateAfterDays, r.SilentAfterDays = c.PublisherLateAfterDays, c.PublisherSilentAfterDays
+	if c.PublisherSilentAfterDays == 0 {
+		r.SilentAfterHours, r.SilentAfterPeriods = 0, 0
+	}
+	return r
 }
 
 // MaxConvertAge is the oldest rate a conversion may be priced from.

@@ -93,6 +93,11 @@ func Variables() []Variable {
 		{SectionIngestion, []string{"GATE_REFERENCE_MAX_AGE"}, "each publisher's staleness bound from its cadence (daily `97h`, weekly `217h`, monthly `913h`)",
 			"the oldest rate of another publisher the quality gate compares an incoming rate with (a Go duration such as `48h`); rates of publishers not in FX_PROVIDERS are never compared with"},
 
+		{SectionIngestion, []string{"PUBLISHER_LATE_AFTER_DAYS"}, "`2`",
+			"publisher health (read by the worker, see [publisher-health.md](publisher-health.md)): a daily publisher is `late` once this many of its publication days (Monday to Friday unless its schedule names other weekdays) have passed in a row without a publication, 1 to 30. The catalogue holds no holiday calendars: 2 lets a one-day holiday pass"},
+		{SectionIngestion, []string{"PUBLISHER_SILENT_AFTER_DAYS"}, "`5`",
+			"a daily publisher is `silent` after this many publication days in a row without one (more than `PUBLISHER_LATE_AFTER_DAYS`, at most 60); a silent publisher's rates are answered `stale: true` whatever their age. 5 is a whole working week, longer than the usual runs of holidays. `0` makes no publisher of any cadence silent (`OFFLINE=1 make up` sets it: its recordings are years old)"},
+
 		// Freshness, conversions and quotes.
 		{SectionRates, []string{"RATE_STALE_AFTER"}, "per provider, from its cadence: daily publishers (ECB, CBN, …) `97h`, weekly `217h`, monthly `913h`, Open Exchange Rates `3h`",
 			"age after which a rate is reported `stale: true` (a rate is stale when any leg is); a legal peg is never stale. The daily `97h` carries a Friday 16:00 CET ECB rate through a Monday that is a TARGET holiday; the CBN publishes on Lagos business days, Open Exchange Rates hourly"},

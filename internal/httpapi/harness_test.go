@@ -148,7 +148,7 @@ func newWorld(t *testing.T, o options) *world {
 		cfg.ConvertMaxRateAge = o.staleAfter
 	}
 	staleAfter := cfg.StaleAfter
-	ropts := rates.Options{Providers: o.providers, Authority: rates.DefaultAuthority(), StaleAfter: staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer}
+	ropts := rates.Options{Providers: o.providers, Authority: rates.DefaultAuthority(), StaleAfter: staleAfter, Now: func() time.Time { return w.now }, Log: quiet, Observer: observer, Health: w.st.Health}
 	if o.nearCache {
 		ropts.NearCacheTTL = rates.NearCacheTTL
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"ces/internal/audit"
+	"ces/internal/policy"
+	"ces/internal/store"
 	"ces/internal/testenv"
 )
 
@@ -227,6 +229,20 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	}
 	if parsed, err := audit.ParsePublicKeys([]byte(keys.Keys[0].PublicKey)); err != nil || parsed[keys.Current] == nil {
 		t.Fatalf("the published PEM does not parse to key %s: %v", keys.Current, err)
+	}
+	// With health checks recorded, publishers carry them.
+	if err := w.st.Health.RecordChecks(context.Background(), []store.PublisherCheck{
+		{Provider: "ecb", CheckedAt: w.now, Status: policy.Late, WindowStart: w.now.AddDate(0, 0, -35), Expected: 24, Missed: 2, NewestAsOf: w.now.Add(-72 * time.Hour), WorkflowID: "w"},
+		{Provider: "cbn", CheckedAt: w.now, Status: policy.Silent, WindowStart: w.now.AddDate(0, 0, -35), Expected: 24, Missed: 24, WorkflowID: "w"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.rates.RefreshHealth(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "/api/v1/providers", 200)
+	if body := string(w.get(t, "/api/v1/providers").Body); !strings.Contains(body, `"health":{"status":"late","expected":24,"missed":2`) {
+		t.Fatalf("providers do not carry the ecb's health check: %.2000s", body)
 	}
 }
 

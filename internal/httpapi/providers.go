@@ -33,8 +33,18 @@ type providerJSON struct {
 	Configured    bool           `json:"configured"`
 	Newest        string         `json:"newest_publication,omitempty"`
 	Stale         bool           `json:"stale"`
+	Health        *healthJSON    `json:"health,omitempty"`
 	Currencies    []coverageJSON `json:"currencies"`
 	Pegs          []pegJSON      `json:"pegs,omitempty"`
+}
+
+// healthJSON is a publisher's newest health check.
+type healthJSON struct {
+	Status    string `json:"status"`
+	Expected  int    `json:"expected"`
+	Missed    int    `json:"missed"`
+	Newest    string `json:"newest,omitempty"`
+	CheckedAt string `json:"checked_at"`
 }
 
 // pegJSON is one legal peg, as the pegs' publisher lists them.
@@ -65,6 +75,9 @@ func (h *handlers) providers(c *fiber.Ctx) error {
 	for i, p := range list {
 		body.Providers[i] = publisherJSON(p)
 		key.WriteString("|" + p.Key + strconv.FormatBool(p.Configured) + strconv.FormatBool(p.Stale) + body.Providers[i].Newest)
+		if h := body.Providers[i].Health; h != nil {
+			key.WriteString(h.Status + strconv.Itoa(h.Missed) + h.CheckedAt)
+		}
 		for _, cur := range body.Providers[i].Currencies {
 			key.WriteString(cur.Code + cur.First + cur.Last)
 		}
@@ -90,6 +103,12 @@ func publisherJSON(p rates.Publisher) providerJSON {
 	}
 	if !p.Newest.IsZero() {
 		out.Newest = rfc3339(p.Newest)
+	}
+	if h := p.Health; h != nil {
+		out.Health = &healthJSON{Status: string(h.Status), Expected: h.Expected, Missed: h.Missed, CheckedAt: rfc3339(h.CheckedAt)}
+		if !h.Newest.IsZero() {
+			out.Health.Newest = rfc3339(h.Newest)
+		}
 	}
 	for i, cur := range p.Currencies {
 		out.Currencies[i] = coverageJSON{Code: cur.Code, First: rfc3339(cur.First), Last: rfc3339(cur.Last)}

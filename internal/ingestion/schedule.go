@@ -132,6 +132,23 @@ func EnsureSealSchedule(ctx context.Context, c client.Client, id, taskQueue stri
 		})
 }
 
+// EnsurePublisherHealthSchedule creates or updates the schedule that runs
+// CheckPublisherHealth every PublisherHealthInterval on the ingest queue
+// (its workers hold the configured providers and read their rates). id
+// overrides PublisherHealthScheduleID (tests).
+func EnsurePublisherHealthSchedule(ctx context.Context, c client.Client, id, taskQueue string) (bool, error) {
+	if id == "" {
+		id = flow.PublisherHealthScheduleID
+	}
+	return ensure(ctx, c, id,
+		client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: flow.PublisherHealthInterval}}},
+		&client.ScheduleWorkflowAction{
+			ID: "publisher-health", Workflow: flow.CheckPublisherHealthName, TaskQueue: taskQueue,
+			Args:                     []any{flow.CheckPublisherHealthInput{}},
+			WorkflowExecutionTimeout: flow.PublisherHealthInterval,
+		})
+}
+
 func ensure(ctx context.Context, c client.Client, id string, spec client.ScheduleSpec, action *client.ScheduleWorkflowAction) (bool, error) {
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:            id,

@@ -20,6 +20,7 @@ import (
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 
 	"ces/internal/cache"
+	"ces/internal/policy"
 	"ces/internal/rates"
 )
 
@@ -212,7 +213,12 @@ type Worker struct {
 	present  *prometheus.CounterVec
 	skipped  *prometheus.CounterVec
 	held     *prometheus.CounterVec
-	temporal tclient.MetricsHandler
+	// missed, newestAge and health are each publisher's verdict at the
+	// newest health check this worker ran.
+	missed    *prometheus.GaugeVec
+	newestAge *prometheus.GaugeVec
+	health    *prometheus.GaugeVec
+	temporal  tclient.MetricsHandler
 }
 
 // NewWorker registers the worker metrics, including the Temporal SDK's,
@@ -229,6 +235,14 @@ func NewWorker(log *slog.Logger) (*Worker, error) {
 	m.present = counter("ces_rates_already_present_total", "Fetched rates that were already stored.")
 	m.skipped = counter("ces_rates_skipped_total", "Provider codes skipped as not ISO 4217.")
 	m.held = counter("ces_rates_quarantined_total", "Stored rates the quality gate held back for an operator.")
+	gauge := func(name, help string) *prometheus.GaugeVec {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"provider"})
+		m.reg.MustRegister(g)
+		return g
+	}
+	m.missed = gauge("ces_provider_publications_missed", "Publications due in the health check's window that CES does not have, at the newest check.")
+	m.newestAge = gauge("ces_provider_newest_age_seconds", "Age of the newest publication at the newest health check (absent: none stored).")
+	m.health = gauge("ces_provider_health_status", "Publisher health at the newest check: 0 healthy, 1 late, 2 silent.")
 	exporter, err := otelprom.New(otelprom.WithRegisterer(m.reg))
 	if err != nil {
 		return nil, err
@@ -257,6 +271,24 @@ func (m *Worker) Skipped(provider string, n int) { m.skipped.WithLabelValues(pro
 // Quarantined counts rates the quality gate held back.
 func (m *Worker) Quarantined(provider string, n int) {
 	m.held.WithLabelValues(provider).Add(float64(n))
+}
+
+// PublisherHealth sets a publisher's health gauges from one check.
+func (m *Worker) PublisherHealth(provider string, h policy.Health) {
+	m.missed.WithLabelValues(provider).Set(float64(h.Missed))
+	if h.Newest.IsZero() {
+		m.newestAge.DeleteLabelValues(provider)
+	} else {
+		m.newestAge.WithLabelValues(provider).Set(h.NewestAge.Seconds())
+	}
+	status := 0.0
+	switch h.Status {
+	case policy.Late:
+		status = 1
+	case policy.Silent:
+		status = 2
+	}
+	m.health.WithLabelValues(provider).Set(status)
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -29,10 +29,18 @@ type Standing struct {
 	// published before it is under review: it is what an operator is
 	// being asked to replace.
 	Held map[Series]time.Time
+	// Silent maps each provider the newest health check found silent to
+	// that check's instant: judged at or after it, every rate of the
+	// provider is stale, whatever its age (see HealthRule).
+	Silent map[string]time.Time
 }
 
-// Fresh reports whether r is no older than its provider's bound at s.At.
+// Fresh reports whether r is no older than its provider's bound at s.At,
+// and its provider was not found silent by then.
 func (s Standing) Fresh(r fx.Rate) bool {
+	if since, ok := s.Silent[r.Provider]; ok && !s.At.Before(since) {
+		return false
+	}
 	return s.StaleAfter == nil || s.At.Sub(r.AsOf) <= s.StaleAfter(r.Provider)
 }
 

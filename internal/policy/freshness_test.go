@@ -28,8 +28,10 @@ func TestPrice(t *testing.T) {
 		name      string
 		at        time.Time
 		held      map[Series]time.Time
+		silent    map[string]time.Time
 		from, to  string
 		only      string
+		prio      []string
 		provider  string
 		rule      string
 		legs      []int64
@@ -58,12 +60,25 @@ func TestPrice(t *testing.T) {
 		{name: "a held backfill older than the released rate is no review", at: cbnDay.Add(time.Hour), from: "USD", to: "NGN",
 			held:     map[Series]time.Time{{"cbn", "USD", "NGN"}: cbnDay.Add(-24 * time.Hour)},
 			provider: "cbn", rule: RuleDirect, legs: []int64{10}},
+		{name: "a silent publisher's rate is stale however young", at: cbnDay.Add(time.Hour), from: "USD", to: "NGN",
+			silent:   map[string]time.Time{"cbn": cbnDay.Add(30 * time.Minute)},
+			provider: "cbn", rule: RuleDirect, legs: []int64{10}, stale: true},
+		{name: "a fresh source prices before a silent one", at: ecbDay.Add(time.Hour), from: "USD", to: "JPY", prio: []string{"cbn", "ecb"},
+			silent:   map[string]time.Time{"cbn": ecbDay},
+			provider: "ecb", rule: RuleCross, legs: []int64{1, 2}},
+		{name: "silence found later does not reach back", at: cbnDay.Add(time.Hour), from: "USD", to: "NGN",
+			silent:   map[string]time.Time{"cbn": cbnDay.Add(2 * time.Hour)},
+			provider: "cbn", rule: RuleDirect, legs: []int64{10}},
 		{name: "unpriceable stays not found", at: cbnDay, from: "USD", to: "CHF", notPriced: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := NewBooks(rows, Standing{At: tt.at, StaleAfter: bound, Held: tt.held}, nil)
-			p, err := b.Price(tt.from, tt.to, prio, tt.only)
+			b := NewBooks(rows, Standing{At: tt.at, StaleAfter: bound, Held: tt.held, Silent: tt.silent}, nil)
+			order := prio
+			if tt.prio != nil {
+				order = tt.prio
+			}
+			p, err := b.Price(tt.from, tt.to, order, tt.only)
 			if tt.notPriced {
 				if !errors.Is(err, fx.ErrRateNotFound) {
 					t.Fatalf("err = %v, want rate not found", err)

@@ -223,7 +223,8 @@ func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.newSnapshot(rows, suspended, held, src), nil
+	_, silent := s.health(ctx)
+	return s.newSnapshot(rows, suspended, held, silent, src), nil
 }
 
 // cachedOrRead returns the copy the cache holds (suspended pairs, held
@@ -266,7 +267,8 @@ func (s *Service) fromDatabase(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := s.newSnapshot(rows, suspended, held, FromDatabase)
+	_, silent := s.health(ctx)
+	snap := s.newSnapshot(rows, suspended, held, silent, FromDatabase)
 	snap.loaded = time.Now()
 	return snap, nil
 }
@@ -297,16 +299,17 @@ func keys(m map[string]bool) []string {
 }
 
 // newSnapshot builds the books of a snapshot from the latest rows, judged
-// now (policy.Books). The rows of suspended pairs are left out, so no
-// route can price through a suspended pair either.
-func (s *Service) newSnapshot(rows []fx.Rate, suspended map[string]bool, held map[policy.Series]time.Time, src Source) *snapshot {
+// now (policy.Books), silent publishers' rows stale. The rows of suspended
+// pairs are left out, so no route can price through a suspended pair
+// either.
+func (s *Service) newSnapshot(rows []fx.Rate, suspended map[string]bool, held map[policy.Series]time.Time, silent map[string]time.Time, src Source) *snapshot {
 	kept := make([]fx.Rate, 0, len(rows))
 	for _, r := range rows {
 		if !suspended[store.SuspendedKey(r.Base, r.Quote)] {
 			kept = append(kept, r)
 		}
 	}
-	books := policy.NewBooks(kept, policy.Standing{At: s.now(), StaleAfter: s.staleAfter, Held: held}, s.authority)
+	books := policy.NewBooks(kept, policy.Standing{At: s.now(), StaleAfter: s.staleAfter, Held: held, Silent: silent}, s.authority)
 	return &snapshot{books: books, suspended: suspended, source: src}
 }
 

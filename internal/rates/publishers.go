@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ces/internal/catalog"
+	"ces/internal/policy"
 )
 
 // Publisher is a catalogue publisher as this service sees it: whether it
@@ -19,9 +20,22 @@ type Publisher struct {
 	// Stale says it is older than the publisher's staleness bound.
 	Newest time.Time
 	Stale  bool
+	// Health is the newest health check of the publisher; nil when none
+	// was recorded. A silent publisher is Stale.
+	Health *PublisherHealth
 	// Currencies are the currencies it quotes (its pivot aside), each
 	// with the first and last as_of stored, held rows included.
 	Currencies []Coverage
+}
+
+// PublisherHealth is one recorded health check (policy.HealthRule).
+type PublisherHealth struct {
+	Status policy.HealthStatus
+	// Expected and Missed count the publications due in the check's
+	// window and those CES did not have; Newest is the as_of of the
+	// newest publication at CheckedAt (zero: none).
+	Expected, Missed  int
+	Newest, CheckedAt time.Time
 }
 
 // Coverage is the stored span of one currency of a publisher.
@@ -49,6 +63,7 @@ func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
 			newest[r.Provider] = r.AsOf
 		}
 	}
+	checks, _ := s.health(ctx)
 	now := s.now()
 	var out []Publisher
 	for _, p := range catalog.All() {
@@ -56,6 +71,10 @@ func (s *Service) Publishers(ctx context.Context) ([]Publisher, error) {
 		if n, ok := newest[p.Key]; ok {
 			pub.Newest = n
 			pub.Stale = now.Sub(n) > s.staleAfter(p.Key)
+		}
+		if c, ok := checks[p.Key]; ok {
+			pub.Health = &PublisherHealth{Status: c.Status, Expected: c.Expected, Missed: c.Missed, Newest: c.NewestAsOf, CheckedAt: c.CheckedAt}
+			pub.Stale = pub.Stale || (!pub.Newest.IsZero() && c.Status == policy.Silent && !now.Before(c.CheckedAt))
 		}
 		out = append(out, pub)
 	}

@@ -102,6 +102,10 @@ type Service struct {
 	// each provider was last repaired (see Repair).
 	repairs  singleflight.Group
 	repaired sync.Map
+	// healthReader, when set, reads publishers' health checks;
+	// healthCopy keeps them (see health).
+	healthReader HealthReader
+	healthCopy   healthCopy
 	// lastWarn throttles the "cache failed" warning to one per warnEvery:
 	// during a Redis outage every lookup falls back, and one line says it.
 	lastWarn atomic.Int64
@@ -145,6 +149,10 @@ type Options struct {
 	// listening connection can be one of its own rather than one of the
 	// pool's. New panics when HistoryCacheBytes is set and there is none.
 	Listen ChangeListener
+	// Health reads each publisher's newest health check: a silent
+	// publisher's rates are stale in every answer judged from that check
+	// on, whatever StaleAfter says (nil: no publisher is ever silent).
+	Health HealthReader
 }
 
 // HistoryStatesPerAnswer is how many publications of one provider a
@@ -169,7 +177,7 @@ func New(st RateStore, q Standing, c Cache, o Options) *Service {
 		o.StaleAfter = func(string) time.Duration { return 97 * time.Hour }
 	}
 	svc := &Service{providers: o.Providers, priority: o.Priority, authority: o.Authority, store: st, standing: q, cache: c, staleAfter: o.StaleAfter,
-		now: o.Now, observer: o.Observer, log: o.Log}
+		now: o.Now, observer: o.Observer, log: o.Log, healthReader: o.Health}
 	svc.near.ttl = o.NearCacheTTL
 	if o.HistoryCacheBytes > 0 {
 		changes := o.Listen
@@ -324,7 +332,8 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 // says no row could take part. Answers from memory are memoized until
 // the next change to stored history (past.memo).
 func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string) (p policy.Priced, empty bool, err error) {
-	standing := policy.Standing{At: at, StaleAfter: s.staleAfter}
+	_, silent := s.health(ctx)
+	standing := policy.Standing{At: at, StaleAfter: s.staleAfter, Silent: silent}
 	price := func(books *policy.Books) (policy.Priced, bool, error) {
 		p, err := books.Price(from, to, s.priority, only)
 		return p, books.All().Empty(), err
@@ -353,7 +362,7 @@ func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, on
 			return policy.Priced{}, false, unavailable(err)
 		}
 	}
-	books, err := s.bookAt(ctx, from, to, at, only)
+	books, err := s.bookAt(ctx, standing, from, to, only)
 	if err != nil {
 		return policy.Priced{}, false, err
 	}
@@ -362,10 +371,10 @@ func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, on
 
 // bookAt reads from PostgreSQL the rows in force at at that can take
 // part in pricing from→to (every leg the policy can use touches one of
-// the two), judged at at. History has no review: what was released then
-// is what it is.
-func (s *Service) bookAt(ctx context.Context, from, to string, at time.Time, only string) (*policy.Books, error) {
-	standing := policy.Standing{At: at, StaleAfter: s.staleAfter}
+// the two), judged by standing (at standing.At). History has no review:
+// what was released then is what it is.
+func (s *Service) bookAt(ctx context.Context, standing policy.Standing, from, to, only string) (*policy.Books, error) {
+	at := standing.At
 	provs := s.providers
 	if only != "" {
 		provs = []string{only}

@@ -74,6 +74,8 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 		"UPDATE audit_seals SET signature = NULL",
 		"DELETE FROM audit_signing_keys",
 		"UPDATE audit_verifications SET problem = ''",
+		"UPDATE publisher_health SET status = 'healthy'",
+		"DELETE FROM publisher_health",
 		"ALTER TABLE conversion_audits DISABLE TRIGGER USER",
 		"ALTER TABLE exchange_rates DISABLE TRIGGER ALL",
 		"SET session_replication_role = replica",
@@ -86,8 +88,10 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 		refused []string
 	}{
 		{logins[0],
-			[]string{"SELECT count(*) FROM exchange_rates", "SELECT count(*) FROM conversion_audits", "SELECT count(*) FROM audit_seals"},
+			[]string{"SELECT count(*) FROM exchange_rates", "SELECT count(*) FROM conversion_audits", "SELECT count(*) FROM audit_seals", "SELECT count(*) FROM publisher_health"},
 			append([]string{
+				// Only the worker records health checks.
+				"INSERT INTO publisher_health (provider, checked_at, status, window_start, expected, missed, workflow_id) VALUES ('ecb', now(), 'healthy', now(), 0, 0, 'forged')",
 				`INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
 				 VALUES ('ecb', 'EUR', 'CHF', 1.07, now(), now(), 'w', 'r', repeat('a', 64))`,
 				"INSERT INTO audit_seals (row_count) SELECT row_count FROM audit_seals WHERE false",
@@ -105,6 +109,7 @@ func TestProcessLoginsCannotRewriteHistory(t *testing.T) {
 				"SELECT count(*) FROM conversion_audits",
 				`INSERT INTO exchange_rates (provider, base, quote, rate, as_of, fetched_at, workflow_id, run_id, payload_sha256)
 				 VALUES ('ecb', 'EUR', 'CHF', 1.07, now(), now(), 'w', 'r', repeat('a', 64))`,
+				"INSERT INTO publisher_health (provider, checked_at, status, window_start, expected, missed, workflow_id) VALUES ('ecb', now(), 'silent', now(), 3, 3, 'w')",
 			},
 			append([]string{
 				"INSERT INTO conversion_audits (amount) SELECT amount FROM conversion_audits WHERE false",

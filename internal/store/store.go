@@ -105,6 +105,7 @@ type Store struct {
 	Audit       *Audit
 	Keys        *Keys
 	Console     *Console
+	Health      *Health
 	db          *bun.DB
 }
 
@@ -112,7 +113,7 @@ type Store struct {
 func New(db *bun.DB) *Store {
 	return &Store{
 		Rates: NewRates(db), Quality: NewQuality(db), Conversions: NewConversions(db),
-		Audit: NewAudit(db), Keys: NewKeys(db), Console: NewConsole(db), db: db,
+		Audit: NewAudit(db), Keys: NewKeys(db), Console: NewConsole(db), Health: NewHealth(db), db: db,
 	}
 }
 
