@@ -57,8 +57,8 @@ type healthStack struct {
 	clock   atomic.Pointer[time.Time]
 }
 
-// replay loads a recording's publications as ingestion stores them.
-func replay(t *testing.T, st *store.Store, sets []fx.RateSet) {
+// storeRecording loads a recording's publications as ingestion stores them.
+func storeRecording(t *testing.T, st *store.Store, sets []fx.RateSet) {
 	t.Helper()
 	if _, err := st.Rates.InsertSets(context.Background(), sets, store.Origin{WorkflowID: "replay", RunID: "replay", FetchedAt: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func newHealthStack(t *testing.T) *healthStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replay(t, s.st, sets)
+	storeRecording(t, s.st, sets)
 	if b, err = os.ReadFile("../testdata/hkma/er-eeri-daily-2026-02-25-to-2026-02-28.json"); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func newHealthStack(t *testing.T) *healthStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replay(t, s.st, sets)
+	storeRecording(t, s.st, sets)
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if s.metrics, err = metrics.NewWorker(quiet); err != nil {
