@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ces/internal/catalog"
+	"ces/internal/policy"
 	"ces/internal/store"
 )
 
@@ -19,7 +20,7 @@ const publisherWindow = 56 * 24 * time.Hour
 // timelineDay is one UTC day of a publisher's timeline.
 type timelineDay struct {
 	Date  time.Time
-	State string // received, held, missed, none
+	State string // received, held, missed, none, outside
 	Title string
 }
 
@@ -27,10 +28,16 @@ type publisherData struct {
 	Publisher catalog.Publisher
 	Newest    time.Time
 	HasNewest bool
-	From, To  time.Time
-	Weeks     [][]timelineDay
-	Received  int
-	HeldDays  int
+	// Health is the newest health check (nil: none yet).
+	Health *store.PublisherCheck
+	// UpToNewest: the newest publication is older than half the window,
+	// so the timeline ends there rather than now.
+	UpToNewest bool
+	From, To   time.Time
+	Weeks      [][]timelineDay
+	Received   int
+	HeldDays   int
+	Missed     int
 	Pairs     []store.Pair
 	Pair      string
 	Chart     template.HTML
@@ -52,9 +59,23 @@ func (c *Console) publisher(ctx *fiber.Ctx) error {
 		return err
 	}
 	d.Newest, d.HasNewest = newest, has
-	end := c.d.Now()
-	if has && newest.Before(end) {
-		end = newest // recordings and silent publishers: show where the data is
+	if c.d.Stores.Health != nil {
+		checks, err := c.d.Stores.Health.LatestChecks(uc)
+		if err != nil {
+			return err
+		}
+		for i := range checks {
+			if checks[i].Provider == p.Key {
+				d.Health = &checks[i]
+			}
+		}
+	}
+	now := c.d.Now()
+	end := now
+	if has && now.Sub(newest) > publisherWindow/2 {
+		// Long silent, or replayed recordings: show the weeks that hold
+		// its publications, up to the newest.
+		end, d.UpToNewest = newest, true
 	}
 	d.To = end.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	d.From = d.To.Add(-publisherWindow)
@@ -62,7 +83,12 @@ func (c *Console) publisher(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d.Weeks, d.Received, d.HeldDays = timeline(d.From, d.To, pubs)
+	due := func(time.Time) bool { return false }
+	if p.Cadence == catalog.Daily {
+		days := policy.PublicationWeekdays(p)
+		due = func(day time.Time) bool { return days[day.Weekday()] && !day.Add(24*time.Hour).After(now) }
+	}
+	d.Weeks, d.Received, d.HeldDays, d.Missed = timeline(d.From, d.To, pubs, due)
 	if d.Pairs, err = c.d.Stores.Rates.Pairs(uc, p.Key, d.From, d.To); err != nil {
 		return err
 	}
@@ -100,8 +126,10 @@ func (c *Console) publisher(ctx *fiber.Ctx) error {
 
 // timeline lays the publications of [from, to) out by UTC day, Monday
 // first, one row per week: a day with a publication is received, or held
-// when any of its rows waits for an operator.
-func timeline(from, to time.Time, pubs []store.Publication) (weeks [][]timelineDay, received, held int) {
+// when any of its rows waits for an operator; a day without one is
+// missed when the publisher was due to publish on it (due: a daily
+// publisher's publication weekday, ended), and none otherwise.
+func timeline(from, to time.Time, pubs []store.Publication, due func(day time.Time) bool) (weeks [][]timelineDay, received, held, missed int) {
 	byDay := map[time.Time]store.Publication{}
 	for _, p := range pubs {
 		day := p.AsOf.UTC().Truncate(24 * time.Hour)
@@ -119,7 +147,10 @@ func timeline(from, to time.Time, pubs []store.Publication) (weeks [][]timelineD
 		td := timelineDay{Date: day, State: "none", Title: day.Format("Mon 2006-01-02") + ": nothing published"}
 		if day.Before(from.UTC().Truncate(24 * time.Hour)) {
 			td.State, td.Title = "outside", day.Format("Mon 2006-01-02")
-		} else if p, ok := byDay[day]; ok {
+		} else if p, ok := byDay[day]; !ok && due(day) {
+			missed++
+			td.State, td.Title = "missed", day.Format("Mon 2006-01-02")+": due, nothing published"
+		} else if ok {
 			received++
 			td.State = "received"
 			td.Title = fmt.Sprintf("%s: %d rows at %s", day.Format("Mon 2006-01-02"), p.Rows, p.AsOf.UTC().Format("15:04Z"))
@@ -140,5 +171,5 @@ func timeline(from, to time.Time, pubs []store.Publication) (weeks [][]timelineD
 	if len(week) > 0 {
 		weeks = append(weeks, week)
 	}
-	return weeks, received, held
+	return weeks, received, held, missed
 }

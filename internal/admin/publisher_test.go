@@ -10,6 +10,7 @@ import (
 
 	"ces/internal/fx"
 	"ces/internal/gate"
+	"ces/internal/policy"
 	"ces/internal/store"
 )
 
@@ -46,7 +47,11 @@ func TestPublisherPage(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ecb: European Central Bank",
-		"4 days with a publication, 1 of them with rows held for review.",
+		"4 days with a publication, 1 of them with rows held for review; ",
+		"The newest publication is older than four weeks, so the timeline ends with it.",
+		`<td class="day missed" title="Fri 2026-02-27: due, nothing published">`,
+		`<td class="day none" title="Sat 2026-02-28: nothing published">`,
+		"not checked yet",
 		`<td class="day held" title="Wed 2026-03-04: 2 rows at 15:00Z; 1 held, awaiting a decision">`,
 		`<option value="EUR/JPY" selected>`,
 		`<a href="/admin/rates/` + decimal.NewFromInt(heldID).String() + `"><circle class="held"`,
@@ -58,6 +63,16 @@ func TestPublisherPage(t *testing.T) {
 	}
 	if n := strings.Count(page.body, `class="released"`); n != 3 {
 		t.Errorf("%d released points, want 3", n)
+	}
+	// Once the publisher-health schedule has judged it, the page says how.
+	checked := time.Now().UTC().Truncate(time.Second)
+	if err := c.st.Health.RecordChecks(ctx, []store.PublisherCheck{{Provider: "ecb", CheckedAt: checked, Status: policy.Late,
+		WindowStart: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Expected: 20, Missed: 3, NewestAsOf: time.Date(2026, 3, 5, 15, 0, 0, 0, time.UTC), WorkflowID: "w"}}); err != nil {
+		t.Fatal(err)
+	}
+	page = c.do(t, "GET", "/admin/publishers/ecb", nil, ck)
+	if want := `<strong class="late">late</strong>: 3 of 20 publications due since 2026-02-01 missed; checked ` + checked.Format(time.RFC3339); !strings.Contains(page.body, want) {
+		t.Errorf("the page lacks %q", want)
 	}
 	if page := c.do(t, "GET", "/admin/publishers/nosuch", nil, ck); page.status != 404 {
 		t.Errorf("an unknown publisher answers %d, want 404", page.status)
