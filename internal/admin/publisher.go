@@ -38,9 +38,9 @@ type publisherData struct {
 	Received   int
 	HeldDays   int
 	Missed     int
-	Pairs     []store.Pair
-	Pair      string
-	Chart     template.HTML
+	Pairs      []store.Pair
+	Pair       string
+	Chart      template.HTML
 }
 
 // publisher serves /admin/publishers/:key: what the catalogue says of one
