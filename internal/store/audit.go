@@ -12,7 +12,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"ces/internal/audit"
-	"ces/internal/fx"
 )
 
 // sealRow is one row of audit_seals.
@@ -253,8 +252,9 @@ func (s *Audit) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyRepo
 	if n := len(seals) - len(todo); n > 0 {
 		prevTo = seals[n-1].XminTo
 	}
+	v := s.newRowVerifier()
 	for _, seal := range todo {
-		d, problem, err := s.verifyRows(ctx, seal.XminFrom, seal.XminTo, func(n int64) { progress(opts, rep.Rows+n, total) })
+		d, problem, err := v.verifyRows(ctx, seal.XminFrom, seal.XminTo, func(n int64) { progress(opts, rep.Rows+n, total) })
 		if err != nil {
 			return rep, err
 		}
@@ -275,7 +275,7 @@ func (s *Audit) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyRepo
 		}
 		prevTo = seal.XminTo
 	}
-	d, problem, err := s.verifyRows(ctx, prevTo, 1<<63-1, func(n int64) { progress(opts, rep.Rows+n, total+n) })
+	d, problem, err := v.verifyRows(ctx, prevTo, 1<<63-1, func(n int64) { progress(opts, rep.Rows+n, total+n) })
 	if err != nil {
 		return rep, err
 	}
@@ -393,80 +393,6 @@ func (s *Audit) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 		return nil, fmt.Errorf("store: signing keys: %w", err)
 	}
 	return keys, nil
-}
-
-// verifyRows recomputes the hash and the arithmetic of every audit row
-// written by a transaction in [from, to) and returns their digest, or
-// names the first row whose stored hash or figures do not match.
-func (s *Audit) verifyRows(ctx context.Context, from, to uint64, progress func(done int64)) (*audit.Digest, string, error) {
-	const batch = 5000
-	out := &audit.Digest{}
-	lastSeq := int64(-1)
-	for {
-		var rows []auditRow
-		err := s.db.NewSelect().Model(&rows).
-			Where("xact_id >= ?::xid8 AND xact_id < ?::xid8", strconv.FormatUint(from, 10), strconv.FormatUint(to, 10)).
-			Where("seq > ?", lastSeq).OrderExpr("seq").Limit(batch).Scan(ctx)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: verify rows: %w", err)
-		}
-		legs, err := s.legsOf(ctx, rows)
-		if err != nil {
-			return nil, "", err
-		}
-		quotes, err := quotesOf(ctx, s.db, rows)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, row := range rows {
-			r := row.receipt()
-			computed := audit.ReceiptHash(r)
-			if computed != row.Hash {
-				return out, fmt.Sprintf("audit row %s (seq %d): stored hash does not match its content", row.ID, row.Seq), nil
-			}
-			for i, l := range r.Legs {
-				r.Legs[i] = legs[l.ID]
-			}
-			if err := audit.CheckArithmetic(r); err != nil {
-				return out, fmt.Sprintf("audit row %s (seq %d): %v", row.ID, row.Seq, err), nil
-			}
-			if r.QuoteID != "" {
-				q, ok := quotes[r.QuoteID]
-				switch {
-				case !ok:
-					return out, fmt.Sprintf("audit row %s (seq %d): its quote %s is missing", row.ID, row.Seq, r.QuoteID), nil
-				case audit.QuoteHash(q.quote) != q.hash:
-					return out, fmt.Sprintf("quote %s (of audit row %s): stored hash does not match its content", r.QuoteID, row.ID), nil
-				}
-				if err := audit.CheckQuoted(r, q.quote); err != nil {
-					return out, fmt.Sprintf("audit row %s (seq %d): %v", row.ID, row.Seq, err), nil
-				}
-			}
-			out.Add(audit.SealedRow{Seq: row.Seq, Hash: computed})
-			lastSeq = row.Seq
-		}
-		progress(out.Count)
-		if len(rows) < batch {
-			return out, "", nil
-		}
-	}
-}
-
-// legsOf reads the rate rows the audit rows were priced from, in one query.
-func (s *Audit) legsOf(ctx context.Context, rows []auditRow) (map[int64]fx.Rate, error) {
-	var ids []int64
-	for _, row := range rows {
-		for _, id := range []*int64{row.Leg1RateID, row.Leg2RateID} {
-			if id != nil {
-				ids = append(ids, *id)
-			}
-		}
-	}
-	legs, err := ratesByID(ctx, s.db, ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: verify rows: %w", err)
-	}
-	return legs, nil
 }
 
 // OldestUnsealed returns when the oldest audit row no seal covers yet was
