@@ -155,3 +155,48 @@ func TestOpenNamesEveryHost(t *testing.T) {
 		t.Fatalf("error %q: want it to name %s and not the password", msg, want)
 	}
 }
+
+// TestCommitNotReplicatedIsNotSuccess: when a COMMIT waits for a
+// synchronous standby that does not answer, CES stops waiting after the
+// request's deadline and its grace; PostgreSQL then keeps the commit on
+// the primary alone and only warns. The write must not report success,
+// since a failover to the standby would lose it: the caller answers 503
+// with the Idempotency-Key, and a retry with it finds the receipt.
+func TestCommitNotReplicatedIsNotSuccess(t *testing.T) {
+	ctx := context.Background()
+	primary := testenv.NewCluster(t)
+	standby := primary.NewStandby(t, true)
+	db, err := store.Open(ctx, primary.URL("postgres"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE unreplicated (n int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := standby.Crash(); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		name  string
+		write func(ctx context.Context, stmt string) error
+	}{
+		{"one message (writeFused)", func(ctx context.Context, stmt string) error { return store.WriteFused(ctx, db, stmt) }},
+		{"transaction (writeTx)", func(ctx context.Context, stmt string) error { return store.WriteTx(ctx, db, stmt) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			began := time.Now()
+			err := tc.write(wctx, "INSERT INTO unreplicated VALUES ("+strconv.Itoa(i)+")")
+			took := time.Since(began)
+			if err == nil {
+				t.Fatalf("a commit the synchronous standby never confirmed reported success after %s", took.Round(time.Millisecond))
+			}
+			if took > 3*time.Second {
+				t.Fatalf("took %s, want the deadline plus the commit's grace", took)
+			}
+			t.Logf("after %s: %v", took.Round(time.Millisecond), err)
+		})
+	}
+}

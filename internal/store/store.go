@@ -78,6 +78,11 @@ func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.Qu
 	// one-off texts. The simple protocol sends each statement once.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	cfg.Tracer = tracer
+	// Otherwise pgx's own handling stays: a deadline on the socket, no
+	// cancel request. A cancel request to a COMMIT waiting for a
+	// synchronous standby commits on the primary alone with only a
+	// warning, which the caller would take for success and a failover
+	// would lose (TestCommitNotReplicatedIsNotSuccess).
 	if deadlineOnly {
 		cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 			return &pgconn.DeadlineContextWatcherHandler{Conn: pc.Conn()}
