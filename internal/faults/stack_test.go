@@ -321,9 +321,11 @@ func unavailable(t *testing.T, format string, args ...any) {
 
 // stack is CES and everything it depends on, each part breakable.
 type stack struct {
-	dir      string
-	bin      string
-	pg       *testenv.Cluster // the suite's own, to stop and start
+	dir string
+	bin string
+	pg  *testenv.Cluster // the suite's own, to stop and start
+	// standby, when set, is pg's synchronous streaming standby, to promote.
+	standby  *testenv.Cluster
 	redis    *redisServer
 	temporal *temporalServer
 	provider *standin
@@ -388,11 +390,20 @@ func (s *stack) as(login string) []string {
 	out := make([]string, 0, len(s.env))
 	for _, kv := range s.env {
 		if strings.HasPrefix(kv, "DATABASE_URL=") {
-			kv = "DATABASE_URL=" + s.pg.LoginURL(login, loginPassword, "ces")
+			kv = "DATABASE_URL=" + s.loginURL(login, loginPassword, "ces")
 		}
 		out = append(out, kv)
 	}
 	return out
+}
+
+// loginURL is the URL of database db as login: pg's, or, with a standby,
+// both servers' with target_session_attrs=read-write.
+func (s *stack) loginURL(login, password, db string) string {
+	if s.standby != nil {
+		return testenv.MultiHostURL(login, password, db, s.pg, s.standby)
+	}
+	return s.pg.LoginURL(login, password, db)
 }
 
 // starter runs a starter command, as the owner, to completion.

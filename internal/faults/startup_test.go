@@ -22,10 +22,15 @@ import (
 	"ces/internal/testenv"
 )
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackIn(t, "faults", false) }
+
+// newStackIn is newStack in .data/<name>; with standby, its PostgreSQL is a
+// primary with a synchronous streaming standby and every process's
+// DATABASE_URL names both (see stack.loginURL).
+func newStackIn(t *testing.T, name string, standby bool) *stack {
 	t.Helper()
 	root := repoRoot(t)
-	dir := filepath.Join(root, ".data", "faults")
+	dir := filepath.Join(root, ".data", name)
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -37,6 +42,9 @@ func newStack(t *testing.T) *stack {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	s.pg = testenv.NewCluster(t)
+	if standby {
+		s.standby = s.pg.NewStandby(t, true)
+	}
 	s.redis = newRedis(t, dir)
 	s.temporal = newTemporal(t, dir)
 	s.provider = newStandin(t)
@@ -44,14 +52,14 @@ func newStack(t *testing.T) *stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var err error
-	if s.db, err = store.Open(ctx, s.pg.URL("postgres"), 8); err != nil {
+	if s.db, err = store.Open(ctx, s.loginURL("postgres", testenv.ClusterPassword, "postgres"), 8); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.db.ExecContext(ctx, "CREATE DATABASE ces"); err != nil {
 		t.Fatal(err)
 	}
 	s.db.Close()
-	if s.db, err = store.Open(ctx, s.pg.URL("ces"), 8); err != nil {
+	if s.db, err = store.Open(ctx, s.loginURL("postgres", testenv.ClusterPassword, "ces"), 8); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.db.Close() })
@@ -64,7 +72,7 @@ func newStack(t *testing.T) *stack {
 	s.adminURL = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 	s.env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-		"DATABASE_URL=" + s.pg.URL("ces"),
+		"DATABASE_URL=" + s.loginURL("postgres", testenv.ClusterPassword, "ces"),
 		"REDIS_URL=redis://" + s.redis.addr() + "/0",
 		"TEMPORAL_ADDRESS=" + s.temporal.addr(),
 		"FX_PROVIDERS=ecb",

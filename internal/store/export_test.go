@@ -4,6 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+
 	"ces/internal/fx"
 )
 
@@ -24,4 +27,18 @@ func SetListenTimings(idle, ping time.Duration) func() {
 	oldIdle, oldPing := listenIdle, listenPing
 	listenIdle, listenPing = idle, ping
 	return func() { listenIdle, listenPing = oldIdle, oldPing }
+}
+
+// WriteFused runs stmts as a conversion's one-message write does, the
+// transaction committed when they succeed.
+func WriteFused(ctx context.Context, db *bun.DB, stmts string) error {
+	return NewConversions(db).writeFused(ctx, stmts, func(_ []*pgconn.Result, err error) error { return err })
+}
+
+// WriteTx runs stmt in a conversion's transaction (writeTx).
+func WriteTx(ctx context.Context, db *bun.DB, stmt string) error {
+	return NewConversions(db).writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, stmt)
+		return err
+	})
 }

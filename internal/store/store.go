@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,6 +78,11 @@ func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.Qu
 	// one-off texts. The simple protocol sends each statement once.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	cfg.Tracer = tracer
+	// Otherwise pgx's own handling stays: a deadline on the socket, no
+	// cancel request. A cancel request to a COMMIT waiting for a
+	// synchronous standby commits on the primary alone with only a
+	// warning, which the caller would take for success and a failover
+	// would lose (TestCommitNotReplicatedIsNotSuccess).
 	if deadlineOnly {
 		cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 			return &pgconn.DeadlineContextWatcherHandler{Conn: pc.Conn()}
@@ -86,13 +93,29 @@ func open(ctx context.Context, url string, maxConns int, l Limits, tracer pgx.Qu
 	sqldb.SetMaxIdleConns(maxConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := bun.NewDB(sqldb, pgdialect.New())
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// A multi-host URL tries each host in turn, each within the connect
+	// timeout, before it gives up.
+	pingCtx, cancel := context.WithTimeout(ctx, time.Duration(1+len(cfg.Fallbacks))*cfg.ConnectTimeout)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: connect to %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
+		return nil, fmt.Errorf("store: connect to %s/%s: %w", hosts(cfg), cfg.Database, err)
 	}
 	return db, nil
+}
+
+// hosts names the servers cfg tries, in order ("h1:5432,h2:5432"): a
+// multi-host DATABASE_URL connects to the first that answers and, with
+// target_session_attrs=read-write, accepts writes, so a pool follows the
+// primary through a failover.
+func hosts(cfg *pgx.ConnConfig) string {
+	out := []string{fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)}
+	for _, f := range cfg.Fallbacks {
+		if h := fmt.Sprintf("%s:%d", f.Host, f.Port); !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // Store holds one store per domain over one bun.DB (see doc.go). A
