@@ -93,6 +93,7 @@ type IngestObserver interface {
 	Inserted(provider string, n int)
 	AlreadyPresent(provider string, n int)
 	Quarantined(provider string, n int)
+	NotFinal(provider string, n int)
 }
 
 // TypeUnknownProvider is the (retryable) error type of a call naming a
@@ -335,6 +336,9 @@ func (a *Activities) InsertRates(ctx context.Context, in FetchRatesResult) (Inse
 		return InsertRatesResult{}, err
 	}
 	a.report(ctx, in.Provider, res)
+	if a.Metrics != nil && notFinal > 0 {
+		a.Metrics.NotFinal(in.Provider, notFinal)
+	}
 	if err := a.uncacheLagging(ctx, res.Lagging); err != nil {
 		return InsertRatesResult{}, err
 	}
@@ -377,6 +381,10 @@ func (a *Activities) report(ctx context.Context, name string, res store.InsertRe
 		a.Metrics.Inserted(name, res.Inserted)
 		a.Metrics.AlreadyPresent(name, res.AlreadyPresent)
 		a.Metrics.Quarantined(name, len(res.Quarantined))
+		// Rows of other publishers held after the fact count as theirs.
+		for _, q := range res.Lagging {
+			a.Metrics.Quarantined(q.Rate.Provider, 1)
+		}
 	}
 }
 

@@ -2,6 +2,10 @@ package activities_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +14,7 @@ import (
 	"ces/activities"
 	"ces/internal/cache"
 	"ces/internal/flow"
+	"ces/internal/metrics"
 	"ces/internal/provider"
 	"ces/internal/provider/ecb"
 	"ces/internal/store"
@@ -63,7 +68,11 @@ func TestBackfillStoresOnlyPublishedDays(t *testing.T) {
 // dated in the future: only the published day is stored.
 func TestInsertRatesDefersWhatWasNotFinal(t *testing.T) {
 	st := store.New(testenv.DB(t))
-	a := &activities.Activities{Rates: st.Rates, Quality: st.Quality, Now: time.Now}
+	m, err := metrics.NewWorker(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &activities.Activities{Rates: st.Rates, Quality: st.Quality, Now: time.Now, Metrics: m}
 	day := time.Date(2026, 5, 21, 16, 0, 0, 0, time.UTC)
 	in := activities.FetchRatesResult{
 		Provider: "cbn", Base: "USD", AsOf: day, FetchedAt: day.Add(-7 * time.Hour), PayloadSHA256: "abc",
@@ -91,5 +100,11 @@ func TestInsertRatesDefersWhatWasNotFinal(t *testing.T) {
 	var n int
 	if err := st.DB().NewRaw("SELECT count(*) FROM exchange_rates").Scan(context.Background(), &n); err != nil || n != 1 {
 		t.Fatalf("stored rows = %d, %v; want 1", n, err)
+	}
+	// The deferred rates are counted where operators look.
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := `ces_rates_not_final_total{provider="cbn"} 3`; !strings.Contains(rec.Body.String(), want) {
+		t.Fatalf("metrics lack %q", want)
 	}
 }

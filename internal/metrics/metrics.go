@@ -212,6 +212,7 @@ type Worker struct {
 	inserted *prometheus.CounterVec
 	present  *prometheus.CounterVec
 	skipped  *prometheus.CounterVec
+	notFinal *prometheus.CounterVec
 	held     *prometheus.CounterVec
 	// missed, newestAge and health are each publisher's verdict at the
 	// newest health check this worker ran.
@@ -234,6 +235,7 @@ func NewWorker(log *slog.Logger) (*Worker, error) {
 	m.inserted = counter("ces_rates_inserted_total", "Rates inserted into exchange_rates.")
 	m.present = counter("ces_rates_already_present_total", "Fetched rates that were already stored.")
 	m.skipped = counter("ces_rates_skipped_total", "Provider codes skipped as not ISO 4217.")
+	m.notFinal = counter("ces_rates_not_final_total", "Fetched rates not stored because their publication time had not passed at the fetch (a later poll stores them).")
 	m.held = counter("ces_rates_quarantined_total", "Stored rates the quality gate held back for an operator.")
 	gauge := func(name, help string) *prometheus.GaugeVec {
 		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"provider"})
@@ -267,6 +269,10 @@ func (m *Worker) AlreadyPresent(provider string, n int) {
 	m.present.WithLabelValues(provider).Add(float64(n))
 }
 func (m *Worker) Skipped(provider string, n int) { m.skipped.WithLabelValues(provider).Add(float64(n)) }
+
+// NotFinal counts fetched rates an ingestion did not store because their
+// publication was not final yet.
+func (m *Worker) NotFinal(provider string, n int) { m.notFinal.WithLabelValues(provider).Add(float64(n)) }
 
 // Quarantined counts rates the quality gate held back.
 func (m *Worker) Quarantined(provider string, n int) {
