@@ -64,7 +64,7 @@ type world struct {
 	now     time.Time
 	conv    *conversions.Service
 	rates   *rates.Service
-	rdb     *redis.Client // the test's own Redis key space, under prefix
+	rdb     redis.UniversalClient // the test's own Redis key space, under prefix
 	prefix  string
 	// key is a client's API key with every scope, sent by post and by
 	// get to /api/v1/conversions unless a test sends its own
@@ -74,7 +74,7 @@ type world struct {
 	auth  *clients.Authenticator
 	deps  httpapi.Deps
 	// quotaRedis and quotaPrefix are where quotas are kept.
-	quotaRedis  *redis.Client
+	quotaRedis  redis.UniversalClient
 	quotaPrefix string
 }
 
@@ -125,7 +125,7 @@ func newWorld(t *testing.T, o options) *world {
 		w.cache = cache.New(rdb, prefix)
 		w.rdb, w.prefix = rdb, prefix
 	} else {
-		rdb, err := cache.NewClient(o.redisURL, cache.APITimeouts)
+		rdb, err := cache.NewClient(cache.Conn{URL: o.redisURL}, cache.APITimeouts)
 		if err != nil {
 			t.Fatal(err)
 		}
