@@ -83,6 +83,9 @@ type options struct {
 	// providers, when set, are served instead of provider alone.
 	providers  []string
 	redisURL   string // empty: the test Redis
+	// redis, when set, is the Redis of everything (a cluster, a Sentinel
+	// group), under the production prefix "ces:".
+	redis redis.UniversalClient
 	now        time.Time
 	lastError  string
 	staleAfter time.Duration
@@ -120,7 +123,10 @@ func newWorld(t *testing.T, o options) *world {
 	w := &world{queries: &queryCounter{}, now: o.now}
 	w.db = testenv.TracedDB(t, w.queries)
 	w.st = store.New(w.db)
-	if o.redisURL == "" {
+	if o.redis != nil {
+		w.cache = cache.New(o.redis, "ces:")
+		w.rdb, w.prefix = o.redis, "ces:"
+	} else if o.redisURL == "" {
 		rdb, prefix := testenv.Redis(t)
 		w.cache = cache.New(rdb, prefix)
 		w.rdb, w.prefix = rdb, prefix
