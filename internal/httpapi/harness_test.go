@@ -81,11 +81,11 @@ type world struct {
 type options struct {
 	provider string
 	// providers, when set, are served instead of provider alone.
-	providers  []string
-	redisURL   string // empty: the test Redis
+	providers []string
+	redisURL  string // empty: the test Redis
 	// redis, when set, is the Redis of everything (a cluster, a Sentinel
 	// group), under the production prefix "ces:".
-	redis redis.UniversalClient
+	redis      redis.UniversalClient
 	now        time.Time
 	lastError  string
 	staleAfter time.Duration
