@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -22,6 +23,11 @@ type Conn struct {
 	SentinelMaster   string
 	SentinelPassword string
 }
+
+// ClusterStateReload is how often, at most, a cluster client reads which
+// node serves which slots while it is in use: how long after a replica
+// takes over a dead primary's slots CES still asks the dead primary.
+const ClusterStateReload = time.Second
 
 // Kind reports which of "single", "cluster" or "sentinel" c names.
 func (c Conn) Kind() string {
@@ -52,12 +58,22 @@ func NewClient(c Conn, t Timeouts) (redis.UniversalClient, error) {
 		// MOVED and ASK redirections are followed whatever MaxRetries says;
 		// only retries after a network error are turned off, as below.
 		opts.MaxRetries = -1
+		// go-redis learns of a failover from a MOVED answer, or by reading
+		// the slots again; a dead primary answers nothing, so without a
+		// short interval the client would keep asking it for a minute.
+		opts.ClusterStateReloadInterval = ClusterStateReload
+		// A command to a dead node is tried up to MaxRedirects+1 times (the
+		// same node, then as routed again); each must fail at once rather
+		// than after go-redis's five dials 100 ms apart, or the API's
+		// lookups wait seconds before falling back to PostgreSQL.
+		opts.DialerRetries = 1
 		return redis.NewClusterClient(opts), nil
 	case "sentinel":
 		opts, err := parseSentinelURL(c.URL)
 		if err != nil {
 			return nil, err
 		}
+		opts.DialerRetries = 1 // as in a cluster: a dead primary fails at once
 		opts.MasterName = c.SentinelMaster
 		opts.SentinelPassword = c.SentinelPassword
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = t.Dial, t.Read, t.Write
