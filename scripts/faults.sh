@@ -5,7 +5,8 @@
 # but none of them running; it breaks each in turn under bounded load and
 # prints `experiment | invariant | observed | ok` for every check, also
 # written to .data/faults.txt. Extra arguments go to `go test` (for one
-# experiment: -run 'TestFaults/redis-frozen').
+# experiment: -run 'TestFaults/redis-frozen'). TestRedisClusterFailover,
+# on a Redis Cluster of its own, runs after the suite.
 source "$(dirname "$0")/lib.sh"
 
 need_go
@@ -16,4 +17,4 @@ command -v redis-server >/dev/null 2>&1 || apt_install redis-server || true
 command -v redis-server >/dev/null 2>&1 || die "the fault suite needs redis-server: apt-get install redis-server"
 cd "$ROOT"
 say "fault-injection suite: api, worker, Temporal, PostgreSQL, Redis and a provider broken one at a time (about 4 minutes)"
-CES_FAULTS=1 CES_TEST_TEMPORAL_CLI=$BIN/temporal go test -count=1 -v -timeout 15m -run TestFaults "$@" ./internal/faults/
+CES_FAULTS=1 CES_TEST_TEMPORAL_CLI=$BIN/temporal go test -count=1 -v -timeout 15m -run 'TestFaults|TestRedisClusterFailover' "$@" ./internal/faults/

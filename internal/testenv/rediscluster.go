@@ -118,11 +118,9 @@ const NodeTimeout = time.Second
 
 // NewRedisCluster starts a RedisCluster and waits until it serves every
 // slot. Without redis-server and redis-cli the test is skipped (fails
-// under CI); it also needs the shared test services' variables, like
-// every integration test.
+// under CI).
 func NewRedisCluster(t testing.TB) *RedisCluster {
 	t.Helper()
-	need(t, EnvRedisURL)
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
 		unavailable(t, "no redis-cli on PATH")
@@ -229,9 +227,49 @@ func (rc *RedisCluster) notOK() string {
 	return ""
 }
 
+// WaitServedWithout waits until the live nodes report every slot served
+// and none by addr (a killed primary whose replica has taken over).
+func (rc *RedisCluster) WaitServedWithout(t testing.TB, addr string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if rc.notOK() == "" && !rc.serves(addr) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("redis cluster still counts on %s, or is not ok, after %s: %s", addr, within, rc.notOK())
+}
+
+// serves reports whether a live node sees addr as a primary.
+func (rc *RedisCluster) serves(addr string) bool {
+	rc.mu.Lock()
+	nodes := append([]*redisServer(nil), rc.nodes...)
+	rc.mu.Unlock()
+	for _, n := range nodes {
+		select {
+		case <-n.done:
+			continue
+		default:
+		}
+		c := redis.NewClient(&redis.Options{Addr: n.Addr, DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1})
+		shards, err := c.ClusterSlots(context.Background()).Result()
+		c.Close()
+		if err != nil {
+			return true
+		}
+		for _, s := range shards {
+			if len(s.Nodes) > 0 && s.Nodes[0].Addr == addr {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // KillPrimaryOf kills (SIGKILL) the primary serving key and returns its
-// address; its replica takes over after NodeTimeout, and WaitOK waits for
-// that.
+// address; its replica takes over after NodeTimeout, and WaitServedWithout
+// waits for that.
 func (rc *RedisCluster) KillPrimaryOf(t testing.TB, key string) string {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: rc.Addrs()[0], MaxRetries: -1})
@@ -277,7 +315,6 @@ const SentinelMaster = "ces-test"
 // agree on the primary and see its replica.
 func NewRedisSentinel(t testing.TB) *RedisSentinel {
 	t.Helper()
-	need(t, EnvRedisURL)
 	dir := t.TempDir()
 	plain := func(port int, extra ...string) *redisServer {
 		nd := filepath.Join(dir, strconv.Itoa(port))
@@ -369,10 +406,12 @@ type RedisTopology struct {
 // RedisTopologies are a three-primary Redis Cluster and a Sentinel group.
 var RedisTopologies = []RedisTopology{
 	{"cluster", func(t testing.TB) (redis.UniversalClient, cache.Conn) {
+		need(t, EnvRedisURL) // an integration test like the others: skipped without the test services
 		rc := NewRedisCluster(t)
 		return rc.Client(t), rc.Conn()
 	}},
 	{"sentinel", func(t testing.TB) (redis.UniversalClient, cache.Conn) {
+		need(t, EnvRedisURL)
 		rs := NewRedisSentinel(t)
 		return rs.Client(t), rs.Conn()
 	}},
