@@ -70,3 +70,38 @@ func TestRedisTopologies(t *testing.T) {
 		})
 	}
 }
+
+// TestSentinelFailover: after the primary dies (kill -9) the sentinels
+// promote its replica, and the same client finds the new primary, with
+// what the old one had replicated, and writes to it.
+func TestSentinelFailover(t *testing.T) {
+	testenv.RedisURL(t) // an integration test like the others
+	ctx := context.Background()
+	rs := testenv.NewRedisSentinel(t)
+	rdb := rs.Client(t)
+	c := cache.New(rdb, "ces:")
+	d1 := time.Date(2017, 3, 2, 15, 0, 0, 0, time.UTC)
+	if _, err := c.SetLatest(ctx, "ecb", []fx.Rate{rate(1, "USD", "1.0540", d1)}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.Do(ctx, "WAIT", 1, 1000).Int(); err != nil || n != 1 { // replicated before the kill
+		t.Fatalf("WAIT: %d replicas, %v", n, err)
+	}
+	rs.KillPrimary()
+	d2 := d1.Add(24 * time.Hour)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, err := c.SetLatest(ctx, "ecb", []fx.Rate{rate(2, "USD", "1.0550", d2)}, "")
+		if err == nil && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no write reached a new primary 30 s after the old one died: %d %v", n, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	got, err := c.Latest(ctx, []string{"ecb"})
+	if err != nil || len(got["ecb"]) != 1 || got["ecb"][0].ID != 2 {
+		t.Fatalf("after the failover: %v %v", got, err)
+	}
+}
