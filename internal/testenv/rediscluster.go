@@ -311,8 +311,8 @@ type RedisSentinel struct {
 // SentinelMaster is the name a RedisSentinel's sentinels know the primary by.
 const SentinelMaster = "ces-test"
 
-// NewRedisSentinel starts a RedisSentinel and waits until the sentinels
-// agree on the primary and see its replica.
+// NewRedisSentinel starts a RedisSentinel and waits until the replica has
+// synced and the sentinels agree on the primary and see its replica.
 func NewRedisSentinel(t testing.TB) *RedisSentinel {
 	t.Helper()
 	dir := t.TempDir()
@@ -342,7 +342,10 @@ func NewRedisSentinel(t testing.TB) *RedisSentinel {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ok := true
+		pc := redis.NewClient(&redis.Options{Addr: rs.Primary.Addr, MaxRetries: -1})
+		repl, _ := pc.Info(context.Background(), "replication").Result()
+		pc.Close()
+		ok := strings.Contains(repl, "state=online") // the replica has synced
 		for _, s := range rs.Sentinels {
 			c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
 			reps, err := c.Replicas(context.Background(), SentinelMaster).Result()
