@@ -136,7 +136,10 @@ func NewRedisCluster(t testing.TB) *RedisCluster {
 		rc.nodes = append(rc.nodes, startRedis(t, p, "--port", strconv.Itoa(p), "--bind", "127.0.0.1",
 			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(nd, "nodes.conf"),
 			"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout/time.Millisecond)),
-			"--dir", nd, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"))
+			"--dir", nd, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
+			// A replica syncs at once rather than after 5 s, so a test can
+			// kill a primary as soon as the cluster is ready.
+			"--repl-diskless-sync-delay", "0"))
 	}
 	args := []string{"--cluster", "create"}
 	args = append(args, rc.Addrs()...)
@@ -145,7 +148,33 @@ func NewRedisCluster(t testing.TB) *RedisCluster {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	rc.WaitOK(t, 30*time.Second)
+	rc.waitReplicasSynced(t, 30*time.Second)
 	return rc
+}
+
+// waitReplicasSynced waits until each of the three replicas has a live
+// link to its primary: a replica that never synced cannot take over.
+func (rc *RedisCluster) waitReplicasSynced(t testing.TB, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		synced := 0
+		for _, a := range rc.Addrs() {
+			c := redis.NewClient(&redis.Options{Addr: a, DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1})
+			info, _ := c.Info(context.Background(), "replication").Result()
+			c.Close()
+			if strings.Contains(info, "role:slave") && strings.Contains(info, "master_link_status:up") {
+				synced++
+			}
+		}
+		if synced == 3 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 3 replicas synced after %s", synced, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // Addrs returns every node's host:port, primaries and replicas.
@@ -322,7 +351,7 @@ func NewRedisSentinel(t testing.TB) *RedisSentinel {
 			t.Fatal(err)
 		}
 		return startRedis(t, port, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", nd,
-			"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"}, extra...)...)
+			"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", "--repl-diskless-sync-delay", "0"}, extra...)...)
 	}
 	rs := &RedisSentinel{}
 	pp := FreePort(t)
