@@ -79,3 +79,41 @@ func cacheRates(t *testing.T, a *activities.Activities, env *testsuite.TestActiv
 	}
 	return res
 }
+
+// TestCacheRatesOnRedisTopologies runs CacheRates, and its retry after an
+// attempt whose script Redis ran, against a Redis Cluster and a Sentinel
+// group, under the production key prefix.
+func TestCacheRatesOnRedisTopologies(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.DB(t))
+	h := recorded(t)
+	if _, err := st.Rates.InsertRates(ctx, h.sets[0], store.Origin{WorkflowID: "ingest-rates/test", RunID: "run", FetchedAt: h.sets[0].AsOf}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.Rates.LatestServable(ctx, []string{ecb.Name}, nil, time.Time{})
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("stored rows = %d, %v", len(rows), err)
+	}
+	for _, topo := range testenv.RedisTopologies {
+		t.Run(topo.Name, func(t *testing.T) {
+			rdb, _ := topo.Start(t)
+			c := cache.New(rdb, "ces:")
+			a := &activities.Activities{Providers: map[string]provider.Source{ecb.Name: h}, Rates: st.Rates, Quality: st.Quality, Cache: c, Now: time.Now}
+			var s testsuite.WorkflowTestSuite
+			env := s.NewTestActivityEnvironment()
+			env.RegisterActivity(a)
+			for attempt := range 2 {
+				if got := cacheRates(t, a, env); got.Updated != len(rows) {
+					t.Fatalf("attempt %d: updated = %d, want %d", attempt+1, got.Updated, len(rows))
+				}
+			}
+			latest, err := c.Latest(ctx, []string{ecb.Name})
+			if err != nil || len(latest[ecb.Name]) != len(rows) {
+				t.Fatalf("cached %d of %d series: %v", len(latest[ecb.Name]), len(rows), err)
+			}
+			if _, _, err := c.Held(ctx); err != nil {
+				t.Fatalf("held series not cached: %v", err)
+			}
+		})
+	}
+}

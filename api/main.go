@@ -65,7 +65,7 @@ func main() {
 		log.Warn("could not check the database login's privileges", "error", err.Error())
 	}
 	st := store.New(db)
-	rdb, err := cache.NewClient(cfg.RedisURL, cache.APITimeouts)
+	rdb, err := cache.NewClient(cache.Conn{URL: cfg.RedisURL, Cluster: cfg.RedisCluster, SentinelMaster: cfg.RedisSentinelMaster, SentinelPassword: cfg.RedisSentinelPassword}, cache.APITimeouts)
 	if err != nil {
 		logging.Fatal(log, "redis", err)
 	}

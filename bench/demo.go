@@ -39,7 +39,7 @@ func offlineDemo(ctx context.Context, adminURL, redisURL string) (Result, error)
 		return r, err
 	}
 	ru.Path = "/" + strconv.Itoa(demoRedisDB)
-	rdb, err := cache.NewClient(ru.String(), cache.WorkerTimeouts)
+	rdb, err := cache.NewClient(cache.Conn{URL: ru.String()}, cache.WorkerTimeouts)
 	if err != nil {
 		return r, err
 	}

@@ -48,7 +48,7 @@ func run(s settings) error {
 		return err
 	}
 	st := store.New(db)
-	rdb, err := cache.NewClient(redisURL, cache.WorkerTimeouts)
+	rdb, err := cache.NewClient(cache.Conn{URL: redisURL}, cache.WorkerTimeouts)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func startWorld(ctx context.Context, s settings, adminURL, redisURL, temporalAdd
 	}
 	ru.Path = "/" + strconv.Itoa(worldRedisDB)
 	worldRedis := ru.String()
-	rdb, err := cache.NewClient(worldRedis, cache.WorkerTimeouts)
+	rdb, err := cache.NewClient(cache.Conn{URL: worldRedis}, cache.WorkerTimeouts)
 	if err != nil {
 		return fail(err)
 	}

@@ -47,6 +47,14 @@ func with(over map[string]any) map[string]any {
 // valueSets are the configurations the chart is rendered with.
 var valueSets = map[string]map[string]any{
 	"defaults": base(),
+	"a Redis Cluster": with(map[string]any{
+		"redis":   map[string]any{"cluster": true},
+		"secrets": map[string]any{"redis": map[string]any{"url": "rediss://:pw@clustercfg.ces.abc.euw1.cache.amazonaws.com:6379"}},
+	}),
+	"a Sentinel group": with(map[string]any{
+		"redis":   map[string]any{"sentinelMaster": "mymaster"},
+		"secrets": map[string]any{"redis": map[string]any{"url": "redis://:pw@sentinel-0.redis:26379/0?addr=sentinel-1.redis:26379", "sentinelPassword": "s-pw"}},
+	}),
 	"Temporal Cloud with an API key": with(map[string]any{
 		"temporal":  map[string]any{"address": "eu-west-1.aws.api.temporal.io:7233", "namespace": "ces.a1b2c", "apiKey": true},
 		"secrets":   map[string]any{"temporal": map[string]any{"apiKey": "cloud-key"}, "providers": map[string]any{"fxApiKey": "oxr-id", "fredApiKey": "fred-key"}},
@@ -218,6 +226,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 			checkTemporal(t, o, vals)
 			checkListeners(t, o, vals)
 			checkNetworkPolicies(t, o, vals)
+			checkRedis(t, o, vals)
 		})
 	}
 }
@@ -238,6 +247,28 @@ func checkAPI(t *testing.T, api *appsv1.Deployment, vals map[string]any) {
 	}
 	if env(c, "DATABASE_URL").ValueFrom.SecretKeyRef.Name != secretFor(vals, "dbAPI", "ces-db-api") {
 		t.Fatalf("the API's DATABASE_URL comes from %q", env(c, "DATABASE_URL").ValueFrom.SecretKeyRef.Name)
+	}
+}
+
+// checkRedis: redis.cluster and redis.sentinelMaster reach every process
+// through the ConfigMap, and the sentinels' password through the redis
+// Secret.
+func checkRedis(t *testing.T, o objects, vals map[string]any) {
+	t.Helper()
+	r, _ := vals["redis"].(map[string]any)
+	cluster, _ := r["cluster"].(bool)
+	master, _ := r["sentinelMaster"].(string)
+	data := o.configMaps["ces"].Data
+	if (data["REDIS_CLUSTER"] == "true") != cluster || data["REDIS_SENTINEL_MASTER"] != master {
+		t.Fatalf("ConfigMap REDIS_CLUSTER=%q REDIS_SENTINEL_MASTER=%q for %v", data["REDIS_CLUSTER"], data["REDIS_SENTINEL_MASTER"], r)
+	}
+	c := o.deployments["ces-api"].Spec.Template.Spec.Containers[0]
+	e := env(c, "REDIS_SENTINEL_PASSWORD")
+	if (e != nil) != (master != "") || (e != nil && e.ValueFrom.SecretKeyRef.Key != "sentinel-password") {
+		t.Fatalf("the API's REDIS_SENTINEL_PASSWORD: %+v", e)
+	}
+	if master != "" && string(o.secrets["ces-redis"].Data["sentinel-password"])+o.secrets["ces-redis"].StringData["sentinel-password"] != "s-pw" {
+		t.Fatalf("the redis Secret lacks the sentinels' password: %+v", o.secrets["ces-redis"])
 	}
 }
 

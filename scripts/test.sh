@@ -15,6 +15,11 @@ command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose ||
 	say "docker-compose is not installed: the compose test will skip (and fail under CI)"
 command -v chromium >/dev/null 2>&1 || apt_install chromium ||
 	say "chromium is not installed: the browser test will skip (and fail under CI)"
+# The Redis Cluster and Sentinel tests start redis-server processes of
+# their own and build the cluster with redis-cli (Debian's redis-server
+# brings redis-tools), whatever Redis the other tests share.
+{ command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; } || apt_install redis-server ||
+	say "redis-server is not installed: the Redis Cluster and Sentinel tests will skip (and fail under CI)"
 ensure_postgres "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 ensure_redis "${REDIS_URL:-redis://127.0.0.1:6379/0}"
 tport=$(free_port)

@@ -558,7 +558,7 @@ func apikey(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		}
 		// The database refuses the key's writes from now on; this tells
 		// every API replica to stop trusting what it cached of it.
-		rdb, err := cache.NewClient(cfg.RedisURL, cache.WorkerTimeouts)
+		rdb, err := cache.NewClient(cache.Conn{URL: cfg.RedisURL, Cluster: cfg.RedisCluster, SentinelMaster: cfg.RedisSentinelMaster, SentinelPassword: cfg.RedisSentinelPassword}, cache.WorkerTimeouts)
 		if err == nil {
 			err = clients.Announce(ctx, rdb, clients.RevocationChannel("ces:"), id)
 			rdb.Close()

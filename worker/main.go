@@ -74,7 +74,7 @@ func main() {
 	} else if err != nil {
 		log.Warn("could not check the database login's privileges", "error", err.Error())
 	}
-	rdb, err := cache.NewClient(cfg.RedisURL, cache.WorkerTimeouts)
+	rdb, err := cache.NewClient(cache.Conn{URL: cfg.RedisURL, Cluster: cfg.RedisCluster, SentinelMaster: cfg.RedisSentinelMaster, SentinelPassword: cfg.RedisSentinelPassword}, cache.WorkerTimeouts)
 	if err != nil {
 		logging.Fatal(log, "redis", err)
 	}

@@ -76,7 +76,7 @@ type Deps struct {
 	Revocations Revocations
 	// Redis, when set, keeps the sign-in lock-out shared by every replica,
 	// under RedisPrefix; nil: each process counts alone.
-	Redis       *redis.Client
+	Redis       redis.UniversalClient
 	RedisPrefix string
 	// Ingestion controls each provider's schedule, by provider name;
 	// Providers orders them (default: the names of Ingestion, sorted).

@@ -368,3 +368,32 @@ func TestDashboardNamesPublishers(t *testing.T) {
 		t.Errorf("the dashboard lacks %q", want)
 	}
 }
+
+// TestSignInLockoutOnRedisTopologies: the shared lock-out works on a
+// Redis Cluster and a Sentinel group, under the production prefix.
+func TestSignInLockoutOnRedisTopologies(t *testing.T) {
+	a := newConsole(t)
+	for _, topo := range testenv.RedisTopologies {
+		t.Run(topo.Name, func(t *testing.T) {
+			rdb, _ := topo.Start(t)
+			var replicas []*console
+			for range 2 {
+				c, err := admin.New(admin.Deps{Stores: admin.StoresOf(a.st), Redis: rdb, RedisPrefix: "ces:", Log: quiet, Ingestion: map[string]admin.Ingestion{}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				app := fiber.New()
+				c.Mount(app)
+				replicas = append(replicas, &console{app: app, st: a.st})
+			}
+			for i := 0; i < admin.MaxFailures; i++ {
+				if r := replicas[i%2].signIn(t, "guess"); r.status != 401 {
+					t.Fatalf("attempt %d: %d", i+1, r.status)
+				}
+			}
+			if r := replicas[1].signIn(t, testPassword); r.status != 429 || r.header.Get("Retry-After") == "" {
+				t.Fatalf("after %d failures spread over two replicas: %d", admin.MaxFailures, r.status)
+			}
+		})
+	}
+}

@@ -46,31 +46,15 @@ func (slogPrinter) Printf(ctx context.Context, format string, v ...any) {
 
 func init() { redis.SetLogger(slogPrinter{}) }
 
-// NewClient returns a go-redis client for url with explicit timeouts that
-// also honour context deadlines. Errors never quote url.
-func NewClient(url string, t Timeouts) (*redis.Client, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, errors.New("cache: REDIS_URL is not a valid Redis URL")
-	}
-	opts.DialTimeout = t.Dial
-	opts.ReadTimeout = t.Read
-	opts.WriteTimeout = t.Write
-	opts.ContextTimeoutEnabled = true
-	// No silent retries: callers fall back (API) or are retried by Temporal (worker).
-	opts.MaxRetries = -1
-	return redis.NewClient(opts), nil
-}
-
 // Cache reads and writes the latest-rate cache.
 type Cache struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 }
 
 // New returns a Cache whose keys all start with prefix ("ces:" in
 // production; tests use their own so they can share a Redis).
-func New(rdb *redis.Client, prefix string) *Cache {
+func New(rdb redis.UniversalClient, prefix string) *Cache {
 	return &Cache{rdb: rdb, prefix: prefix}
 }
 
@@ -80,7 +64,14 @@ func (c *Cache) latestKey(provider string) string { return c.prefix + "latest:" 
 
 // writerKey holds, for each field of latestKey, the writer that put its
 // value there (see SetLatest); readers of the cache never look at it.
-func (c *Cache) writerKey(provider string) string { return c.prefix + "latest-writer:" + provider }
+// The scripts touch both keys at once, so in a Redis Cluster they must
+// sit in one hash slot: the writer key's hash tag (the part in braces)
+// is the whole name of the latest key, which has no braces and so hashes
+// as itself. The latest key keeps the name it had before clusters were
+// supported, so an upgrade finds the cached rates where readers look.
+func (c *Cache) writerKey(provider string) string {
+	return c.prefix + "latest-writer:{" + c.latestKey(provider) + "}"
+}
 
 func (c *Cache) suspensionsKey() string { return c.prefix + "suspended" }
 

@@ -98,7 +98,7 @@ func TestSetLatestNeverRegresses(t *testing.T) {
 }
 
 func TestUnreachableRedisFailsFast(t *testing.T) {
-	rdb, err := cache.NewClient("redis://127.0.0.1:1/0", cache.APITimeouts)
+	rdb, err := cache.NewClient(cache.Conn{URL: "redis://127.0.0.1:1/0"}, cache.APITimeouts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ const maxUnknownKeys = 10_000
 // remembered for UnknownKeyTTL, so a wrong key sent again costs no lookup.
 type Authenticator struct {
 	store   KeyStore
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	channel string
 	log     *slog.Logger
 	now     func() time.Time
@@ -69,7 +69,7 @@ type cached struct {
 
 // NewAuthenticator returns an Authenticator; revocations travel on
 // prefix+"apikeys:revoked".
-func NewAuthenticator(st KeyStore, rdb *redis.Client, prefix string, log *slog.Logger) *Authenticator {
+func NewAuthenticator(st KeyStore, rdb redis.UniversalClient, prefix string, log *slog.Logger) *Authenticator {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -138,7 +138,7 @@ func (a *Authenticator) Announce(ctx context.Context, keyID string) error {
 
 // Announce publishes a revocation on channel (for processes without an
 // Authenticator: the starter).
-func Announce(ctx context.Context, rdb *redis.Client, channel, keyID string) error {
+func Announce(ctx context.Context, rdb redis.UniversalClient, channel, keyID string) error {
 	if err := rdb.Publish(ctx, channel, keyID).Err(); err != nil {
 		return fmt.Errorf("clients: announce revocation: %w", err)
 	}

@@ -29,7 +29,7 @@ type Quotas struct {
 // NewQuotas returns Quotas with the default per-minute limit of each
 // scope; onUnavailable (may be nil) is called for each request let
 // through unchecked.
-func NewQuotas(rdb *redis.Client, prefix string, perMinute map[string]int, onUnavailable func()) *Quotas {
+func NewQuotas(rdb redis.UniversalClient, prefix string, perMinute map[string]int, onUnavailable func()) *Quotas {
 	if onUnavailable == nil {
 		onUnavailable = func() {}
 	}

@@ -49,7 +49,13 @@ const Keyless = "keyless"
 type Config struct {
 	DatabaseURL string `env:"DATABASE_URL,required,notEmpty"`
 	RedisURL    string `env:"REDIS_URL,required,notEmpty"`
-	FXAPIKey    string `env:"FX_API_KEY"`
+	// RedisCluster makes REDIS_URL name a Redis Cluster's seed nodes;
+	// RedisSentinelMaster makes it name the sentinels that manage the
+	// primary of that name (see cache.Conn).
+	RedisCluster          bool   `env:"REDIS_CLUSTER"`
+	RedisSentinelMaster   string `env:"REDIS_SENTINEL_MASTER"`
+	RedisSentinelPassword string `env:"REDIS_SENTINEL_PASSWORD"`
+	FXAPIKey              string `env:"FX_API_KEY"`
 	// FXProviders is the list of providers ingested and served, parsed
 	// from FX_PROVIDERS (or FX_PROVIDER, its one-element form) by validate.
 	FXProviders     []string `env:"-"`
@@ -281,6 +287,9 @@ func (c *Config) validate() error {
 	}
 	if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss"); err != nil {
 		return err
+	}
+	if c.RedisCluster && c.RedisSentinelMaster != "" {
+		return errors.New("config: REDIS_CLUSTER and REDIS_SENTINEL_MASTER exclude each other: a Sentinel group manages one primary, a cluster has its own failover")
 	}
 	if err := c.validateProviders(); err != nil {
 		return err
@@ -662,8 +671,8 @@ func RedactURL(raw string) string {
 
 // String keeps secrets out of any log line or error that prints a Config.
 func (c Config) String() string {
-	return fmt.Sprintf("Config{DatabaseURL:%s RedisURL:%s FXProviders:%s FXBaseURL:%s FXFile:%s FXAPIKey:%s ConversionMargin:%s TemporalAddress:%s TemporalNamespace:%s IngestInterval:%s HTTPAddr:%s}",
-		RedactURL(c.DatabaseURL), RedactURL(c.RedisURL), strings.Join(c.FXProviders, ","), RedactURL(c.FXBaseURL), c.FXFile,
+	return fmt.Sprintf("Config{DatabaseURL:%s RedisURL:%s RedisCluster:%t RedisSentinelMaster:%s RedisSentinelPassword:%s FXProviders:%s FXBaseURL:%s FXFile:%s FXAPIKey:%s ConversionMargin:%s TemporalAddress:%s TemporalNamespace:%s IngestInterval:%s HTTPAddr:%s}",
+		RedactURL(c.DatabaseURL), RedactURL(c.RedisURL), c.RedisCluster, c.RedisSentinelMaster, redactSecret(c.RedisSentinelPassword), strings.Join(c.FXProviders, ","), RedactURL(c.FXBaseURL), c.FXFile,
 		redactSecret(c.FXAPIKey), c.ConversionMargin, c.TemporalAddress, c.TemporalNamespace, c.IngestInterval, c.HTTPAddr)
 }
 

@@ -38,6 +38,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"missing database", with("DATABASE_URL", "<unset>"), "config: DATABASE_URL is required but not set"},
 		{"empty redis", with("REDIS_URL", ""), "config: REDIS_URL is required but empty"},
+		{"cluster and sentinel", with("REDIS_CLUSTER", "true", "REDIS_SENTINEL_MASTER", "mymaster"), "config: REDIS_CLUSTER and REDIS_SENTINEL_MASTER exclude each other"},
+		{"cluster not a bool", with("REDIS_CLUSTER", "yes please"), "config: REDIS_CLUSTER"},
 		{"bad interval", with("INGEST_INTERVAL", "hourly"), "config: INGEST_INTERVAL is malformed"},
 		{"short interval", with("INGEST_INTERVAL", "5s"), "config: INGEST_INTERVAL is malformed: 5s is shorter than 1m"},
 		{"provider timeout too long", with("FX_HTTP_TIMEOUT", "60s"), "config: FX_HTTP_TIMEOUT is malformed: 1m0s is outside 1s to 40s"},
@@ -176,12 +178,12 @@ func TestBaseURL(t *testing.T) {
 }
 
 func TestStringRedactsSecrets(t *testing.T) {
-	c, err := LoadFrom(with("FX_API_KEY", "k-topsecret"))
+	c, err := LoadFrom(with("FX_API_KEY", "k-topsecret", "REDIS_SENTINEL_MASTER", "mymaster", "REDIS_SENTINEL_PASSWORD", "s3ntinelpw"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.String()
-	for _, secret := range []string{"s3cretpw", "r3dispw", "k-topsecret"} {
+	for _, secret := range []string{"s3cretpw", "r3dispw", "k-topsecret", "s3ntinelpw"} {
 		if strings.Contains(s, secret) {
 			t.Fatalf("String() leaks %q: %s", secret, s)
 		}

@@ -64,7 +64,7 @@ type world struct {
 	now     time.Time
 	conv    *conversions.Service
 	rates   *rates.Service
-	rdb     *redis.Client // the test's own Redis key space, under prefix
+	rdb     redis.UniversalClient // the test's own Redis key space, under prefix
 	prefix  string
 	// key is a client's API key with every scope, sent by post and by
 	// get to /api/v1/conversions unless a test sends its own
@@ -74,15 +74,18 @@ type world struct {
 	auth  *clients.Authenticator
 	deps  httpapi.Deps
 	// quotaRedis and quotaPrefix are where quotas are kept.
-	quotaRedis  *redis.Client
+	quotaRedis  redis.UniversalClient
 	quotaPrefix string
 }
 
 type options struct {
 	provider string
 	// providers, when set, are served instead of provider alone.
-	providers  []string
-	redisURL   string // empty: the test Redis
+	providers []string
+	redisURL  string // empty: the test Redis
+	// redis, when set, is the Redis of everything (a cluster, a Sentinel
+	// group), under the production prefix "ces:".
+	redis      redis.UniversalClient
 	now        time.Time
 	lastError  string
 	staleAfter time.Duration
@@ -120,12 +123,15 @@ func newWorld(t *testing.T, o options) *world {
 	w := &world{queries: &queryCounter{}, now: o.now}
 	w.db = testenv.TracedDB(t, w.queries)
 	w.st = store.New(w.db)
-	if o.redisURL == "" {
+	if o.redis != nil {
+		w.cache = cache.New(o.redis, "ces:")
+		w.rdb, w.prefix = o.redis, "ces:"
+	} else if o.redisURL == "" {
 		rdb, prefix := testenv.Redis(t)
 		w.cache = cache.New(rdb, prefix)
 		w.rdb, w.prefix = rdb, prefix
 	} else {
-		rdb, err := cache.NewClient(o.redisURL, cache.APITimeouts)
+		rdb, err := cache.NewClient(cache.Conn{URL: o.redisURL}, cache.APITimeouts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -272,7 +272,9 @@ func (m *Worker) Skipped(provider string, n int) { m.skipped.WithLabelValues(pro
 
 // NotFinal counts fetched rates an ingestion did not store because their
 // publication was not final yet.
-func (m *Worker) NotFinal(provider string, n int) { m.notFinal.WithLabelValues(provider).Add(float64(n)) }
+func (m *Worker) NotFinal(provider string, n int) {
+	m.notFinal.WithLabelValues(provider).Add(float64(n))
+}
 
 // Quarantined counts rates the quality gate held back.
 func (m *Worker) Quarantined(provider string, n int) {

@@ -146,9 +146,9 @@ func RedisURL(t testing.TB) string {
 
 // Redis returns a Redis client and a key prefix of the test's own; keys
 // under the prefix are deleted when the test ends.
-func Redis(t testing.TB) (*redis.Client, string) {
+func Redis(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
-	rdb, err := cache.NewClient(RedisURL(t), cache.WorkerTimeouts)
+	rdb, err := cache.NewClient(cache.Conn{URL: RedisURL(t)}, cache.WorkerTimeouts)
 	if err != nil {
 		t.Fatal(err)
 	}

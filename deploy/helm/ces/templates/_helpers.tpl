@@ -35,6 +35,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "ces.env" -}}
 - name: REDIS_URL
   valueFrom: {secretKeyRef: {name: {{ include "ces.secret" (dict "root" . "key" "redis") }}, key: url}}
+{{- if .Values.redis.sentinelMaster }}
+- name: REDIS_SENTINEL_PASSWORD
+  valueFrom: {secretKeyRef: {name: {{ include "ces.secret" (dict "root" . "key" "redis") }}, key: sentinel-password, optional: true}}
+{{- end }}
 {{- if .Values.temporal.apiKey }}
 - name: TEMPORAL_API_KEY
   valueFrom: {secretKeyRef: {name: {{ include "ces.secret" (dict "root" . "key" "temporal") }}, key: api-key}}
