@@ -29,8 +29,10 @@ func TestOperatorGauges(t *testing.T) {
 		absent   []string
 	}{
 		{
-			name:     "held, suspended, a failed verification, Redis down",
-			waiting:  func(context.Context) (Waiting, error) { return Waiting{Held: 3, OldestHeld: now.Add(-90 * time.Second), Suspended: 1}, nil },
+			name: "held, suspended, a failed verification, Redis down",
+			waiting: func(context.Context) (Waiting, error) {
+				return Waiting{Held: 3, OldestHeld: now.Add(-90 * time.Second), Suspended: 1}, nil
+			},
 			verified: func(context.Context) (bool, time.Time, bool, error) { return false, now.Add(-time.Minute), true, nil },
 			checks:   map[string]error{"postgres": nil, "redis": errors.New("dial tcp: refused")},
 			want: []string{"ces_quality_held_rates 3", "ces_quality_oldest_held_seconds 90", "ces_quality_suspended_pairs 1",
@@ -45,10 +47,12 @@ func TestOperatorGauges(t *testing.T) {
 			absent:   []string{"ces_audit_verification_ok ", "ces_dependency_up{"},
 		},
 		{
-			name:     "the database cannot say",
-			waiting:  func(context.Context) (Waiting, error) { return Waiting{}, errors.New("down") },
-			verified: func(context.Context) (bool, time.Time, bool, error) { return false, time.Time{}, false, errors.New("down") },
-			absent:   []string{"ces_quality_held_rates ", "ces_audit_verification_ok "},
+			name:    "the database cannot say",
+			waiting: func(context.Context) (Waiting, error) { return Waiting{}, errors.New("down") },
+			verified: func(context.Context) (bool, time.Time, bool, error) {
+				return false, time.Time{}, false, errors.New("down")
+			},
+			absent: []string{"ces_quality_held_rates ", "ces_audit_verification_ok "},
 		},
 	}
 	for _, tt := range tests {
