@@ -8,6 +8,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -279,6 +281,31 @@ func (m *API) Conversion(outcome string) { m.conversions.WithLabelValues(outcome
 // QuotaUnchecked counts a request let through because Redis could not
 // check its quota.
 func (m *API) QuotaUnchecked() { m.unchecked.Inc() }
+
+// Names lists the metric families the API registers, whether or not they
+// have a series yet (a labelled family has none until first used).
+func (m *API) Names() []string { return names(m.reg) }
+
+// Names lists the metric families the worker registers itself (the
+// Temporal SDK's appear as it reports them).
+func (m *Worker) Names() []string { return names(m.reg) }
+
+// fqName finds a Desc's name in its String(), the only place the client
+// library shows it.
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+func names(reg *prometheus.Registry) []string {
+	ch := make(chan *prometheus.Desc)
+	go func() { reg.Describe(ch); close(ch) }()
+	var out []string
+	for d := range ch {
+		if m := fqName.FindStringSubmatch(d.String()); m != nil && !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *API) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }

@@ -3,7 +3,9 @@ package metrics
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,45 @@ func TestOperatorGauges(t *testing.T) {
 			for _, a := range tt.absent {
 				if strings.Contains(out, "\n"+a) {
 					t.Errorf("line starting %q should be absent", a)
+				}
+			}
+		})
+	}
+}
+
+// TestNames: Names lists the registered families, labelled ones without
+// a series included, and each name a scrape shows.
+func TestNames(t *testing.T) {
+	now := time.Now
+	none := func(context.Context, string) (time.Time, bool, error) { return time.Time{}, false, nil }
+	api := NewAPI([]string{"ecb"}, none, now)
+	api.Request("/healthz", "GET", 200, time.Millisecond)
+	worker, err := NewWorker(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		got    []string
+		scrape string
+		want   []string
+	}{
+		{"api", api.Names(), scrape(t, api), []string{"ces_http_request_duration_seconds", "ces_rate_db_fallbacks_total", "ces_conversions_total", "ces_dependency_up", "ces_quota_unchecked_total", "ces_rate_age_seconds"}},
+		{"worker", worker.Names(), "", []string{"ces_rates_inserted_total", "ces_rates_quarantined_total", "ces_provider_health_status", "ces_provider_publications_missed", "ces_provider_newest_age_seconds"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, w := range tt.want {
+				if !slices.Contains(tt.got, w) {
+					t.Errorf("Names() = %v, lacks %s", tt.got, w)
+				}
+			}
+			for _, line := range strings.Split(tt.scrape, "\n") {
+				if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+					name, _, _ = strings.Cut(name, " ")
+					if !slices.Contains(tt.got, name) {
+						t.Errorf("a scrape shows %s, Names() does not", name)
+					}
 				}
 			}
 		})
