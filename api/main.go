@@ -86,6 +86,14 @@ func main() {
 
 	m := metrics.NewAPI(cfg.FXProviders, st.Rates.NewestAsOf, time.Now)
 	m.WatchSealing(st.Audit.OldestUnsealed, time.Now)
+	m.WatchWaiting(func(ctx context.Context) (metrics.Waiting, error) {
+		w, err := st.Quality.Waiting(ctx)
+		return metrics.Waiting{Held: w.Held, OldestHeld: w.OldestHeld, Suspended: w.Suspended}, err
+	}, time.Now)
+	m.WatchVerification(func(ctx context.Context) (bool, time.Time, bool, error) {
+		v, found, err := st.Audit.LatestVerification(ctx)
+		return v.Problem == "", v.VerifiedAt, found, err
+	}, time.Now)
 	ropts := rates.Options{
 		Providers: cfg.FXProviders, Priority: cfg.SourcePriority, Authority: rates.DefaultAuthority(), StaleAfter: cfg.StaleAfter,
 		Log: log, Observer: m, NearCacheTTL: rates.NearCacheTTL, HistoryCacheBytes: int64(cfg.HistoryCacheMB) << 20, Health: st.Health,
@@ -150,6 +158,7 @@ func main() {
 			},
 		},
 		Required: []string{"postgres"},
+		Checked:  m.Dependency,
 		LastIngestionError: func(ctx context.Context) string {
 			ctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()

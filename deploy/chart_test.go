@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -86,6 +87,13 @@ var valueSets = map[string]map[string]any{
 			}},
 		},
 	}),
+	"monitoring: ServiceMonitor, PrometheusRule and dashboard": with(map[string]any{
+		"monitoring": map[string]any{
+			"serviceMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "kube-prometheus-stack"}},
+			"prometheusRule": map[string]any{"enabled": true, "labels": map[string]any{"release": "kube-prometheus-stack"}},
+			"dashboard":      map[string]any{"enabled": true},
+		},
+	}),
 	"no network policies": with(map[string]any{"networkPolicy": map[string]any{"enabled": false}}),
 	"fixed replicas, one worker for both queues": with(map[string]any{
 		"api":     map[string]any{"autoscaling": map[string]any{"enabled": false}, "podDisruptionBudget": map[string]any{"enabled": false}, "replicas": 3},
@@ -149,6 +157,8 @@ type objects struct {
 	pdbs        map[string]*policyv1.PodDisruptionBudget
 	pvcs        map[string]*corev1.PersistentVolumeClaim
 	policies    map[string]*networkingv1.NetworkPolicy
+	monitors    map[string]*monitoringv1.ServiceMonitor
+	rules       map[string]*monitoringv1.PrometheusRule
 }
 
 // decode reads each document into its Kubernetes type, failing on a kind
@@ -158,7 +168,8 @@ func decode(t *testing.T, docs [][]byte) objects {
 	o := objects{deployments: map[string]*appsv1.Deployment{}, jobs: map[string]*batchv1.Job{}, secrets: map[string]*corev1.Secret{},
 		configMaps: map[string]*corev1.ConfigMap{}, services: map[string]*corev1.Service{}, hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{},
 		pdbs: map[string]*policyv1.PodDisruptionBudget{}, pvcs: map[string]*corev1.PersistentVolumeClaim{},
-		policies: map[string]*networkingv1.NetworkPolicy{}}
+		policies: map[string]*networkingv1.NetworkPolicy{}, monitors: map[string]*monitoringv1.ServiceMonitor{},
+		rules: map[string]*monitoringv1.PrometheusRule{}}
 	for _, js := range docs {
 		var head struct{ APIVersion, Kind string }
 		json.Unmarshal(js, &head)
@@ -192,6 +203,12 @@ func decode(t *testing.T, docs [][]byte) objects {
 		case "networking.k8s.io/v1 NetworkPolicy":
 			v := &networkingv1.NetworkPolicy{}
 			target, name = v, func() string { o.policies[v.Name] = v; return v.Name }
+		case "monitoring.coreos.com/v1 ServiceMonitor":
+			v := &monitoringv1.ServiceMonitor{}
+			target, name = v, func() string { o.monitors[v.Name] = v; return v.Name }
+		case "monitoring.coreos.com/v1 PrometheusRule":
+			v := &monitoringv1.PrometheusRule{}
+			target, name = v, func() string { o.rules[v.Name] = v; return v.Name }
 		default:
 			t.Fatalf("an object of a kind the test does not check: %s %s", head.APIVersion, head.Kind)
 		}
@@ -227,6 +244,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 			checkListeners(t, o, vals)
 			checkNetworkPolicies(t, o, vals)
 			checkRedis(t, o, vals)
+			checkMonitoring(t, o, vals)
 		})
 	}
 }

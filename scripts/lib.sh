@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${CES_DATA_DIR:-$ROOT/.data}
 BIN=$ROOT/bin
 TEMPORAL_CLI_VERSION=v1.5.1
+PROMTOOL_VERSION=v0.316.0
 SEARCH_ATTRIBUTES=(--search-attribute FxProvider=Keyword --search-attribute RatesInserted=Int --search-attribute RatesQuarantined=Int)
 STARTED_PIDS=()
 
@@ -61,6 +62,16 @@ ensure_temporal_cli() {
 	say "building the Temporal CLI $TEMPORAL_CLI_VERSION into bin/ (first time only, several minutes)"
 	mkdir -p "$BIN"
 	GOBIN=$BIN GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+}
+
+# ensure_promtool builds Prometheus's promtool into bin/, which checks and
+# unit-tests deploy/prometheus's alerting rules (make test).
+ensure_promtool() {
+	if [ -x "$BIN/promtool" ]; then return; fi
+	need_go
+	say "building promtool $PROMTOOL_VERSION into bin/ (first time only, a few minutes)"
+	mkdir -p "$BIN"
+	GOBIN=$BIN GOFLAGS=-mod=mod go install "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
 }
 
 # start_temporal PORT UI_PORT [DB_FILE]: UI_PORT "none" runs headless; no DB_FILE keeps state in memory.

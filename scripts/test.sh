@@ -8,6 +8,7 @@ trap stop_started EXIT INT TERM
 
 need_go
 ensure_temporal_cli
+ensure_promtool
 ensure_example_tools
 # The compose-file test validates docker-compose.yml with Debian's
 # docker-compose; the admin console's browser test drives Debian's Chromium.
@@ -72,6 +73,11 @@ if [ "$*" = ./... ]; then
 	fi
 	# The Helm chart, rendered for several value sets and decoded strictly
 	# into the Kubernetes types, and helm lint (a module of its own).
+	# The alerting rules as Prometheus loads them, and their unit tests on
+	# synthetic series (each alert fires when it should, and only then).
+	say "promtool check rules, promtool test rules (deploy/prometheus)"
+	"$BIN/promtool" check rules "$ROOT/deploy/prometheus/ces-alerts.yml"
+	(cd "$ROOT/deploy/prometheus" && "$BIN/promtool" test rules ces-alerts.test.yml)
 	say "Helm chart: render, decode, lint (deploy/)"
 	(cd "$ROOT/deploy" && go test -count=1 ./...)
 fi

@@ -43,7 +43,11 @@ func (h *handlers) readyz(c *fiber.Ctx) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := h.d.Checks[n](ctx); err != nil {
+			err := h.d.Checks[n](ctx)
+			if h.d.Checked != nil {
+				h.d.Checked(n, err)
+			}
+			if err != nil {
 				results[i] = checkJSON{Status: "failing", Error: err.Error()}
 				return
 			}

@@ -36,6 +36,9 @@ type Deps struct {
 	// those without which the API cannot serve (readyz answers 503).
 	Checks   map[string]Check
 	Required []string
+	// Checked, when set, is told each check's outcome (the API's
+	// ces_dependency_up gauge): readiness probes feed it, not requests.
+	Checked func(name string, err error)
 	// LastIngestionError explains an empty database to clients; it may be nil.
 	LastIngestionError func(ctx context.Context) string
 	Log                *slog.Logger

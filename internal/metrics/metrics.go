@@ -8,6 +8,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,6 +41,7 @@ type API struct {
 	fallbacks   *prometheus.CounterVec
 	conversions *prometheus.CounterVec
 	unchecked   prometheus.Counter
+	deps        *prometheus.GaugeVec
 }
 
 // NewestRate reports the as_of of the newest stored rate of a provider.
@@ -69,8 +72,11 @@ func NewAPI(providers []string, newest NewestRate, now func() time.Time) *API {
 		unchecked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ces_quota_unchecked_total", Help: "Requests let through without a quota check because Redis could not answer (quotas fail open).",
 		}),
+		deps: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ces_dependency_up", Help: "1 when the newest readiness check of a dependency (postgres, postgres_writes, redis, temporal) passed, 0 when it failed.",
+		}, []string{"dependency"}),
 	}
-	m.reg.MustRegister(m.requests, m.cacheHits, m.cacheMisses, m.fallbacks, m.conversions, m.unchecked,
+	m.reg.MustRegister(m.requests, m.cacheHits, m.cacheMisses, m.fallbacks, m.conversions, m.unchecked, m.deps,
 		&rateAge{providers: providers, newest: newest, now: now,
 			desc: prometheus.NewDesc("ces_rate_age_seconds", "Age of the newest stored rate, by provider.", []string{"provider"}, nil)})
 	return m
@@ -104,6 +110,102 @@ func (m *API) WatchHistoryCache(stats func() rates.HistoryCacheStats) {
 		d("ces_history_cache_evictions_total", "States evicted to keep the history cache within its bound."),
 		d("ces_history_cache_serving", "1 while the history cache listens to PostgreSQL and serves; 0 while historical answers read PostgreSQL."),
 	}})
+}
+
+// Waiting is what waits for an operator (see store.Waiting).
+type Waiting struct {
+	Held       int
+	OldestHeld time.Time // zero: nothing held
+	Suspended  int
+}
+
+// WatchWaiting adds ces_quality_held_rates, ces_quality_oldest_held_seconds
+// and ces_quality_suspended_pairs, read from waiting at scrape time (one
+// query per scrape, none per request); absent when the database cannot
+// say.
+func (m *API) WatchWaiting(waiting func(ctx context.Context) (Waiting, error), now func() time.Time) {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
+	m.reg.MustRegister(&waitingCollector{read: waiting, now: now, descs: [3]*prometheus.Desc{
+		d("ces_quality_held_rates", "Rates the quality gate holds that no operator has decided on."),
+		d("ces_quality_oldest_held_seconds", "Age of the oldest undecided hold of the quality gate (0: none)."),
+		d("ces_quality_suspended_pairs", "Currency pairs an operator has suspended."),
+	}})
+}
+
+type waitingCollector struct {
+	read  func(ctx context.Context) (Waiting, error)
+	now   func() time.Time
+	descs [3]*prometheus.Desc
+}
+
+func (w *waitingCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range w.descs {
+		ch <- d
+	}
+}
+
+func (w *waitingCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	v, err := w.read(ctx)
+	if err != nil {
+		return
+	}
+	age := 0.0
+	if !v.OldestHeld.IsZero() {
+		age = max(w.now().Sub(v.OldestHeld).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(w.descs[0], prometheus.GaugeValue, float64(v.Held))
+	ch <- prometheus.MustNewConstMetric(w.descs[1], prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(w.descs[2], prometheus.GaugeValue, float64(v.Suspended))
+}
+
+// LastVerification reports whether the newest recorded audit verification
+// found a problem; false when none was recorded.
+type LastVerification func(ctx context.Context) (ok bool, at time.Time, found bool, err error)
+
+// WatchVerification adds ces_audit_verification_ok (1: the newest recorded
+// verification found no problem, 0: it did) and
+// ces_audit_verification_age_seconds, read at scrape time; both absent
+// before the first verification or when the database cannot say.
+func (m *API) WatchVerification(last LastVerification, now func() time.Time) {
+	m.reg.MustRegister(&verification{last: last, now: now,
+		ok:  prometheus.NewDesc("ces_audit_verification_ok", "1 when the newest recorded audit verification found no problem, 0 when it found one.", nil, nil),
+		age: prometheus.NewDesc("ces_audit_verification_age_seconds", "Age of the newest recorded audit verification.", nil, nil)})
+}
+
+type verification struct {
+	last    LastVerification
+	now     func() time.Time
+	ok, age *prometheus.Desc
+}
+
+func (v *verification) Describe(ch chan<- *prometheus.Desc) { ch <- v.ok; ch <- v.age }
+
+func (v *verification) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	ok, at, found, err := v.last(ctx)
+	if err != nil || !found {
+		return
+	}
+	val := 0.0
+	if ok {
+		val = 1
+	}
+	ch <- prometheus.MustNewConstMetric(v.ok, prometheus.GaugeValue, val)
+	ch <- prometheus.MustNewConstMetric(v.age, prometheus.GaugeValue, max(v.now().Sub(at).Seconds(), 0))
+}
+
+// Dependency records the outcome of a readiness check of one dependency
+// (postgres, redis, temporal…): ces_dependency_up is 1 when it answered,
+// 0 when it did not. Readiness probes run it, not requests.
+func (m *API) Dependency(name string, err error) {
+	up := 1.0
+	if err != nil {
+		up = 0
+	}
+	m.deps.WithLabelValues(name).Set(up)
 }
 
 type historyCache struct {
@@ -179,6 +281,31 @@ func (m *API) Conversion(outcome string) { m.conversions.WithLabelValues(outcome
 // QuotaUnchecked counts a request let through because Redis could not
 // check its quota.
 func (m *API) QuotaUnchecked() { m.unchecked.Inc() }
+
+// Names lists the metric families the API registers, whether or not they
+// have a series yet (a labelled family has none until first used).
+func (m *API) Names() []string { return names(m.reg) }
+
+// Names lists the metric families the worker registers itself (the
+// Temporal SDK's appear as it reports them).
+func (m *Worker) Names() []string { return names(m.reg) }
+
+// fqName finds a Desc's name in its String(), the only place the client
+// library shows it.
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+func names(reg *prometheus.Registry) []string {
+	ch := make(chan *prometheus.Desc)
+	go func() { reg.Describe(ch); close(ch) }()
+	var out []string
+	for d := range ch {
+		if m := fqName.FindStringSubmatch(d.String()); m != nil && !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *API) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }

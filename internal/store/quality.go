@@ -463,3 +463,35 @@ GROUP BY r.provider, r.base, r.quote`).Scan(ctx, &rows); err != nil {
 	}
 	return out, nil
 }
+
+// Waiting sums up what waits for an operator: the rates the quality gate
+// holds that no one has decided on, when the oldest of those holds was
+// made (zero when none), and the pairs suspended.
+type Waiting struct {
+	Held       int
+	OldestHeld time.Time
+	Suspended  int
+}
+
+// Waiting reads what waits for an operator, for the API's metrics.
+func (s *Quality) Waiting(ctx context.Context) (Waiting, error) {
+	var w Waiting
+	var row struct {
+		N      int          `bun:"n"`
+		Oldest sql.NullTime `bun:"oldest"`
+	}
+	if err := s.db.NewRaw(`SELECT count(*) AS n, min(rq.created_at) AS oldest FROM rate_quarantines rq
+WHERE NOT EXISTS (SELECT 1 FROM rate_quarantine_decisions rd WHERE rd.quarantine_id = rq.id)`).Scan(ctx, &row); err != nil {
+		return w, fmt.Errorf("store: held rates: %w", err)
+	}
+	w.Held = row.N
+	if row.Oldest.Valid {
+		w.OldestHeld = row.Oldest.Time.UTC()
+	}
+	list, err := s.Suspensions(ctx)
+	if err != nil {
+		return w, err
+	}
+	w.Suspended = len(list)
+	return w, nil
+}

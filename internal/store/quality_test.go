@@ -64,6 +64,9 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	if n, err := st.Quality.CountHeld(ctx); err != nil || n != 1 {
 		t.Fatalf("held = %d, %v", n, err)
 	}
+	if w, err := st.Quality.Waiting(ctx); err != nil || w.Held != 1 || w.OldestHeld.IsZero() || time.Since(w.OldestHeld) > time.Minute {
+		t.Fatalf("waiting while held = %+v, %v; want 1 held since a moment ago", w, err)
+	}
 
 	tests := []struct {
 		name    string
@@ -90,6 +93,9 @@ func TestQualityGateQuarantinesAndReleases(t *testing.T) {
 	}
 	if n, err := st.Quality.CountHeld(ctx); err != nil || n != 0 {
 		t.Fatalf("held after release = %d, %v", n, err)
+	}
+	if w, err := st.Quality.Waiting(ctx); err != nil || w.Held != 0 || !w.OldestHeld.IsZero() {
+		t.Fatalf("waiting after release = %+v, %v; want nothing held", w, err)
 	}
 	// Decisions are insert-only like the rest of the audit trail.
 	if _, err := st.DB().ExecContext(ctx, "UPDATE rate_quarantine_decisions SET decision = 'rejected'"); err == nil {
@@ -147,6 +153,9 @@ func TestSuspensions(t *testing.T) {
 		got, err := st.Quality.Suspensions(ctx)
 		if err != nil || len(got) != s.want {
 			t.Fatalf("after %s/%s %v: %+v, %v; want %d", s.a, s.b, s.suspended, got, err, s.want)
+		}
+		if w, err := st.Quality.Waiting(ctx); err != nil || w.Suspended != s.want {
+			t.Fatalf("after %s/%s %v: waiting %+v, %v; want %d suspended", s.a, s.b, s.suspended, w, err, s.want)
 		}
 	}
 	if got, _ := st.Quality.Suspensions(ctx); got[0].Base != "EUR" || got[0].Quote != "SEK" {
