@@ -2,8 +2,6 @@ package workflows_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +19,6 @@ import (
 	"ces/internal/gate"
 	"ces/internal/policy"
 	"ces/internal/rates"
-	"ces/internal/replay"
 	"ces/internal/store"
 	"ces/internal/testenv"
 	"ces/workflows"
@@ -48,34 +45,13 @@ type consensusEnv struct {
 
 func newConsensusEnv(t *testing.T, crafted map[string]string) *consensusEnv {
 	t.Helper()
-	dir := t.TempDir()
-	for _, key := range consensusPublishers {
-		src := filepath.Join("..", "testdata", key)
-		if err := os.CopyFS(filepath.Join(dir, key), os.DirFS(src)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for original, copy := range crafted {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", copy))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, original), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h, err := replay.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	urls := testenv.Replay(t, filepath.Join("..", "testdata"), consensusPublishers, crafted)
 	env := map[string]string{
 		"DATABASE_URL": "postgres://unused@127.0.0.1/unused", "REDIS_URL": "redis://127.0.0.1:6379/0",
 		"FX_PROVIDERS": strings.Join(consensusPublishers, ","),
 	}
 	for _, key := range consensusPublishers {
-		env["FX_"+strings.ToUpper(key)+"_BASE_URL"] = srv.URL + "/" + key
+		env["FX_"+strings.ToUpper(key)+"_BASE_URL"] = urls[key]
 	}
 	cfg, err := config.LoadFrom(env)
 	if err != nil {

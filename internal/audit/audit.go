@@ -20,6 +20,24 @@ import (
 // canonicalTime fixes the textual form of times in hashed content.
 func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
+// canonical builds a canonical text: one "name=value" line per field.
+type canonical struct{ strings.Builder }
+
+// canonicalText returns a builder sized for a receipt's or a quote's text,
+// so that verify-audit, which writes one per row, never grows one.
+func canonicalText() *canonical {
+	b := &canonical{}
+	b.Grow(640)
+	return b
+}
+
+func (b *canonical) line(k, v string) {
+	b.WriteString(k)
+	b.WriteByte('=')
+	b.WriteString(v)
+	b.WriteByte('\n')
+}
+
 // Canonical is the exact text a receipt's Hash covers: one "name=value" line per field
 // in a fixed order. Decimals are in their shortest exact form, so the
 // text is the same whether a value comes from memory or from NUMERIC.
@@ -30,14 +48,8 @@ func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano)
 // them keeps the version it was written in, so older receipts still
 // verify.
 func Canonical(r fx.Receipt) string {
-	var b strings.Builder
-	b.Grow(640) // a receipt's text, without growing: verify-audit writes one per row
-	line := func(k, v string) {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(v)
-		b.WriteByte('\n')
-	}
+	b := canonicalText()
+	line := b.line
 	version := 6
 	switch {
 	case r.Rule == "":
@@ -95,14 +107,8 @@ func Canonical(r fx.Receipt) string {
 // conversion of it executes at. Version 2 adds whether it was priced from
 // a stale rate; a quote recorded before keeps version 1.
 func QuoteCanonical(q fx.LockedQuote) string {
-	var b strings.Builder
-	b.Grow(640) // a receipt's text, without growing: verify-audit writes one per row
-	line := func(k, v string) {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(v)
-		b.WriteByte('\n')
-	}
+	b := canonicalText()
+	line := b.line
 	if q.Stale == nil {
 		line("ces-quote", "v1")
 	} else {

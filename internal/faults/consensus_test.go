@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +14,7 @@ import (
 
 	"ces/internal/flow"
 	"ces/internal/policy"
-	"ces/internal/replay"
+	"ces/internal/testenv"
 )
 
 // consensusDay is the UTC date the six publishers' recordings all quote
@@ -32,28 +30,11 @@ var consensusPublishers = []string{"bnm", "boc", "boe", "cba", "cbk", "fbil"}
 // environment that points the worker and the API at it.
 func consensusStandin(t *testing.T) []string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, key := range consensusPublishers {
-		if err := os.CopyFS(filepath.Join(dir, key), os.DirFS(filepath.Join("..", "..", "testdata", key))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	crafted, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cbk", "get_wdtable-193-jpy-moved-30pct.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "cbk", "get_wdtable-193.json"), crafted, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h, err := replay.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	urls := testenv.Replay(t, filepath.Join("..", "..", "testdata"), consensusPublishers,
+		map[string]string{"cbk/get_wdtable-193.json": "cbk/get_wdtable-193-jpy-moved-30pct.json"})
 	env := []string{"FX_PROVIDERS=ecb," + strings.Join(consensusPublishers, ",")}
 	for _, key := range consensusPublishers {
-		env = append(env, "FX_"+strings.ToUpper(key)+"_BASE_URL="+srv.URL+"/"+key)
+		env = append(env, "FX_"+strings.ToUpper(key)+"_BASE_URL="+urls[key])
 	}
 	return env
 }
