@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,17 +61,14 @@ func seriesChart(label string, points []chartPoint) template.HTML {
 	// The value axis spans the released rates, so that one outlier does
 	// not flatten the series; a held or rejected rate beyond it is drawn
 	// on the frame's edge, its value in its tooltip.
-	scaled := points
-	for _, p := range points {
-		if p.State == pointReleased {
-			scaled = nil
-			break
-		}
+	onAxis := func(p chartPoint) bool { return true }
+	if slices.ContainsFunc(points, func(p chartPoint) bool { return p.State == pointReleased }) {
+		onAxis = func(p chartPoint) bool { return p.State == pointReleased }
 	}
-	lo, hi := points[0].Value, points[0].Value
+	var lo, hi decimal.Decimal
 	first := true
 	for _, p := range points {
-		if scaled == nil && p.State != pointReleased {
+		if !onAxis(p) {
 			continue
 		}
 		if first {

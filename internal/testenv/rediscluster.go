@@ -233,7 +233,9 @@ func (rc *RedisCluster) WaitOK(t testing.TB, within time.Duration) {
 	t.Fatalf("redis cluster not ready after %s: %s", within, last)
 }
 
-func (rc *RedisCluster) notOK() string {
+// live calls ask with a client of each node still running, in turn, until
+// ask returns true.
+func (rc *RedisCluster) live(ask func(addr string, c *redis.Client) bool) {
 	rc.mu.Lock()
 	nodes := append([]*redisServer(nil), rc.nodes...)
 	rc.mu.Unlock()
@@ -244,16 +246,27 @@ func (rc *RedisCluster) notOK() string {
 		default:
 		}
 		c := redis.NewClient(&redis.Options{Addr: n.Addr, DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1})
-		info, err := c.ClusterInfo(context.Background()).Result()
+		stop := ask(n.Addr, c)
 		c.Close()
-		if err != nil {
-			return fmt.Sprintf("%s: %v", n.Addr, err)
-		}
-		if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384") {
-			return n.Addr + ": " + strings.ReplaceAll(lastLines(info, 20), "\r\n", " ")
+		if stop {
+			return
 		}
 	}
-	return ""
+}
+
+func (rc *RedisCluster) notOK() string {
+	problem := ""
+	rc.live(func(addr string, c *redis.Client) bool {
+		info, err := c.ClusterInfo(context.Background()).Result()
+		switch {
+		case err != nil:
+			problem = fmt.Sprintf("%s: %v", addr, err)
+		case !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384"):
+			problem = addr + ": " + strings.ReplaceAll(lastLines(info, 20), "\r\n", " ")
+		}
+		return problem != ""
+	})
+	return problem
 }
 
 // WaitServedWithout waits until the live nodes report every slot served
@@ -270,30 +283,25 @@ func (rc *RedisCluster) WaitServedWithout(t testing.TB, addr string, within time
 	t.Fatalf("redis cluster still counts on %s, or is not ok, after %s: %s", addr, within, rc.notOK())
 }
 
-// serves reports whether a live node sees addr as a primary.
+// serves reports whether a live node sees addr as a primary (or cannot
+// say: a node that does not answer counts as yes).
 func (rc *RedisCluster) serves(addr string) bool {
-	rc.mu.Lock()
-	nodes := append([]*redisServer(nil), rc.nodes...)
-	rc.mu.Unlock()
-	for _, n := range nodes {
-		select {
-		case <-n.done:
-			continue
-		default:
-		}
-		c := redis.NewClient(&redis.Options{Addr: n.Addr, DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1})
+	seen := false
+	rc.live(func(_ string, c *redis.Client) bool {
 		shards, err := c.ClusterSlots(context.Background()).Result()
-		c.Close()
 		if err != nil {
+			seen = true
 			return true
 		}
 		for _, s := range shards {
 			if len(s.Nodes) > 0 && s.Nodes[0].Addr == addr {
+				seen = true
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
+	return seen
 }
 
 // KillPrimaryOf kills (SIGKILL) the primary serving key and returns its
