@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -30,10 +31,24 @@ type settings struct {
 	scaleRows   int // rate rows and audit rows loaded for the scale runs
 	poolSize    int
 	rounds      int // closed-loop runs per measurement; the best counts
+	only        map[string]bool
 }
+
+// stage reports whether a stage of the run (small, scaled, world, demo)
+// is on: every stage unless BENCH_ONLY lists some, as when a change is
+// measured without waiting for the whole run.
+func (s settings) stage(name string) bool { return len(s.only) == 0 || s.only[name] }
 
 func load() settings {
 	s := settings{closedFor: 5 * time.Second, openFor: 8 * time.Second, concurrency: 32, scaleRows: 1_000_000, poolSize: 16, rounds: 3}
+	for _, name := range strings.Split(os.Getenv("BENCH_ONLY"), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			if s.only == nil {
+				s.only = map[string]bool{}
+			}
+			s.only[name] = true
+		}
+	}
 	if os.Getenv("BENCH_QUICK") != "" {
 		// Short runs and a twentieth of the history, to finish within a minute.
 		s.quick, s.closedFor, s.openFor, s.scaleRows, s.rounds = true, 1200*time.Millisecond, 1200*time.Millisecond, 50_000, 1

@@ -51,6 +51,7 @@ type Report struct {
 	ScaleRows   int       `json:"scale_rows"`
 	Rounds      int       `json:"closed_loop_rounds"`
 	Pinning     string    `json:"pinning"`
+	Only        string    `json:"only,omitempty"` // BENCH_ONLY's stages, when not all ran
 	Results     []Result  `json:"results"`
 }
 
@@ -77,6 +78,10 @@ func write(rep Report) error {
 	if rep.Quick {
 		name = "quick"
 	}
+	if rep.Only != "" {
+		// A part of the run never replaces the whole run's table.
+		name = "partial"
+	}
 	js, _ := json.MarshalIndent(rep, "", "  ")
 	md := table(rep)
 	fmt.Println(md)
@@ -91,6 +96,9 @@ func table(rep Report) string {
 	mode := "full"
 	if rep.Quick {
 		mode = "quick (BENCH_QUICK=1: short runs, figures are rougher)"
+	}
+	if rep.Only != "" {
+		mode += ", stages " + rep.Only + " only (BENCH_ONLY)"
 	}
 	fmt.Fprintf(&b, "CES benchmark, %s, %s. Machine: %s. Pinning: %s. Load: vegeta in the bench process, %d connections; max throughput is the best of %d closed-loop runs of %s; latency from an open-loop run of %s at half the Fiber floor's max rate for lookups (the raw floor too) and half the insert floor's for conversions. Scaled: +%d rate rows, +%d audit rows.\n\n",
 		rep.When.Format(time.RFC3339), mode, rep.Machine, rep.Pinning, rep.Concurrency, rep.Rounds, rep.ClosedFor, rep.OpenFor, rep.ScaleRows, rep.ScaleRows)

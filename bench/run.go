@@ -203,23 +203,27 @@ func run(s settings) error {
 	}
 
 	rep := Report{When: time.Now().UTC(), Quick: s.quick, Machine: machine(), Concurrency: s.concurrency,
-		ClosedFor: s.closedFor.String(), OpenFor: s.openFor.String(), ScaleRows: s.scaleRows, Rounds: s.rounds, Pinning: pinning()}
+		ClosedFor: s.closedFor.String(), OpenFor: s.openFor.String(), ScaleRows: s.scaleRows, Rounds: s.rounds, Pinning: pinning(), Only: os.Getenv("BENCH_ONLY")}
 	env := &bench{s: s, tc: tc, c: c, queue: queue, apiKey: apiKey, api: api, multi: multi, frozen: frozen,
 		apiURL: "http://" + apiAddr, multiURL: "http://" + multiAddr, floorURL: "http://" + floorAddr, rawURL: "http://" + rawAddr,
 		frozenURL: "http://" + frozenAddr, ecbDownloads: ecbDownloads}
-	small, err := env.scenarios(ctx, "small")
-	if err != nil {
-		return err
+	var small, big []Result
+	if s.stage("small") {
+		if small, err = env.scenarios(ctx, "small"); err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, small...)
 	}
-	rep.Results = append(rep.Results, small...)
-
-	say("loading %d rate rows and %d audit rows of history", s.scaleRows, s.scaleRows)
-	if err := loadHistory(ctx, db, s.scaleRows, legID); err != nil {
-		return err
+	if s.stage("scaled") || s.stage("world") {
+		say("loading %d rate rows and %d audit rows of history", s.scaleRows, s.scaleRows)
+		if err := loadHistory(ctx, db, s.scaleRows, legID); err != nil {
+			return err
+		}
 	}
-	big, err := env.scenarios(ctx, "scaled")
-	if err != nil {
-		return err
+	if s.stage("scaled") {
+		if big, err = env.scenarios(ctx, "scaled"); err != nil {
+			return err
+		}
 	}
 	for i := range big {
 		for _, r := range small {
@@ -262,16 +266,27 @@ func run(s settings) error {
 			rawFloor = r
 		}
 	}
-	worldRows, err := env.world(ctx, adminURL, redisURL, temporalAddr, binDir, httpFloor, rawFloor)
-	if err != nil {
-		return err
+	if s.stage("world") {
+		if httpFloor.MaxRPS == 0 {
+			// The world stage alone: its own measure of the floors.
+			if httpFloor, rawFloor, err = env.floors(ctx); err != nil {
+				return err
+			}
+		}
+		worldRows, err := env.world(ctx, adminURL, redisURL, temporalAddr, binDir, httpFloor, rawFloor)
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, worldRows...)
 	}
-	rep.Results = append(rep.Results, worldRows...)
 	// The offline demo last, when no API of the bench is left running.
 	api.stop()
 	multi.stop()
 	frozen.stop()
 	floor.stop()
+	if !s.stage("demo") {
+		return write(rep)
+	}
 	say("[demo] OFFLINE=1 make up, until it is running")
 	demo, err := offlineDemo(ctx, adminURL, redisURL)
 	if err != nil {

@@ -26,6 +26,29 @@ type bench struct {
 	ecbDownloads                                  *atomic.Int64
 }
 
+// floors measures the Fiber and raw floors alone, for a stage run without
+// the scaled scenarios (BENCH_ONLY).
+func (b *bench) floors(ctx context.Context) (httpFloor, rawFloor Result, err error) {
+	httpFloor, rawFloor = b.measureFloors("scaled")
+	return httpFloor, rawFloor, ctx.Err()
+}
+
+// measureFloors measures the Fiber floor's max throughput, then the raw
+// floor at half of it, the offered rate of every lookup's latency run.
+func (b *bench) measureFloors(dbLabel string) (httpFloor, rawFloor Result) {
+	get := func(url string) vegeta.Targeter {
+		return vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: url})
+	}
+	say("[%s] Fiber floor", dbLabel)
+	httpFloor = measure(b.s, "Fiber floor", get(b.floorURL+"/rate"), 0)
+	httpFloor.Database, httpFloor.Target = dbLabel, "the floor (Fiber, constant body)"
+	say("[%s] raw floor", dbLabel)
+	rawFloor = measure(b.s, "raw floor", get(b.rawURL+"/rate"), httpFloor.MaxRPS/2)
+	rawFloor.Database, rawFloor.Target = dbLabel, "the floor (fasthttp, pre-encoded bytes)"
+	rawFloor.Ratio = rawFloor.MaxRPS / httpFloor.MaxRPS
+	return httpFloor, rawFloor
+}
+
 // scenarios measures the floors and every scenario once, on whatever the
 // database holds now.
 func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error) {
@@ -39,15 +62,9 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 		return vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: url, Body: []byte(body), Header: h})
 	}
 
-	say("[%s] Fiber floor", dbLabel)
-	httpFloor := measure(s, "Fiber floor", get(b.floorURL+"/rate"), 0)
-	httpFloor.Database, httpFloor.Target = dbLabel, "the floor (Fiber, constant body)"
+	httpFloor, rawFloor := b.measureFloors(dbLabel)
 	// Every lookup, and the raw floor, is measured at the same offered rate.
 	offered := httpFloor.MaxRPS / 2
-	say("[%s] raw floor", dbLabel)
-	rawFloor := measure(s, "raw floor", get(b.rawURL+"/rate"), offered)
-	rawFloor.Database, rawFloor.Target = dbLabel, "the floor (fasthttp, pre-encoded bytes)"
-	rawFloor.Ratio = rawFloor.MaxRPS / httpFloor.MaxRPS
 	out = append(out, rawFloor, httpFloor)
 
 	against := func(r Result, proc *process, minRatio float64) Result {
