@@ -57,6 +57,10 @@ type Activities struct {
 	// copy outside PostgreSQL. Sealing refuses to run without both.
 	Signer *audit.Signer
 	Anchor anchor.Sink
+	// KeyRetention is how long idempotency keys are kept
+	// (IDEMPOTENCY_KEY_RETENTION); sealing forgets older ones. Zero keeps
+	// them all.
+	KeyRetention time.Duration
 	// Publications reads the instants of stored publications
 	// (*store.Rates) and Health records health checks (*store.Health),
 	// judged by HealthRule (zero: policy.DefaultHealthRule); HealthMetrics
@@ -84,6 +88,8 @@ type AuditStore interface {
 	Seal(ctx context.Context, workflowID, runID string, now time.Time, signer *audit.Signer) (audit.Seal, bool, error)
 	Seals(ctx context.Context, after int64) ([]audit.Seal, error)
 	RegisterSigningKey(ctx context.Context, keyID string, publicKeyPEM []byte) error
+	MakeAuditPartitions(ctx context.Context, ahead int) ([]string, error)
+	PruneIdempotencyKeys(ctx context.Context, keep time.Duration) (int64, error)
 }
 
 // IngestObserver counts what ingestions did, per provider.

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -11,6 +12,7 @@ import (
 	"ces/internal/anchor"
 	"ces/internal/audit"
 	"ces/internal/flow"
+	"ces/internal/store"
 	"ces/internal/verifier"
 )
 
@@ -31,6 +33,13 @@ func (a *Activities) SealAudit(ctx context.Context) (flow.SealAuditResult, error
 	if err := a.PublishSigningKey(ctx); err != nil {
 		return flow.SealAuditResult{}, err
 	}
+	made, forgotten, err := MaintainAuditLog(ctx, a.Audit, a.KeyRetention)
+	if err != nil {
+		return flow.SealAuditResult{}, err
+	}
+	if len(made) > 0 || forgotten > 0 {
+		activity.GetLogger(ctx).Info("audit log storage kept", "partitions_made", strings.Join(made, ","), "idempotency_keys_forgotten", forgotten)
+	}
 	res := flow.SealAuditResult{}
 	n, err := a.anchorCommitted(ctx)
 	res.Anchored += n
@@ -49,6 +58,23 @@ func (a *Activities) SealAudit(ctx context.Context) (flow.SealAuditResult, error
 	activity.GetLogger(ctx).Info("audit log sealed", "seal_id", seal.ID, "rows", seal.RowCount, "first_seq", seal.FirstSeq, "last_seq", seal.LastSeq, "key_id", seal.KeyID)
 	res.Sealed, res.SealID, res.Rows, res.SealHash = true, seal.ID, seal.RowCount, seal.SealHash
 	return res, nil
+}
+
+// MaintainAuditLog keeps the audit log's storage in shape and says what
+// it did: the monthly partitions of conversion_audits made
+// store.AuditPartitionsAhead months ahead, and idempotency keys older than
+// retention (zero: none) forgotten. Sealing runs it, and the worker at
+// start, so a deployment that seals never writes a receipt into the
+// default partition. Both steps are idempotent. (A function, not a
+// method: every method of Activities is registered as an activity.)
+func MaintainAuditLog(ctx context.Context, st AuditStore, retention time.Duration) (made []string, forgotten int64, err error) {
+	if made, err = st.MakeAuditPartitions(ctx, store.AuditPartitionsAhead); err != nil {
+		return nil, 0, err
+	}
+	if retention > 0 {
+		forgotten, err = st.PruneIdempotencyKeys(ctx, retention)
+	}
+	return made, forgotten, err
 }
 
 // PublishSigningKey records the signer's public key in the anchor (which

@@ -16,14 +16,17 @@ import (
 	"github.com/uptrace/bun/migrate"
 )
 
+// Files holds every migration's SQL (a test of one migration applies
+// the ones before it first).
+//
 //go:embed *.sql
-var files embed.FS
+var Files embed.FS
 
 // Migrations is the set of CES migrations.
 var Migrations = migrate.NewMigrations()
 
 func init() {
-	if err := Migrations.Discover(files); err != nil {
+	if err := Migrations.Discover(Files); err != nil {
 		panic(fmt.Sprintf("migrations: discover: %v", err))
 	}
 }

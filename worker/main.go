@@ -118,6 +118,7 @@ func main() {
 		Metrics:         m,
 		Signer:          signer,
 		Anchor:          sink,
+		KeyRetention:    cfg.IdempotencyKeyRetention,
 		// Publisher health checks (the ingest queue).
 		Publications: rateStore, Health: store.NewHealth(db), HealthRule: cfg.HealthRule(), HealthMetrics: m,
 	}
@@ -141,6 +142,16 @@ func main() {
 			// first seal run.
 			if err := acts.PublishSigningKey(ctx); err != nil {
 				log.Warn("could not publish the seal signing key yet", "error", err.Error())
+			}
+			// Next months' audit partitions, before any seal runs; the
+			// seal runs keep them made from then on.
+			mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			made, forgotten, err := activities.MaintainAuditLog(mctx, acts.Audit, acts.KeyRetention)
+			cancel()
+			if err != nil {
+				log.Warn("could not make the audit log's partitions yet", "error", err.Error())
+			} else if len(made) > 0 || forgotten > 0 {
+				log.Info("audit log storage kept", "partitions_made", strings.Join(made, ","), "idempotency_keys_forgotten", forgotten)
 			}
 		}
 	}

@@ -172,6 +172,9 @@ type Config struct {
 	// AuditAnchorDir is where seals are anchored outside PostgreSQL (the
 	// worker writes, verify-audit reads).
 	AuditAnchorDir string `env:"AUDIT_ANCHOR_DIR" envDefault:".data/audit-anchor"`
+	// IdempotencyKeyRetention is how long a conversion's idempotency key
+	// keeps naming its receipt; the worker forgets older keys as it seals.
+	IdempotencyKeyRetention time.Duration `env:"IDEMPOTENCY_KEY_RETENTION" envDefault:"720h"`
 
 	// Listeners and proxies (see listeners.go).
 	//
@@ -333,6 +336,9 @@ func (c *Config) validate() error {
 	}
 	if c.DBStatementTimeout < time.Second || c.DBLockTimeout < 100*time.Millisecond {
 		return errors.New("config: DB_STATEMENT_TIMEOUT (at least 1s) or DB_LOCK_TIMEOUT (at least 100ms) is malformed")
+	}
+	if c.IdempotencyKeyRetention < time.Hour {
+		return errors.New("config: IDEMPOTENCY_KEY_RETENTION is malformed: want at least 1h")
 	}
 	if c.QuoteTTL < time.Second || c.QuoteTTL > time.Hour {
 		return fmt.Errorf("config: QUOTE_TTL is malformed: %s is outside 1s to 1h", c.QuoteTTL)

@@ -143,6 +143,8 @@ func Variables() []Variable {
 			"the Ed25519 private key (PEM, PKCS #8) the worker signs audit seals with; `starter audit-keygen` makes one. Only the worker reads it, and it warns when other users can read the file"},
 		{SectionAudit, []string{"AUDIT_ANCHOR_DIR"}, "`.data/audit-anchor`",
 			"the anchor: where the worker copies every seal outside PostgreSQL, and where `verify-audit` compares the database's seals with it"},
+		{SectionAudit, []string{"IDEMPOTENCY_KEY_RETENTION"}, "`720h` (30 days)",
+			"how long an `Idempotency-Key` keeps naming its receipt (at least `1h`): a repeat within it returns the receipt, after it converts anew. The worker forgets older keys each time it seals; receipts keep their keys forever (see [Audit log storage](audit.md#storage-over-years))"},
 
 		// Temporal: CES's own, then the SDK's (see temporalconn).
 		{SectionTemporal, []string{"TEMPORAL_ADDRESS"}, "`127.0.0.1:7233`",

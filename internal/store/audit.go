@@ -314,8 +314,13 @@ func (s *Audit) changedHistory(ctx context.Context) (string, error) {
 		Updated int64  `bun:"n_tup_upd"`
 		Deleted int64  `bun:"n_tup_del"`
 	}
-	err := s.db.NewRaw(`SELECT relname, n_tup_upd, n_tup_del FROM pg_stat_all_tables
-		WHERE relid IN ('conversion_audits'::regclass, 'audit_seals'::regclass) ORDER BY relname DESC`).Scan(ctx, &rows)
+	// A partitioned table has no counters of its own: its partitions'
+	// are summed under its name.
+	err := s.db.NewRaw(`SELECT CASE WHEN s.relid = 'audit_seals'::regclass THEN 'audit_seals' ELSE 'conversion_audits' END AS relname,
+			sum(s.n_tup_upd)::bigint AS n_tup_upd, sum(s.n_tup_del)::bigint AS n_tup_del
+		FROM pg_stat_all_tables s
+		WHERE s.relid = 'audit_seals'::regclass OR s.relid IN (SELECT relid FROM pg_partition_tree('conversion_audits'))
+		GROUP BY 1 ORDER BY 1 DESC`).Scan(ctx, &rows)
 	if err != nil {
 		return "", fmt.Errorf("store: verify: table statistics: %w", err)
 	}

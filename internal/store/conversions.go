@@ -172,8 +172,15 @@ func (s *Conversions) ClientConversionByID(ctx context.Context, apiKeyID, id str
 // ConversionByKey returns the receipt the client apiKeyID stored under an
 // idempotency key ("" for the scope of receipts made before keys).
 func (s *Conversions) ConversionByKey(ctx context.Context, apiKeyID, key string) (fx.Receipt, error) {
+	return s.conversionByKey(ctx, s.db, apiKeyID, key)
+}
+
+// conversionByKey finds the receipt through conversion_idempotency_keys,
+// the table whose unique constraint makes a key name one receipt (the
+// partitioned audit table can have no such index).
+func (s *Conversions) conversionByKey(ctx context.Context, db bun.IDB, apiKeyID, key string) (fx.Receipt, error) {
 	where, args := clientScope("idempotency_key = ?", key, apiKeyID)
-	return s.conversionWhere(ctx, s.db, where, args...)
+	return s.conversionWhere(ctx, db, "(id, created_at) IN (SELECT receipt_id, created_at FROM conversion_idempotency_keys WHERE "+where+")", args...)
 }
 
 // clientScope adds the client's scope to a condition on one value: the
@@ -224,8 +231,7 @@ func (s *Conversions) RecordConversion(ctx context.Context, r fx.Receipt) (store
 			if !locked {
 				return fx.ErrIdempotencyKeyInUse
 			}
-			where, args := clientScope("idempotency_key = ?", r.IdempotencyKey, r.APIKeyID)
-			prev, err := s.conversionWhere(ctx, tx, where, args...)
+			prev, err := s.conversionByKey(ctx, tx, r.APIKeyID, r.IdempotencyKey)
 			switch {
 			case err == nil:
 				if prev.RequestSHA256 != r.RequestSHA256 {
@@ -414,11 +420,12 @@ func revokedErr(revoked bool) error {
 	return nil
 }
 
-// quoteUsed turns the violation of the one-receipt-per-quote index into
-// fx.ErrQuoteUsed: a concurrent conversion of the quote won.
+// quoteUsed turns the violation of the one-receipt-per-quote constraint
+// (of conversion_quote_uses, which the audit table's insert trigger
+// writes) into fx.ErrQuoteUsed: a concurrent conversion of the quote won.
 func quoteUsed(err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "conversion_audits_quote_id" {
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "conversion_quote_uses_quote_id" {
 		return fx.ErrQuoteUsed
 	}
 	return err

@@ -36,9 +36,9 @@ func (s *Conversions) QuoteByID(ctx context.Context, id string) (ReceiptQuote, e
 		return ReceiptQuote{}, err
 	}
 	out := ReceiptQuote{Quote: quotes[row.ID].quote, Hash: row.Hash}
-	// At most one receipt executes a quote (conversion_audits_quote_id).
+	// At most one receipt executes a quote (conversion_quote_uses).
 	var by []string
-	if err := s.db.NewRaw("SELECT id::text FROM conversion_audits WHERE quote_id = ?::uuid LIMIT 1", id).Scan(ctx, &by); err != nil {
+	if err := s.db.NewRaw("SELECT receipt_id::text FROM conversion_quote_uses WHERE quote_id = ?::uuid", id).Scan(ctx, &by); err != nil {
 		return ReceiptQuote{}, fmt.Errorf("store: quote %s: its receipt: %w", id, err)
 	}
 	if len(by) == 1 {
