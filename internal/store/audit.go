@@ -252,15 +252,26 @@ func (s *Audit) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyRepo
 	if n := len(seals) - len(todo); n > 0 {
 		prevTo = seals[n-1].XminTo
 	}
-	v := s.newRowVerifier()
+	// Every window, the unsealed rows last, is checked on several
+	// connections at once; the results are judged in chain order.
+	windows := make([]window, 0, len(todo)+1)
 	for _, seal := range todo {
-		d, problem, err := v.verifyRows(ctx, seal.XminFrom, seal.XminTo, func(n int64) { progress(opts, rep.Rows+n, total) })
-		if err != nil {
-			return rep, err
+		windows = append(windows, window{seal.XminFrom, seal.XminTo})
+		prevTo = seal.XminTo
+	}
+	windows = append(windows, window{prevTo, 1<<63 - 1})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := s.newRowVerifier().verifyWindows(ctx, windows, func(done int64) { progress(opts, done, max(total, done)) })
+	for i, seal := range todo {
+		res := <-results[i]
+		if res.err != nil {
+			return rep, res.err
 		}
+		d := res.digest
 		rep.Rows += d.Count
-		if problem != "" {
-			rep.Problem = problem
+		if res.problem != "" {
+			rep.Problem = res.problem
 			return rep, nil
 		}
 		switch {
@@ -273,15 +284,14 @@ func (s *Audit) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyRepo
 		if rep.Problem != "" {
 			return rep, nil
 		}
-		prevTo = seal.XminTo
 	}
-	d, problem, err := v.verifyRows(ctx, prevTo, 1<<63-1, func(n int64) { progress(opts, rep.Rows+n, total+n) })
-	if err != nil {
-		return rep, err
+	res := <-results[len(todo)]
+	if res.err != nil {
+		return rep, res.err
 	}
-	rep.Rows += d.Count
-	rep.Unsealed = d.Count
-	if rep.Problem = problem; problem == "" {
+	rep.Rows += res.digest.Count
+	rep.Unsealed = res.digest.Count
+	if rep.Problem = res.problem; rep.Problem == "" {
 		rep.Problem = changed
 	}
 	return rep, nil

@@ -2,23 +2,27 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
 
+	"github.com/uptrace/bun"
+
 	"ces/internal/audit"
 	"ces/internal/fx"
 )
 
-// verifyBatch is how many audit rows verify-audit reads at a time.
+// verifyBatch is how many audit rows verify-audit fetches at a time.
 const verifyBatch = 5000
 
 // rowVerifier checks audit rows for one verify-audit run. Rate rows never
-// change, so the legs it has read serve every later batch: a log priced
-// from a few thousand rate rows reads each once, not once per batch.
+// change, so the legs it has read serve every later batch and window: a
+// log priced from a few thousand rate rows reads each once.
 type rowVerifier struct {
 	s    *Audit
+	mu   sync.RWMutex
 	legs map[int64]fx.Rate
 }
 
@@ -27,98 +31,146 @@ func (s *Audit) newRowVerifier() *rowVerifier {
 }
 
 // auditColumns are the columns verify-audit reads, in scanAuditRow's order.
-const auditColumns = `seq, id::text, created_at, amount::text, from_currency, to_currency, mid_rate::text, margin::text,
-applied_rate::text, converted_amount::text, rounding, provider, as_of, leg1_rate_id, leg2_rate_id, request_id,
-idempotency_key, request_sha256, client_address, hash, pricing_rule, minor_units, rate_precision, api_key_id::text,
-quote_id::text, stale`
+const auditColumns = `seq, id, created_at, amount, from_currency, to_currency, mid_rate, margin,
+applied_rate, converted_amount, rounding, provider, as_of, leg1_rate_id, leg2_rate_id, request_id,
+idempotency_key, request_sha256, client_address, hash, pricing_rule, minor_units, rate_precision, api_key_id,
+quote_id, stale`
 
-// verifiedBatch is one batch of rows read, with the quotes they executed.
-type verifiedBatch struct {
-	rows   []auditRow
-	quotes map[string]storedQuote
-	err    error
+// window is the audit rows of the transactions in [from, to): one seal's,
+// or the unsealed ones after the newest seal.
+type window struct{ from, to uint64 }
+
+// windowResult is one window verified: the digest of its rows in seq
+// order, or the first row that does not match, or what stopped the check.
+type windowResult struct {
+	digest  *audit.Digest
+	problem string
+	err     error
 }
 
-// verifyRows recomputes the hash and the arithmetic of every audit row
-// written by a transaction in [from, to) and returns their digest, or
-// names the first row (by seq) whose stored hash or figures do not match.
-// The next batch is read while one is checked, and a batch's rows are
-// checked on every core; the digest is folded in seq order.
-func (v *rowVerifier) verifyRows(ctx context.Context, from, to uint64, progress func(done int64)) (*audit.Digest, string, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches := make(chan verifiedBatch, 1)
+// verifyParallelism is how many windows verify-audit checks at once, each
+// on its own connection: one more than the cores, so that a worker waiting
+// on PostgreSQL leaves no core idle, and PostgreSQL reads and sends rows
+// on as many backends.
+func verifyParallelism() int { return min(runtime.GOMAXPROCS(0)+1, 8) }
+
+// verifyWindows checks windows on verifyParallelism connections at once
+// and returns one channel per window, each receiving its result: the
+// caller reads them in chain order and stops at the first problem, which
+// is then the first in the chain, whichever worker found it first.
+// Cancelling ctx stops the workers. done is called with the rows checked
+// after each batch, from one goroutine at a time.
+func (v *rowVerifier) verifyWindows(ctx context.Context, windows []window, done func(rows int64)) []chan windowResult {
+	out := make([]chan windowResult, len(windows))
+	for i := range out {
+		out[i] = make(chan windowResult, 1)
+	}
+	var mu sync.Mutex
+	var total int64
+	batchDone := func(n int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		total += n
+		done(total)
+	}
+	slots := make(chan struct{}, verifyParallelism())
 	go func() {
-		defer close(batches)
-		lastSeq := int64(-1)
-		for {
-			rows, err := v.read(ctx, from, to, lastSeq)
-			var quotes map[string]storedQuote
-			if err == nil {
-				quotes, err = quotesOf(ctx, v.s.db, rows)
-			}
+		for i, w := range windows {
 			select {
-			case batches <- verifiedBatch{rows: rows, quotes: quotes, err: err}:
+			case slots <- struct{}{}:
 			case <-ctx.Done():
+				for _, c := range out[i:] {
+					c <- windowResult{err: ctx.Err()}
+				}
 				return
 			}
-			if err != nil || len(rows) < verifyBatch {
-				return
-			}
-			lastSeq = rows[len(rows)-1].Seq
+			go func() {
+				defer func() { <-slots }()
+				d, problem, err := v.verifyWindow(ctx, w, batchDone)
+				out[i] <- windowResult{digest: d, problem: problem, err: err}
+			}()
 		}
 	}()
-	out := &audit.Digest{}
-	for b := range batches {
-		if b.err != nil {
-			return nil, "", b.err
-		}
-		if err := v.loadLegs(ctx, b.rows); err != nil {
-			return nil, "", err
-		}
-		hashes, problems := v.check(b)
-		for i, row := range b.rows {
-			if problems[i] != "" {
-				return out, problems[i], nil
-			}
-			out.Add(audit.SealedRow{Seq: row.Seq, Hash: hashes[i]})
-		}
-		progress(out.Count)
-	}
-	return out, "", nil
+	return out
 }
 
-// read returns up to verifyBatch audit rows of transactions in [from, to)
-// after lastSeq, in seq order, scanned without reflection.
-func (v *rowVerifier) read(ctx context.Context, from, to uint64, lastSeq int64) ([]auditRow, error) {
-	rows, err := v.s.db.DB.QueryContext(ctx, `SELECT `+auditColumns+` FROM conversion_audits
-WHERE xact_id >= $1::xid8 AND xact_id < $2::xid8 AND seq > $3 ORDER BY seq LIMIT $4`,
-		strconv.FormatUint(from, 10), strconv.FormatUint(to, 10), lastSeq, verifyBatch)
+// verifyWindow recomputes the hash and the arithmetic of every audit row
+// of w and returns their digest, or names the first row (by seq) whose
+// stored hash or figures do not match. It reads the window through one
+// cursor in a read-only transaction: PostgreSQL finds and sorts the
+// window's rows once, and the legs and quotes of each batch are read on
+// the same connection between fetches.
+func (v *rowVerifier) verifyWindow(ctx context.Context, w window, done func(rows int64)) (*audit.Digest, string, error) {
+	tx, err := v.s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, "", fmt.Errorf("store: verify rows: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DECLARE verify_rows NO SCROLL CURSOR FOR SELECT `+auditColumns+` FROM conversion_audits
+WHERE xact_id >= ?::xid8 AND xact_id < ?::xid8 ORDER BY seq`, strconv.FormatUint(w.from, 10), strconv.FormatUint(w.to, 10)); err != nil {
+		return nil, "", fmt.Errorf("store: verify rows: %w", err)
+	}
+	out := &audit.Digest{}
+	rows := make([]auditRow, 0, verifyBatch)
+	for {
+		rows, err = fetchAuditRows(ctx, tx, rows[:0])
+		if err != nil {
+			return nil, "", err
+		}
+		if len(rows) == 0 {
+			return out, "", nil
+		}
+		if err := v.loadLegs(ctx, tx, rows); err != nil {
+			return nil, "", err
+		}
+		quotes, err := quotesOf(ctx, tx, rows)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, row := range rows {
+			hash, problem := v.checkRow(row, quotes)
+			if problem != "" {
+				return out, problem, nil
+			}
+			out.Add(audit.SealedRow{Seq: row.Seq, Hash: hash})
+		}
+		done(int64(len(rows)))
+		if len(rows) < verifyBatch {
+			return out, "", nil
+		}
+	}
+}
+
+// fetchAuditRows appends the cursor's next verifyBatch rows to rows,
+// scanned without reflection.
+func fetchAuditRows(ctx context.Context, tx bun.Tx, rows []auditRow) ([]auditRow, error) {
+	cur, err := tx.QueryContext(ctx, "FETCH "+strconv.Itoa(verifyBatch)+" FROM verify_rows")
 	if err != nil {
 		return nil, fmt.Errorf("store: verify rows: %w", err)
 	}
-	defer rows.Close()
-	out := make([]auditRow, 0, verifyBatch)
-	for rows.Next() {
+	defer cur.Close()
+	for cur.Next() {
 		var a auditRow
-		if err := rows.Scan(&a.Seq, &a.ID, &a.CreatedAt, &a.Amount, &a.FromCurrency, &a.ToCurrency, &a.MidRate, &a.Margin,
+		if err := cur.Scan(&a.Seq, &a.ID, &a.CreatedAt, &a.Amount, &a.FromCurrency, &a.ToCurrency, &a.MidRate, &a.Margin,
 			&a.AppliedRate, &a.ConvertedAmount, &a.Rounding, &a.Provider, &a.AsOf, &a.Leg1RateID, &a.Leg2RateID, &a.RequestID,
 			&a.IdempotencyKey, &a.RequestSHA256, &a.ClientAddress, &a.Hash, &a.PricingRule, &a.MinorUnits, &a.RatePrecision,
 			&a.APIKeyID, &a.QuoteID, &a.Stale); err != nil {
 			return nil, fmt.Errorf("store: verify rows: %w", err)
 		}
-		out = append(out, a)
+		rows = append(rows, a)
 	}
-	if err := rows.Err(); err != nil {
+	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("store: verify rows: %w", err)
 	}
-	return out, nil
+	return rows, nil
 }
 
-// loadLegs reads the rate rows of rows that earlier batches did not.
-func (v *rowVerifier) loadLegs(ctx context.Context, rows []auditRow) error {
+// loadLegs reads, through db, the rate rows of rows that no batch read
+// before.
+func (v *rowVerifier) loadLegs(ctx context.Context, db bun.IDB, rows []auditRow) error {
 	var missing []int64
 	seen := map[int64]bool{}
+	v.mu.RLock()
 	for _, row := range rows {
 		for _, id := range []*int64{row.Leg1RateID, row.Leg2RateID} {
 			if id != nil && !seen[*id] {
@@ -129,36 +181,20 @@ func (v *rowVerifier) loadLegs(ctx context.Context, rows []auditRow) error {
 			}
 		}
 	}
+	v.mu.RUnlock()
 	if len(missing) == 0 {
 		return nil
 	}
-	legs, err := ratesByID(ctx, v.s.db, missing)
+	legs, err := ratesByID(ctx, db, missing)
 	if err != nil {
 		return fmt.Errorf("store: verify rows: %w", err)
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	for id, r := range legs {
 		v.legs[id] = r
 	}
 	return nil
-}
-
-// check recomputes each row's hash and figures on every core and returns
-// the hashes and, per row, what is wrong with it ("" when nothing).
-func (v *rowVerifier) check(b verifiedBatch) ([]string, []string) {
-	hashes, problems := make([]string, len(b.rows)), make([]string, len(b.rows))
-	workers := min(runtime.GOMAXPROCS(0), max(len(b.rows)/500, 1))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(b.rows); i += workers {
-				hashes[i], problems[i] = v.checkRow(b.rows[i], b.quotes)
-			}
-		}()
-	}
-	wg.Wait()
-	return hashes, problems
 }
 
 // checkRow is one row's verification: its hash, its figures against its
@@ -169,9 +205,11 @@ func (v *rowVerifier) checkRow(row auditRow, quotes map[string]storedQuote) (str
 	if computed != row.Hash {
 		return computed, fmt.Sprintf("audit row %s (seq %d): stored hash does not match its content", row.ID, row.Seq)
 	}
+	v.mu.RLock()
 	for i, l := range r.Legs {
-		r.Legs[i] = v.legs[l.ID] // read-only here: loadLegs filled it before the batch
+		r.Legs[i] = v.legs[l.ID] // loadLegs filled it before the batch
 	}
+	v.mu.RUnlock()
 	if err := audit.CheckArithmetic(r); err != nil {
 		return computed, fmt.Sprintf("audit row %s (seq %d): %v", row.ID, row.Seq, err)
 	}
