@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,4 +101,78 @@ func BenchmarkVerifyAudit(b *testing.B) {
 			b.ReportMetric(floor.Seconds()/perRun.Seconds(), "x-floor")
 		}
 	})
+}
+
+// BenchmarkConversionInsert records conversions as the API does
+// (RecordNewConversion: its one-message transaction, with a CES-made
+// idempotency key) into the partitioned audit log and into the log as it
+// was before partitioning (one table whose unique indexes held the keys,
+// the quotes and the ids), two databases on the same server, with 8
+// writers each, alternating twice and keeping each side's best. It
+// reports both rates and their ratio (target: partitioned ≥ 0.9×).
+// CES_BENCH_INSERT_ROWS per side and round (default 20,000).
+func BenchmarkConversionInsert(b *testing.B) {
+	n := 20_000
+	if v, err := strconv.Atoi(os.Getenv("CES_BENCH_INSERT_ROWS")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	flatDB, err := store.Open(ctx, testenv.EmptyDatabaseURL(b), 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { flatDB.Close() })
+	migrateBefore(b, flatDB, "20261128000019")
+	partDB, err := store.Open(ctx, testenv.DatabaseURL(b), 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { partDB.Close() })
+	sides := []struct {
+		name string
+		st   *store.Store
+		best float64
+	}{{name: "unpartitioned", st: store.New(flatDB)}, {name: "partitioned", st: store.New(partDB)}}
+	const writers = 8
+	for range b.N {
+		for round := 0; round < 2; round++ {
+			for i := range sides {
+				side := &sides[i]
+				seed := testenv.SeedReceipts(b, side.st, 1)[0]
+				rs := make([]fx.Receipt, n)
+				for j := range rs {
+					r := seed
+					r.ID, r.RequestID, r.IdempotencyKey = uuid.NewString(), fmt.Sprintf("bench-%d-%d", round, j), "ces-"+uuid.NewString()
+					r.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+					r.Hash = audit.ReceiptHash(r)
+					rs[j] = r
+				}
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				errs := make(chan error, writers)
+				start := time.Now()
+				for range writers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for j := next.Add(1) - 1; j < int64(n); j = next.Add(1) - 1 {
+							if _, _, err := side.st.Conversions.RecordNewConversion(ctx, rs[j]); err != nil {
+								errs <- err
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				if err := <-errs; err != nil {
+					b.Fatalf("%s: %v", side.name, err)
+				}
+				side.best = max(side.best, float64(n)/time.Since(start).Seconds())
+			}
+		}
+	}
+	b.ReportMetric(sides[0].best, "unpartitioned-rows/s")
+	b.ReportMetric(sides[1].best, "partitioned-rows/s")
+	b.ReportMetric(sides[1].best/sides[0].best, "x-unpartitioned")
 }
