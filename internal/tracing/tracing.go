@@ -132,6 +132,10 @@ func Setup(ctx context.Context, service string, environ map[string]string) (*Pro
 	if !enabled(get) {
 		return &Provider{}, nil
 	}
+	p := protocol(get)
+	if p != "grpc" && p != "http/protobuf" {
+		return nil, fmt.Errorf("tracing: OTEL_EXPORTER_OTLP_PROTOCOL is %q: CES exports traces over grpc or http/protobuf", p)
+	}
 	// The SDK reads its variables from the process environment; those an
 	// env file supplied are copied there, never overriding the process's.
 	for _, name := range Variables {
@@ -141,14 +145,9 @@ func Setup(ctx context.Context, service string, environ map[string]string) (*Pro
 			}
 		}
 	}
-	var client otlptrace.Client
-	switch p := protocol(get); p {
-	case "grpc":
+	client := otlptracehttp.NewClient()
+	if p == "grpc" {
 		client = otlptracegrpc.NewClient()
-	case "http/protobuf":
-		client = otlptracehttp.NewClient()
-	default:
-		return nil, fmt.Errorf("tracing: OTEL_EXPORTER_OTLP_PROTOCOL is %q: CES exports traces over grpc or http/protobuf", p)
 	}
 	// New does not connect: an unreachable collector costs dropped spans,
 	// never the process's start.
