@@ -154,7 +154,9 @@ func TestTracesInJaeger(t *testing.T) {
 		}
 		// The key's lookup went to PostgreSQL through pgx's tracer, or
 		// Redis through redisotel: some database span is in the tree.
-		if !tr.has(func(s *span) bool { return s.tag("db.system.name") == "postgresql" && s.OperationName != "store.record_conversion" }) {
+		if !tr.has(func(s *span) bool {
+			return s.tag("db.system.name") == "postgresql" && s.OperationName != "store.record_conversion"
+		}) {
 			t.Errorf("no pgx span in the conversion's trace: %v", tr.names())
 		}
 	})
