@@ -35,7 +35,7 @@ type settings struct {
 }
 
 // stage reports whether a stage of the run (small, scaled, world, demo)
-// is on: every stage unless BENCH_ONLY lists some, as when a change is
+// is on (small, tracing, scaled, world, demo): every stage unless BENCH_ONLY lists some, as when a change is
 // measured without waiting for the whole run.
 func (s settings) stage(name string) bool { return len(s.only) == 0 || s.only[name] }
 
