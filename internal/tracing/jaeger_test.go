@@ -127,6 +127,7 @@ func TestTracesInJaeger(t *testing.T) {
 		tr := j.waitTrace(t, "ces-api", "POST /api/v1/convert", func(tr trace) bool {
 			return tr.one("store.record_conversion") != nil && tr.one("rates.latest") != nil
 		})
+		t.Logf("the conversion's trace: %v", tr.names())
 		root := tr.one("POST /api/v1/convert")
 		if root == nil || root.parent() != "" {
 			t.Fatalf("no root span POST /api/v1/convert: %v", tr.names())
@@ -165,6 +166,7 @@ func TestTracesInJaeger(t *testing.T) {
 		tr := j.waitTrace(t, "ces-worker", "RunWorkflow:IngestRates", func(tr trace) bool {
 			return tr.one("RunActivity:CacheRates") != nil && tr.one("HTTP GET") != nil
 		})
+		t.Logf("the ingestion's trace: %v", tr.names())
 		wf := tr.one("RunWorkflow:IngestRates")
 		if wf == nil {
 			t.Fatalf("no workflow span: %v", tr.names())
@@ -188,7 +190,8 @@ func TestTracesInJaeger(t *testing.T) {
 		if !tr.has(func(s *span) bool { return s.tag("db.system.name") == "postgresql" && tr.under(s, insert) }) {
 			t.Errorf("no pgx span under InsertRates: %v", tr.names())
 		}
-		if !tr.has(func(s *span) bool { return s.tag("db.system.name") == "redis" && tr.under(s, cache) }) {
+		// redisotel still uses the older db.system.
+		if !tr.has(func(s *span) bool { return s.tag("db.system") == "redis" && tr.under(s, cache) }) {
 			t.Errorf("no Redis span under CacheRates: %v", tr.names())
 		}
 	})
@@ -208,7 +211,8 @@ func TestTracesInJaeger(t *testing.T) {
 						case "db.statement", "db.query.text", "db.query.parameter", "http.request.header.authorization":
 							t.Errorf("%s span %s carries %s", svc, s.OperationName, tag.Key)
 						}
-						if strings.Contains(strings.ToUpper(v), "INSERT INTO") || strings.Contains(strings.ToUpper(v), "SELECT ") {
+						// A statement's name ("SELECT rates") is fine; its text is not.
+						if u := strings.ToUpper(v); strings.Contains(u, "INSERT INTO") || strings.Contains(u, " FROM ") || strings.Contains(u, " WHERE ") || strings.Contains(u, "VALUES") {
 							t.Errorf("%s span %s: attribute %s holds SQL text: %q", svc, s.OperationName, tag.Key, v)
 						}
 					}
@@ -269,7 +273,8 @@ exporters:
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, "jaeger", bin, []string{"PATH=" + os.Getenv("PATH")}, "--config", path)
+	// Jaeger's own traces would go to the default OTLP port.
+	p := start(t, "jaeger", bin, []string{"PATH=" + os.Getenv("PATH"), "OTEL_SDK_DISABLED=true", "OTEL_TRACES_EXPORTER=none"}, "--config", path)
 	if !eventually(30*time.Second, func() bool {
 		r, err := http.Get("http://" + j.query + "/api/services")
 		if err == nil {
