@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	_ "net/http/pprof"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
@@ -32,6 +34,7 @@ import (
 	"ces/internal/rates"
 	"ces/internal/store"
 	"ces/internal/temporalconn"
+	"ces/internal/tracing"
 )
 
 func main() {
@@ -51,7 +54,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	db, err := store.OpenWithLimits(ctx, cfg.DatabaseURL, cfg.DBMaxConns, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
+	// Off (no OTLP endpoint), nothing below is instrumented at all.
+	traces, err := tracing.Setup(ctx, "ces-api", cfg.OTelEnviron())
+	if err != nil {
+		logging.Fatal(log, "tracing", err)
+	}
+	defer shutdownTracing(log, traces)
+	log.Info("tracing", "tracing", traces.Describe(cfg.OTelEnviron()))
+	var queryTracer pgx.QueryTracer
+	if traces.Enabled() {
+		queryTracer = store.NewQueryTracer(traces.TracerProvider())
+	}
+	db, err := store.OpenInstrumented(ctx, cfg.DatabaseURL, cfg.DBMaxConns, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout}, queryTracer)
 	if err != nil {
 		logging.Fatal(log, "database", err)
 	}
@@ -70,6 +84,11 @@ func main() {
 		logging.Fatal(log, "redis", err)
 	}
 	defer rdb.Close()
+	if traces.Enabled() {
+		if err := cache.Trace(rdb, traces.TracerProvider()); err != nil {
+			logging.Fatal(log, "tracing", err)
+		}
+	}
 	c := cache.New(rdb, "ces:")
 	// Lazy: the API serves rates while Temporal is down; readyz says so.
 	topts, err := cfg.TemporalOptions()
@@ -77,6 +96,11 @@ func main() {
 		logging.Fatal(log, "temporal", err)
 	}
 	topts.Logger = tlog.NewStructuredLogger(log.With("component", "temporal"))
+	if traces.Enabled() {
+		if err := temporalconn.Trace(&topts, traces.TracerProvider()); err != nil {
+			logging.Fatal(log, "tracing", err)
+		}
+	}
 	log.Info("Temporal, for the console and readiness", "temporal", temporalconn.Describe(topts))
 	tc, err := client.NewLazyClient(topts)
 	if err != nil {
@@ -175,6 +199,7 @@ func main() {
 		MetricsHandler: m.Handler(),
 		RequestTimeout: cfg.RequestTimeout,
 		TrustedProxies: cfg.TrustedProxies,
+		Tracing:        traces.Enabled(),
 	}
 	app, adminApp := httpapi.New(deps), httpapi.NewAdmin(deps)
 
@@ -221,6 +246,15 @@ func main() {
 		wg.Wait()
 	}
 	log.Info("api stopped")
+}
+
+// shutdownTracing exports the spans still buffered, within a bound.
+func shutdownTracing(log *slog.Logger, traces *tracing.Provider) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracing.ShutdownTimeout)
+	defer cancel()
+	if err := traces.Shutdown(ctx); err != nil {
+		log.Warn("tracing", "error", err.Error())
+	}
 }
 
 // healthcheck asks the API listening on addr for /healthz and returns the

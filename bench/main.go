@@ -34,9 +34,9 @@ type settings struct {
 	only        map[string]bool
 }
 
-// stage reports whether a stage of the run (small, scaled, world, demo)
-// is on: every stage unless BENCH_ONLY lists some, as when a change is
-// measured without waiting for the whole run.
+// stage reports whether a stage of the run (small, tracing, scaled, world,
+// demo) is on: every stage unless BENCH_ONLY lists some, as when a change
+// is measured without waiting for the whole run.
 func (s settings) stage(name string) bool { return len(s.only) == 0 || s.only[name] }
 
 func load() settings {

@@ -214,6 +214,16 @@ func run(s settings) error {
 		}
 		rep.Results = append(rep.Results, small...)
 	}
+	// Tracing's cost, on the small database, before the history is loaded.
+	if s.stage("tracing") {
+		rows, err := env.tracingRows(binDir, func(addr string, more ...string) []string {
+			return apiEnv(addr, redisURL, []string{oxr.Name}, more...)
+		})
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, rows...)
+	}
 	if s.stage("scaled") || s.stage("world") {
 		say("loading %d rate rows and %d audit rows of history", s.scaleRows, s.scaleRows)
 		if err := loadHistory(ctx, db, s.scaleRows, legID); err != nil {

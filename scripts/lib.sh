@@ -74,6 +74,19 @@ ensure_promtool() {
 	GOBIN=$BIN GOFLAGS=-mod=mod go install "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
 }
 
+# ensure_jaeger builds Jaeger's all-in-one (v2, the version tools/jaeger/go.mod
+# pins) into bin/, which the tracing integration test sends traces to and
+# reads them back from. Jaeger's go.mod has a replace directive, so go install
+# refuses it: tools/jaeger is a module of its own that repeats the replace
+# and builds it as a tool, keeping Jaeger's dependencies out of CES's go.mod.
+ensure_jaeger() {
+	if [ -x "$BIN/jaeger" ]; then return; fi
+	need_go
+	say "building Jaeger (tools/jaeger) into bin/ (first time only, several minutes)"
+	mkdir -p "$BIN"
+	(cd "$ROOT/tools/jaeger" && go build -o "$BIN/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+}
+
 # start_temporal PORT UI_PORT [DB_FILE]: UI_PORT "none" runs headless; no DB_FILE keeps state in memory.
 start_temporal() {
 	local port=$1 ui=$2 dbfile=${3:-}

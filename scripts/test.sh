@@ -9,6 +9,7 @@ trap stop_started EXIT INT TERM
 need_go
 ensure_temporal_cli
 ensure_promtool
+ensure_jaeger
 ensure_example_tools
 # The compose-file test validates docker-compose.yml with Debian's
 # docker-compose; the admin console's browser test drives Debian's Chromium.
@@ -31,6 +32,7 @@ export CES_TEST_DATABASE_URL=$PG_URL
 export CES_TEST_REDIS_URL=$REDIS_URL_OK
 export CES_TEST_TEMPORAL_ADDRESS=127.0.0.1:$tport
 export CES_TEST_TEMPORAL_CLI=$BIN/temporal
+export CES_TEST_JAEGER=$BIN/jaeger
 cd "$ROOT"
 # readme_test.go runs `make up`, which builds these: build them now, so
 # that build is a cache hit instead of racing the test binaries' builds.

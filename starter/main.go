@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
@@ -44,6 +45,7 @@ import (
 	"ces/internal/logging"
 	"ces/internal/store"
 	"ces/internal/temporalconn"
+	"ces/internal/tracing"
 	"ces/internal/verifier"
 	"ces/migrations"
 )
@@ -112,6 +114,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// With tracing on, a backfill or verification the starter starts is a
+	// trace from its StartWorkflow call (see dial).
+	traces, err := tracing.Setup(ctx, "ces-starter", cfg.OTelEnviron())
+	if err != nil {
+		logging.Fatal(log, "tracing", err)
+	}
 
 	cmd, args := os.Args[1], os.Args[2:]
 	switch cmd {
@@ -140,6 +148,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
 	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), tracing.ShutdownTimeout)
+	if serr := traces.Shutdown(shutdownCtx); serr != nil {
+		log.Warn("tracing", "error", serr.Error())
+	}
+	cancel()
 	if err != nil {
 		if cmd == "verify-audit" && !errors.Is(err, errAuditMismatch) {
 			// 1 means the log is wrong; 2 that it could not be checked.
@@ -258,6 +271,11 @@ func dial(log *slog.Logger, cfg config.Config) (client.Client, error) {
 		return nil, err
 	}
 	opts.Logger = tlog.NewStructuredLogger(log.With("component", "temporal"))
+	if tracing.Enabled() {
+		if err := temporalconn.Trace(&opts, otel.GetTracerProvider()); err != nil {
+			return nil, err
+		}
+	}
 	c, err := client.Dial(opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal at %s: %w", temporalconn.Describe(opts), err)

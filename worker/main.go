@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -29,6 +30,7 @@ import (
 	"ces/internal/metrics"
 	"ces/internal/store"
 	"ces/internal/temporalconn"
+	"ces/internal/tracing"
 	"ces/workflows"
 )
 
@@ -61,7 +63,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	db, err := store.OpenWithLimits(ctx, cfg.DatabaseURL, cfg.DBMaxConns, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout})
+	// Off (no OTLP endpoint), nothing below is instrumented at all.
+	traces, err := tracing.Setup(ctx, "ces-worker", cfg.OTelEnviron())
+	if err != nil {
+		logging.Fatal(log, "tracing", err)
+	}
+	defer shutdownTracing(log, traces)
+	var queryTracer pgx.QueryTracer
+	if traces.Enabled() {
+		queryTracer = store.NewQueryTracer(traces.TracerProvider())
+	}
+	db, err := store.OpenInstrumented(ctx, cfg.DatabaseURL, cfg.DBMaxConns, store.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout}, queryTracer)
 	if err != nil {
 		logging.Fatal(log, "database", err)
 	}
@@ -79,6 +91,11 @@ func main() {
 		logging.Fatal(log, "redis", err)
 	}
 	defer rdb.Close()
+	if traces.Enabled() {
+		if err := cache.Trace(rdb, traces.TracerProvider()); err != nil {
+			logging.Fatal(log, "tracing", err)
+		}
+	}
 	m, err := metrics.NewWorker(log)
 	if err != nil {
 		logging.Fatal(log, "metrics", err)
@@ -95,6 +112,12 @@ func main() {
 		logging.Fatal(log, "temporal", err)
 	}
 	topts.Logger, topts.MetricsHandler = tlog.NewStructuredLogger(log), m.Temporal()
+	if traces.Enabled() {
+		// One trace from each workflow through its activities.
+		if err := temporalconn.Trace(&topts, traces.TracerProvider()); err != nil {
+			logging.Fatal(log, "tracing", err)
+		}
+	}
 	log.Info("connecting to Temporal", "temporal", temporalconn.Describe(topts))
 	tc, err := client.Dial(topts)
 	if err != nil {
@@ -160,7 +183,7 @@ func main() {
 		keyID = signer.KeyID()
 	}
 	log.Info("worker starting", "task_queues", strings.Join(queues, ","), "providers", strings.Join(cfg.FXProviders, ","), "metrics", cfg.MetricsAddr,
-		"temporal", temporalconn.Describe(topts), "seal_key_id", keyID, "anchor", cfg.AuditAnchorDir)
+		"temporal", temporalconn.Describe(topts), "seal_key_id", keyID, "anchor", cfg.AuditAnchorDir, "tracing", traces.Describe(cfg.OTelEnviron()))
 	for _, w := range workers {
 		if err := w.Start(); err != nil {
 			logging.Fatal(log, "worker", err)
@@ -175,6 +198,15 @@ func main() {
 	}
 	wg.Wait()
 	slog.Info("worker stopped")
+}
+
+// shutdownTracing exports the spans still buffered, within a bound.
+func shutdownTracing(log *slog.Logger, traces *tracing.Provider) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracing.ShutdownTimeout)
+	defer cancel()
+	if err := traces.Shutdown(ctx); err != nil {
+		log.Warn("tracing", "error", err.Error())
+	}
 }
 
 func metricsMux(m *metrics.Worker) http.Handler {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ces/internal/fx"
+	"ces/internal/tracing"
 )
 
 // KeyStore finds a key by its hash (implemented by *store.Keys); an
@@ -93,7 +94,11 @@ func (clock) Tick(time.Duration) <-chan time.Time { return nil }
 // Authenticate returns the key of an Authorization header, or
 // fx.ErrUnauthorized for a missing, malformed, unknown or revoked one.
 // Other errors mean the key could not be checked (database down).
-func (a *Authenticator) Authenticate(ctx context.Context, header string) (Key, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (_ Key, err error) {
+	// The span says where the key was found, never the key, its hash or
+	// its id.
+	ctx, span := tracing.Start(ctx, "clients.authenticate")
+	defer func() { span.Fail(err); span.End() }()
 	plain, ok := FromHeader(header)
 	if !ok {
 		return Key{}, fx.ErrUnauthorized
@@ -107,6 +112,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Key, e
 	fresh := hit && a.listening && a.now().Sub(c.at) < CacheTTL
 	gen := a.generation
 	a.mu.Unlock()
+	span.SetBool("ces.auth.cached", fresh)
 	if !fresh {
 		k, err := a.store.APIKeyByHash(ctx, hash)
 		if errors.Is(err, fx.ErrUnauthorized) {

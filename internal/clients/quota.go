@@ -9,6 +9,8 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
+
+	"ces/internal/tracing"
 )
 
 // Quotas limits each key's requests per minute and scope, in Redis, so
@@ -66,7 +68,14 @@ func (q *Quotas) Limit(key Key, scope string) int {
 }
 
 // Take charges one request of key under scope.
-func (q *Quotas) Take(ctx context.Context, key Key, scope string) Verdict {
+func (q *Quotas) Take(ctx context.Context, key Key, scope string) (v Verdict) {
+	ctx, span := tracing.Start(ctx, "clients.quota")
+	defer func() {
+		span.SetBool("ces.quota.checked", v.Checked)
+		span.SetBool("ces.quota.allowed", v.Allowed)
+		span.End()
+	}()
+	span.SetString("ces.quota.scope", scope)
 	limit := q.Limit(key, scope)
 	if limit <= 0 {
 		return Verdict{Checked: true, Allowed: true}

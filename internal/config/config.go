@@ -242,6 +242,22 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	return c, nil
 }
 
+// OTelEnviron returns the OpenTelemetry SDK's variables (OTEL_*) of the
+// environment Load read, for tracing.Setup: an env file's count as the
+// process's do. Nil when the configuration came from the process alone.
+func (c Config) OTelEnviron() map[string]string {
+	if c.environ == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range c.environ {
+		if strings.HasPrefix(k, "OTEL_") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // TemporalOptions returns how to reach Temporal: the SDK's TEMPORAL_*
 // variables and temporal CLI profile (TLS, mutual TLS, API key, server
 // name) read from the environment Load read, with TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE's

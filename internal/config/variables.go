@@ -187,5 +187,21 @@ func Variables() []Variable {
 			"when set, the API serves `net/http/pprof` there; keep it on loopback"},
 		{SectionObservability, []string{"LOG_LEVEL"}, "`info`",
 			"`info` or `debug`"},
+
+		// Tracing: the OpenTelemetry SDK's own variables (see internal/tracing).
+		{SectionObservability, []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"}, "none: tracing off",
+			"the OTLP collector the API, the worker and the starter send traces to, e.g. `http://127.0.0.1:4318` (the second, when set, is the traces' own, taken as is); unset, tracing is off and costs requests nothing (see [tracing.md](tracing.md))"},
+		{SectionObservability, []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"}, "`http/protobuf`",
+			"`http/protobuf` or `grpc` (port 4317 by convention); anything else stops the process at start"},
+		{SectionObservability, []string{"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"}, "`parentbased_always_on`",
+			"which traces are kept, e.g. `parentbased_traceidratio` with `0.01` for one in a hundred; a workflow's activities follow its decision"},
+		{SectionObservability, []string{"OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES"}, "`ces-api`, `ces-worker`, `ces-starter`",
+			"the service name traces are filed under, and more resource attributes (`deployment.environment.name=prod,…`)"},
+		{SectionObservability, []string{"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER"}, "`false`, `otlp`",
+			"`OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` turns tracing off even with an endpoint set"},
+		{SectionObservability, []string{"OTEL_EXPORTER_OTLP_<NAME>", "OTEL_EXPORTER_OTLP_TRACES_<NAME>"}, "the SDK's",
+			"the exporter's `HEADERS` (a collector's token: never logged), `INSECURE`, `CERTIFICATE`, `CLIENT_CERTIFICATE`, `CLIENT_KEY`, `COMPRESSION` and `TIMEOUT`, as the OpenTelemetry specification defines them"},
+		{SectionObservability, []string{"OTEL_BSP_<NAME>"}, "the SDK's",
+			"the batch span processor's `SCHEDULE_DELAY`, `EXPORT_TIMEOUT`, `MAX_QUEUE_SIZE` and `MAX_EXPORT_BATCH_SIZE`: a full queue drops spans, never slows a request"},
 	}
 }

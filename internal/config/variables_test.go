@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"ces/internal/catalog"
+	"ces/internal/tracing"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables of docs/configuration.md from Variables()")
@@ -274,6 +275,9 @@ func readVariables(t *testing.T) (read, defaults map[string]string) {
 	}
 	for k, v := range sdkVariables(t) {
 		read[k] = v
+	}
+	for _, k := range tracing.Variables {
+		read[k] = "the OpenTelemetry SDK, through tracing.Setup"
 	}
 	return read, defaults
 }

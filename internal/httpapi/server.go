@@ -23,6 +23,7 @@ import (
 	"ces/internal/conversions"
 	"ces/internal/logging"
 	"ces/internal/rates"
+	"ces/internal/tracing"
 )
 
 // Check reports whether one dependency works.
@@ -72,6 +73,9 @@ type Deps struct {
 	// RequestTimeout is every request's deadline, carried by its context
 	// into each PostgreSQL and Redis call (REQUEST_TIMEOUT); zero: none.
 	RequestTimeout time.Duration
+	// Tracing opens a span per request (tracing.Setup turned tracing on);
+	// off, the middleware is not installed at all.
+	Tracing bool
 }
 
 // Observer records finished requests and conversion outcomes.
@@ -169,6 +173,9 @@ func newApp(d Deps) *fiber.App {
 	})
 	app.Use(recover.New())
 	app.Use(serverRequestID)
+	if d.Tracing {
+		app.Use(traceRequest)
+	}
 	app.Use(clientaddr.Middleware(d.TrustedProxies))
 	app.Use(func(c *fiber.Ctx) error {
 		ctx := logging.WithRequestID(c.UserContext(), requestID(c))
@@ -215,6 +222,31 @@ func serverRequestID(c *fiber.Ctx) error {
 func requestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(requestIDKey{}).(string)
 	return id
+}
+
+// traceRequest opens the request's span, the root of what CES does for
+// it. A client's traceparent is not followed: a caller outside could
+// otherwise force sampling, or graft CES's spans onto a trace of its own.
+// The span is named after the route template once routing has matched
+// it, never the raw path, whose query string may carry values.
+func traceRequest(c *fiber.Ctx) error {
+	// c.Method() aliases fasthttp's buffer; the span outlives the request.
+	method := strings.Clone(c.Method())
+	ctx, span := tracing.StartServer(c.UserContext(), method)
+	defer span.End()
+	span.SetString("http.request.method", method)
+	span.SetString("ces.request_id", requestID(c))
+	c.SetUserContext(ctx)
+	err := c.Next()
+	route := strings.Clone(c.Route().Path)
+	span.SetName(method + " " + route)
+	span.SetString("http.route", route)
+	status := c.Response().StatusCode()
+	span.SetInt("http.response.status_code", status)
+	if status >= 500 {
+		span.Fail(fiber.ErrInternalServerError)
+	}
+	return err
 }
 
 // MaxCorrelationID is the longest X-Request-ID a client may send.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"ces/internal/fx"
+	"ces/internal/tracing"
 )
 
 // Permanent failure types. They are the contract with the ingestion
@@ -105,9 +106,30 @@ func Post(ctx context.Context, client *http.Client, name, u string, header http.
 
 // do sends req, whose URL is shown redacted as shown, and classifies the
 // answer (see Get).
-func do(client *http.Client, name, shown string, req *http.Request) ([]byte, error) {
+//
+// The call is a client span of CES's own rather than otelhttp's, whose
+// url.full attribute keeps the query string, where Open Exchange Rates'
+// and FRED's keys travel: this one records the URL as shown, without it.
+// No trace context is sent to the publisher.
+func do(client *http.Client, name, shown string, req *http.Request) (_ []byte, err error) {
+	spanName := "HTTP GET"
+	if req.Method == http.MethodPost {
+		spanName = "HTTP POST"
+	}
+	ctx, span := tracing.StartClient(req.Context(), spanName)
+	defer func() { span.Fail(err); span.End() }()
+	if span.Recording() {
+		span.SetString("ces.provider", name)
+		span.SetString("http.request.method", req.Method)
+		span.SetString("url.full", shown)
+		span.SetString("server.address", req.URL.Hostname())
+		req = req.WithContext(ctx)
+	}
 	req.Header.Set("User-Agent", "ces/1 (+currency exchange service)")
 	resp, err := client.Do(req)
+	if err == nil {
+		span.SetInt("http.response.status_code", resp.StatusCode)
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -14,6 +14,7 @@ import (
 	"ces/internal/fx"
 	"ces/internal/policy"
 	"ces/internal/store"
+	"ces/internal/tracing"
 )
 
 // snapshot is every provider's latest released set and the suspended
@@ -105,6 +106,7 @@ var errRedisBackingOff = errors.New("rates: redis failed recently; reading Postg
 // (probeRedis) until it answers again.
 func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 	if snap := s.near.fresh(); snap != nil {
+		tracing.Annotate(ctx, TierAttribute, "near")
 		return snap, nil
 	}
 	ch := s.near.loads.DoChan("latest", func() (any, error) {
@@ -120,12 +122,23 @@ func (s *Service) snapshot(ctx context.Context) (*snapshot, error) {
 		if res.Err != nil {
 			return nil, res.Err
 		}
-		return res.Val.(*snapshot), nil
+		snap := res.Val.(*snapshot)
+		if snap.source == FromCache {
+			tracing.Annotate(ctx, TierAttribute, "redis")
+		} else {
+			tracing.Annotate(ctx, TierAttribute, "database")
+		}
+		return snap, nil
 	case <-ctx.Done():
 		// This caller's deadline is shorter than the shared reload's.
 		return nil, fmt.Errorf("rates: waiting for the latest rates: %w", ctx.Err())
 	}
 }
+
+// TierAttribute is the span attribute that says which tier answered a
+// latest-rate lookup: "near" (this process's copy), "redis", or
+// "database" (PostgreSQL, when Redis failed or lacked a provider).
+const TierAttribute = "ces.rates.tier"
 
 func (s *Service) reload(ctx context.Context) (*snapshot, error) {
 	// The invalidation may race with this read; reading after taking the
@@ -135,18 +148,18 @@ func (s *Service) reload(ctx context.Context) (*snapshot, error) {
 		if loaded.UnixNano() >= down {
 			s.probeRedis()
 		}
-		snap, err := s.fromDatabase(ctx)
+		snap, err := s.fromDatabaseTraced(ctx)
 		if err != nil {
 			return nil, err
 		}
 		snap.cacheErr = errRedisBackingOff
 		return snap, nil
 	}
-	snap, cacheErr := s.fromCache(ctx)
+	snap, cacheErr := s.fromCacheTraced(ctx)
 	if cacheErr != nil {
 		s.near.redisDownUntil.Store(time.Now().Add(redisBackoff).UnixNano())
 		s.warnCache(ctx, cacheErr)
-		snap, err := s.fromDatabase(ctx)
+		snap, err := s.fromDatabaseTraced(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -178,6 +191,26 @@ func (s *Service) probeRedis() {
 		s.near.keep(snap, loaded)
 		s.near.redisDownUntil.Store(0)
 	}()
+}
+
+// fromCacheTraced is fromCache in a span of its own, the Redis tier of a
+// reload (PostgreSQL's reads for providers Redis lacked are under it).
+func (s *Service) fromCacheTraced(ctx context.Context) (*snapshot, error) {
+	ctx, span := tracing.Start(ctx, "rates.redis")
+	defer span.End()
+	snap, err := s.fromCache(ctx)
+	span.Fail(err)
+	return snap, err
+}
+
+// fromDatabaseTraced is fromDatabase in a span of its own, the PostgreSQL
+// tier of a reload.
+func (s *Service) fromDatabaseTraced(ctx context.Context) (*snapshot, error) {
+	ctx, span := tracing.Start(ctx, "rates.database")
+	defer span.End()
+	snap, err := s.fromDatabase(ctx)
+	span.Fail(err)
+	return snap, err
 }
 
 func (s *Service) fromCache(ctx context.Context) (*snapshot, error) {

@@ -21,6 +21,7 @@ import (
 	"ces/internal/fx"
 	"ces/internal/policy"
 	"ces/internal/store"
+	"ces/internal/tracing"
 )
 
 // Source says where a latest-rate answer came from.
@@ -293,8 +294,11 @@ func unavailable(err error) error {
 // latest returns the snapshot of the latest rates, observing its source.
 // It fails only when neither Redis nor PostgreSQL can give them.
 func (s *Service) latest(ctx context.Context) (*snapshot, error) {
+	ctx, span := tracing.Start(ctx, "rates.latest")
+	defer span.End()
 	snap, err := s.snapshot(ctx)
 	if err != nil {
+		span.Fail(err)
 		return nil, unavailable(err)
 	}
 	s.observe(snap.source, snap.cacheErr)

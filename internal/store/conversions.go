@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"ces/internal/fx"
+	"ces/internal/tracing"
 )
 
 // auditRow is one row of conversion_audits.
@@ -222,6 +223,8 @@ func (s *Conversions) RecordConversion(ctx context.Context, r fx.Receipt) (store
 	if r.IdempotencyKey == "" {
 		return s.RecordNewConversion(ctx, r)
 	}
+	ctx, span := startWrite(ctx, r, "transaction")
+	defer func() { span.Fail(err); span.SetBool("ces.replayed", replayed); span.End() }()
 	err = s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		{
 			var locked bool
@@ -272,7 +275,9 @@ func (s *Conversions) RecordConversion(ctx context.Context, r fx.Receipt) (store
 // the driver drops the connection but PostgreSQL's session keeps waiting,
 // and an autocommitted INSERT would commit once the lock is gone, after
 // the client was told the conversion failed. replayed is always false.
-func (s *Conversions) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx.Receipt, bool, error) {
+func (s *Conversions) RecordNewConversion(ctx context.Context, r fx.Receipt) (_ fx.Receipt, _ bool, err error) {
+	ctx, span := startWrite(ctx, r, "fused")
+	defer func() { span.Fail(err); span.End() }()
 	row := toAuditRow(r)
 	insert := s.db.NewInsert().Model(&row).ExcludeColumn("seq").String()
 	check := "SELECT false"
@@ -288,7 +293,7 @@ func (s *Conversions) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx
 	if r.QuoteID != "" {
 		stmts[2] = quoteCheckSQL(s.db, r.QuoteID)
 	}
-	err := s.writeFused(ctx, strings.Join(stmts, ";"), func(results []*pgconn.Result, err error) error {
+	err = s.writeFused(ctx, strings.Join(stmts, ";"), func(results []*pgconn.Result, err error) error {
 		// The revocation check's answer is there even when the INSERT
 		// failed, and a revoked key learns nothing else (not even that a
 		// quote was used).
@@ -322,6 +327,18 @@ func (s *Conversions) RecordNewConversion(ctx context.Context, r fx.Receipt) (fx
 		return fx.Receipt{}, false, fmt.Errorf("store: record conversion: %w", err)
 	}
 	return r, false, nil
+}
+
+// startWrite opens the span of a conversion's write. The fused write goes
+// through PgConn.Exec, which pgx's tracer never sees, so this span is the
+// only record of it; it names the receipt, never the statement's text,
+// which holds the amounts.
+func startWrite(ctx context.Context, r fx.Receipt, how string) (context.Context, tracing.Span) {
+	ctx, span := tracing.Start(ctx, "store.record_conversion")
+	span.SetString("db.system.name", "postgresql")
+	span.SetString("ces.receipt_id", r.ID)
+	span.SetString("ces.write", how)
+	return ctx, span
 }
 
 func isTrue(v []byte) bool { return string(v) == "t" }

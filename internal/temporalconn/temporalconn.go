@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"strings"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 )
 
 // Options returns the client options for the environment env (nil: the
@@ -80,4 +82,19 @@ func (m mapEnv) Environ() []string {
 func (m mapEnv) LookupEnv(key string) (string, bool) {
 	v, ok := m[key]
 	return v, ok
+}
+
+// Trace adds the Temporal SDK's OpenTelemetry tracing interceptor to opts,
+// recording under tp: a workflow's span carries its context through the
+// server to each activity's, so one trace runs from a scheduled workflow
+// through the activities it starts and what they call. Every client of a
+// process must have it (the worker's, the starter's and the API's) for a
+// workflow a client starts to join the client's trace.
+func Trace(opts *client.Options, tp trace.TracerProvider) error {
+	i, err := temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: tp.Tracer("temporal-sdk-go")})
+	if err != nil {
+		return fmt.Errorf("temporal tracing interceptor: %w", err)
+	}
+	opts.Interceptors = append(opts.Interceptors, i)
+	return nil
 }
