@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -311,11 +312,49 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	if err := s.pin(only); err != nil {
 		return Result{}, err
 	}
+	future := false
 	if now := s.now(); at.After(now) {
 		// Nothing is known of the future: it is answered as of now.
-		at = now.UTC()
+		at, future = now.UTC(), true
 	}
-	p, empty, err := s.routeAt(ctx, from, to, at, only)
+	// An answer, and a refusal alike, depends only on each provider's
+	// last publication on or before at, at itself and the publishers'
+	// health: it is memoized under those until stored history next
+	// changes, so a repeated question (and a repeated 404) costs a lookup.
+	// Answers as of now are not: each asks about another instant.
+	_, silent, healthVersion := s.healthVersion(ctx)
+	var key string
+	var gen uint64
+	memoized := false
+	if from != to && !future {
+		provs := s.providers
+		if only != "" {
+			provs = []string{only}
+		}
+		if key, gen, memoized = s.past.atKey(provs, from, to, at, only); memoized {
+			key = "answer " + key + " " + strconv.FormatInt(at.UnixNano(), 36) + " " + strconv.FormatUint(healthVersion, 36)
+			if v, hit := s.past.recall(key, gen); hit {
+				a := v.(answerAt)
+				return a.r, a.err
+			}
+		}
+	}
+	r, err := s.at(ctx, from, to, at, only, silent)
+	if memoized && !errors.Is(err, fx.ErrDatabaseUnavailable) {
+		s.past.remember(key, gen, answerAt{r, err}, uint32(256+len(key)+200*len(r.Legs)))
+	}
+	return r, err
+}
+
+// answerAt is a memoized answer of At.
+type answerAt struct {
+	r   Result
+	err error
+}
+
+// at is At's answer, computed.
+func (s *Service) at(ctx context.Context, from, to string, at time.Time, only string, silent map[string]time.Time) (Result, error) {
+	p, empty, err := s.routeAt(ctx, from, to, at, only, silent)
 	if errors.Is(err, fx.ErrDatabaseUnavailable) {
 		return Result{}, err
 	}
@@ -331,8 +370,7 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 // routeAt applies the source policy to the rows in force at at; empty
 // says no row could take part. Answers from memory are memoized until
 // the next change to stored history (past.memo).
-func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string) (p policy.Priced, empty bool, err error) {
-	_, silent := s.health(ctx)
+func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string, silent map[string]time.Time) (p policy.Priced, empty bool, err error) {
 	standing := policy.Standing{At: at, StaleAfter: s.staleAfter, Silent: silent}
 	price := func(books *policy.Books) (policy.Priced, bool, error) {
 		p, err := books.Price(from, to, s.priority, only)
@@ -519,7 +557,8 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 	if now := s.now(); asked.After(now) {
 		asked = now
 	}
-	route, _, err := s.routeAt(ctx, from, to, asked, only)
+	_, silent := s.health(ctx)
+	route, _, err := s.routeAt(ctx, from, to, asked, only, silent)
 	if err != nil {
 		return nil, err
 	}
