@@ -32,7 +32,7 @@ type healthCopy struct {
 	// an answer memoized under one version is not served after another.
 	version uint64
 	readAt  time.Time
-	loads  singleflight.Group
+	loads   singleflight.Group
 }
 
 // health returns each publisher's newest check and the silent ones (see
