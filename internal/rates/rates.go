@@ -48,6 +48,30 @@ type Result struct {
 	UnderReview bool
 	Age         time.Duration
 	Source      Source
+	// Slot, when not nil, is shared by every Result of one memoized
+	// answer (a snapshot's route, an at= memo): a caller keeps there what
+	// it derives from the answer, such as the API's encoded body.
+	Slot *Slot
+}
+
+// Slot holds one value a caller derives from a memoized answer; it
+// lives as long as the answer's memo. The zero value is empty; a nil
+// Slot holds nothing and keeps nothing.
+type Slot struct{ v atomic.Value }
+
+// Load returns the value stored, or nil.
+func (s *Slot) Load() any {
+	if s == nil {
+		return nil
+	}
+	return s.v.Load()
+}
+
+// Store keeps v (always of one concrete type per caller).
+func (s *Slot) Store(v any) {
+	if s != nil {
+		s.v.Store(v)
+	}
 }
 
 // RateStore reads released rates from PostgreSQL (*store.Rates).
@@ -254,11 +278,13 @@ func (s *Service) Latest(ctx context.Context, from, to, only string) (Result, er
 	if snap.suspended[store.SuspendedKey(from, to)] {
 		return Result{}, fmt.Errorf("%w: an operator suspended %s/%s; conversions and latest lookups are refused until it is resumed", fx.ErrPairSuspended, from, to)
 	}
-	p, err := snap.route(from, to, s.priority, only)
+	p, slot, err := snap.route(from, to, s.priority, only)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.result(p, snap.source, now), nil
+	r := s.result(p, snap.source, now)
+	r.Slot = slot
+	return r, nil
 }
 
 func identity(code string) policy.Priced {
@@ -269,16 +295,18 @@ func identity(code string) policy.Priced {
 // route applies the source policy with freshness and review
 // (policy.Books.Price). Answers are memoized in the snapshot; callers
 // share their legs.
-func (snap *snapshot) route(from, to string, priority []string, only string) (policy.Priced, error) {
+func (snap *snapshot) route(from, to string, priority []string, only string) (policy.Priced, *Slot, error) {
 	key := routeKey{from, to, only}
 	if r, ok := snap.routes.Load(key); ok {
-		return r.(routed).p, r.(routed).err
+		return r.(routed).p, r.(routed).slot, r.(routed).err
 	}
 	p, err := snap.books.Price(from, to, priority, only)
 	if snap.nroutes.Add(1) <= maxRoutes {
-		snap.routes.Store(key, routed{p, err})
+		slot := &Slot{}
+		snap.routes.Store(key, routed{p, err, slot})
+		return p, slot, err
 	}
-	return p, err
+	return p, nil, err
 }
 
 // unavailable marks a PostgreSQL failure as the domain's database error
@@ -341,6 +369,9 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	}
 	r, err := s.at(ctx, from, to, at, only, silent)
 	if memoized && !errors.Is(err, fx.ErrDatabaseUnavailable) {
+		if err == nil {
+			r.Slot = &Slot{}
+		}
 		s.past.remember(key, gen, answerAt{r, err}, uint32(256+len(key)+200*len(r.Legs)))
 	}
 	return r, err
@@ -461,7 +492,7 @@ func (s *Service) All(ctx context.Context, from, only string) ([]Result, error) 
 		if to == from || current(to) != nil || snap.suspended[store.SuspendedKey(from, to)] {
 			continue
 		}
-		p, err := snap.route(from, to, s.priority, only)
+		p, _, err := snap.route(from, to, s.priority, only)
 		if err != nil {
 			continue // not priceable under the pin: not listed
 		}
@@ -526,7 +557,7 @@ func (s *Service) defaultFor(snap *snapshot, code string) string {
 	if current(code, ref) != nil || snap.suspended[store.SuspendedKey(code, ref)] {
 		return ""
 	}
-	p, err := snap.route(code, ref, s.priority, "")
+	p, _, err := snap.route(code, ref, s.priority, "")
 	if err != nil {
 		return ""
 	}
