@@ -160,6 +160,12 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="ces"`)
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Status(ae.Status).JSON(errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message, Field: ae.Field}})
+		// The body as c.JSON would write it, encoded without reflection
+		// into a buffer on the stack, then copied into the response's.
+		var buf [512]byte
+		c.Status(ae.Status)
+		c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+		c.Response().SetBody(appendErrorBody(buf[:0], ae))
+		return nil
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -329,6 +330,9 @@ func (h *handlers) symbols(c *fiber.Ctx, from, to, text string) error {
 // explain adds the last ingestion failure to a no_rates_yet answer, so a
 // client of an empty service learns why it is empty.
 func (h *handlers) explain(c *fiber.Ctx, err error) error {
+	if h.d.LastIngestionError == nil || !errors.Is(err, fx.ErrNoRates) {
+		return err // classified once, by the error handler
+	}
 	ae := classify(err)
 	if ae == nil || ae.Code != CodeNoRatesYet || h.d.LastIngestionError == nil {
 		return err
