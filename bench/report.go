@@ -105,8 +105,8 @@ func table(rep Report) string {
 	if rep.Only != "" {
 		mode += ", stages " + rep.Only + " only (BENCH_ONLY)"
 	}
-	fmt.Fprintf(&b, "CES benchmark, %s, %s. Machine: %s. Pinning: %s. Load: vegeta in the bench process, %d connections; max throughput is the best of %d closed-loop runs of %s; latency from an open-loop run of %s at half the Fiber floor's max rate for lookups (the raw floor too) and half the insert floor's for conversions. Server CPU per request: the API process's user and system time (/proc/<pid>/stat) over an open-loop run of %s at a fixed %d req/s, the lowest of up to two rounds, against the Fiber floor's measured the same way in the same run. Scaled: +%d rate rows, +%d audit rows.\n\n",
-		rep.When.Format(time.RFC3339), mode, rep.Machine, rep.Pinning, rep.Concurrency, rep.Rounds, rep.ClosedFor, rep.OpenFor, cpuDurationOf(rep), cpuRate, rep.ScaleRows, rep.ScaleRows)
+	fmt.Fprintf(&b, "CES benchmark, %s, %s. Machine: %s. Pinning: %s. Load: vegeta in the bench process, %d connections; max throughput is the best of %d closed-loop runs of %s; latency from an open-loop run of %s at half the Fiber floor's max rate for lookups (the raw floor too) and half the insert floor's for conversions. Server CPU per request: the API process's user and system time (/proc/<pid>/stat) over an open-loop run of %s at a fixed %d req/s, the lowest of %d rounds, against the Fiber floor's measured the same way in the same run. Scaled: +%d rate rows, +%d audit rows.\n\n",
+		rep.When.Format(time.RFC3339), mode, rep.Machine, rep.Pinning, rep.Concurrency, rep.Rounds, rep.ClosedFor, rep.OpenFor, cpuDurationOf(rep), cpuRate, rep.Rounds, rep.ScaleRows, rep.ScaleRows)
 	b.WriteString("| scenario | database | max req/s | floor | floor req/s | ratio | ratio to raw floor | latency at req/s | p50 ms | p99 ms | p99.9 ms | p99 ÷ floor's | errors | API RSS MB | Go heap MB | CPU µs/req | CPU ÷ floor's | CPU target | CPU met | took s | downloads | vs small | target | met |\n")
 	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|\n")
 	for _, r := range rep.Results {
