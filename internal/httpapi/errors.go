@@ -66,6 +66,9 @@ type errorDetail struct {
 // classify maps any error to its place in the contract. It is the one
 // place where domain errors become HTTP statuses.
 func classify(err error) *apiError {
+	if ae, ok := err.(*apiError); ok { // most refusals of bad input
+		return ae
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae

@@ -359,8 +359,12 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 		if only != "" {
 			provs = []string{only}
 		}
-		if key, gen, memoized = s.past.atKey(provs, from, to, at, only); memoized {
-			key = "answer " + key + " " + strconv.FormatInt(at.UnixNano(), 36) + " " + strconv.FormatUint(healthVersion, 36)
+		var buf [128]byte
+		var b []byte
+		if b, gen, memoized = s.past.appendAtKey(append(buf[:0], "answer "...), provs, from, to, at, only); memoized {
+			b = strconv.AppendInt(append(b, ' '), at.UnixNano(), 36)
+			b = strconv.AppendUint(append(b, ' '), healthVersion, 36)
+			key = string(b)
 			if v, hit := s.past.recall(key, gen); hit {
 				a := v.(answerAt)
 				return a.r, a.err
