@@ -11,7 +11,9 @@ import (
 // cpuScenario is one request whose server CPU time is measured: its
 // target, the process that serves it, the status it must answer and its
 // target as a multiple of a reference's CPU per request (the Fiber
-// floor's, or a 200's of the same run when of names one).
+// floor's, or a 200's of the same run when of names one: the 200 of the
+// same kind of request on the same API, so that the ratio is what the
+// error path adds).
 type cpuScenario struct {
 	name   string
 	target vegeta.Target
@@ -41,7 +43,7 @@ func (b *bench) serverCPU(dbLabel string) ([]Result, error) {
 		{"multi-source: historical at= cross", get(b.multiURL + "/api/v1/rates?from=GBP&to=JPY&at=2026-02-20T12:00:00Z"), b.multi, 200, 1.5, ""},
 		{"history: 31 days of a cross pair", get(b.multiURL + "/api/v1/rates/history?from=GBP&to=JPY&start=2026-02-15&end=2026-03-17"), b.multi, 200, 2, ""},
 		{"keyed: latest direct pair with an API key (authentication, Redis quota)", keyed, b.api, 200, 2, ""},
-		{"404: at= before any rate", get(b.apiURL + "/api/v1/rates?from=USD&to=NGN&at=2000-01-03T12:00:00Z"), b.api, 404, 1.1, "latest direct pair"},
+		{"404: at= before any rate", get(b.apiURL + "/api/v1/rates?from=USD&to=NGN&at=2000-01-03T12:00:00Z"), b.api, 404, 1.1, "historical at="},
 		{"400: unknown currency", get(b.apiURL + "/api/v1/rates?from=USD&to=XXY"), b.api, 400, 1.1, "latest direct pair"},
 	}
 	rounds := b.s.rounds
