@@ -36,7 +36,8 @@ type settings struct {
 
 // stage reports whether a stage of the run (small, tracing, scaled, world,
 // demo) is on: every stage unless BENCH_ONLY lists some, as when a change
-// is measured without waiting for the whole run.
+// is measured without waiting for the whole run. BENCH_ONLY=cpu runs the
+// server-CPU rows alone, on the small database (the small stage has them).
 func (s settings) stage(name string) bool { return len(s.only) == 0 || s.only[name] }
 
 func load() settings {

@@ -156,12 +156,12 @@ func quoteThenConvert(s settings, apiURL, key string) Result {
 	return r
 }
 
-// cpuPerRequest runs an open loop at rate for s.openFor (at least 8 s, so
-// that the clock ticks CPU time is counted in are small against it) and
-// returns proc's CPU time over the run divided by the requests answered,
-// in microseconds.
-func cpuPerRequest(s settings, proc *process, name string, t vegeta.Targeter, rate int) (Result, error) {
-	d := max(s.openFor, 8*time.Second)
+// cpuPerRequest runs an open loop at rate for cpuDuration and returns
+// proc's CPU time over the run divided by the requests answered, in
+// microseconds. An answer with another status than want counts as an
+// error (want 0: any 2xx or 3xx).
+func cpuPerRequest(s settings, proc *process, name string, t vegeta.Targeter, rate, want int) (Result, error) {
+	d := cpuDuration(s)
 	open := vegeta.NewAttacker(vegeta.Workers(uint64(s.concurrency)), vegeta.MaxWorkers(uint64(4*s.concurrency)),
 		vegeta.Connections(s.concurrency), vegeta.MaxConnections(s.concurrency), vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second))
 	before, err := proc.cpuSeconds()
@@ -169,7 +169,11 @@ func cpuPerRequest(s settings, proc *process, name string, t vegeta.Targeter, ra
 		return Result{}, err
 	}
 	var m vegeta.Metrics
+	var wrong int
 	for res := range open.Attack(t, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, name) {
+		if want != 0 && int(res.Code) != want {
+			wrong++
+		}
 		m.Add(res)
 	}
 	m.Close()
@@ -177,7 +181,11 @@ func cpuPerRequest(s settings, proc *process, name string, t vegeta.Targeter, ra
 	if err != nil {
 		return Result{}, err
 	}
-	r := Result{Scenario: name, RateRPS: float64(rate), Errors: 1 - m.Success,
+	errRatio := 1 - m.Success
+	if want != 0 && m.Requests > 0 {
+		errRatio = float64(wrong) / float64(m.Requests)
+	}
+	r := Result{Scenario: name, RateRPS: float64(rate), Errors: errRatio,
 		P50Ms: ms(m.Latencies.P50), P99Ms: ms(m.Latencies.P99), P999Ms: ms(m.Latencies.Quantile(0.999))}
 	if m.Requests > 0 {
 		r.CPUUsPerReq = (after - before) / float64(m.Requests) * 1e6

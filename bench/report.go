@@ -34,10 +34,15 @@ type Result struct {
 	// CPUUsPerReq is the API process's CPU time (user and system) per
 	// request over an open-loop run at RateRPS, in microseconds.
 	CPUUsPerReq float64 `json:"cpu_us_per_request,omitempty"`
-	Downloads   int     `json:"downloads,omitempty"`
-	Target      string  `json:"target"`
-	Met         *bool   `json:"met,omitempty"`
-	ScaleDelta  float64 `json:"scale_delta,omitempty"`
+	// CPURatio is CPUUsPerReq over the Fiber floor's at the same rate in
+	// the same run; CPUTarget and CPUMet judge it (issue 29).
+	CPURatio   float64 `json:"cpu_ratio,omitempty"`
+	CPUTarget  string  `json:"cpu_target,omitempty"`
+	CPUMet     *bool   `json:"cpu_met,omitempty"`
+	Downloads  int     `json:"downloads,omitempty"`
+	Target     string  `json:"target"`
+	Met        *bool   `json:"met,omitempty"`
+	ScaleDelta float64 `json:"scale_delta,omitempty"`
 }
 
 // Report is the JSON file bench writes.
@@ -100,10 +105,10 @@ func table(rep Report) string {
 	if rep.Only != "" {
 		mode += ", stages " + rep.Only + " only (BENCH_ONLY)"
 	}
-	fmt.Fprintf(&b, "CES benchmark, %s, %s. Machine: %s. Pinning: %s. Load: vegeta in the bench process, %d connections; max throughput is the best of %d closed-loop runs of %s; latency from an open-loop run of %s at half the Fiber floor's max rate for lookups (the raw floor too) and half the insert floor's for conversions. Scaled: +%d rate rows, +%d audit rows.\n\n",
-		rep.When.Format(time.RFC3339), mode, rep.Machine, rep.Pinning, rep.Concurrency, rep.Rounds, rep.ClosedFor, rep.OpenFor, rep.ScaleRows, rep.ScaleRows)
-	b.WriteString("| scenario | database | max req/s | floor | floor req/s | ratio | ratio to raw floor | latency at req/s | p50 ms | p99 ms | p99.9 ms | p99 ÷ floor's | errors | API RSS MB | Go heap MB | CPU µs/req | took s | downloads | vs small | target | met |\n")
-	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	fmt.Fprintf(&b, "CES benchmark, %s, %s. Machine: %s. Pinning: %s. Load: vegeta in the bench process, %d connections; max throughput is the best of %d closed-loop runs of %s; latency from an open-loop run of %s at half the Fiber floor's max rate for lookups (the raw floor too) and half the insert floor's for conversions. Server CPU per request: the API process's user and system time (/proc/<pid>/stat) over an open-loop run of %s at a fixed %d req/s, the lowest of %d rounds, against the Fiber floor's measured the same way in the same run. Scaled: +%d rate rows, +%d audit rows.\n\n",
+		rep.When.Format(time.RFC3339), mode, rep.Machine, rep.Pinning, rep.Concurrency, rep.Rounds, rep.ClosedFor, rep.OpenFor, cpuDurationOf(rep), cpuRate, rep.Rounds, rep.ScaleRows, rep.ScaleRows)
+	b.WriteString("| scenario | database | max req/s | floor | floor req/s | ratio | ratio to raw floor | latency at req/s | p50 ms | p99 ms | p99.9 ms | p99 ÷ floor's | errors | API RSS MB | Go heap MB | CPU µs/req | CPU ÷ floor's | CPU target | CPU met | took s | downloads | vs small | target | met |\n")
+	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|\n")
 	for _, r := range rep.Results {
 		f := func(v float64, format string) string {
 			if v == 0 {
@@ -118,14 +123,21 @@ func table(rep Report) string {
 				met = "yes"
 			}
 		}
+		cpuMet := ""
+		if r.CPUMet != nil {
+			cpuMet = "no"
+			if *r.CPUMet {
+				cpuMet = "yes"
+			}
+		}
 		delta := ""
 		if r.ScaleDelta != 0 {
 			delta = fmt.Sprintf("%+.0f%%", r.ScaleDelta*100)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f%% | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f%% | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Scenario, r.Database, f(r.MaxRPS, "%.0f"), r.Floor, f(r.FloorRPS, "%.0f"), f(r.Ratio, "%.2f"), f(r.RawRatio, "%.2f"), f(r.RateRPS, "%.0f"),
 			f(r.P50Ms, "%.3f"), f(r.P99Ms, "%.3f"), f(r.P999Ms, "%.3f"), f(r.P99Ratio, "%.2f"), r.Errors*100, f(r.APIRSSMB, "%.1f"), f(r.APIHeapMB, "%.1f"),
-			f(r.CPUUsPerReq, "%.0f"), f(r.TookS, "%.1f"), f(float64(r.Downloads), "%.0f"), delta, r.Target, met)
+			f(r.CPUUsPerReq, "%.1f"), f(r.CPURatio, "%.2f"), r.CPUTarget, cpuMet, f(r.TookS, "%.1f"), f(float64(r.Downloads), "%.0f"), delta, r.Target, met)
 	}
 	return b.String()
 }
@@ -137,4 +149,10 @@ func pinning() string {
 			os.Getenv("CES_BENCH_LOAD_CPUS"), cpus)
 	}
 	return "none: one CPU, the load generator and the servers share it"
+}
+
+// cpuDurationOf is the length of the report's server-CPU runs.
+func cpuDurationOf(rep Report) string {
+	d, _ := time.ParseDuration(rep.OpenFor)
+	return cpuDuration(settings{openFor: d}).String()
 }

@@ -20,8 +20,8 @@ type bench struct {
 	s                                             settings
 	tc                                            client.Client
 	c                                             *cache.Cache
-	queue, apiKey                                 string
-	api, multi, frozen                            *process
+	queue, apiKey, keyedKey                       string
+	api, multi, frozen, floor                     *process
 	apiURL, multiURL, floorURL, rawURL, frozenURL string
 	ecbDownloads                                  *atomic.Int64
 }
@@ -109,6 +109,12 @@ func (b *bench) scenarios(ctx context.Context, dbLabel string) ([]Result, error)
 		}
 		out = append(out, against(r, l.proc, l.min))
 	}
+
+	cpu, err := b.serverCPU(dbLabel)
+	if err != nil {
+		return nil, err
+	}
+	out = withCPU(out, cpu)
 
 	// With Redis frozen, lookups read PostgreSQL once the first Redis read
 	// has timed out; only a background probe waits on Redis after that.

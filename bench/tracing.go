@@ -67,7 +67,7 @@ func (b *bench) tracingRows(binDir string, apiEnv func(addr string, more ...stri
 			name := a.name + ": latest direct pair"
 			say("[tracing] %s: throughput, then CPU at %d req/s", name, cpuRate)
 			rps, errRatio := maxThroughput(s, name, t)
-			r, err := cpuPerRequest(s, a.proc, name, t, cpuRate)
+			r, err := cpuPerRequest(s, a.proc, name, t, cpuRate, 200)
 			if err != nil {
 				return nil, err
 			}

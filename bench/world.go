@@ -249,11 +249,11 @@ func (b *bench) world(ctx context.Context, adminURL, redisURL, temporalAddr, bin
 		var ref, r Result
 		for i := 0; i < s.rounds; i++ {
 			say("[world] %s, then %s, at %d req/s", p.multiName, p.worldName, cpuRate)
-			m, err := cpuPerRequest(s, b.multi, p.multiName, get(p.multiURL), cpuRate)
+			m, err := cpuPerRequest(s, b.multi, p.multiName, get(p.multiURL), cpuRate, 0)
 			if err != nil {
 				return nil, err
 			}
-			wr, err := cpuPerRequest(s, w.api, p.worldName, get(p.worldURL), cpuRate)
+			wr, err := cpuPerRequest(s, w.api, p.worldName, get(p.worldURL), cpuRate, 0)
 			if err != nil {
 				return nil, err
 			}

@@ -1,8 +1,8 @@
 package fx
 
 import (
-	"fmt"
 	"sort"
+	"strconv"
 )
 
 // Currency is one entry of the ISO 4217 table.
@@ -276,7 +276,7 @@ func Currencies() []Currency {
 // folded so that a client learns the canonical form once.
 func ParseCurrency(s string) (Currency, error) {
 	if len(s) != 3 {
-		return Currency{}, fmt.Errorf("%w: %q is not a three-letter ISO 4217 code", ErrInvalidCurrency, s)
+		return Currency{}, currencyError{s, " is not a three-letter ISO 4217 code"}
 	}
 	// Lower case is accepted and normalised, as Frankfurter and Open
 	// Exchange Rates do; answers always carry the upper-case code.
@@ -288,13 +288,24 @@ func ParseCurrency(s string) (Currency, error) {
 		case b >= 'a' && b <= 'z':
 			up[i] = b - 'a' + 'A'
 		default:
-			return Currency{}, fmt.Errorf("%w: %q is not a three-letter ISO 4217 code", ErrInvalidCurrency, s)
+			return Currency{}, currencyError{s, " is not a three-letter ISO 4217 code"}
 		}
 	}
 	s = string(up[:])
 	c, ok := currencyIndex[s]
 	if !ok {
-		return Currency{}, fmt.Errorf("%w: %q is not an ISO 4217 currency", ErrInvalidCurrency, s)
+		return Currency{}, currencyError{s, " is not an ISO 4217 currency"}
 	}
 	return c, nil
 }
+
+// currencyError is ParseCurrency's refusal, ErrInvalidCurrency with the
+// input quoted (as %q would), built without fmt: a client's bad code is
+// answered at the cost of a good one.
+type currencyError struct{ input, reason string }
+
+func (e currencyError) Error() string {
+	return ErrInvalidCurrency.Error() + ": " + strconv.Quote(e.input) + e.reason
+}
+
+func (e currencyError) Unwrap() error { return ErrInvalidCurrency }

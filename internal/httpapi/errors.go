@@ -66,6 +66,9 @@ type errorDetail struct {
 // classify maps any error to its place in the contract. It is the one
 // place where domain errors become HTTP statuses.
 func classify(err error) *apiError {
+	if ae, ok := err.(*apiError); ok { // most refusals of bad input
+		return ae
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
@@ -160,6 +163,12 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="ces"`)
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Status(ae.Status).JSON(errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message, Field: ae.Field}})
+		// The body as c.JSON would write it, encoded without reflection
+		// into a buffer on the stack, then copied into the response's.
+		var buf [512]byte
+		c.Status(ae.Status)
+		c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+		c.Response().SetBody(appendErrorBody(buf[:0], ae))
+		return nil
 	}
 }

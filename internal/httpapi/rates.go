@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -146,6 +147,31 @@ func sendEncoded(c *fiber.Ctx, e encoded, cacheControl string) error {
 	return c.Send(e.body)
 }
 
+// sendResult is sendCached for one rate, its body and ETag encoded once
+// per memoized answer (r.Slot) and age in whole seconds, the only part
+// of the body that changes between requests for it: answers served from
+// memory are written as stored bytes.
+func sendResult(c *fiber.Ctx, r rates.Result, kind, cacheControl string) error {
+	age := int64(r.Age / time.Second)
+	if e, ok := r.Slot.Load().(encodedResult); ok && e.age == age && e.kind == kind {
+		return sendEncoded(c, e.encoded, cacheControl)
+	}
+	body, err := json.Marshal(toJSON(r))
+	if err != nil {
+		return err
+	}
+	e := encodedResult{encoded: encoded{body: body, etag: etagFor(kind + etagOf(r))}, kind: kind, age: age}
+	r.Slot.Store(e)
+	return sendEncoded(c, e.encoded, cacheControl)
+}
+
+// encodedResult is one rate's encoded answer at one age.
+type encodedResult struct {
+	encoded
+	kind string
+	age  int64
+}
+
 // encoded is a JSON body and its ETag.
 type encoded struct {
 	body []byte
@@ -232,7 +258,7 @@ func (h *handlers) rates(c *fiber.Ctx) error {
 		if at.After(time.Now()) {
 			cacheControl = cacheLatest // a later ingestion can still change this answer
 		}
-		return sendCached(c, toJSON(r), "at"+etagOf(r), cacheControl)
+		return sendResult(c, r, "at", cacheControl)
 	}
 	if to == "" {
 		all, err := h.d.Rates.All(ctx, from, pinned(c))
@@ -249,7 +275,7 @@ func (h *handlers) rates(c *fiber.Ctx) error {
 	if err != nil {
 		return h.explain(c, err)
 	}
-	return sendCached(c, toJSON(r), "latest"+etagOf(r), cacheLatest)
+	return sendResult(c, r, "latest", cacheLatest)
 }
 
 // maxSymbols bounds the pairs one symbols= lookup prices.
@@ -304,6 +330,9 @@ func (h *handlers) symbols(c *fiber.Ctx, from, to, text string) error {
 // explain adds the last ingestion failure to a no_rates_yet answer, so a
 // client of an empty service learns why it is empty.
 func (h *handlers) explain(c *fiber.Ctx, err error) error {
+	if h.d.LastIngestionError == nil || !errors.Is(err, fx.ErrNoRates) {
+		return err // classified once, by the error handler
+	}
 	ae := classify(err)
 	if ae == nil || ae.Code != CodeNoRatesYet || h.d.LastIngestionError == nil {
 		return err

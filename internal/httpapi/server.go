@@ -184,10 +184,11 @@ func newApp(d Deps) *fiber.App {
 		if d.RequestTimeout > 0 && !strings.HasPrefix(c.Path(), "/admin") {
 			// A conversion still waiting on the database when the deadline
 			// passes is rolled back and answered 503, never committed after
-			// its client was told it failed.
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, d.RequestTimeout)
-			defer cancel()
+			// its client was told it failed. The timer starts only when a
+			// call waits on the deadline (deadlineContext).
+			dc := newDeadlineContext(ctx, d.RequestTimeout)
+			defer dc.end()
+			ctx = dc
 		}
 		c.SetUserContext(ctx)
 		return c.Next()
@@ -315,7 +316,7 @@ func accessLog(log *slog.Logger, m Observer) fiber.Handler {
 		route := c.Route().Path
 		// c.Method() aliases fasthttp's buffer, which the next request on the
 		// connection overwrites; a metric label outlives this request.
-		method := strings.Clone(c.Method())
+		method := methodLabel(c.Method())
 		if m != nil {
 			m.Request(route, method, status, elapsed)
 		}
@@ -337,6 +338,22 @@ func accessLog(log *slog.Logger, m Observer) fiber.Handler {
 		log.LogAttrs(c.UserContext(), level, "request", attrs...)
 		return nil
 	}
+}
+
+// methodLabel is method as a string of its own: a constant for the
+// methods the router knows (no allocation), a copy otherwise.
+func methodLabel(method string) string {
+	switch method {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return strings.Clone(method)
 }
 
 // requestConventions refuses, before any handler runs, what a client

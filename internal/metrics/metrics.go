@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,7 +43,22 @@ type API struct {
 	conversions *prometheus.CounterVec
 	unchecked   prometheus.Counter
 	deps        *prometheus.GaugeVec
+	// observers keeps each request series' histogram once looked up, so
+	// that recording a request neither formats its status nor hashes its
+	// labels (bounded: routes and methods are the router's, statuses few).
+	observersMu sync.RWMutex
+	observers   map[requestSeries]prometheus.Observer
 }
+
+// requestSeries is one series of ces_http_request_duration_seconds.
+type requestSeries struct {
+	route, method string
+	status        int
+}
+
+// maxObservers bounds the observers kept; past it, a series is looked up
+// on each request as before.
+const maxObservers = 1024
 
 // NewestRate reports the as_of of the newest stored rate of a provider.
 type NewestRate func(ctx context.Context, provider string) (time.Time, bool, error)
@@ -258,7 +274,22 @@ func (u *unsealedAge) Collect(ch chan<- prometheus.Metric) {
 
 // Request records one HTTP request.
 func (m *API) Request(route, method string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(elapsed.Seconds())
+	k := requestSeries{route, method, status}
+	m.observersMu.RLock()
+	o, ok := m.observers[k]
+	m.observersMu.RUnlock()
+	if !ok {
+		o = m.requests.WithLabelValues(route, method, strconv.Itoa(status))
+		m.observersMu.Lock()
+		if m.observers == nil {
+			m.observers = map[requestSeries]prometheus.Observer{}
+		}
+		if len(m.observers) < maxObservers {
+			m.observers[k] = o
+		}
+		m.observersMu.Unlock()
+	}
+	o.Observe(elapsed.Seconds())
 }
 
 // Lookup records where a latest-rate lookup was served from.

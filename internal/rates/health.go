@@ -28,8 +28,11 @@ type healthCopy struct {
 	mu     sync.Mutex
 	checks map[string]store.PublisherCheck
 	silent map[string]time.Time
-	readAt time.Time
-	loads  singleflight.Group
+	// version counts the reads that replaced checks and silent, so that
+	// an answer memoized under one version is not served after another.
+	version uint64
+	readAt  time.Time
+	loads   singleflight.Group
 }
 
 // health returns each publisher's newest check and the silent ones (see
@@ -37,15 +40,21 @@ type healthCopy struct {
 // ago. A failed read keeps the previous copy (or none): health never
 // fails a lookup.
 func (s *Service) health(ctx context.Context) (map[string]store.PublisherCheck, map[string]time.Time) {
+	checks, silent, _ := s.healthVersion(ctx)
+	return checks, silent
+}
+
+// healthVersion is health with the version of the copy it returns.
+func (s *Service) healthVersion(ctx context.Context) (map[string]store.PublisherCheck, map[string]time.Time, uint64) {
 	if s.healthReader == nil {
-		return nil, nil
+		return nil, nil, 0
 	}
 	h := &s.healthCopy
 	h.mu.Lock()
-	checks, silent, fresh := h.checks, h.silent, !h.readAt.IsZero() && time.Since(h.readAt) < HealthMaxAge
+	checks, silent, version, fresh := h.checks, h.silent, h.version, !h.readAt.IsZero() && time.Since(h.readAt) < HealthMaxAge
 	h.mu.Unlock()
 	if fresh {
-		return checks, silent
+		return checks, silent, version
 	}
 	if err := s.RefreshHealth(ctx); err != nil {
 		// At most once per HealthMaxAge: a failed read waits that long too.
@@ -53,7 +62,7 @@ func (s *Service) health(ctx context.Context) (map[string]store.PublisherCheck, 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.checks, h.silent
+	return h.checks, h.silent, h.version
 }
 
 // RefreshHealth reads the newest health checks from PostgreSQL now and
@@ -76,6 +85,7 @@ func (s *Service) RefreshHealth(ctx context.Context) error {
 			return nil, err
 		}
 		h.checks, h.silent = make(map[string]store.PublisherCheck, len(list)), map[string]time.Time{}
+		h.version++
 		for _, c := range list {
 			h.checks[c.Provider] = c
 			if c.Status == policy.Silent {

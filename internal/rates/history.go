@@ -134,19 +134,30 @@ func newPast(st pastStore, changes ChangeListener, providers []string, maxBytes 
 // last publication on or before at, which is all the answer depends on.
 // ok is false when answers cannot come from memory (p nil or not ready).
 func (p *past) atKey(provs []string, from, to string, at time.Time, only string) (key string, gen uint64, ok bool) {
+	var buf [96]byte
+	b, gen, ok := p.appendAtKey(buf[:0], provs, from, to, at, only)
+	return string(b), gen, ok
+}
+
+// appendAtKey appends atKey's key to b, so that a caller can extend it
+// before making it a string (one allocation).
+func (p *past) appendAtKey(b []byte, provs []string, from, to string, at time.Time, only string) ([]byte, uint64, bool) {
 	if p == nil || !p.ready.Load() {
-		return "", 0, false
+		return b, 0, false
 	}
-	gen = p.gen.Load()
-	b := make([]byte, 0, 64)
+	gen := p.gen.Load()
 	b = append(b, "at "...)
-	b = append(b, from+" "+to+" "+only...)
+	b = append(b, from...)
+	b = append(b, ' ')
+	b = append(b, to...)
+	b = append(b, ' ')
+	b = append(b, only...)
 	for _, prov := range provs {
 		t, _ := p.floor(prov, at)
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, t, 36)
 	}
-	return string(b), gen, true
+	return b, gen, true
 }
 
 // memoKey returns key with the current generation; ok is false when

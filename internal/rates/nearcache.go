@@ -36,8 +36,9 @@ type snapshot struct {
 type routeKey struct{ from, to, only string }
 
 type routed struct {
-	p   policy.Priced
-	err error
+	p    policy.Priced
+	err  error
+	slot *Slot
 }
 
 // maxRoutes bounds the memo of one snapshot (it lives until the next

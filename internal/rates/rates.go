@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,30 @@ type Result struct {
 	UnderReview bool
 	Age         time.Duration
 	Source      Source
+	// Slot, when not nil, is shared by every Result of one memoized
+	// answer (a snapshot's route, an at= memo): a caller keeps there what
+	// it derives from the answer, such as the API's encoded body.
+	Slot *Slot
+}
+
+// Slot holds one value a caller derives from a memoized answer; it
+// lives as long as the answer's memo. The zero value is empty; a nil
+// Slot holds nothing and keeps nothing.
+type Slot struct{ v atomic.Value }
+
+// Load returns the value stored, or nil.
+func (s *Slot) Load() any {
+	if s == nil {
+		return nil
+	}
+	return s.v.Load()
+}
+
+// Store keeps v (always of one concrete type per caller).
+func (s *Slot) Store(v any) {
+	if s != nil {
+		s.v.Store(v)
+	}
 }
 
 // RateStore reads released rates from PostgreSQL (*store.Rates).
@@ -254,11 +279,13 @@ func (s *Service) Latest(ctx context.Context, from, to, only string) (Result, er
 	if snap.suspended[store.SuspendedKey(from, to)] {
 		return Result{}, fmt.Errorf("%w: an operator suspended %s/%s; conversions and latest lookups are refused until it is resumed", fx.ErrPairSuspended, from, to)
 	}
-	p, err := snap.route(from, to, s.priority, only)
+	p, slot, err := snap.route(from, to, s.priority, only)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.result(p, snap.source, now), nil
+	r := s.result(p, snap.source, now)
+	r.Slot = slot
+	return r, nil
 }
 
 func identity(code string) policy.Priced {
@@ -269,16 +296,18 @@ func identity(code string) policy.Priced {
 // route applies the source policy with freshness and review
 // (policy.Books.Price). Answers are memoized in the snapshot; callers
 // share their legs.
-func (snap *snapshot) route(from, to string, priority []string, only string) (policy.Priced, error) {
+func (snap *snapshot) route(from, to string, priority []string, only string) (policy.Priced, *Slot, error) {
 	key := routeKey{from, to, only}
 	if r, ok := snap.routes.Load(key); ok {
-		return r.(routed).p, r.(routed).err
+		return r.(routed).p, r.(routed).slot, r.(routed).err
 	}
 	p, err := snap.books.Price(from, to, priority, only)
 	if snap.nroutes.Add(1) <= maxRoutes {
-		snap.routes.Store(key, routed{p, err})
+		slot := &Slot{}
+		snap.routes.Store(key, routed{p, err, slot})
+		return p, slot, err
 	}
-	return p, err
+	return p, nil, err
 }
 
 // unavailable marks a PostgreSQL failure as the domain's database error
@@ -315,11 +344,56 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 	if err := s.pin(only); err != nil {
 		return Result{}, err
 	}
+	future := false
 	if now := s.now(); at.After(now) {
 		// Nothing is known of the future: it is answered as of now.
-		at = now.UTC()
+		at, future = now.UTC(), true
 	}
-	p, empty, err := s.routeAt(ctx, from, to, at, only)
+	// An answer, and a refusal alike, depends only on each provider's
+	// last publication on or before at, at itself and the publishers'
+	// health: it is memoized under those until stored history next
+	// changes, so a repeated question (and a repeated 404) costs a lookup.
+	// Answers as of now are not: each asks about another instant.
+	_, silent, healthVersion := s.healthVersion(ctx)
+	var key string
+	var gen uint64
+	memoized := false
+	if from != to && !future {
+		provs := s.providers
+		if only != "" {
+			provs = []string{only}
+		}
+		var buf [128]byte
+		var b []byte
+		if b, gen, memoized = s.past.appendAtKey(append(buf[:0], "answer "...), provs, from, to, at, only); memoized {
+			b = strconv.AppendInt(append(b, ' '), at.UnixNano(), 36)
+			b = strconv.AppendUint(append(b, ' '), healthVersion, 36)
+			key = string(b)
+			if v, hit := s.past.recall(key, gen); hit {
+				a := v.(answerAt)
+				return a.r, a.err
+			}
+		}
+	}
+	r, err := s.at(ctx, from, to, at, only, silent)
+	if memoized && !errors.Is(err, fx.ErrDatabaseUnavailable) {
+		if err == nil {
+			r.Slot = &Slot{}
+		}
+		s.past.remember(key, gen, answerAt{r, err}, uint32(256+len(key)+200*len(r.Legs)))
+	}
+	return r, err
+}
+
+// answerAt is a memoized answer of At.
+type answerAt struct {
+	r   Result
+	err error
+}
+
+// at is At's answer, computed.
+func (s *Service) at(ctx context.Context, from, to string, at time.Time, only string, silent map[string]time.Time) (Result, error) {
+	p, empty, err := s.routeAt(ctx, from, to, at, only, silent)
 	if errors.Is(err, fx.ErrDatabaseUnavailable) {
 		return Result{}, err
 	}
@@ -335,8 +409,7 @@ func (s *Service) At(ctx context.Context, from, to string, at time.Time, only st
 // routeAt applies the source policy to the rows in force at at; empty
 // says no row could take part. Answers from memory are memoized until
 // the next change to stored history (past.memo).
-func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string) (p policy.Priced, empty bool, err error) {
-	_, silent := s.health(ctx)
+func (s *Service) routeAt(ctx context.Context, from, to string, at time.Time, only string, silent map[string]time.Time) (p policy.Priced, empty bool, err error) {
 	standing := policy.Standing{At: at, StaleAfter: s.staleAfter, Silent: silent}
 	price := func(books *policy.Books) (policy.Priced, bool, error) {
 		p, err := books.Price(from, to, s.priority, only)
@@ -427,7 +500,7 @@ func (s *Service) All(ctx context.Context, from, only string) ([]Result, error) 
 		if to == from || current(to) != nil || snap.suspended[store.SuspendedKey(from, to)] {
 			continue
 		}
-		p, err := snap.route(from, to, s.priority, only)
+		p, _, err := snap.route(from, to, s.priority, only)
 		if err != nil {
 			continue // not priceable under the pin: not listed
 		}
@@ -492,7 +565,7 @@ func (s *Service) defaultFor(snap *snapshot, code string) string {
 	if current(code, ref) != nil || snap.suspended[store.SuspendedKey(code, ref)] {
 		return ""
 	}
-	p, err := snap.route(code, ref, s.priority, "")
+	p, _, err := snap.route(code, ref, s.priority, "")
 	if err != nil {
 		return ""
 	}
@@ -523,7 +596,8 @@ func (s *Service) History(ctx context.Context, from, to string, start, end time.
 	if now := s.now(); asked.After(now) {
 		asked = now
 	}
-	route, _, err := s.routeAt(ctx, from, to, asked, only)
+	_, silent := s.health(ctx)
+	route, _, err := s.routeAt(ctx, from, to, asked, only, silent)
 	if err != nil {
 		return nil, err
 	}
