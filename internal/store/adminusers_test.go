@@ -4,15 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/uptrace/bun/migrate"
 
 	"ces/internal/store"
 	"ces/internal/testenv"
@@ -189,31 +184,7 @@ func TestMigrationKeepsExistingUsersAdmins(t *testing.T) {
 	}
 	defer db.Close()
 	const roles = "20261128000012"
-	before := fstest.MapFS{}
-	entries, err := os.ReadDir("../../migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".sql") && e.Name() < roles {
-			b, err := fs.ReadFile(os.DirFS("../../migrations"), e.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			before[e.Name()] = &fstest.MapFile{Data: b}
-		}
-	}
-	old := migrate.NewMigrations()
-	if err := old.Discover(before); err != nil {
-		t.Fatal(err)
-	}
-	m := migrate.NewMigrator(db, old, migrate.WithMarkAppliedOnSuccess(true))
-	if err := m.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, db, roles)
 	if _, err := db.ExecContext(ctx, "INSERT INTO admin_users (username, password_hash) VALUES ('ops', 'hash')"); err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/migrate"
 
 	"ces/internal/audit"
 	"ces/internal/clients"
@@ -311,35 +308,5 @@ func TestPartitioningKeepsAnExistingLog(t *testing.T) {
 	sealing.SealAll(t, st)
 	if rep := sealing.Verify(t, st, true); !rep.OK() || rep.Rows != 5 {
 		t.Fatalf("verify after new receipts: %+v (new %s, %s)", rep, more[0].ID, more[1].ID)
-	}
-}
-
-// migrateBefore applies to db the migrations named before first, as a
-// database created by an earlier release has them.
-func migrateBefore(t testing.TB, db *bun.DB, first string) {
-	t.Helper()
-	ctx := context.Background()
-	before := fstest.MapFS{}
-	err := fs.WalkDir(migrations.Files, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path >= first {
-			return err
-		}
-		b, err := fs.ReadFile(migrations.Files, path)
-		before[path] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := migrate.NewMigrations()
-	if err := old.Discover(before); err != nil {
-		t.Fatal(err)
-	}
-	m := migrate.NewMigrator(db, old, migrate.WithMarkAppliedOnSuccess(true))
-	if err := m.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Migrate(ctx); err != nil {
-		t.Fatal(err)
 	}
 }

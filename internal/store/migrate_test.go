@@ -1,0 +1,43 @@
+package store_test
+
+import (
+	"context"
+	"io/fs"
+	"testing"
+	"testing/fstest"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
+
+	"ces/migrations"
+)
+
+// migrateBefore applies to db the migrations named before first, as a
+// database created by an earlier release has them.
+func migrateBefore(t testing.TB, db *bun.DB, first string) {
+	t.Helper()
+	ctx := context.Background()
+	before := fstest.MapFS{}
+	err := fs.WalkDir(migrations.Files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path >= first {
+			return err
+		}
+		b, err := fs.ReadFile(migrations.Files, path)
+		before[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := migrate.NewMigrations()
+	if err := old.Discover(before); err != nil {
+		t.Fatal(err)
+	}
+	m := migrate.NewMigrator(db, old, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
