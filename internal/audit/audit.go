@@ -20,22 +20,79 @@ import (
 // canonicalTime fixes the textual form of times in hashed content.
 func canonicalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// canonical builds a canonical text: one "name=value" line per field.
-type canonical struct{ strings.Builder }
+// The canonical texts are built by appending to one byte slice, so that
+// verify-audit, which hashes one per row, allocates nothing for them.
 
-// canonicalText returns a builder sized for a receipt's or a quote's text,
-// so that verify-audit, which writes one per row, never grows one.
-func canonicalText() *canonical {
-	b := &canonical{}
-	b.Grow(640)
+func appendKey(b []byte, k string) []byte { return append(append(b, k...), '=') }
+
+func appendLine(b []byte, k, v string) []byte {
+	return append(append(appendKey(b, k), v...), '\n')
+}
+
+func appendDecimalLine(b []byte, k string, d decimal.Decimal) []byte {
+	return append(appendDecimal(appendKey(b, k), d), '\n')
+}
+
+func appendTimeLine(b []byte, k string, t time.Time) []byte {
+	return append(t.UTC().AppendFormat(appendKey(b, k), time.RFC3339Nano), '\n')
+}
+
+func appendIntLine(b []byte, k string, i int64) []byte {
+	return append(strconv.AppendInt(appendKey(b, k), i, 10), '\n')
+}
+
+func appendLegLines(b []byte, legs []fx.Rate) []byte {
+	for i, l := range legs {
+		b = strconv.AppendInt(append(b, "leg"...), int64(i+1), 10)
+		b = append(strconv.AppendInt(append(b, '='), l.ID, 10), '\n')
+	}
 	return b
 }
 
-func (b *canonical) line(k, v string) {
-	b.WriteString(k)
-	b.WriteByte('=')
-	b.WriteString(v)
-	b.WriteByte('\n')
+// appendDecimal appends d.String(): the shortest exact form, no exponent
+// and no trailing zeros after the point. Coefficients of up to 18 digits
+// (every amount and rate CES stores) are written without the big.Int
+// text and the string concatenations of decimal.String; longer ones take
+// that path.
+func appendDecimal(b []byte, d decimal.Decimal) []byte {
+	if d.NumDigits() > 18 {
+		return append(b, d.String()...)
+	}
+	c, exp := d.CoefficientInt64(), int(d.Exponent())
+	if c == 0 {
+		return append(b, '0')
+	}
+	if c < 0 {
+		b = append(b, '-')
+		c = -c
+	}
+	var buf [20]byte
+	digits := strconv.AppendInt(buf[:0], c, 10)
+	if exp >= 0 {
+		b = append(b, digits...)
+		for range exp {
+			b = append(b, '0')
+		}
+		return b
+	}
+	point := len(digits) + exp // digits before the point
+	frac := digits[max(point, 0):]
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	if point > 0 {
+		b = append(b, digits[:point]...)
+	} else {
+		b = append(b, '0')
+	}
+	if len(frac) == 0 {
+		return b
+	}
+	b = append(b, '.')
+	for range -point {
+		b = append(b, '0')
+	}
+	return append(b, frac...)
 }
 
 // Canonical is the exact text a receipt's Hash covers: one "name=value" line per field
@@ -47,9 +104,9 @@ func (b *canonical) line(k, v string) {
 // priced from a stale rate (with or without a quote); a receipt without
 // them keeps the version it was written in, so older receipts still
 // verify.
-func Canonical(r fx.Receipt) string {
-	b := canonicalText()
-	line := b.line
+func Canonical(r fx.Receipt) string { return string(appendCanonical(make([]byte, 0, 640), r)) }
+
+func appendCanonical(b []byte, r fx.Receipt) []byte {
 	version := 6
 	switch {
 	case r.Rule == "":
@@ -63,43 +120,41 @@ func Canonical(r fx.Receipt) string {
 	case r.Stale == nil:
 		version = 5
 	}
-	line("ces-receipt", "v"+strconv.Itoa(version))
-	line("id", r.ID)
-	line("created_at", canonicalTime(r.CreatedAt))
-	line("amount", r.Amount.String())
-	line("from_currency", r.From)
-	line("to_currency", r.To)
-	line("mid_rate", r.MidRate.String())
-	line("margin", r.Margin.String())
-	line("applied_rate", r.AppliedRate.String())
-	line("converted_amount", r.ConvertedAmount.String())
-	line("rounding", r.Rounding)
+	b = append(strconv.AppendInt(append(b, "ces-receipt=v"...), int64(version), 10), '\n')
+	b = appendLine(b, "id", r.ID)
+	b = appendTimeLine(b, "created_at", r.CreatedAt)
+	b = appendDecimalLine(b, "amount", r.Amount)
+	b = appendLine(b, "from_currency", r.From)
+	b = appendLine(b, "to_currency", r.To)
+	b = appendDecimalLine(b, "mid_rate", r.MidRate)
+	b = appendDecimalLine(b, "margin", r.Margin)
+	b = appendDecimalLine(b, "applied_rate", r.AppliedRate)
+	b = appendDecimalLine(b, "converted_amount", r.ConvertedAmount)
+	b = appendLine(b, "rounding", r.Rounding)
 	if version >= 3 {
-		line("minor_units", strconv.Itoa(r.MinorUnits))
-		line("rate_precision", strconv.Itoa(r.RatePrecision))
+		b = appendIntLine(b, "minor_units", int64(r.MinorUnits))
+		b = appendIntLine(b, "rate_precision", int64(r.RatePrecision))
 	}
-	line("provider", r.Provider)
+	b = appendLine(b, "provider", r.Provider)
 	if version >= 2 {
-		line("rule", r.Rule)
+		b = appendLine(b, "rule", r.Rule)
 	}
-	line("as_of", canonicalTime(r.AsOf))
-	for i, l := range r.Legs {
-		line("leg"+strconv.Itoa(i+1), strconv.FormatInt(l.ID, 10))
-	}
-	line("request_id", r.RequestID)
-	line("idempotency_key", r.IdempotencyKey)
-	line("request_sha256", r.RequestSHA256)
-	line("client_address", r.ClientAddress)
+	b = appendTimeLine(b, "as_of", r.AsOf)
+	b = appendLegLines(b, r.Legs)
+	b = appendLine(b, "request_id", r.RequestID)
+	b = appendLine(b, "idempotency_key", r.IdempotencyKey)
+	b = appendLine(b, "request_sha256", r.RequestSHA256)
+	b = appendLine(b, "client_address", r.ClientAddress)
 	if version >= 4 {
-		line("api_key_id", r.APIKeyID)
+		b = appendLine(b, "api_key_id", r.APIKeyID)
 		if r.QuoteID != "" {
-			line("quote_id", r.QuoteID)
+			b = appendLine(b, "quote_id", r.QuoteID)
 		}
 	}
 	if version >= 6 {
-		line("stale", strconv.FormatBool(*r.Stale))
+		b = appendLine(b, "stale", strconv.FormatBool(*r.Stale))
 	}
-	return b.String()
+	return b
 }
 
 // QuoteCanonical is the exact text a quote's hash covers, in the manner of
@@ -107,41 +162,44 @@ func Canonical(r fx.Receipt) string {
 // conversion of it executes at. Version 2 adds whether it was priced from
 // a stale rate; a quote recorded before keeps version 1.
 func QuoteCanonical(q fx.LockedQuote) string {
-	b := canonicalText()
-	line := b.line
+	return string(appendQuoteCanonical(make([]byte, 0, 640), q))
+}
+
+func appendQuoteCanonical(b []byte, q fx.LockedQuote) []byte {
 	if q.Stale == nil {
-		line("ces-quote", "v1")
+		b = appendLine(b, "ces-quote", "v1")
 	} else {
-		line("ces-quote", "v2")
+		b = appendLine(b, "ces-quote", "v2")
 	}
-	line("id", q.ID)
-	line("api_key_id", q.APIKeyID)
-	line("created_at", canonicalTime(q.CreatedAt))
-	line("expires_at", canonicalTime(q.ExpiresAt))
-	line("amount", q.Amount.String())
-	line("from_currency", q.From)
-	line("to_currency", q.To)
-	line("mid_rate", q.MidRate.String())
-	line("margin", q.Margin.String())
-	line("applied_rate", q.AppliedRate.String())
-	line("converted_amount", q.ConvertedAmount.String())
-	line("rounding", q.Rounding)
-	line("minor_units", strconv.Itoa(q.MinorUnits))
-	line("rate_precision", strconv.Itoa(q.RatePrecision))
-	line("provider", q.Provider)
-	line("rule", q.Rule)
-	line("as_of", canonicalTime(q.AsOf))
-	for i, l := range q.Legs {
-		line("leg"+strconv.Itoa(i+1), strconv.FormatInt(l.ID, 10))
-	}
+	b = appendLine(b, "id", q.ID)
+	b = appendLine(b, "api_key_id", q.APIKeyID)
+	b = appendTimeLine(b, "created_at", q.CreatedAt)
+	b = appendTimeLine(b, "expires_at", q.ExpiresAt)
+	b = appendDecimalLine(b, "amount", q.Amount)
+	b = appendLine(b, "from_currency", q.From)
+	b = appendLine(b, "to_currency", q.To)
+	b = appendDecimalLine(b, "mid_rate", q.MidRate)
+	b = appendDecimalLine(b, "margin", q.Margin)
+	b = appendDecimalLine(b, "applied_rate", q.AppliedRate)
+	b = appendDecimalLine(b, "converted_amount", q.ConvertedAmount)
+	b = appendLine(b, "rounding", q.Rounding)
+	b = appendIntLine(b, "minor_units", int64(q.MinorUnits))
+	b = appendIntLine(b, "rate_precision", int64(q.RatePrecision))
+	b = appendLine(b, "provider", q.Provider)
+	b = appendLine(b, "rule", q.Rule)
+	b = appendTimeLine(b, "as_of", q.AsOf)
+	b = appendLegLines(b, q.Legs)
 	if q.Stale != nil {
-		line("stale", strconv.FormatBool(*q.Stale))
+		b = appendLine(b, "stale", strconv.FormatBool(*q.Stale))
 	}
-	return b.String()
+	return b
 }
 
 // QuoteHash returns the hex SHA-256 of QuoteCanonical(q).
-func QuoteHash(q fx.LockedQuote) string { return sha256Hex(QuoteCanonical(q)) }
+func QuoteHash(q fx.LockedQuote) string {
+	var buf [1024]byte // on the stack: a quote's text is about 600 bytes
+	return hashHex(appendQuoteCanonical(buf[:0], q))
+}
 
 // CheckQuoted reports how a receipt differs from the quote it says it
 // executed: another client, after the quote expired, or at other figures.
@@ -171,12 +229,17 @@ func CheckQuoted(r fx.Receipt, q fx.LockedQuote) error {
 }
 
 // ReceiptHash returns the hex SHA-256 of Canonical(r).
-func ReceiptHash(r fx.Receipt) string { return sha256Hex(Canonical(r)) }
+func ReceiptHash(r fx.Receipt) string {
+	var buf [1024]byte // on the stack: a receipt's text is about 600 bytes
+	return hashHex(appendCanonical(buf[:0], r))
+}
 
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
+func hashHex(b []byte) string {
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+func sha256Hex(s string) string { return hashHex([]byte(s)) }
 
 // GenesisSealHash is the previous hash of the first seal.
 var GenesisSealHash = strings.Repeat("0", 64)
@@ -199,6 +262,7 @@ func RowsDigest(rows []SealedRow) string {
 // Digest computes RowsDigest incrementally, for logs too long to hold.
 type Digest struct {
 	h           hash.Hash
+	line        []byte // reused for each row's line
 	Count       int64
 	First, Last int64
 }
@@ -209,7 +273,8 @@ func (d *Digest) Add(r SealedRow) {
 		d.h = sha256.New()
 		d.First = r.Seq
 	}
-	d.h.Write([]byte(strconv.FormatInt(r.Seq, 10) + ":" + r.Hash + "\n"))
+	d.line = append(append(append(strconv.AppendInt(d.line[:0], r.Seq, 10), ':'), r.Hash...), '\n')
+	d.h.Write(d.line)
 	d.Count++
 	d.Last = r.Seq
 }

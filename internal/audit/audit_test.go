@@ -196,3 +196,43 @@ func TestCheckQuoted(t *testing.T) {
 		t.Fatal("the quote's hash does not cover its content")
 	}
 }
+
+// TestAppendDecimal: the canonical texts write decimals without
+// decimal.String, and must write exactly what it writes, or every stored
+// hash stops matching.
+func TestAppendDecimal(t *testing.T) {
+	cases := []string{
+		"0", "0.00", "-0.000", "1", "10", "100.000", "1.0540", "0.5", "0.05", "0.000001230", "-0.000001230",
+		"1371.8079", "685903.95", "-685903.95", "123456789012345678", "-123456789012345678",
+		"0.123456789012345678", "1234567890123456789", "12345678901234567890.123", "-99999999999999999999",
+		"0.00000000000000000001", "1e5", "-2.5e3", "1.20e-7", "9223372036854775807", "-9223372036854775808",
+	}
+	for _, c := range cases {
+		t.Run(c, func(t *testing.T) {
+			d := decimal.RequireFromString(c)
+			if got, want := string(appendDecimal([]byte("x="), d)), "x="+d.String(); got != want {
+				t.Fatalf("appendDecimal = %q, decimal.String = %q", got, want)
+			}
+		})
+	}
+	t.Run("coefficients and exponents", func(t *testing.T) {
+		for _, c := range []int64{0, 1, -1, 7, 10, -10, 1050, 123456789, -100000, 999999999999999999, -999999999999999999} {
+			for exp := int32(-25); exp <= 5; exp++ {
+				d := decimal.New(c, exp)
+				if got := string(appendDecimal(nil, d)); got != d.String() {
+					t.Fatalf("New(%d, %d): appendDecimal = %q, decimal.String = %q", c, exp, got, d.String())
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkReceiptHash is what verify-audit pays per row for the
+// receipt's canonical text and hash.
+func BenchmarkReceiptHash(b *testing.B) {
+	r := receipt("direct+")
+	b.ReportAllocs()
+	for b.Loop() {
+		ReceiptHash(r)
+	}
+}
