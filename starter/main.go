@@ -350,7 +350,7 @@ func verifyAudit(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return fmt.Errorf("AUDIT_ANCHOR_DIR: %w", err)
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.VerifyConns()+1) // windows are checked in parallel
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package audit
 import (
 	"fmt"
 
+	"github.com/shopspring/decimal"
+
 	"ces/internal/fx"
 	"ces/internal/policy"
 )
@@ -18,6 +20,13 @@ func CheckArithmetic(r fx.Receipt) error {
 	if err != nil {
 		return fmt.Errorf("its legs do not price %s/%s: %w", r.From, r.To, err)
 	}
+	return CheckFigures(r, mid)
+}
+
+// CheckFigures is CheckArithmetic given mid, what policy.Recompute gives
+// for the receipt's legs and rule: verify-audit, which checks thousands
+// of receipts priced from the same legs, recomputes it once for them.
+func CheckFigures(r fx.Receipt, mid decimal.Decimal) error {
 	if !mid.Equal(r.MidRate) {
 		return fmt.Errorf("mid_rate is %s but its legs give %s", fx.Exact(r.MidRate), fx.Exact(mid))
 	}
