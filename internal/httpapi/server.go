@@ -324,18 +324,10 @@ func accessLog(log *slog.Logger, m Observer) fiber.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		attrs := []slog.Attr{
-			slog.String("method", method),
-			slog.String("route", route),
-			slog.String("path", c.Path()),
-			slog.Int("status", status),
-			slog.Duration("elapsed", elapsed),
-			slog.String("client", clientaddr.Of(c)),
-		}
-		if id := correlationID(c); id != "" {
-			attrs = append(attrs, slog.String("correlation_id", id))
-		}
-		log.LogAttrs(c.UserContext(), level, "request", attrs...)
+		logging.LogRequest(c.UserContext(), log, level, logging.Request{
+			Method: method, Route: route, Path: c.Path(), Status: status, Elapsed: elapsed,
+			Client: clientaddr.Of(c), CorrelationID: correlationID(c),
+		})
 		return nil
 	}
 }

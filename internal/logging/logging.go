@@ -27,8 +27,12 @@ func RequestID(ctx context.Context) string {
 }
 
 // contextHandler adds request_id to every record logged with a context
-// that carries one.
-type contextHandler struct{ slog.Handler }
+// that carries one. On a logger New made, direct is set: LogRequest
+// writes the access lines itself.
+type contextHandler struct {
+	slog.Handler
+	direct *direct
+}
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
@@ -37,12 +41,14 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, r)
 }
 
+// WithAttrs and WithGroup drop direct: the lines would carry more than
+// it writes.
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return contextHandler{h.Handler.WithAttrs(attrs)}
+	return contextHandler{Handler: h.Handler.WithAttrs(attrs)}
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{h.Handler.WithGroup(name)}
+	return contextHandler{Handler: h.Handler.WithGroup(name)}
 }
 
 // bufferedWriter batches log lines and writes them every flushEvery or
@@ -91,9 +97,17 @@ func New(process string) *slog.Logger {
 	if os.Getenv("LOG_LEVEL") == "debug" {
 		level = slog.LevelDebug
 	}
-	l := slog.New(contextHandler{slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: level})}).With("process", process)
+	l := newLogger(sink, process, level)
 	slog.SetDefault(l)
 	return l
+}
+
+func newLogger(w io.Writer, process string, level slog.Level) *slog.Logger {
+	json := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	return slog.New(contextHandler{
+		Handler: json.WithAttrs([]slog.Attr{slog.String("process", process)}),
+		direct:  &direct{w: w, process: process},
+	})
 }
 
 // Fatal logs msg with err at error level and exits 1. It is for start-up
