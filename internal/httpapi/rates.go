@@ -334,7 +334,7 @@ func (h *handlers) explain(c *fiber.Ctx, err error) error {
 		return err // classified once, by the error handler
 	}
 	ae := classify(err)
-	if ae == nil || ae.Code != CodeNoRatesYet || h.d.LastIngestionError == nil {
+	if ae == nil || ae.Code != CodeNoRatesYet {
 		return err
 	}
 	msg := ae.Message

@@ -217,11 +217,11 @@ func (v *rowVerifier) loadLegs(ctx context.Context, db bun.IDB, rows []auditRow)
 }
 
 // midKey is what a receipt's mid rate is recomputed from: the rate rows
-// of its legs, which never change, and its pair and rule.
+// of its legs (an audit row has at most two), which never change, and its
+// pair and rule.
 type midKey struct {
 	from, to, rule string
 	leg1, leg2     int64
-	more           bool
 }
 
 // midOf is policy.Recompute's answer for one midKey.
@@ -251,11 +251,8 @@ func (v *rowVerifier) checkRow(row auditRow, quotes map[string]storedQuote, mids
 	if len(r.Legs) > 1 {
 		key.leg2 = r.Legs[1].ID
 	}
-	if len(r.Legs) > 2 {
-		key.more = true // never memoised: Recompute refuses it anyway
-	}
 	m, ok := mids[key]
-	if !ok || key.more {
+	if !ok {
 		m.mid, m.err = policy.Recompute(r.From, r.To, r.Rule, r.Legs)
 		mids[key] = m
 	}
