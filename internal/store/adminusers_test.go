@@ -178,13 +178,8 @@ func TestAdminsCannotDemoteEachOtherAtOnce(t *testing.T) {
 // change, and may sign in.
 func TestMigrationKeepsExistingUsersAdmins(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, testenv.EmptyDatabaseURL(t), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	const roles = "20261128000012"
-	migrateBefore(t, db, roles)
+	db := dbBefore(t, roles, 2)
 	if _, err := db.ExecContext(ctx, "INSERT INTO admin_users (username, password_hash) VALUES ('ops', 'hash')"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,16 +9,24 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 
+	"ces/internal/store"
+	"ces/internal/testenv"
 	"ces/migrations"
 )
 
-// migrateBefore applies to db the migrations named before first, as a
+// dbBefore opens a pool of conns on a new empty database, closed when
+// the test ends, with the migrations named before first applied, as a
 // database created by an earlier release has them.
-func migrateBefore(t testing.TB, db *bun.DB, first string) {
+func dbBefore(t testing.TB, first string, conns int) *bun.DB {
 	t.Helper()
 	ctx := context.Background()
+	db, err := store.Open(ctx, testenv.EmptyDatabaseURL(t), conns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	before := fstest.MapFS{}
-	err := fs.WalkDir(migrations.Files, ".", func(path string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(migrations.Files, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path >= first {
 			return err
 		}
@@ -40,4 +48,5 @@ func migrateBefore(t testing.TB, db *bun.DB, first string) {
 	if _, err := m.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return db
 }

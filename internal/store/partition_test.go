@@ -275,12 +275,7 @@ func TestPruneIdempotencyKeys(t *testing.T) {
 // first partition), the chain verifies, and new receipts continue it.
 func TestPartitioningKeepsAnExistingLog(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, testenv.EmptyDatabaseURL(t), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	migrateBefore(t, db, "20261128000019")
+	db := dbBefore(t, "20261128000019", 4)
 	st := store.New(db)
 	written := testenv.SeedReceipts(t, st, 3)
 	sealing := testenv.NewSealing(t)

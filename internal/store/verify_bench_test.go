@@ -126,12 +126,7 @@ func BenchmarkConversionInsert(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	flatDB, err := store.Open(ctx, testenv.EmptyDatabaseURL(b), 16)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { flatDB.Close() })
-	migrateBefore(b, flatDB, "20261128000019")
+	flatDB := dbBefore(b, "20261128000019", 16)
 	partDB, err := store.Open(ctx, testenv.DatabaseURL(b), 16)
 	if err != nil {
 		b.Fatal(err)
