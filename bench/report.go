@@ -116,20 +116,6 @@ func table(rep Report) string {
 			}
 			return fmt.Sprintf(format, v)
 		}
-		met := ""
-		if r.Met != nil {
-			met = "no"
-			if *r.Met {
-				met = "yes"
-			}
-		}
-		cpuMet := ""
-		if r.CPUMet != nil {
-			cpuMet = "no"
-			if *r.CPUMet {
-				cpuMet = "yes"
-			}
-		}
 		delta := ""
 		if r.ScaleDelta != 0 {
 			delta = fmt.Sprintf("%+.0f%%", r.ScaleDelta*100)
@@ -137,7 +123,7 @@ func table(rep Report) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f%% | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Scenario, r.Database, f(r.MaxRPS, "%.0f"), r.Floor, f(r.FloorRPS, "%.0f"), f(r.Ratio, "%.2f"), f(r.RawRatio, "%.2f"), f(r.RateRPS, "%.0f"),
 			f(r.P50Ms, "%.3f"), f(r.P99Ms, "%.3f"), f(r.P999Ms, "%.3f"), f(r.P99Ratio, "%.2f"), r.Errors*100, f(r.APIRSSMB, "%.1f"), f(r.APIHeapMB, "%.1f"),
-			f(r.CPUUsPerReq, "%.1f"), f(r.CPURatio, "%.2f"), r.CPUTarget, cpuMet, f(r.TookS, "%.1f"), f(float64(r.Downloads), "%.0f"), delta, r.Target, met)
+			f(r.CPUUsPerReq, "%.1f"), f(r.CPURatio, "%.2f"), r.CPUTarget, yesNo(r.CPUMet), f(r.TookS, "%.1f"), f(float64(r.Downloads), "%.0f"), delta, r.Target, yesNo(r.Met))
 	}
 	return b.String()
 }
@@ -149,6 +135,17 @@ func pinning() string {
 			os.Getenv("CES_BENCH_LOAD_CPUS"), cpus)
 	}
 	return "none: one CPU, the load generator and the servers share it"
+}
+
+// yesNo is a met column: empty when nothing was judged.
+func yesNo(met *bool) string {
+	switch {
+	case met == nil:
+		return ""
+	case *met:
+		return "yes"
+	}
+	return "no"
 }
 
 // cpuDurationOf is the length of the report's server-CPU runs.
