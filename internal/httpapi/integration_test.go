@@ -25,7 +25,10 @@ func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
 	w := newWorld(t, options{historyCache: true})
 	w.ingest(t, ecbHistory(t)...)
 	// What is stored of each currency since when is read once per change
-	// of stored history, by the first answer that needs it.
+	// of stored history, by the first answer that needs it: after the
+	// ingestion's announcements are handled, or a reload they start would
+	// make the next answer read it again.
+	waitNoSQL(t, w)
 	w.get(t, "/api/v1/currencies")
 	noSQL(t, w, "/api/v1/rates?from=EUR&to=USD", "/api/v1/rates?from=USD&to=EUR", "/api/v1/rates?from=USD&to=GBP",
 		"/api/v1/rates?from=USD", "/api/v1/currencies")
@@ -46,18 +49,10 @@ func TestWarmCacheLookupIssuesNoSQL(t *testing.T) {
 }
 
 // noSQL fetches each target and fails if one ran an SQL statement. It
-// first waits until nothing else runs SQL: the history cache re-reads a
-// provider's publications when PostgreSQL announces the test's inserts.
+// first waits until nothing else runs SQL (waitNoSQL).
 func noSQL(t *testing.T, w *world, targets ...string) {
 	t.Helper()
-	for last, quiet, deadline := w.queries.n.Load(), time.Now(), time.Now().Add(10*time.Second); time.Since(quiet) < 300*time.Millisecond; time.Sleep(10 * time.Millisecond) {
-		if n := w.queries.n.Load(); n != last {
-			last, quiet = n, time.Now()
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("SQL kept running in the background for 10 s")
-		}
-	}
+	waitNoSQL(t, w)
 	for _, target := range targets {
 		t.Run(target, func(t *testing.T) {
 			before := w.queries.n.Load()
@@ -68,6 +63,21 @@ func noSQL(t *testing.T, w *world, targets ...string) {
 				t.Fatalf("a warm lookup ran %d SQL statements", n)
 			}
 		})
+	}
+}
+
+// waitNoSQL waits until nothing runs SQL for 300 ms: the history cache
+// re-reads a provider's publications when PostgreSQL announces the
+// test's inserts.
+func waitNoSQL(t *testing.T, w *world) {
+	t.Helper()
+	for last, since, deadline := w.queries.n.Load(), time.Now(), time.Now().Add(10*time.Second); time.Since(since) < 300*time.Millisecond; time.Sleep(10 * time.Millisecond) {
+		if n := w.queries.n.Load(); n != last {
+			last, since = n, time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SQL kept running in the background for 10 s")
+		}
 	}
 }
 
