@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,8 +80,37 @@ func expressions(t *testing.T) map[string]string {
 	return out
 }
 
+// scrapeJobs are the job names the chart's ServiceMonitor gives the
+// targets of each port (the API's admin port, the workers' metrics port),
+// which docs/alerts.md's scrape config gives them too: the alerts on up
+// select CES's targets by them.
+var scrapeJobs = map[string]string{"admin": "ces-api", "metrics": "ces-worker"}
+
+// checkUpSelector reports an up selector that does not pick CES's targets
+// by their job names alone: without a job matcher it would alert on every
+// target Prometheus scrapes.
+func checkUpSelector(t *testing.T, where string, vs *parser.VectorSelector) {
+	t.Helper()
+	jobs := 0
+	for _, m := range vs.LabelMatchers {
+		if m.Name != "job" {
+			continue
+		}
+		jobs++
+		for _, job := range strings.Split(m.Value, "|") {
+			if !slices.Contains(slices.Collect(maps.Values(scrapeJobs)), job) {
+				t.Errorf("%s: %s names job %q, not one of the scrape jobs %v", where, vs, job, scrapeJobs)
+			}
+		}
+	}
+	if jobs == 0 {
+		t.Errorf("%s: %s selects every target, not CES's: give it a job", where, vs)
+	}
+}
+
 // metricNames parses each expression and collects the metric names its
-// selectors name.
+// selectors name; up, which Prometheus itself writes for every target,
+// is checked for its job instead of listed.
 func metricNames(t *testing.T, exprs map[string]string) []string {
 	t.Helper()
 	seen := map[string]bool{}
@@ -94,11 +124,15 @@ func metricNames(t *testing.T, exprs map[string]string) []string {
 		found := 0
 		parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
 			if vs, ok := n.(*parser.VectorSelector); ok {
-				if vs.Name == "" {
+				found++
+				switch vs.Name {
+				case "":
 					t.Errorf("%s: a selector without a metric name: %s", where, vs)
+				case "up":
+					checkUpSelector(t, where, vs)
+					return nil
 				}
 				seen[vs.Name] = true
-				found++
 			}
 			return nil
 		})

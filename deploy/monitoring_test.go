@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
@@ -43,6 +44,18 @@ func TestChartCopiesAreCurrent(t *testing.T) {
 	}
 }
 
+// jobOf is the job name an endpoint's relabelings give its targets, ""
+// when they keep the default (the Service's name).
+func jobOf(e monitoringv1.Endpoint) string {
+	job := ""
+	for _, r := range e.RelabelConfigs {
+		if r.TargetLabel == "job" && (r.Action == "" || r.Action == "replace") && len(r.SourceLabels) == 0 && r.Replacement != nil {
+			job = *r.Replacement
+		}
+	}
+	return job
+}
+
 func enabled(vals map[string]any, what string) bool {
 	m, _ := vals["monitoring"].(map[string]any)
 	w, _ := m[what].(map[string]any)
@@ -69,6 +82,9 @@ func checkMonitoring(t *testing.T, o objects, vals map[string]any) {
 			ports[e.Port] = true
 			if e.Path != "/metrics" {
 				t.Errorf("endpoint %s scrapes %s", e.Port, e.Path)
+			}
+			if job := jobOf(e); job != scrapeJobs[e.Port] {
+				t.Errorf("endpoint %s's targets get job %q, the alerts on up select %q", e.Port, job, scrapeJobs[e.Port])
 			}
 		}
 		// Every Deployment's metrics port is reached by a selected Service.
