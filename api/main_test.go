@@ -4,15 +4,12 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"ces/internal/clients"
 	"ces/internal/store"
@@ -66,7 +63,7 @@ func TestTwoProcessesShareOneQuota(t *testing.T) {
 	defer owner.Close()
 	st := store.New(owner)
 	testenv.SeedReceipts(t, st, 1) // an EUR→USD rate to convert with
-	u := apiLogin(t, owner, dsn, "t_api_quota_", "quota-test-only")
+	u := testenv.Login(t, owner, dsn, "t_api_quota_", store.APIRole, "quota-test-only")
 	k, key, hash, err := clients.NewKey("two processes", clients.DefaultScopes, 3, "test", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +112,7 @@ func TestAdminAndMetricsOnTheirOwnListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer owner.Close()
-	u := apiLogin(t, owner, dsn, "t_api_listen_", "listen-test-only")
+	u := testenv.Login(t, owner, dsn, "t_api_listen_", store.APIRole, "listen-test-only")
 	bin := buildAPI(t)
 	public, adminBase := startAPI(t, bin, "DATABASE_URL="+u.String())
 	for _, tt := range []struct {
@@ -202,21 +199,4 @@ func startAPI(t *testing.T, bin string, env ...string) (public, admin string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// apiLogin makes a login of the API's role (its name prefix plus a
-// random suffix) in the database dsn, dropped when the test ends, and
-// returns dsn as that login.
-func apiLogin(t *testing.T, owner *bun.DB, dsn, prefix, password string) *url.URL {
-	t.Helper()
-	login := store.Login{Name: prefix + testenv.Suffix(), Role: store.APIRole, Password: password}
-	if err := store.EnsureLogins(context.Background(), owner, []store.Login{login}, store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		owner.ExecContext(context.Background(), "DROP OWNED BY "+login.Name+"; DROP ROLE IF EXISTS "+login.Name)
-	})
-	u, _ := url.Parse(dsn)
-	u.User = url.UserPassword(login.Name, login.Password)
-	return u
 }

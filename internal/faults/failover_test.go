@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"ces/internal/flow"
+	"ces/internal/testenv"
 )
 
 // failoverDetection is how long the experiment leaves the cluster without
@@ -259,7 +260,7 @@ func writeFailoverReport(t *testing.T, s *stack, rep *report) {
 	fmt.Print("\n" + b.String())
 	path := os.Getenv("FAULTS_FAILOVER_REPORT")
 	if path == "" {
-		path = filepath.Join(repoRoot(t), ".data", "faults-failover.txt")
+		path = filepath.Join(testenv.RepoRoot(t), ".data", "faults-failover.txt")
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Logf("write the report: %v", err)

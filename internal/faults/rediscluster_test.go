@@ -37,7 +37,7 @@ func TestRedisClusterFailover(t *testing.T) {
 	dir := t.TempDir()
 	s := &stack{dir: dir, bin: filepath.Join(dir, "bin")}
 	build := exec.Command("go", "build", "-o", s.bin+"/", "./api", "./starter")
-	build.Dir = repoRoot(t)
+	build.Dir = testenv.RepoRoot(t)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
@@ -73,7 +73,7 @@ func TestRedisClusterFailover(t *testing.T) {
 	}
 	t.Cleanup(func() { s.db.Close() })
 	s.st = store.New(s.db)
-	hist, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "ecb", "eurofxref-hist-90d-2017.xml"))
+	hist, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "ecb", "eurofxref-hist-90d-2017.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"ces/internal/testenv"
 )
 
 // report is the suite's table: one row per invariant checked.
@@ -50,7 +52,7 @@ func (r *report) write(t *testing.T, s *stack) {
 	fmt.Print("\n" + b.String())
 	path := os.Getenv("FAULTS_REPORT")
 	if path == "" {
-		path = filepath.Join(repoRoot(t), ".data", "faults.txt")
+		path = filepath.Join(testenv.RepoRoot(t), ".data", "faults.txt")
 	}
 	os.MkdirAll(filepath.Dir(path), 0o755)
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

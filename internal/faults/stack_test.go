@@ -172,7 +172,7 @@ func newTemporal(t *testing.T, dir string) *temporalServer {
 	t.Helper()
 	cli := os.Getenv("CES_TEST_TEMPORAL_CLI")
 	if cli == "" {
-		cli = filepath.Join(repoRoot(t), "bin", "temporal")
+		cli = filepath.Join(testenv.RepoRoot(t), "bin", "temporal")
 	}
 	if _, err := os.Stat(cli); err != nil {
 		unavailable(t, "no Temporal CLI at %s (make faults builds it)", cli)
@@ -229,7 +229,7 @@ var cubeDay = regexp.MustCompile(`<Cube time="\d{4}-\d{2}-\d{2}">.*?</Cube>`)
 
 func newStandin(t *testing.T) *standin {
 	t.Helper()
-	hist, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "ecb", "eurofxref-hist-90d-2017.xml"))
+	hist, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "ecb", "eurofxref-hist-90d-2017.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,15 +300,6 @@ func (s *standin) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Clean(filepath.Join(wd, "..", ".."))
 }
 
 func unavailable(t *testing.T, format string, args ...any) {

@@ -29,7 +29,7 @@ func newStack(t *testing.T) *stack { return newStackIn(t, "faults", false) }
 // DATABASE_URL names both (see stack.loginURL).
 func newStackIn(t *testing.T, name string, standby bool) *stack {
 	t.Helper()
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	dir := filepath.Join(root, ".data", name)
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/uptrace/bun"
 
 	"ces/internal/clients"
 	"ces/internal/ingestion"
@@ -46,10 +45,10 @@ const (
 func TestTracesInJaeger(t *testing.T) {
 	jaegerBin := os.Getenv(EnvJaeger)
 	if jaegerBin == "" {
-		unavailable(t, "%s is not set (make test builds Jaeger into bin/ and sets it)", EnvJaeger)
+		testenv.Unavailable(t, "%s is not set (make test builds Jaeger into bin/ and sets it)", EnvJaeger)
 	}
 	if _, err := os.Stat(jaegerBin); err != nil {
-		unavailable(t, "no Jaeger at %s: %v", jaegerBin, err)
+		testenv.Unavailable(t, "no Jaeger at %s: %v", jaegerBin, err)
 	}
 	temporalAddr := testenv.TemporalAddress(t)
 	dsn := testenv.DatabaseURL(t)
@@ -60,8 +59,8 @@ func TestTracesInJaeger(t *testing.T) {
 	}
 	defer owner.Close()
 	st := store.New(owner)
-	apiURL := loginURL(t, owner, dsn, "t_trace_api_", store.APIRole)
-	workerURL := loginURL(t, owner, dsn, "t_trace_worker_", store.WorkerRole)
+	apiURL := testenv.Login(t, owner, dsn, "t_trace_api_", store.APIRole, loginPassword)
+	workerURL := testenv.Login(t, owner, dsn, "t_trace_worker_", store.WorkerRole, loginPassword)
 	k, key, hash, err := clients.NewKey("tracing", clients.DefaultScopes, 0, "test", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +71,7 @@ func TestTracesInJaeger(t *testing.T) {
 	redisURL := privateRedis(t)
 	j := startJaeger(t, jaegerBin)
 	bins := buildCES(t)
-	publishers := testenv.Replay(t, filepath.Join(repoRoot(t), "testdata"), []string{"ecb"}, nil)
+	publishers := testenv.Replay(t, filepath.Join(testenv.RepoRoot(t), "testdata"), []string{"ecb"}, nil)
 	queue := testenv.TaskQueue(t)
 	common := []string{
 		"PATH=" + os.Getenv("PATH"), "REDIS_URL=" + redisURL, "TEMPORAL_ADDRESS=" + temporalAddr,
@@ -491,28 +490,11 @@ func buildCES(t *testing.T) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", dir+"/", "./api", "./worker")
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = testenv.RepoRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	return map[string]string{"api": filepath.Join(dir, "api"), "worker": filepath.Join(dir, "worker")}
-}
-
-// loginURL makes a login of role in the database dsn, dropped when the
-// test ends, and returns dsn as that login: the processes refuse the
-// owner's.
-func loginURL(t *testing.T, owner *bun.DB, dsn, prefix, role string) *url.URL {
-	t.Helper()
-	login := store.Login{Name: prefix + testenv.Suffix(), Role: role, Password: loginPassword}
-	if err := store.EnsureLogins(context.Background(), owner, []store.Login{login}, store.Limits{Statement: 30 * time.Second, Lock: 5 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		owner.ExecContext(context.Background(), "DROP OWNED BY "+login.Name+"; DROP ROLE IF EXISTS "+login.Name)
-	})
-	u, _ := url.Parse(dsn)
-	u.User = url.UserPassword(login.Name, login.Password)
-	return u
 }
 
 // redisDB is the test Redis's database the processes use: their keys
@@ -529,7 +511,7 @@ func privateRedis(t *testing.T) string {
 	u.Path = fmt.Sprintf("/%d", redisDB)
 	rdb := redisClient(t, u.String())
 	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		unavailable(t, "redis: %v", err)
+		testenv.Unavailable(t, "redis: %v", err)
 	}
 	t.Cleanup(func() { rdb.FlushDB(context.Background()) })
 	return u.String()
@@ -562,21 +544,4 @@ func eventually(within time.Duration, cond func() bool) bool {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Clean(filepath.Join(wd, "..", ".."))
-}
-
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("integration service unavailable under CI: "+format, args...)
-	}
-	t.Skipf("integration service unavailable: "+format, args...)
 }
