@@ -109,7 +109,7 @@ type options struct {
 	trustedProxies clientaddr.Proxies
 }
 
-func newWorld(t *testing.T, o options) *world {
+func newWorld(t testing.TB, o options) *world {
 	t.Helper()
 	if o.provider == "" {
 		o.provider = ecb.Name
@@ -229,7 +229,7 @@ func newWorld(t *testing.T, o options) *world {
 // ingest stores sets (given newest first, as parsers return them) oldest
 // first, the way successive ingestions would, and caches each provider's
 // latest released rates as CacheRates does.
-func (w *world) ingest(t *testing.T, sets ...fx.RateSet) {
+func (w *world) ingest(t testing.TB, sets ...fx.RateSet) {
 	t.Helper()
 	ctx := context.Background()
 	provs := map[string]bool{}
@@ -258,7 +258,7 @@ func (w *world) ingest(t *testing.T, sets ...fx.RateSet) {
 	}
 }
 
-func readFixture(t *testing.T, path string) []byte {
+func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", path))
 	if err != nil {
@@ -267,7 +267,7 @@ func readFixture(t *testing.T, path string) []byte {
 	return b
 }
 
-func ecbHistory(t *testing.T) []fx.RateSet {
+func ecbHistory(t testing.TB) []fx.RateSet {
 	sets, err := ecb.Parse(ecb.Name, readFixture(t, "ecb/eurofxref-hist-90d-2017.xml"))
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +275,7 @@ func ecbHistory(t *testing.T) []fx.RateSet {
 	return sets
 }
 
-func oxrLatest(t *testing.T) fx.RateSet {
+func oxrLatest(t testing.TB) fx.RateSet {
 	set, err := oxr.Parse(oxr.Name, readFixture(t, "oxr/latest-2022-09-01.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -377,7 +377,7 @@ func golden(t *testing.T, name string, r response) {
 }
 
 // newKey stores a new API key with scopes and returns it and its id.
-func (w *world) newKey(t *testing.T, name string, scopes ...string) (key, id string) {
+func (w *world) newKey(t testing.TB, name string, scopes ...string) (key, id string) {
 	t.Helper()
 	k, plain, hash, err := clients.NewKey(name, scopes, 0, "test", time.Now())
 	if err != nil {

@@ -102,6 +102,13 @@ func New(process string) *slog.Logger {
 	return l
 }
 
+// NewTo returns the logger New returns, writing to w at info level, and
+// leaves slog's default alone: for tests and benchmarks that need what a
+// process writes, access lines by LogRequest's own path included.
+func NewTo(w io.Writer, process string) *slog.Logger {
+	return newLogger(w, process, slog.LevelInfo)
+}
+
 func newLogger(w io.Writer, process string, level slog.Level) *slog.Logger {
 	json := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 	return slog.New(contextHandler{
