@@ -69,12 +69,12 @@ func classify(err error) *apiError {
 	if ae, ok := err.(*apiError); ok { // most refusals of bad input
 		return ae
 	}
-	var ae *apiError
-	if errors.As(err, &ae) {
+	// errors.AsType, not errors.As: As's target escapes, an allocation per
+	// refusal that an answer does not pay.
+	if ae, ok := errors.AsType[*apiError](err); ok {
 		return ae
 	}
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
+	if fe, ok := errors.AsType[*fiber.Error](err); ok {
 		switch fe.Code {
 		case fiber.StatusNotFound:
 			return &apiError{Status: fe.Code, Code: CodeNotFound, Message: "no such endpoint"}
@@ -88,9 +88,11 @@ func classify(err error) *apiError {
 		}
 	}
 	var field string
-	var fe2 interface{ Field() string }
-	if errors.As(err, &fe2) {
-		field = fe2.Field()
+	if fe, ok := errors.AsType[interface {
+		error
+		Field() string
+	}](err); ok {
+		field = fe.Field()
 	}
 	switch {
 	case errors.Is(err, fx.ErrInvalidCurrency):
