@@ -2,28 +2,88 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"unicode"
 
 	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/codes"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // NewQueryTracer returns the pgx tracer that records a span per statement
 // under tp. bun writes every value into the SQL text, so the spans carry
-// neither the text nor arguments: each is named by StatementName.
+// neither the text nor arguments: each is named by StatementName, and a
+// PostgreSQL error is recorded by its SQLSTATE alone (redactingProvider).
 func NewQueryTracer(tp trace.TracerProvider) pgx.QueryTracer {
 	return otelpgx.NewTracer(
-		otelpgx.WithTracerProvider(tp),
+		otelpgx.WithTracerProvider(redactingProvider{tp}),
 		// CES's metrics are its own (internal/metrics); pgx's would be a
 		// second, unscraped set.
 		otelpgx.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelpgx.WithDisableSQLStatementInAttributes(),
 		otelpgx.WithSpanNameFunc(StatementName),
 	)
+}
+
+// redactingProvider gives otelpgx spans that record a PostgreSQL error by
+// its SQLSTATE and the names it gives (constraint, table, column), never
+// by its message: the server's messages quote values of the statement
+// ("invalid input syntax for type uuid: \"…\""), and bun writes every
+// value into the text, so a client's input or an amount could otherwise
+// reach the error's event and the span's status. Errors of the connection
+// (refused, timed out, closed) come from pgx and the network, not from
+// values, and are kept.
+type redactingProvider struct{ trace.TracerProvider }
+
+func (p redactingProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return redactingTracer{p.TracerProvider.Tracer(name, opts...)}
+}
+
+type redactingTracer struct{ trace.Tracer }
+
+// Start puts the redacting span in the context too: otelpgx ends its spans
+// through trace.SpanFromContext.
+func (t redactingTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	ctx, span := t.Tracer.Start(ctx, name, opts...)
+	r := redactingSpan{span}
+	return trace.ContextWithSpan(ctx, r), r
+}
+
+type redactingSpan struct{ trace.Span }
+
+func (s redactingSpan) RecordError(err error, opts ...trace.EventOption) {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		err = redactedError{pe}
+	}
+	s.Span.RecordError(err, opts...)
+}
+
+// SetStatus drops a PostgreSQL error's message from the description,
+// whose text otelpgx takes from err.Error(): pgconn ends it with
+// "(SQLSTATE xxxxx)".
+func (s redactingSpan) SetStatus(code codes.Code, description string) {
+	if i := strings.LastIndex(description, "(SQLSTATE "); code == codes.Error && i >= 0 {
+		description = "postgres: " + strings.TrimSuffix(description[i+1:], ")")
+	}
+	s.Span.SetStatus(code, description)
+}
+
+// redactedError is a PostgreSQL error without its message.
+type redactedError struct{ pe *pgconn.PgError }
+
+func (e redactedError) Error() string {
+	msg := "postgres: SQLSTATE " + e.pe.Code
+	for _, n := range []struct{ kind, name string }{{"constraint", e.pe.ConstraintName}, {"table", e.pe.TableName}, {"column", e.pe.ColumnName}} {
+		if n.name != "" {
+			msg += " " + n.kind + " " + n.name
+		}
+	}
+	return msg
 }
 
 // OpenInstrumented is OpenWithLimits with tracer (nil: none) seeing every

@@ -1,10 +1,60 @@
 package store_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"ces/internal/store"
+	"ces/internal/testenv"
 )
+
+// TestQueryTracerRecordsNoValueOfAFailedStatement: PostgreSQL's error
+// messages quote the values they refuse, and bun writes values into the
+// text, so a statement's span records its error by SQLSTATE: neither the
+// error's event nor the span's status may carry the refused value.
+func TestQueryTracerRecordsNoValueOfAFailedStatement(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	db := testenv.TracedDB(t, store.NewQueryTracer(tp))
+	const value = "4321.98-of-someones-money"
+	// otelpgx records statements only inside a recording trace.
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "test")
+	_, err := db.ExecContext(ctx, "SELECT '"+value+"'::uuid")
+	parent.End()
+	if err == nil || !strings.Contains(err.Error(), value) {
+		t.Fatalf("the statement's error %v does not quote the value; the test tests nothing", err)
+	}
+	var failed int
+	for _, s := range rec.Ended() {
+		texts := []string{s.Name(), s.Status().Description}
+		for _, a := range s.Attributes() {
+			texts = append(texts, a.Value.Emit())
+		}
+		for _, e := range s.Events() {
+			for _, a := range e.Attributes {
+				texts = append(texts, a.Value.Emit())
+			}
+		}
+		for _, text := range texts {
+			if strings.Contains(text, value) {
+				t.Errorf("span %q records the refused value: %q", s.Name(), text)
+			}
+		}
+		if s.Status().Description == "postgres: SQLSTATE 22P02" {
+			failed++
+			if len(s.Events()) == 0 {
+				t.Errorf("span %q records no error event", s.Name())
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d spans record the failure as SQLSTATE 22P02, want 1", failed)
+	}
+}
 
 // TestStatementName: spans name a statement by its command and table,
 // never by anything bun wrote into the text (values, amounts, ids).
