@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -97,6 +98,10 @@ func checkUpSelector(t *testing.T, where string, vs *parser.VectorSelector) {
 			continue
 		}
 		jobs++
+		if m.Type != labels.MatchEqual && m.Type != labels.MatchRegexp {
+			t.Errorf("%s: %s matches job with %s: name the jobs with = or =~", where, vs, m.Type)
+			continue
+		}
 		for _, job := range strings.Split(m.Value, "|") {
 			if !slices.Contains(slices.Collect(maps.Values(scrapeJobs)), job) {
 				t.Errorf("%s: %s names job %q, not one of the scrape jobs %v", where, vs, job, scrapeJobs)

@@ -25,8 +25,9 @@ import (
 func BenchmarkServe(b *testing.B) {
 	w := newWorld(b, options{nearCache: true, historyCache: true, quotas: map[string]int{clients.ScopeRatesRead: 1_000_000_000}})
 	w.ingest(b, ecbHistory(b)...)
-	// The process's own logger, so that access lines take the path they
-	// take in production (the harness's text logger goes through slog).
+	// The process's own kind of logger, so that access lines are built as
+	// in production (the harness's text logger goes through slog); they
+	// are written to io.Discard rather than the buffered sink.
 	deps := w.deps
 	deps.Log = logging.NewTo(io.Discard, "api")
 	app := httpapi.New(deps)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
@@ -18,8 +20,12 @@ import (
 // NewQueryTracer returns the pgx tracer that records a span per statement
 // under tp. bun writes every value into the SQL text, so the spans carry
 // neither the text nor arguments: each is named by StatementName, and a
-// PostgreSQL error is recorded by its SQLSTATE alone (redactingProvider).
+// PostgreSQL error is recorded without its message (redactingProvider).
+// A nil tp is the global provider, as otelpgx takes it.
 func NewQueryTracer(tp trace.TracerProvider) pgx.QueryTracer {
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
 	return otelpgx.NewTracer(
 		otelpgx.WithTracerProvider(redactingProvider{tp}),
 		// CES's metrics are its own (internal/metrics); pgx's would be a
@@ -30,9 +36,9 @@ func NewQueryTracer(tp trace.TracerProvider) pgx.QueryTracer {
 	)
 }
 
-// redactingProvider gives otelpgx spans that record a PostgreSQL error by
-// its SQLSTATE and the names it gives (constraint, table, column), never
-// by its message: the server's messages quote values of the statement
+// redactingProvider gives otelpgx spans that record a PostgreSQL error
+// never by its message (the status says its SQLSTATE, the error event adds
+// the constraint, table and column it names): the server's messages quote values of the statement
 // ("invalid input syntax for type uuid: \"…\""), and bun writes every
 // value into the text, so a client's input or an amount could otherwise
 // reach the error's event and the span's status. Errors of the connection
@@ -44,6 +50,7 @@ func (p redactingProvider) Tracer(name string, opts ...trace.TracerOption) trace
 	return redactingTracer{p.TracerProvider.Tracer(name, opts...)}
 }
 
+// redactingTracer starts redactingSpans.
 type redactingTracer struct{ trace.Tracer }
 
 // Start puts the redacting span in the context too: otelpgx ends its spans
@@ -54,8 +61,12 @@ func (t redactingTracer) Start(ctx context.Context, name string, opts ...trace.S
 	return trace.ContextWithSpan(ctx, r), r
 }
 
+// redactingSpan is a span whose error event and status leave out a
+// PostgreSQL error's message.
 type redactingSpan struct{ trace.Span }
 
+// RecordError records a PostgreSQL error as a redactedError; other errors
+// (the connection's, a context's) as they are.
 func (s redactingSpan) RecordError(err error, opts ...trace.EventOption) {
 	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
 		err = redactedError{pe}
@@ -63,15 +74,19 @@ func (s redactingSpan) RecordError(err error, opts ...trace.EventOption) {
 	s.Span.RecordError(err, opts...)
 }
 
-// SetStatus drops a PostgreSQL error's message from the description,
-// whose text otelpgx takes from err.Error(): pgconn ends it with
-// "(SQLSTATE xxxxx)".
+// SetStatus keeps only the SQLSTATE of a description that names one:
+// otelpgx takes it from err.Error(), which for a PostgreSQL error, wrapped
+// or not, holds the message and "(SQLSTATE xxxxx)".
 func (s redactingSpan) SetStatus(code codes.Code, description string) {
-	if i := strings.LastIndex(description, "(SQLSTATE "); code == codes.Error && i >= 0 {
-		description = "postgres: " + strings.TrimSuffix(description[i+1:], ")")
+	// The last one is pgconn's; an earlier one can only be quoted text.
+	if m := sqlState.FindAllStringSubmatch(description, -1); code == codes.Error && m != nil {
+		description = "postgres: SQLSTATE " + m[len(m)-1][1]
 	}
 	s.Span.SetStatus(code, description)
 }
+
+// sqlState finds the code pgconn.PgError.Error() ends with.
+var sqlState = regexp.MustCompile(`\(SQLSTATE ([0-9A-Z]{5})\)`)
 
 // redactedError is a PostgreSQL error without its message.
 type redactedError struct{ pe *pgconn.PgError }

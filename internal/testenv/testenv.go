@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
