@@ -38,10 +38,10 @@ func NewQueryTracer(tp trace.TracerProvider) pgx.QueryTracer {
 
 // redactingProvider gives otelpgx spans that record a PostgreSQL error
 // never by its message (the status says its SQLSTATE, the error event adds
-// the constraint, table and column it names): the server's messages quote values of the statement
-// ("invalid input syntax for type uuid: \"…\""), and bun writes every
-// value into the text, so a client's input or an amount could otherwise
-// reach the error's event and the span's status. Errors of the connection
+// the constraint, table and column it names): the server's messages quote
+// values of the statement ("invalid input syntax for type uuid: \"…\""),
+// and bun writes every value into the text, so a client's input or an
+// amount could otherwise reach the error's event and the span's status. Errors of the connection
 // (refused, timed out, closed) come from pgx and the network, not from
 // values, and are kept.
 type redactingProvider struct{ trace.TracerProvider }
